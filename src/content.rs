@@ -1,0 +1,140 @@
+//! The deterministic file content written on every recreate, and its check.
+//!
+//! At the seed's 7 bytes the content is `CONTENT` (shorter sizes take a prefix,
+//! 8 to 15 bytes repeat it). From 16 bytes on it is self-describing: an 8-byte
+//! magic, the 8-byte generation number of the write (little endian) and a
+//! position-only pattern, so a reader can tell an empty file, a short one and
+//! one whose bytes match no generation apart with one `memcmp`.
+
+use crate::scenario::SEED_CONTENT;
+
+/// Magic that starts self-describing content.
+pub const MAGIC: &[u8; 8] = b"ulrace\x00\x01";
+/// Size from which content carries a header.
+pub const HEADER_MIN_SIZE: usize = 16;
+
+/// What a reader found, compared with what writers write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentCheck {
+    /// Full length, magic and pattern as written.
+    Correct,
+    /// Zero bytes.
+    Empty,
+    /// Fewer bytes than written (but more than zero).
+    Short,
+    /// Full length (or longer) but the bytes match no generation.
+    Wrong,
+}
+
+/// The template of one file size: the bytes every generation shares.
+#[derive(Debug, Clone)]
+pub struct Content {
+    template: Vec<u8>,
+}
+
+impl Content {
+    /// The content for `size` bytes (size >= 1).
+    pub fn new(size: usize) -> Content {
+        let mut template = vec![0u8; size];
+        if size < HEADER_MIN_SIZE {
+            for (i, b) in template.iter_mut().enumerate() {
+                *b = SEED_CONTENT[i % SEED_CONTENT.len()];
+            }
+        } else {
+            template[..8].copy_from_slice(MAGIC);
+            for (i, b) in template.iter_mut().enumerate().skip(HEADER_MIN_SIZE) {
+                *b = (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3];
+            }
+        }
+        Content { template }
+    }
+
+    pub fn len(&self) -> usize {
+        self.template.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.template.is_empty()
+    }
+
+    /// A buffer holding generation 0, to be stamped with [`Content::stamp`].
+    pub fn buffer(&self) -> Vec<u8> {
+        self.template.clone()
+    }
+
+    /// Writes generation `generation` into a buffer made by [`Content::buffer`].
+    #[inline]
+    pub fn stamp(&self, buf: &mut [u8], generation: u64) {
+        if self.template.len() >= HEADER_MIN_SIZE {
+            buf[8..16].copy_from_slice(&generation.to_le_bytes());
+        }
+    }
+
+    /// The generation stamped in `data`, if it has a header.
+    pub fn generation(&self, data: &[u8]) -> Option<u64> {
+        if self.template.len() >= HEADER_MIN_SIZE
+            && data.len() >= HEADER_MIN_SIZE
+            && &data[..8] == MAGIC
+        {
+            Some(u64::from_le_bytes(data[8..16].try_into().ok()?))
+        } else {
+            None
+        }
+    }
+
+    /// Compares what was read with what any generation would be.
+    #[inline]
+    pub fn check(&self, data: &[u8]) -> ContentCheck {
+        let n = self.template.len();
+        if data.is_empty() {
+            ContentCheck::Empty
+        } else if data.len() < n {
+            ContentCheck::Short
+        } else if data.len() > n {
+            ContentCheck::Wrong
+        } else if n < HEADER_MIN_SIZE {
+            if data == &self.template[..] {
+                ContentCheck::Correct
+            } else {
+                ContentCheck::Wrong
+            }
+        } else if data[..8] == self.template[..8] && data[16..] == self.template[16..] {
+            ContentCheck::Correct
+        } else {
+            ContentCheck::Wrong
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_content_at_seven_bytes() {
+        let c = Content::new(7);
+        assert_eq!(c.buffer(), b"CONTENT");
+        assert_eq!(c.check(b"CONTENT"), ContentCheck::Correct);
+        assert_eq!(c.check(b""), ContentCheck::Empty);
+        assert_eq!(c.check(b"CONT"), ContentCheck::Short);
+        assert_eq!(c.check(b"CONTENX"), ContentCheck::Wrong);
+        assert_eq!(c.check(b"CONTENTS"), ContentCheck::Wrong);
+        assert_eq!(Content::new(3).buffer(), b"CON");
+    }
+
+    #[test]
+    fn self_describing_from_sixteen_bytes() {
+        let c = Content::new(4096);
+        let mut buf = c.buffer();
+        c.stamp(&mut buf, 42);
+        assert_eq!(c.check(&buf), ContentCheck::Correct);
+        assert_eq!(c.generation(&buf), Some(42));
+        assert_eq!(c.check(&buf[..100]), ContentCheck::Short);
+        let mut bad = buf.clone();
+        bad[4000] ^= 1;
+        assert_eq!(c.check(&bad), ContentCheck::Wrong);
+        let zeros = vec![0u8; 4096];
+        assert_eq!(c.check(&zeros), ContentCheck::Wrong);
+        assert_eq!(c.generation(&zeros), None);
+    }
+}

@@ -1,0 +1,241 @@
+//! Outcome classes (DESIGN §4) and the pure classifier.
+//!
+//! [`classify`] turns one [`Observation`] — the operation a step ended in, its
+//! errno, what `fstat` said, what was read — into a [`Class`]. It allocates
+//! nothing and looks at nothing but its argument, so it runs on the hot path
+//! and is tested without a filesystem. Whether a class is an anomaly depends on
+//! the scenario: [`is_expected`] says which races a scenario makes normal.
+
+use crate::content::ContentCheck;
+use crate::report::schema::StatRecord;
+use crate::scenario::{Recreate, Scenario};
+use crate::sys::{EINVAL, EIO, ENOENT, ESTALE, Errno};
+
+/// What one cycle or one removal produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    /// Full, correct content.
+    Ok,
+    /// `open` failed with `ENOENT` (the deleter won).
+    EnoentOnOpen,
+    /// The reader recreated the file.
+    Recreated,
+    /// A deleter removed the file.
+    Removed,
+    /// A deleter found it already gone.
+    RemoveEnoent,
+    /// `open` succeeded and `fstat` gave `st_ino == 0`: a dead vnode.
+    ZombieFd,
+    /// A create succeeded and the following `write` failed with `EINVAL`.
+    WriteEinval,
+    /// `open` succeeded, valid inode, 0 bytes read.
+    EmptyRead,
+    /// Valid inode, fewer bytes than written or bytes that match no generation.
+    ShortRead,
+    /// `open(O_CREAT)` returned `ENOENT` while the directory exists.
+    SpuriousEnoentOnCreate,
+    /// `ESTALE` on any operation.
+    Stale,
+    /// `EIO` on any operation.
+    IoError,
+    /// Any other errno on any operation.
+    UnexpectedErrno,
+    /// One syscall exceeded the watchdog limit.
+    Stall,
+}
+
+/// Number of classes.
+pub const CLASS_COUNT: usize = 14;
+
+impl Class {
+    /// Every class, in report order.
+    pub const ALL: [Class; CLASS_COUNT] = [
+        Class::Ok,
+        Class::EnoentOnOpen,
+        Class::Recreated,
+        Class::Removed,
+        Class::RemoveEnoent,
+        Class::ZombieFd,
+        Class::WriteEinval,
+        Class::EmptyRead,
+        Class::ShortRead,
+        Class::SpuriousEnoentOnCreate,
+        Class::Stale,
+        Class::IoError,
+        Class::UnexpectedErrno,
+        Class::Stall,
+    ];
+
+    /// The name used in reports (`zombie_fd`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Ok => "ok",
+            Class::EnoentOnOpen => "enoent_on_open",
+            Class::Recreated => "recreated",
+            Class::Removed => "removed",
+            Class::RemoveEnoent => "remove_enoent",
+            Class::ZombieFd => "zombie_fd",
+            Class::WriteEinval => "write_einval",
+            Class::EmptyRead => "empty_read",
+            Class::ShortRead => "short_read",
+            Class::SpuriousEnoentOnCreate => "spurious_enoent_on_create",
+            Class::Stale => "stale",
+            Class::IoError => "io_error",
+            Class::UnexpectedErrno => "unexpected_errno",
+            Class::Stall => "stall",
+        }
+    }
+
+    /// The class of a report name.
+    pub fn from_name(name: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Index into per-class counter arrays.
+    #[inline]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// `true` for the outcomes that are never anomalies (DESIGN §4, "Expected").
+    pub fn is_normal(self) -> bool {
+        matches!(
+            self,
+            Class::Ok
+                | Class::EnoentOnOpen
+                | Class::Recreated
+                | Class::Removed
+                | Class::RemoveEnoent
+        )
+    }
+}
+
+/// The operation a step ended in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// The reader's `open(O_RDONLY)`.
+    Open,
+    Fstat,
+    Read,
+    Close,
+    /// `open(O_WRONLY|O_CREAT|O_TRUNC)` of the target or of a temporary name.
+    Create,
+    Write,
+    /// A `rename` (atomic recreate, `trash` or `replace` delete).
+    Rename,
+    /// An `unlink` (deleter).
+    Unlink,
+    /// `faccessat` (deleter's existence check).
+    Access,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Open => "open",
+            Op::Fstat => "fstat",
+            Op::Read => "read",
+            Op::Close => "close",
+            Op::Create => "create",
+            Op::Write => "write",
+            Op::Rename => "rename",
+            Op::Unlink => "unlink",
+            Op::Access => "access",
+        }
+    }
+
+    /// Whether this op removes the target (deleter side).
+    fn is_removal(self) -> bool {
+        matches!(self, Op::Unlink | Op::Rename)
+    }
+}
+
+/// Which side of the race made the observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// A reader's cycle (open → fstat → read → verify → close) or its recreate.
+    Reader,
+    /// A deleter's removal.
+    Deleter,
+}
+
+/// Everything [`classify`] looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    pub side: Side,
+    /// The operation the step ended in.
+    pub op: Op,
+    /// Its errno, `0` on success.
+    pub errno: Errno,
+    /// What `fstat` returned on the descriptor, when it ran and succeeded.
+    pub stat: Option<StatRecord>,
+    /// The content check, when the read ran to EOF.
+    pub content: Option<ContentCheck>,
+    /// Whether the scratch directory still exists (only consulted for a create's `ENOENT`).
+    pub dir_exists: bool,
+}
+
+impl Observation {
+    /// A step that succeeded at `op`.
+    pub fn success(side: Side, op: Op) -> Observation {
+        Observation {
+            side,
+            op,
+            errno: 0,
+            stat: None,
+            content: None,
+            dir_exists: true,
+        }
+    }
+
+    /// A step that failed at `op` with `errno`.
+    pub fn failure(side: Side, op: Op, errno: Errno) -> Observation {
+        Observation {
+            errno,
+            ..Observation::success(side, op)
+        }
+    }
+}
+
+/// The class of one observation.
+pub fn classify(obs: &Observation) -> Class {
+    if obs.errno != 0 {
+        return match (obs.errno, obs.op) {
+            (ESTALE, _) => Class::Stale,
+            (EIO, _) => Class::IoError,
+            (ENOENT, Op::Open) if obs.side == Side::Reader => Class::EnoentOnOpen,
+            (ENOENT, Op::Create) if obs.dir_exists => Class::SpuriousEnoentOnCreate,
+            (ENOENT, op) if obs.side == Side::Deleter && op.is_removal() => Class::RemoveEnoent,
+            (EINVAL, Op::Write) => Class::WriteEinval,
+            _ => Class::UnexpectedErrno,
+        };
+    }
+    if let Some(st) = obs.stat {
+        if st.ino == 0 {
+            return Class::ZombieFd;
+        }
+    }
+    match (obs.side, obs.content) {
+        (Side::Reader, Some(ContentCheck::Correct)) => Class::Ok,
+        (Side::Reader, Some(ContentCheck::Empty)) => Class::EmptyRead,
+        (Side::Reader, Some(ContentCheck::Short | ContentCheck::Wrong)) => Class::ShortRead,
+        (Side::Reader, None) => Class::Recreated,
+        (Side::Deleter, _) => Class::Removed,
+    }
+}
+
+/// Whether `class` is expected (not an anomaly) under `scenario`.
+///
+/// `empty_read` and `short_read` are expected races under `inplace` with two or
+/// more readers: one reader can open the file another has just created (or
+/// truncated) and not yet finished writing. Under `atomic`, or with one
+/// reader, they are anomalies.
+pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
+    match class {
+        c if c.is_normal() => true,
+        Class::EmptyRead | Class::ShortRead => {
+            scenario.recreate == Recreate::Inplace && scenario.readers >= 2
+        }
+        _ => false,
+    }
+}

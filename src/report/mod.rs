@@ -1,0 +1,3 @@
+//! Reports: the versioned JSON schema ([`schema`]) and how a run becomes one.
+
+pub mod schema;

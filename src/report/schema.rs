@@ -1,0 +1,267 @@
+//! The on-disk report: one versioned JSON document per run.
+//!
+//! This module is the schema and nothing else: it is what `compare`, the HTML
+//! renderer and `reports/index.html` load. Presentation lives in `crate::export`.
+//! Field names carry their units (`_ns`, `_bytes`, `_per_second`). Later versions
+//! may add fields; they never rename or remove these without bumping
+//! [`SCHEMA_VERSION`].
+//!
+//! # Fields (schema_version 1)
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `schema_version` | `1` |
+//! | `tool` | always `"unlink-race"`; used to reject JSON from other tools |
+//! | `label` | short name of the machine and filesystem, used for file names |
+//! | `created_unix_s` | when the report was written, seconds since the Unix epoch |
+//! | `interrupted` | `true` when the run was stopped by SIGINT/SIGTERM; counts cover what ran |
+//! | `source` | `"run"` (the CLI) or `"bench"` (`cargo bench`) |
+//! | `machine` | [`Machine`]: OS, kernel, CPU, filesystem of the target directory |
+//! | `scenarios[]` | one [`ScenarioReport`] per scenario |
+//!
+//! Per scenario: `name`, `config` (readers, deleters, file_size_bytes, recreate,
+//! delete, workers), `cycles` (reader cycles: the denominator of every rate),
+//! `removals`, `recreations`, `elapsed_ns` (wall time of the measured cycles),
+//! `cycles_per_second`, `ns_per_cycle` (Criterion's estimate in bench reports,
+//! `elapsed_ns / cycles` otherwise), `anomalies` (sum of the classes that are
+//! anomalies for this scenario; expected races excluded), `classes` (every
+//! outcome class with `count`, `expected`, `rate`, `ci_low`, `ci_high`: 95%
+//! interval, exact one-sided upper bound `1 - 0.05^(1/n)` when the count is 0),
+//! `empty_read_nlink` (the `empty_read` count split by `st_nlink == 0` / `>= 1`),
+//! `examples[]` (full records of anomalies, a few per class), `first_anomaly_cycle`
+//! (the cycle count when the first anomaly was seen, `null` if none), `trials[]`
+//! (cycles-to-first-anomaly observations, `censored` when the cap was hit),
+//! `survival` (Kaplan–Meier curve and per-cycle MLE from the trials, `null`
+//! without trials), `timeline` (events of every worker around the first anomaly,
+//! `null` if none), `stalls[]` (syscalls that exceeded the watchdog limit) and
+//! `command` (the command line that reruns the scenario).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The schema version written by this crate.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The value of [`Report::tool`].
+pub const TOOL_NAME: &str = "unlink-race";
+
+/// One run over one or more scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: String,
+    pub label: String,
+    pub created_unix_s: u64,
+    pub interrupted: bool,
+    /// `"run"` or `"bench"`.
+    pub source: String,
+    pub machine: Machine,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+/// Where the run happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    /// `"linux"`, `"macos"`, ... (Rust's `std::env::consts::OS`).
+    pub os: String,
+    /// Distribution version on Linux (`/etc/os-release` `VERSION_ID`), product
+    /// version on macOS (`kern.osproductversion`, e.g. `10.15.7`).
+    pub os_version: String,
+    /// Human-readable OS name (`PRETTY_NAME` on Linux, `macOS 10.15.7`).
+    pub os_name: String,
+    /// Kernel release (`uname -r`).
+    pub kernel: String,
+    pub arch: String,
+    pub cpu_model: String,
+    pub cpus: u32,
+    /// Filesystem type of the target directory (`ext4`, `tmpfs`, `apfs`, `fuse.zombiefs`, ...).
+    pub fs_type: String,
+    /// Mount point of the filesystem holding the target directory.
+    pub mount_point: String,
+    /// The target directory the scratch directory was created in.
+    pub target_dir: String,
+    pub hostname: String,
+    pub crate_version: String,
+}
+
+/// The parameters of one scenario (DESIGN §3), as written in reports.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ScenarioConfig {
+    pub readers: u32,
+    pub deleters: u32,
+    pub file_size_bytes: u64,
+    /// `"inplace"` or `"atomic"`.
+    pub recreate: String,
+    /// `"unlink"`, `"trash"` or `"replace"`.
+    pub delete: String,
+    /// `"threads"` or `"processes"`.
+    pub workers: String,
+}
+
+/// Count and rate of one outcome class in one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassStats {
+    pub count: u64,
+    /// `true` when this class is not an anomaly under this scenario (an expected
+    /// outcome or an expected race).
+    pub expected: bool,
+    /// `count / cycles`.
+    pub rate: f64,
+    /// Lower end of the 95% interval of `rate`.
+    pub ci_low: f64,
+    /// Upper end of the 95% interval of `rate`.
+    pub ci_high: f64,
+}
+
+/// `empty_read` split by the link count `fstat` reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmptyReadNlink {
+    /// `st_nlink == 0`: the file was unlinked after it was opened.
+    pub zero: u64,
+    /// `st_nlink >= 1`.
+    pub nonzero: u64,
+}
+
+/// Every field `fstat` returned, as plain integers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatRecord {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i64,
+    pub blocks: i64,
+    pub atime_s: i64,
+    pub atime_ns: i64,
+    pub mtime_s: i64,
+    pub mtime_ns: i64,
+    pub ctime_s: i64,
+    pub ctime_ns: i64,
+}
+
+/// One anomaly, recorded in full.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// Outcome class name (see `crate::outcome::Class`).
+    pub class: String,
+    /// The operation that produced it (`open`, `fstat`, `read`, `create`, `write`, ...).
+    pub op: String,
+    /// Raw errno, `0` when the operation succeeded.
+    pub errno: i32,
+    /// Symbolic errno name when known (`EINVAL`), else empty.
+    pub errno_name: String,
+    /// What `fstat` returned on the descriptor, when there was one.
+    pub stat: Option<StatRecord>,
+    pub bytes_read: u64,
+    pub bytes_expected: u64,
+    /// Whether the path existed right after the anomaly (`faccessat`).
+    pub exists_after: bool,
+    /// Monotonic clock, nanoseconds since the scenario started.
+    pub t_ns: u64,
+    /// `"reader 0"`, `"deleter 1"`, ...
+    pub worker: String,
+    /// The worker's own cycle index.
+    pub cycle: u64,
+}
+
+/// One cycles-to-first-anomaly observation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    /// Cycles run in the trial until the first anomaly (or until the cap).
+    pub cycles: u64,
+    /// `true` when the cap was reached without an anomaly.
+    pub censored: bool,
+    pub elapsed_ns: u64,
+}
+
+/// One step of the Kaplan–Meier curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SurvivalPoint {
+    pub cycles: u64,
+    /// Estimated probability of no anomaly within `cycles` cycles.
+    pub survival: f64,
+    pub at_risk: u64,
+}
+
+/// What the trials say about the time to the first anomaly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Survival {
+    pub trials: u64,
+    pub events: u64,
+    pub censored: u64,
+    /// Kaplan–Meier estimate, one point per distinct event time.
+    pub curve: Vec<SurvivalPoint>,
+    /// Maximum-likelihood per-cycle probability of an anomaly (events / total cycles).
+    pub mle_rate_per_cycle: f64,
+    pub mle_ci_low: f64,
+    pub mle_ci_high: f64,
+    /// Median cycles to the first anomaly implied by the MLE (`null` when no event).
+    pub median_cycles: Option<f64>,
+    /// `median_cycles * ns_per_cycle`, in seconds.
+    pub median_seconds: Option<f64>,
+}
+
+/// One event of a worker's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    /// Nanoseconds relative to the first anomaly (negative: before it).
+    pub t_ns: i64,
+    pub worker: String,
+    /// `open_begin`, `open_end`, `read_end`, `remove_begin`, `remove_end`, `recreate`, `anomaly`.
+    pub kind: String,
+    /// Raw errno of the operation that ended, `0` on success.
+    pub errno: i32,
+}
+
+/// Events of every worker around the first anomaly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Class of the first anomaly.
+    pub class: String,
+    /// Worker that saw it.
+    pub worker: String,
+    pub events: Vec<TimelineEvent>,
+}
+
+/// A syscall that took longer than the watchdog limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StallRecord {
+    pub worker: String,
+    pub op: String,
+    /// How long the call had been running when it was noticed (or when it returned).
+    pub elapsed_ns: u64,
+    /// `true` when the call had still not returned when the run ended.
+    pub unfinished: bool,
+}
+
+/// Everything measured for one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    /// Stable name built from the config, e.g. `r1-d1-7B-inplace-unlink-threads`.
+    pub name: String,
+    pub config: ScenarioConfig,
+    pub cycles: u64,
+    pub removals: u64,
+    pub recreations: u64,
+    pub elapsed_ns: u64,
+    pub cycles_per_second: f64,
+    pub ns_per_cycle: f64,
+    pub anomalies: u64,
+    pub classes: BTreeMap<String, ClassStats>,
+    pub empty_read_nlink: EmptyReadNlink,
+    pub examples: Vec<Example>,
+    pub first_anomaly_cycle: Option<u64>,
+    pub trials: Vec<Trial>,
+    pub survival: Option<Survival>,
+    pub timeline: Option<Timeline>,
+    pub stalls: Vec<StallRecord>,
+    /// Relative path of Criterion's page for this benchmark (bench reports only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion_page: Option<String>,
+    pub command: String,
+}

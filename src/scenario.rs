@@ -1,0 +1,388 @@
+//! Scenarios (DESIGN §3): what one run races, and how long it runs.
+//!
+//! A [`Scenario`] is the configuration of the workers; a [`StopCondition`] says
+//! when a run of it ends. Both are validated here, once, so the harness can
+//! trust them; every parse error names the value that is wrong.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::report::schema::ScenarioConfig;
+
+/// Largest file size accepted (64 MiB).
+pub const MAX_FILE_SIZE_BYTES: u64 = 64 << 20;
+/// Most readers or deleters accepted.
+pub const MAX_WORKERS: u32 = 256;
+/// The seed's content and size.
+pub const SEED_CONTENT: &[u8] = b"CONTENT";
+
+/// How a reader recreates the file after `ENOENT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Recreate {
+    /// `open(O_WRONLY|O_CREAT|O_TRUNC)` + `write` on the target (the seed).
+    Inplace,
+    /// Write a private temporary name, then `rename` it over the target.
+    Atomic,
+}
+
+/// How a deleter removes the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Delete {
+    /// `unlink` (the seed).
+    Unlink,
+    /// `rename` into a trash directory, then `unlink` there (the seed's variant).
+    Trash,
+    /// `rename` a fresh file over the target (disk-objectstore's workaround).
+    Replace,
+}
+
+/// How workers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Workers {
+    Threads,
+    /// Child processes of the same binary (the seed ran two processes).
+    Processes,
+}
+
+/// A value that is not one of a fixed set of names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} '{value}' (expected one of: {expected})")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+macro_rules! named_enum {
+    ($ty:ident, $what:literal, $($variant:ident => $name:literal),+) => {
+        impl $ty {
+            /// Every value, in display order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The name used on the command line and in reports.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, UnknownName> {
+                match s.trim() {
+                    $($name => Ok($ty::$variant),)+
+                    other => Err(UnknownName {
+                        what: $what,
+                        value: other.to_string(),
+                        expected: concat!($($name, " "),+).trim_ascii_end(),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+named_enum!(Recreate, "recreate strategy", Inplace => "inplace", Atomic => "atomic");
+named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace");
+named_enum!(Workers, "worker kind", Threads => "threads", Processes => "processes");
+
+/// One configuration of the race.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scenario {
+    pub readers: u32,
+    pub deleters: u32,
+    pub file_size_bytes: u64,
+    pub recreate: Recreate,
+    pub delete: Delete,
+    pub workers: Workers,
+}
+
+impl Default for Scenario {
+    /// The seed's scenario: 1 reader, 1 deleter, 7 bytes, inplace, unlink, threads.
+    fn default() -> Self {
+        Scenario {
+            readers: 1,
+            deleters: 1,
+            file_size_bytes: SEED_CONTENT.len() as u64,
+            recreate: Recreate::Inplace,
+            delete: Delete::Unlink,
+            workers: Workers::Threads,
+        }
+    }
+}
+
+/// A scenario parameter out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("--readers must be between 1 and {MAX_WORKERS}, got {0}")]
+    Readers(u32),
+    #[error("--deleters must be between 0 and {MAX_WORKERS}, got {0}")]
+    Deleters(u32),
+    #[error("file size must be between 1 byte and 64M, got {0} bytes")]
+    FileSize(u64),
+}
+
+impl Scenario {
+    /// Checks every parameter against DESIGN §3.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        if !(1..=MAX_WORKERS).contains(&self.readers) {
+            return Err(ScenarioError::Readers(self.readers));
+        }
+        if self.deleters > MAX_WORKERS {
+            return Err(ScenarioError::Deleters(self.deleters));
+        }
+        if !(1..=MAX_FILE_SIZE_BYTES).contains(&self.file_size_bytes) {
+            return Err(ScenarioError::FileSize(self.file_size_bytes));
+        }
+        Ok(())
+    }
+
+    /// Stable short name, e.g. `r1-d1-7B-inplace-unlink-threads`.
+    pub fn name(&self) -> String {
+        format!(
+            "r{}-d{}-{}-{}-{}-{}",
+            self.readers,
+            self.deleters,
+            format_size(self.file_size_bytes),
+            self.recreate,
+            self.delete,
+            self.workers
+        )
+    }
+
+    /// The scenario as written in reports.
+    pub fn config(&self) -> ScenarioConfig {
+        ScenarioConfig {
+            readers: self.readers,
+            deleters: self.deleters,
+            file_size_bytes: self.file_size_bytes,
+            recreate: self.recreate.name().into(),
+            delete: self.delete.name().into(),
+            workers: self.workers.name().into(),
+        }
+    }
+
+    /// The scenario back from a report's config.
+    pub fn from_config(c: &ScenarioConfig) -> Result<Scenario, UnknownName> {
+        Ok(Scenario {
+            readers: c.readers,
+            deleters: c.deleters,
+            file_size_bytes: c.file_size_bytes,
+            recreate: c.recreate.parse()?,
+            delete: c.delete.parse()?,
+            workers: c.workers.parse()?,
+        })
+    }
+
+    /// The `unlink-race run` flags that select this scenario.
+    pub fn run_flags(&self) -> String {
+        format!(
+            "--readers {} --deleters {} --size {} --recreate {} --delete {} --workers {}",
+            self.readers,
+            self.deleters,
+            format_size(self.file_size_bytes),
+            self.recreate,
+            self.delete,
+            self.workers
+        )
+    }
+}
+
+/// When a run ends. Any condition that is met ends it; at least one is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StopCondition {
+    /// Total reader cycles.
+    pub cycles: Option<u64>,
+    /// Wall time.
+    pub duration: Option<Duration>,
+    /// Number of anomalies.
+    pub until_anomalies: Option<u64>,
+}
+
+impl StopCondition {
+    /// `true` when nothing would ever stop the run.
+    pub fn is_unbounded(&self) -> bool {
+        self.cycles.is_none() && self.duration.is_none() && self.until_anomalies.is_none()
+    }
+}
+
+/// Trials mode: repeat until the first anomaly or `cap_cycles`, `count` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrialPlan {
+    pub count: u32,
+    pub cap_cycles: u64,
+}
+
+/// Where the scratch directory goes.
+pub fn default_target_dir() -> PathBuf {
+    std::env::temp_dir()
+}
+
+/// A size that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid size '{0}': expected bytes with an optional K or M suffix (e.g. 7, 4K, 1M)")]
+pub struct SizeError(pub String);
+
+/// Parses `7`, `4K`, `4KiB`, `1M`, `1MiB` (binary units).
+pub fn parse_size(s: &str) -> Result<u64, SizeError> {
+    let t = s.trim();
+    let err = || SizeError(s.to_string());
+    let upper = t.to_ascii_uppercase();
+    let (digits, mult) = if let Some(d) = upper
+        .strip_suffix("KIB")
+        .or_else(|| upper.strip_suffix("KB"))
+        .or_else(|| upper.strip_suffix('K'))
+    {
+        (d, 1u64 << 10)
+    } else if let Some(d) = upper
+        .strip_suffix("MIB")
+        .or_else(|| upper.strip_suffix("MB"))
+        .or_else(|| upper.strip_suffix('M'))
+    {
+        (d, 1u64 << 20)
+    } else if let Some(d) = upper.strip_suffix('B') {
+        (d, 1)
+    } else {
+        (upper.as_str(), 1)
+    };
+    let n: u64 = digits.trim().parse().map_err(|_| err())?;
+    n.checked_mul(mult).ok_or_else(err)
+}
+
+/// `7B`, `4K`, `1M`, `1536B`: the shortest exact form.
+pub fn format_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{}M", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{}K", bytes >> 10)
+    } else {
+        format!("{bytes}B")
+    }
+}
+
+/// A duration that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid duration '{0}': expected seconds, or a number with s, m or h (e.g. 60, 90s, 10m)")]
+pub struct DurationError(pub String);
+
+/// Parses `60`, `1.5`, `90s`, `10m`, `1h`.
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
+    let t = s.trim();
+    let err = || DurationError(s.to_string());
+    let (num, mult) = match t.chars().last() {
+        Some('s') => (&t[..t.len() - 1], 1.0),
+        Some('m') => (&t[..t.len() - 1], 60.0),
+        Some('h') => (&t[..t.len() - 1], 3600.0),
+        _ => (t, 1.0),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| err())?;
+    let secs = v * mult;
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(err());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("7"), Ok(7));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert_eq!(parse_size("4KiB"), Ok(4096));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("64M"), Ok(MAX_FILE_SIZE_BYTES));
+        assert!(parse_size("four").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("").is_err());
+        assert_eq!(format_size(7), "7B");
+        assert_eq!(format_size(4096), "4K");
+        assert_eq!(format_size(1 << 20), "1M");
+        assert_eq!(format_size(1536), "1536B");
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for r in Recreate::ALL {
+            assert_eq!(r.name().parse::<Recreate>(), Ok(*r));
+        }
+        for d in Delete::ALL {
+            assert_eq!(d.name().parse::<Delete>(), Ok(*d));
+        }
+        let e = "rm".parse::<Delete>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown delete strategy 'rm' (expected one of: unlink trash replace)"
+        );
+        let s = Scenario::default();
+        assert_eq!(s.name(), "r1-d1-7B-inplace-unlink-threads");
+        assert_eq!(Scenario::from_config(&s.config()), Ok(s));
+    }
+
+    #[test]
+    fn validation() {
+        let ok = Scenario::default();
+        assert!(ok.validate().is_ok());
+        assert!(
+            Scenario {
+                readers: 0,
+                ..ok.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Scenario {
+                readers: 257,
+                ..ok.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Scenario {
+                deleters: 0,
+                ..ok.clone()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert!(
+            Scenario {
+                file_size_bytes: 0,
+                ..ok.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Scenario {
+                file_size_bytes: MAX_FILE_SIZE_BYTES + 1,
+                ..ok
+            }
+            .validate()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("60"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("-3").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

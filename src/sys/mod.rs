@@ -1,0 +1,296 @@
+//! The syscall layer: the only module that calls `libc` or uses `unsafe`.
+//!
+//! Every wrapper is one `unsafe` expression that turns `-1` into the raw errno
+//! at once ([`last_errno`]). Errno stays numeric ([`Errno`]) so that the
+//! classifier keeps values it does not know. Descriptors cross the boundary as
+//! `OwnedFd`/`BorrowedFd`, names as `&CStr`, and every file operation works
+//! relative to a directory descriptor, never a path.
+//!
+//! The wrappers allocate nothing: they sit on the hot path of the race loop.
+//! Platform differences (filesystem type, OS version, CPU model) are in
+//! [`platform`].
+#![allow(unsafe_code)]
+
+pub mod platform;
+
+use std::ffi::{CStr, c_int};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+
+use crate::report::schema::StatRecord;
+
+/// A raw `errno` value, kept as the kernel returned it.
+pub type Errno = i32;
+
+/// Result of one syscall: the value, or the raw errno.
+pub type SysResult<T> = Result<T, Errno>;
+
+pub use libc::{EINTR, EINVAL, EIO, ENOENT, ENOSPC, ESTALE};
+
+/// `open` flags used by the harness, re-exported so callers need no `libc`.
+pub mod flags {
+    pub const O_RDONLY: i32 = libc::O_RDONLY;
+    pub const O_WRONLY: i32 = libc::O_WRONLY;
+    pub const O_CREAT: i32 = libc::O_CREAT;
+    pub const O_TRUNC: i32 = libc::O_TRUNC;
+    pub const O_EXCL: i32 = libc::O_EXCL;
+    pub const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
+    pub const O_CLOEXEC: i32 = libc::O_CLOEXEC;
+    pub const O_DIRECTORY: i32 = libc::O_DIRECTORY;
+}
+
+/// The errno of the call that just failed. Reading it allocates nothing.
+#[inline]
+fn last_errno() -> Errno {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// `-1` → errno, anything else → the value.
+#[inline]
+fn check(ret: c_int) -> SysResult<c_int> {
+    if ret == -1 {
+        Err(last_errno())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// `-1` → errno for calls returning `ssize_t`.
+#[inline]
+fn check_size(ret: libc::ssize_t) -> SysResult<usize> {
+    if ret < 0 {
+        Err(last_errno())
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// `openat(dir, name, flags, mode)`; `O_CLOEXEC` is always added.
+#[inline]
+pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> SysResult<OwnedFd> {
+    let fd = check(unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    })?;
+    // SAFETY: `openat` just returned this descriptor and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `read(fd, buf)`, retried on `EINTR`.
+#[inline]
+pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
+    loop {
+        match check_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
+        {
+            Err(EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// `write(fd, buf)`, retried on `EINTR`.
+#[inline]
+pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> SysResult<usize> {
+    loop {
+        match check_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) }) {
+            Err(EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// `fstat(fd)`, every field copied out.
+#[inline]
+pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<StatRecord> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    check(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
+    // SAFETY: `fstat` succeeded, so it filled the whole struct.
+    Ok(stat_record(&unsafe { st.assume_init() }))
+}
+
+/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`.
+pub fn fstatat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<StatRecord> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    check(unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            st.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })?;
+    // SAFETY: `fstatat` succeeded, so it filled the whole struct.
+    Ok(stat_record(&unsafe { st.assume_init() }))
+}
+
+/// Field widths differ between targets (`st_nlink` is `u16` on macOS, `u64` on
+/// Linux x86_64), hence the casts that are no-ops on some of them.
+#[allow(clippy::unnecessary_cast)]
+fn stat_record(st: &libc::stat) -> StatRecord {
+    StatRecord {
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        mode: st.st_mode as u32,
+        nlink: st.st_nlink as u64,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        rdev: st.st_rdev as u64,
+        size: st.st_size as i64,
+        blksize: st.st_blksize as i64,
+        blocks: st.st_blocks as i64,
+        atime_s: st.st_atime as i64,
+        atime_ns: st.st_atime_nsec as i64,
+        mtime_s: st.st_mtime as i64,
+        mtime_ns: st.st_mtime_nsec as i64,
+        ctime_s: st.st_ctime as i64,
+        ctime_ns: st.st_ctime_nsec as i64,
+    }
+}
+
+/// `unlinkat(dir, name, 0)`.
+#[inline]
+pub fn unlinkat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) }).map(drop)
+}
+
+/// `unlinkat(dir, name, AT_REMOVEDIR)`.
+pub fn rmdirat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
+}
+
+/// `mkdirat(dir, name, mode)`.
+pub fn mkdirat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> SysResult<()> {
+    check(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) }).map(drop)
+}
+
+/// `renameat(from_dir, from, to_dir, to)`.
+#[inline]
+pub fn renameat(
+    from_dir: BorrowedFd<'_>,
+    from: &CStr,
+    to_dir: BorrowedFd<'_>,
+    to: &CStr,
+) -> SysResult<()> {
+    check(unsafe {
+        libc::renameat(
+            from_dir.as_raw_fd(),
+            from.as_ptr(),
+            to_dir.as_raw_fd(),
+            to.as_ptr(),
+        )
+    })
+    .map(drop)
+}
+
+/// `faccessat(dir, name, F_OK, 0)`: `Ok(true)` when the name exists,
+/// `Ok(false)` on `ENOENT`, the errno otherwise.
+#[inline]
+pub fn exists_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<bool> {
+    match check(unsafe { libc::faccessat(dir.as_raw_fd(), name.as_ptr(), libc::F_OK, 0) }) {
+        Ok(_) => Ok(true),
+        Err(ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `close(fd)`, reporting its errno (dropping an `OwnedFd` ignores it).
+#[inline]
+pub fn close(fd: OwnedFd) -> SysResult<()> {
+    check(unsafe { libc::close(fd.into_raw_fd()) }).map(drop)
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds: comparable between processes of one boot.
+#[inline]
+pub fn monotonic_ns() -> u64 {
+    let mut ts = MaybeUninit::<libc::timespec>::uninit();
+    // CLOCK_MONOTONIC cannot fail with a valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, ts.as_mut_ptr()) };
+    // SAFETY: `clock_gettime` filled the struct.
+    let ts = unsafe { ts.assume_init() };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// `sched_yield()`: the deleter's "yield briefly" when the file is absent.
+#[inline]
+pub fn yield_now() {
+    unsafe { libc::sched_yield() };
+}
+
+/// `uname()` fields as strings.
+#[derive(Debug, Clone, Default)]
+pub struct Uname {
+    pub sysname: String,
+    pub nodename: String,
+    pub release: String,
+    pub machine: String,
+}
+
+/// `uname()`; empty strings if it fails.
+pub fn uname() -> Uname {
+    let mut u = MaybeUninit::<libc::utsname>::zeroed();
+    if check(unsafe { libc::uname(u.as_mut_ptr()) }).is_err() {
+        return Uname::default();
+    }
+    // SAFETY: `uname` succeeded and filled every field with a NUL-terminated string.
+    let u = unsafe { u.assume_init() };
+    Uname {
+        sysname: c_chars(&u.sysname),
+        nodename: c_chars(&u.nodename),
+        release: c_chars(&u.release),
+        machine: c_chars(&u.machine),
+    }
+}
+
+/// A NUL-terminated `c_char` array (as in `utsname`, `statfs`) to a `String`.
+pub(crate) fn c_chars(chars: &[libc::c_char]) -> String {
+    let bytes: Vec<u8> = chars
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The process id.
+pub fn getpid() -> u32 {
+    std::process::id()
+}
+
+/// Symbolic name of an errno, for reports (`""` when unknown: the number is kept anyway).
+pub fn errno_name(errno: Errno) -> &'static str {
+    match errno {
+        0 => "",
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::EINTR => "EINTR",
+        libc::EIO => "EIO",
+        libc::EBADF => "EBADF",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EBUSY => "EBUSY",
+        libc::EEXIST => "EEXIST",
+        libc::EXDEV => "EXDEV",
+        libc::ENOTDIR => "ENOTDIR",
+        libc::EISDIR => "EISDIR",
+        libc::EINVAL => "EINVAL",
+        libc::ENFILE => "ENFILE",
+        libc::EMFILE => "EMFILE",
+        libc::EFBIG => "EFBIG",
+        libc::ENOSPC => "ENOSPC",
+        libc::EROFS => "EROFS",
+        libc::ELOOP => "ELOOP",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::ENOTEMPTY => "ENOTEMPTY",
+        libc::ESTALE => "ESTALE",
+        libc::EDQUOT => "EDQUOT",
+        libc::ENOTCONN => "ENOTCONN",
+        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::ENOSYS => "ENOSYS",
+        _ => "",
+    }
+}

@@ -1,0 +1,271 @@
+//! What differs between operating systems: the filesystem of a directory, the
+//! OS version and the CPU model.
+//!
+//! macOS answers from `fstatfs` (`f_fstypename`, `f_mntonname`) and
+//! `sysctlbyname` (`kern.osproductversion`, `machdep.cpu.brand_string`), written
+//! against the `libc` crate's Apple definitions. Linux answers from
+//! `/proc/self/mountinfo`, `/etc/os-release` and `/proc/cpuinfo`. Everything
+//! here runs once per report, never on the hot path.
+
+use std::os::fd::BorrowedFd;
+use std::path::Path;
+
+/// Filesystem type and mount point of the filesystem holding `dir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsInfo {
+    pub fs_type: String,
+    pub mount_point: String,
+}
+
+/// OS version as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsVersion {
+    /// Short version (`12`, `10.15.7`).
+    pub version: String,
+    /// Human-readable name (`Debian GNU/Linux 12 (bookworm)`, `macOS 10.15.7`).
+    pub name: String,
+}
+
+/// The filesystem of `dir` (open descriptor) at `path` (its canonical path).
+pub fn fs_info(dir: BorrowedFd<'_>, path: &Path) -> FsInfo {
+    imp::fs_info(dir, path)
+}
+
+/// The OS version.
+pub fn os_version() -> OsVersion {
+    imp::os_version()
+}
+
+/// The CPU model, or the architecture when the model is not known.
+pub fn cpu_model() -> String {
+    imp::cpu_model()
+}
+
+#[cfg(target_os = "macos")]
+mod imp {
+    use super::{FsInfo, OsVersion};
+    use std::ffi::CStr;
+    use std::mem::MaybeUninit;
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    use std::path::Path;
+
+    /// `sysctlbyname` for a string value.
+    fn sysctl_string(name: &CStr) -> Option<String> {
+        let mut len: libc::size_t = 0;
+        let ret = unsafe {
+            libc::sysctlbyname(
+                name.as_ptr(),
+                std::ptr::null_mut(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if ret != 0 || len == 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; len];
+        let ret = unsafe {
+            libc::sysctlbyname(
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if ret != 0 {
+            return None;
+        }
+        buf.truncate(len);
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        Some(String::from_utf8_lossy(&buf[..end]).into_owned())
+    }
+
+    pub fn fs_info(dir: BorrowedFd<'_>, _path: &Path) -> FsInfo {
+        let mut st = MaybeUninit::<libc::statfs>::uninit();
+        if unsafe { libc::fstatfs(dir.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+            return FsInfo {
+                fs_type: "unknown".into(),
+                mount_point: "unknown".into(),
+            };
+        }
+        // SAFETY: `fstatfs` succeeded and filled the struct.
+        let st = unsafe { st.assume_init() };
+        FsInfo {
+            fs_type: crate::sys::c_chars(&st.f_fstypename),
+            mount_point: crate::sys::c_chars(&st.f_mntonname),
+        }
+    }
+
+    pub fn os_version() -> OsVersion {
+        let version = sysctl_string(c"kern.osproductversion").unwrap_or_else(|| "unknown".into());
+        OsVersion {
+            name: format!("macOS {version}"),
+            version,
+        }
+    }
+
+    pub fn cpu_model() -> String {
+        sysctl_string(c"machdep.cpu.brand_string").unwrap_or_else(|| std::env::consts::ARCH.into())
+    }
+}
+
+#[cfg(not(target_os = "macos"))]
+mod imp {
+    use super::{FsInfo, OsVersion};
+    use std::os::fd::BorrowedFd;
+    use std::path::Path;
+
+    pub fn fs_info(dir: BorrowedFd<'_>, path: &Path) -> FsInfo {
+        let dev = crate::sys::fstatat(dir, c".").map(|st| st.dev).ok();
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        super::mount_of(&mountinfo, dev, path).unwrap_or_else(|| FsInfo {
+            fs_type: "unknown".into(),
+            mount_point: "unknown".into(),
+        })
+    }
+
+    pub fn os_version() -> OsVersion {
+        let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+        super::parse_os_release(&text)
+    }
+
+    pub fn cpu_model() -> String {
+        let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        text.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                matches!(k.trim(), "model name" | "Model" | "cpu model")
+                    .then(|| v.trim().to_string())
+            })
+            .unwrap_or_else(|| std::env::consts::ARCH.into())
+    }
+}
+
+#[cfg_attr(target_os = "macos", allow(dead_code))]
+/// Linux `major:minor` → `dev_t` as `fstat` reports it (glibc's `makedev`).
+fn makedev(major: u64, minor: u64) -> u64 {
+    ((major & 0xffff_f000) << 32)
+        | ((major & 0x0000_0fff) << 8)
+        | ((minor & 0xffff_ff00) << 12)
+        | (minor & 0x0000_00ff)
+}
+
+#[cfg_attr(target_os = "macos", allow(dead_code))]
+/// Undo mountinfo's octal escapes (`\040` is a space).
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg_attr(target_os = "macos", allow(dead_code))]
+/// The mount holding `path` in a `/proc/self/mountinfo` text: among the mounts
+/// whose device is `dev` (when one is), the one with the longest mount point
+/// that is a prefix of `path`.
+pub(crate) fn mount_of(mountinfo: &str, dev: Option<u64>, path: &Path) -> Option<FsInfo> {
+    let mut best: Option<(bool, usize, FsInfo)> = None;
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let f: Vec<&str> = left.split(' ').collect();
+        let r: Vec<&str> = right.split(' ').collect();
+        if f.len() < 5 || r.is_empty() {
+            continue;
+        }
+        let mount_point = unescape_mount(f[4]);
+        if !path.starts_with(&mount_point) {
+            continue;
+        }
+        let same_dev = match (dev, f[2].split_once(':')) {
+            (Some(d), Some((ma, mi))) => match (ma.parse(), mi.parse()) {
+                (Ok(ma), Ok(mi)) => makedev(ma, mi) == d,
+                _ => false,
+            },
+            _ => false,
+        };
+        let key = (same_dev, mount_point.len());
+        if best.as_ref().is_none_or(|(d, l, _)| key >= (*d, *l)) {
+            let fs_type = r[0].to_string();
+            best = Some((
+                same_dev,
+                mount_point.len(),
+                FsInfo {
+                    fs_type,
+                    mount_point,
+                },
+            ));
+        }
+    }
+    best.map(|(_, _, info)| info)
+}
+
+#[cfg_attr(target_os = "macos", allow(dead_code))]
+/// `VERSION_ID` and `PRETTY_NAME` of an `/etc/os-release` text.
+pub(crate) fn parse_os_release(text: &str) -> OsVersion {
+    let get = |key: &str| {
+        text.lines().find_map(|l| {
+            let v = l.strip_prefix(key)?.strip_prefix('=')?;
+            Some(v.trim().trim_matches('"').to_string())
+        })
+    };
+    let version = get("VERSION_ID").unwrap_or_else(|| "unknown".into());
+    let name = get("PRETTY_NAME")
+        .or_else(|| get("NAME"))
+        .unwrap_or_else(|| "Linux".into());
+    OsVersion { version, name }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+30 22 0:26 / /tmp rw,nosuid shared:5 - tmpfs tmpfs rw,size=100k
+31 22 0:27 / /mnt/my\\040disk rw shared:6 - xfs /dev/loop0 rw
+";
+
+    #[test]
+    fn longest_prefix_wins() {
+        let info = mount_of(MOUNTINFO, None, Path::new("/tmp/x/y")).unwrap();
+        assert_eq!(info.fs_type, "tmpfs");
+        assert_eq!(info.mount_point, "/tmp");
+        let info = mount_of(MOUNTINFO, None, Path::new("/tmpfoo")).unwrap();
+        assert_eq!(info.fs_type, "ext4", "/tmpfoo is not under /tmp");
+    }
+
+    #[test]
+    fn escaped_mount_points_and_device_match() {
+        let info = mount_of(MOUNTINFO, None, Path::new("/mnt/my disk/a")).unwrap();
+        assert_eq!(info.fs_type, "xfs");
+        // A bind mount elsewhere: the device decides over the prefix.
+        let info = mount_of(MOUNTINFO, Some(makedev(254, 0)), Path::new("/tmp/x")).unwrap();
+        assert_eq!(info.fs_type, "ext4");
+    }
+
+    #[test]
+    fn os_release() {
+        let v = parse_os_release(
+            "NAME=\"Debian\"\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+        );
+        assert_eq!(v.version, "12");
+        assert_eq!(v.name, "Debian GNU/Linux 12 (bookworm)");
+        assert_eq!(parse_os_release("").version, "unknown");
+    }
+}
