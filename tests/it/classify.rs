@@ -1,0 +1,1 @@
+//! Classifier tests: observations built by hand for every class of DESIGN §4.

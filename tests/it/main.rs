@@ -1,0 +1,4 @@
+//! The one integration test binary; one module per area.
+
+// The classifier: every outcome class from hand-built observations.
+mod classify;
