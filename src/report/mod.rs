@@ -1,3 +1,7 @@
-//! Reports: the versioned JSON schema ([`schema`]) and how a run becomes one.
+//! Reports: the versioned JSON schema ([`schema`]), the machine fingerprint
+//! ([`machine`]) and how a run's tally becomes a report ([`build`]).
 
+pub mod build;
+pub mod machine;
 pub mod schema;
+pub mod verdict;

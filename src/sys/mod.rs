@@ -260,6 +260,25 @@ pub fn getpid() -> u32 {
     std::process::id()
 }
 
+/// Errnos that say the environment failed rather than the race: full disk or
+/// quota, read-only filesystem, descriptor or memory limits.
+pub fn is_environment_errno(errno: Errno) -> bool {
+    matches!(
+        errno,
+        libc::ENOSPC | libc::EDQUOT | libc::EROFS | libc::EMFILE | libc::ENFILE | libc::ENOMEM
+    )
+}
+
+/// Opens a directory without following a final symlink.
+pub fn open_dir(path: &std::path::Path) -> std::io::Result<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    Ok(OwnedFd::from(file))
+}
+
 /// Symbolic name of an errno, for reports (`""` when unknown: the number is kept anyway).
 pub fn errno_name(errno: Errno) -> &'static str {
     match errno {

@@ -1,0 +1,147 @@
+//! Command-line definitions and dispatch.
+
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use unlink_race::scenario::{Delete, Recreate, Workers};
+
+/// Exit code: no anomaly / no difference.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: an anomaly was seen / reports differ.
+pub const EXIT_FOUND: u8 = 1;
+/// Exit code: usage or environment error.
+pub const EXIT_ERROR: u8 = 2;
+/// Exit code: interrupted by SIGINT or SIGTERM.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "unlink-race",
+    version,
+    about = "Hunts the open/unlink race (dead descriptors on macOS APFS) and measures how often it bites",
+    after_help = "Exit codes: 0 no anomaly, 1 anomaly seen (compare: reports differ), 2 usage or environment error, 130 interrupted."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Race readers against deleters and count every outcome.
+    Run(RunArgs),
+}
+
+/// Flags of `unlink-race run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Reader workers (1..=256).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub readers: u32,
+    /// Deleter workers (0..=256).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub deleters: u32,
+    /// File size in bytes, with K or M suffix (1 byte .. 64M). 7 writes the seed's `CONTENT`.
+    #[arg(long, default_value = "7", value_parser = parse_file_size)]
+    pub size: u64,
+    /// How a reader recreates the file after ENOENT: inplace (O_CREAT|O_TRUNC + write) or atomic (temp file + rename).
+    #[arg(long, default_value = "inplace", value_parser = parse_name::<Recreate>)]
+    pub recreate: Recreate,
+    /// How a deleter removes the file: unlink, trash (rename into a trash dir, then unlink) or replace (rename a fresh file over it).
+    #[arg(long, default_value = "unlink", value_parser = parse_name::<Delete>)]
+    pub delete: Delete,
+    /// Run workers as threads or as child processes.
+    #[arg(long, default_value = "threads", value_parser = parse_name::<Workers>)]
+    pub workers: Workers,
+    /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Stop after this many reader cycles in total.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub cycles: Option<u64>,
+    /// Stop after this long (seconds, or with s/m/h: 90s, 10m, 1h).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Stop after this many anomalies.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub until: Option<u64>,
+    /// Run this many trials, each until its first anomaly or --trial-cycles, to measure cycles to the first anomaly.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub trials: Option<u32>,
+    /// Cycle cap of one trial (a trial that reaches it is censored).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub trial_cycles: u64,
+    /// Write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Full examples kept per anomaly class.
+    #[arg(long, default_value_t = 5)]
+    pub examples: u32,
+    /// A syscall step slower than this counts as a stall (seconds, or with s/m/h).
+    #[arg(long, default_value = "10", value_parser = parse_duration)]
+    pub stall_timeout: std::time::Duration,
+    /// Label for the report (default: <os>-<os_version>-<fs_type>-<hostname>).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// No live progress line (it is off anyway when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_file_size(s: &str) -> Result<u64, String> {
+    let n = unlink_race::scenario::parse_size(s).map_err(|e| e.to_string())?;
+    if n == 0 || n > unlink_race::scenario::MAX_FILE_SIZE_BYTES {
+        return Err(format!(
+            "{s} is out of range: the size must be between 1 byte and 64M"
+        ));
+    }
+    Ok(n)
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    unlink_race::scenario::parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn parse_name<T: std::str::FromStr<Err = unlink_race::scenario::UnknownName>>(
+    s: &str,
+) -> Result<T, String> {
+    s.parse()
+        .map_err(|e: unlink_race::scenario::UnknownName| e.to_string())
+}
+
+/// Prints to stdout; a closed pipe (`| head`) is not an error worth a panic.
+pub fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Parses `args` and runs the command.
+pub fn run(args: Vec<String>) -> Result<ExitCode> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                print!("{e}");
+                return Ok(ExitCode::from(EXIT_OK));
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                eprint!("{e}");
+                return Ok(ExitCode::from(EXIT_ERROR));
+            }
+            // clap's first line names the flag and the problem; the rest is a hint.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first}");
+            return Ok(ExitCode::from(EXIT_ERROR));
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+    }
+}

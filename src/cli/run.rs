@@ -1,0 +1,351 @@
+//! `unlink-race run`: one scenario, a stop condition, a summary and a report.
+
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
+use unlink_race::report::schema::{Report, ScenarioReport, Trial};
+use unlink_race::report::verdict::{format_rate, verdict};
+use unlink_race::report::{build, machine};
+use unlink_race::scenario::Scenario;
+use unlink_race::stats;
+
+use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
+
+/// Stop condition when none is given.
+const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+/// Ctrl-C and SIGTERM set the flag; a second one exits at once.
+fn install_signal_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(
+            sig,
+            i32::from(EXIT_INTERRUPTED),
+            Arc::clone(&flag),
+        )
+        .context("cannot install signal handlers")?;
+        signal_hook::flag::register(sig, Arc::clone(&flag))
+            .context("cannot install signal handlers")?;
+    }
+    Ok(flag)
+}
+
+/// Single-quotes a shell word when it needs it.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-=:,+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The command line that reruns this run.
+fn rerun_command(args: &RunArgs, scenario: &Scenario, dir: &Path) -> String {
+    let mut cmd = format!(
+        "unlink-race run {} --dir {}",
+        scenario.run_flags(),
+        shell_word(&dir.display().to_string())
+    );
+    if let Some(n) = args.cycles {
+        cmd += &format!(" --cycles {n}");
+    }
+    if let Some(d) = args.duration {
+        cmd += &format!(" --duration {}s", d.as_secs_f64());
+    }
+    if let Some(k) = args.until {
+        cmd += &format!(" --until {k}");
+    }
+    if let Some(t) = args.trials {
+        cmd += &format!(" --trials {t} --trial-cycles {}", args.trial_cycles);
+    }
+    cmd
+}
+
+/// Checks that `--json FILE` can be written before any work is done.
+fn check_output_path(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "--json {}: directory {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    if path.is_dir() {
+        bail!("--json {}: is a directory", path.display());
+    }
+    Ok(())
+}
+
+/// The live progress line ("elapsed, cycles, anomalies (rate), cycles/s"), on a terminal only.
+struct ProgressLine {
+    bar: Option<indicatif::ProgressBar>,
+    /// Cycles and anomalies of earlier batches (trials).
+    before: std::cell::Cell<(u64, u64)>,
+}
+
+impl ProgressLine {
+    fn new(enabled: bool) -> ProgressLine {
+        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+            bar
+        });
+        ProgressLine {
+            bar,
+            before: Default::default(),
+        }
+    }
+
+    fn update(&self, p: &Progress, started: Instant) {
+        let Some(bar) = &self.bar else { return };
+        let elapsed = started.elapsed().as_secs_f64();
+        let (cycles_before, anomalies_before) = self.before.get();
+        let cycles = cycles_before + p.cycles;
+        let anomalies = anomalies_before + p.anomalies;
+        let ci = stats::rate_interval(anomalies, cycles);
+        let rate = if anomalies == 0 {
+            format!("< {}", format_rate(ci.high))
+        } else {
+            format_rate(anomalies as f64 / cycles as f64)
+        };
+        bar.set_message(format!(
+            "{elapsed:7.1}s  {cycles:>12} cycles  {anomalies} anomalies (rate {rate})  {:.0} cycles/s",
+            cycles as f64 / elapsed.max(1e-9)
+        ));
+        bar.tick();
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn run(args: &RunArgs) -> Result<ExitCode> {
+    let scenario = Scenario {
+        readers: args.readers,
+        deleters: args.deleters,
+        file_size_bytes: args.size,
+        recreate: args.recreate,
+        delete: args.delete,
+        workers: args.workers,
+    };
+    scenario.validate()?;
+    if let Some(path) = &args.json {
+        check_output_path(path)?;
+    }
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(unlink_race::scenario::default_target_dir);
+    let interrupted = install_signal_flag()?;
+    let options = HarnessOptions {
+        examples_per_class: args.examples,
+        stall_timeout: args.stall_timeout,
+        ..HarnessOptions::default()
+    };
+    let mut harness = Harness::start(&scenario, &dir, options)?;
+    let machine = machine::fingerprint(harness.target());
+
+    let started = Instant::now();
+    let progress = ProgressLine::new(!args.no_progress);
+    let deadline = args.duration.or_else(|| {
+        (args.cycles.is_none() && args.until.is_none() && args.trials.is_none())
+            .then_some(DEFAULT_DURATION)
+    });
+    let mut monitor = |p: &Progress| {
+        progress.update(p, started);
+        if interrupted.load(Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+
+    let mut trials = Vec::new();
+    let mut was_interrupted = false;
+    if let Some(count) = args.trials {
+        for _ in 0..count {
+            let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
+            if left.is_some_and(|l| l.is_zero()) {
+                break;
+            }
+            let limit = BatchLimit {
+                cycles: Some(args.trial_cycles),
+                duration: left,
+                until_anomalies: Some(1),
+            };
+            let batch = harness.run_batch(&limit, &mut monitor)?;
+            let (c, a) = progress.before.get();
+            progress.before.set((c + batch.cycles, a + batch.anomalies));
+            let end = batch.end;
+            match batch.first_anomaly_cycle {
+                Some(c) => trials.push(Trial {
+                    cycles: c.max(1),
+                    censored: false,
+                    elapsed_ns: batch.elapsed_ns,
+                }),
+                None if end == BatchEnd::Completed => trials.push(Trial {
+                    cycles: batch.cycles,
+                    censored: true,
+                    elapsed_ns: batch.elapsed_ns,
+                }),
+                // A trial cut short by the deadline or Ctrl-C is censored where it stopped.
+                None => trials.push(Trial {
+                    cycles: batch.cycles,
+                    censored: true,
+                    elapsed_ns: batch.elapsed_ns,
+                }),
+            }
+            if matches!(end, BatchEnd::Interrupted | BatchEnd::Stalled) {
+                was_interrupted = end == BatchEnd::Interrupted;
+                break;
+            }
+        }
+    } else {
+        let limit = BatchLimit {
+            cycles: args.cycles,
+            duration: deadline,
+            until_anomalies: args.until,
+        };
+        let batch = harness.run_batch(&limit, &mut monitor)?;
+        was_interrupted = batch.end == BatchEnd::Interrupted;
+    }
+    progress.finish();
+    let target = harness.target().clone();
+    let tally = harness.finish();
+
+    let command = rerun_command(args, &scenario, &target.target_dir);
+    let entry = build::scenario_report(&scenario, &tally, trials, None, command);
+    let label = args
+        .label
+        .as_deref()
+        .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
+    let report = build::report(label, "run", machine, vec![entry], was_interrupted);
+    let mut text = summary(&report);
+    if let Some(path) = &args.json {
+        build::write_json(&report, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        text += &format!("report: {}\n", path.display());
+    }
+    super::print_stdout(&text);
+    let code = if was_interrupted {
+        EXIT_INTERRUPTED
+    } else if report.scenarios[0].anomalies > 0 {
+        EXIT_FOUND
+    } else {
+        EXIT_OK
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// The terminal summary of a one-scenario report.
+fn summary(report: &Report) -> String {
+    let m = &report.machine;
+    let mut out = String::new();
+    for s in &report.scenarios {
+        out += &format!(
+            "{} on {} ({}) — {} {}, kernel {}, {}\n",
+            s.name, m.fs_type, m.mount_point, m.os, m.os_version, m.kernel, m.cpu_model
+        );
+        out += &format!(
+            "{} cycles in {:.2} s: {:.0} cycles/s ({:.1} µs/cycle); {} removals, {} recreations{}\n\n",
+            s.cycles,
+            s.elapsed_ns as f64 / 1e9,
+            s.cycles_per_second,
+            s.ns_per_cycle / 1e3,
+            s.removals,
+            s.recreations,
+            if report.interrupted {
+                " — INTERRUPTED"
+            } else {
+                ""
+            }
+        );
+        out += &class_table(s);
+        if let Some(first) = s.first_anomaly_cycle {
+            out += &format!("\nfirst anomaly at cycle {first}\n");
+        }
+        if let Some(sv) = &s.survival {
+            out += &format!(
+                "\ntrials: {} ({} saw an anomaly, {} censored); per-cycle rate {} [{} .. {}]",
+                sv.trials,
+                sv.events,
+                sv.censored,
+                format_rate(sv.mle_rate_per_cycle),
+                format_rate(sv.mle_ci_low),
+                format_rate(sv.mle_ci_high)
+            );
+            if let (Some(c), Some(secs)) = (sv.median_cycles, sv.median_seconds) {
+                out += &format!("; median {c:.0} cycles ({secs:.2} s) to the first anomaly");
+            }
+            out += "\n";
+        }
+        for st in &s.stalls {
+            out += &format!(
+                "stall: {} in {} for {:.1} s{}\n",
+                st.worker,
+                st.op,
+                st.elapsed_ns as f64 / 1e9,
+                if st.unfinished {
+                    " (still stuck at the end)"
+                } else {
+                    ""
+                }
+            );
+        }
+        out += &format!("\nverdict: {}\n", verdict(s));
+    }
+    out
+}
+
+/// Per class: count, rate, 95% interval, expected or anomaly.
+fn class_table(s: &ScenarioReport) -> String {
+    let mut out = format!(
+        "{:<26} {:>12} {:>10}  {:<24} {}\n",
+        "class", "count", "rate", "95% interval", ""
+    );
+    for class in unlink_race::outcome::Class::ALL {
+        let Some(c) = s.classes.get(class.name()) else {
+            continue;
+        };
+        let interval = if c.count == 0 {
+            format!("< {}", format_rate(c.ci_high))
+        } else {
+            format!("[{} .. {}]", format_rate(c.ci_low), format_rate(c.ci_high))
+        };
+        let kind = if class.is_normal() {
+            "expected"
+        } else if c.expected {
+            "expected race"
+        } else if c.count > 0 {
+            "ANOMALY"
+        } else {
+            "anomaly class"
+        };
+        out += &format!(
+            "{:<26} {:>12} {:>10}  {:<24} {}\n",
+            class.name(),
+            c.count,
+            format_rate(c.rate),
+            interval,
+            kind
+        );
+    }
+    out
+}

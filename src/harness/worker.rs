@@ -1,0 +1,576 @@
+//! The reader and deleter loops (DESIGN §2) — the hot path.
+//!
+//! A cycle does its syscalls, one [`classify`] call, a few relaxed stores into
+//! the worker's own [`WorkerSlot`] and three clock reads for the timeline. It
+//! allocates nothing, formats nothing and takes no lock; the rare anomaly path
+//! (examples, the shared anomaly count, the first-anomaly mark) is kept out of
+//! line in [`Worker::on_anomaly`].
+
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
+
+use crate::content::Content;
+use crate::outcome::{CLASS_COUNT, Class, Observation, Op, Side, classify, is_expected};
+use crate::report::schema::Example;
+use crate::scenario::{Delete, Recreate, Scenario};
+use crate::sys::{self, ENOENT, Errno, flags::*};
+
+use super::slot::{EventKind, WorkerSlot, bump, op_code};
+
+/// The name readers open and deleters remove, inside the scratch directory.
+pub const TARGET: &CStr = c"DEST.txt";
+/// The trash directory of the `trash` delete strategy.
+pub const TRASH_DIR: &CStr = c"trash";
+
+/// Events a worker still records after the first anomaly, so the ring keeps
+/// what happened around it.
+const EVENTS_AFTER_FIRST_ANOMALY: u64 = 64;
+
+/// "No value" in atomics that hold a cycle count or a time.
+pub const NONE: u64 = u64::MAX;
+
+/// State every worker of a run shares with the controller.
+pub struct Control {
+    /// Ends the current batch.
+    pub stop: AtomicBool,
+    /// Reader cycles each reader runs in the current batch ([`NONE`]: no cap).
+    pub quota_per_reader: AtomicU64,
+    /// Readers still inside the current batch; the last one out sets `stop`.
+    pub readers_running: AtomicU32,
+    /// Anomalies seen in the current batch.
+    pub batch_anomalies: AtomicU64,
+    /// The batch stops when `batch_anomalies` reaches this ([`NONE`]: never).
+    pub until_anomalies: AtomicU64,
+    /// Total cycles of the batch when its first anomaly was seen ([`NONE`]: none yet).
+    pub batch_first_anomaly_cycle: AtomicU64,
+    /// Time of the first anomaly of the whole run ([`NONE`]: none yet).
+    pub first_anomaly_ns: AtomicU64,
+    /// Examples kept so far per class.
+    pub examples_kept: [AtomicU32; CLASS_COUNT],
+    /// Examples to keep per class.
+    pub examples_per_class: u32,
+    /// Every worker slot, to sum cycles when the first anomaly is seen.
+    pub slots: Vec<WorkerSlot>,
+    /// [`WorkerId::packed`] of the worker that saw the first anomaly.
+    pub first_anomaly_worker: AtomicU32,
+    /// An errno that means the environment failed (full disk, read-only
+    /// filesystem, descriptor limit): the run stops; it is not an anomaly.
+    pub environment_errno: AtomicI32,
+    /// The op that got `environment_errno`.
+    pub environment_op: AtomicU8,
+    /// Class of the first anomaly.
+    pub first_anomaly_class: AtomicU32,
+    /// Monotonic time the run started, origin of example timestamps.
+    pub t0_ns: u64,
+}
+
+impl Control {
+    pub fn new(workers: usize, examples_per_class: u32) -> Control {
+        Control {
+            stop: AtomicBool::new(false),
+            quota_per_reader: AtomicU64::new(NONE),
+            readers_running: AtomicU32::new(0),
+            batch_anomalies: AtomicU64::new(0),
+            until_anomalies: AtomicU64::new(NONE),
+            batch_first_anomaly_cycle: AtomicU64::new(NONE),
+            first_anomaly_ns: AtomicU64::new(NONE),
+            examples_kept: Default::default(),
+            examples_per_class,
+            slots: (0..workers).map(|_| WorkerSlot::default()).collect(),
+            first_anomaly_worker: AtomicU32::new(u32::MAX),
+            first_anomaly_class: AtomicU32::new(u32::MAX),
+            environment_errno: AtomicI32::new(0),
+            environment_op: AtomicU8::new(0),
+            t0_ns: sys::monotonic_ns(),
+        }
+    }
+
+    /// Sum of reader cycles over every slot.
+    pub fn total_cycles(&self) -> u64 {
+        self.slots.iter().map(|s| s.cycles.load(Relaxed)).sum()
+    }
+}
+
+/// Which loop a worker runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Reader,
+    Deleter,
+}
+
+/// Identity of a worker: its role and index among workers of that role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerId {
+    pub role: Role,
+    pub index: u32,
+}
+
+impl WorkerId {
+    /// `"reader 0"`, `"deleter 2"`.
+    pub fn label(&self) -> String {
+        match self.role {
+            Role::Reader => format!("reader {}", self.index),
+            Role::Deleter => format!("deleter {}", self.index),
+        }
+    }
+
+    /// Position of this worker's slot: readers first, then deleters.
+    pub fn slot_index(&self, readers: u32) -> usize {
+        match self.role {
+            Role::Reader => self.index as usize,
+            Role::Deleter => (readers + self.index) as usize,
+        }
+    }
+}
+
+/// One worker: its buffers, names and precomputed tables.
+pub struct Worker<'a> {
+    id: WorkerId,
+    dir: BorrowedFd<'a>,
+    control: &'a Control,
+    slot: &'a WorkerSlot,
+    recreate: Recreate,
+    delete: Delete,
+    content: Content,
+    /// What writes write (stamped with a generation each time).
+    write_buf: Vec<u8>,
+    /// Where reads land: one byte longer than the content, to see overlong files.
+    read_buf: Vec<u8>,
+    generation: u64,
+    /// Private temporary name (atomic recreate, replace delete).
+    tmp_name: CString,
+    /// Private name in the trash directory (trash delete).
+    trash_name: CString,
+    /// `anomaly[class]`: whether the class is an anomaly under the scenario.
+    anomaly: [bool; CLASS_COUNT],
+    /// Events recorded since the first anomaly ([`NONE`]: not yet seen).
+    events_since_first: u64,
+}
+
+impl<'a> Worker<'a> {
+    pub fn new(
+        id: WorkerId,
+        scenario: &Scenario,
+        dir: BorrowedFd<'a>,
+        control: &'a Control,
+    ) -> Worker<'a> {
+        let content = Content::new(scenario.file_size_bytes as usize);
+        let (tmp, trash) = match id.role {
+            Role::Reader => (format!("tmp-r{}", id.index), String::new()),
+            Role::Deleter => (format!("tmp-d{}", id.index), format!("trash/d{}", id.index)),
+        };
+        let slot = &control.slots[id.slot_index(scenario.readers)];
+        Worker {
+            id,
+            dir,
+            control,
+            slot,
+            recreate: scenario.recreate,
+            delete: scenario.delete,
+            write_buf: content.buffer(),
+            read_buf: vec![0u8; content.len() + 1],
+            content,
+            generation: (id.slot_index(scenario.readers) as u64) << 40,
+            tmp_name: CString::new(tmp).expect("no NUL in worker names"),
+            trash_name: CString::new(trash).expect("no NUL in worker names"),
+            anomaly: Class::ALL.map(|c| !is_expected(c, scenario)),
+            events_since_first: NONE,
+        }
+    }
+
+    /// Runs this worker's loop until the batch ends.
+    pub fn run_batch(&mut self) {
+        match self.id.role {
+            Role::Reader => self.reader_batch(),
+            Role::Deleter => self.deleter_batch(),
+        }
+        self.slot.busy_since_ns.store(0, Relaxed);
+        self.slot.finished_ns.store(sys::monotonic_ns(), Relaxed);
+    }
+
+    fn reader_batch(&mut self) {
+        let quota = self.control.quota_per_reader.load(Relaxed);
+        let mut done = 0u64;
+        while done < quota && !self.control.stop.load(Relaxed) {
+            self.reader_cycle();
+            done += 1;
+        }
+        if self.control.readers_running.fetch_sub(1, Relaxed) == 1 {
+            self.control.stop.store(true, Relaxed);
+        }
+    }
+
+    fn deleter_batch(&mut self) {
+        while !self.control.stop.load(Relaxed) {
+            self.deleter_step();
+        }
+    }
+
+    /// Records a timeline event, and marks the step as busy for the watchdog.
+    #[inline]
+    fn event(&mut self, kind: EventKind, errno: Errno) -> u64 {
+        let t = sys::monotonic_ns();
+        if self.events_since_first == NONE {
+            if self.control.first_anomaly_ns.load(Relaxed) != NONE {
+                self.events_since_first = 0;
+            }
+        }
+        if self.events_since_first == NONE || self.events_since_first < EVENTS_AFTER_FIRST_ANOMALY {
+            self.slot.push_event(t, kind, errno);
+            if self.events_since_first != NONE {
+                self.events_since_first += 1;
+            }
+        }
+        t
+    }
+
+    #[inline]
+    fn busy(&self, op: Op) {
+        self.slot.busy_op.store(op_code(op), Relaxed);
+    }
+
+    /// One reader cycle: open → fstat → read to EOF → verify → close, or
+    /// `ENOENT` → recreate.
+    fn reader_cycle(&mut self) {
+        self.busy(Op::Open);
+        let t = self.event(EventKind::OpenBegin, 0);
+        self.slot.busy_since_ns.store(t, Relaxed);
+        let opened = sys::openat(self.dir, TARGET, O_RDONLY | O_NOFOLLOW, 0);
+        match opened {
+            Err(e) => {
+                self.event(EventKind::OpenEnd, e);
+                bump(&self.slot.cycles);
+                self.record(&Observation::failure(Side::Reader, Op::Open, e), 0);
+                if e == ENOENT {
+                    self.recreate();
+                }
+            }
+            Ok(fd) => {
+                self.event(EventKind::OpenEnd, 0);
+                bump(&self.slot.cycles);
+                self.read_and_verify(fd);
+            }
+        }
+        self.slot.busy_since_ns.store(0, Relaxed);
+    }
+
+    fn read_and_verify(&mut self, fd: OwnedFd) {
+        self.busy(Op::Fstat);
+        let stat = match sys::fstat(fd.as_fd()) {
+            Ok(st) => st,
+            Err(e) => {
+                self.close_quietly(fd);
+                self.record(&Observation::failure(Side::Reader, Op::Fstat, e), 0);
+                return;
+            }
+        };
+        self.busy(Op::Read);
+        let mut got = 0usize;
+        while got < self.read_buf.len() {
+            match sys::read(fd.as_fd(), &mut self.read_buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => {
+                    self.event(EventKind::ReadEnd, e);
+                    self.close_quietly(fd);
+                    let obs = Observation {
+                        stat: Some(stat),
+                        ..Observation::failure(Side::Reader, Op::Read, e)
+                    };
+                    self.record(&obs, got as u64);
+                    return;
+                }
+            }
+        }
+        self.event(EventKind::ReadEnd, 0);
+        self.busy(Op::Close);
+        if let Err(e) = sys::close(fd) {
+            self.record(
+                &Observation::failure(Side::Reader, Op::Close, e),
+                got as u64,
+            );
+            return;
+        }
+        let obs = Observation {
+            stat: Some(stat),
+            content: Some(self.content.check(&self.read_buf[..got])),
+            ..Observation::success(Side::Reader, Op::Read)
+        };
+        self.record(&obs, got as u64);
+    }
+
+    /// Close after a failure: its own errno would only hide the first one.
+    fn close_quietly(&self, fd: OwnedFd) {
+        let _ = sys::close(fd);
+    }
+
+    /// Recreates the target after `ENOENT`.
+    fn recreate(&mut self) {
+        let written = match self.recreate {
+            Recreate::Inplace => self.write_file(TARGET),
+            Recreate::Atomic => {
+                // Borrow juggling: the temp name lives in self.
+                let tmp = std::mem::take(&mut self.tmp_name);
+                let ok = self.write_file(&tmp) && self.rename_over(&tmp, Side::Reader);
+                self.tmp_name = tmp;
+                ok
+            }
+        };
+        if written {
+            self.event(EventKind::Recreate, 0);
+            bump(&self.slot.recreations);
+            self.count(Class::Recreated);
+        }
+    }
+
+    /// `open(O_WRONLY|O_CREAT|O_TRUNC)` + `write` of a fresh generation + `close`.
+    /// Returns `false` (after recording the failure) when a step failed.
+    fn write_file(&mut self, name: &CStr) -> bool {
+        let side = self.side();
+        self.busy(Op::Create);
+        let fd = match sys::openat(
+            self.dir,
+            name,
+            O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+            0o600,
+        ) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let dir_exists = e != ENOENT || sys::fstat(self.dir).is_ok_and(|st| st.nlink > 0);
+                self.record(
+                    &Observation {
+                        dir_exists,
+                        ..Observation::failure(side, Op::Create, e)
+                    },
+                    0,
+                );
+                return false;
+            }
+        };
+        self.generation += 1;
+        self.content.stamp(&mut self.write_buf, self.generation);
+        self.busy(Op::Write);
+        let mut off = 0;
+        while off < self.write_buf.len() {
+            match sys::write(fd.as_fd(), &self.write_buf[off..]) {
+                Ok(n) if n > 0 => off += n,
+                Ok(_) => {
+                    self.close_quietly(fd);
+                    self.record(&Observation::failure(side, Op::Write, sys::EIO), off as u64);
+                    return false;
+                }
+                Err(e) => {
+                    self.close_quietly(fd);
+                    self.record(&Observation::failure(side, Op::Write, e), off as u64);
+                    return false;
+                }
+            }
+        }
+        self.busy(Op::Close);
+        if let Err(e) = sys::close(fd) {
+            self.record(&Observation::failure(side, Op::Close, e), 0);
+            return false;
+        }
+        true
+    }
+
+    /// `rename(from, TARGET)`; records a failure and returns `false` when it fails.
+    fn rename_over(&mut self, from: &CStr, side: Side) -> bool {
+        self.busy(Op::Rename);
+        match sys::renameat(self.dir, from, self.dir, TARGET) {
+            Ok(()) => true,
+            Err(e) => {
+                self.record(&Observation::failure(side, Op::Rename, e), 0);
+                false
+            }
+        }
+    }
+
+    fn side(&self) -> Side {
+        match self.id.role {
+            Role::Reader => Side::Reader,
+            Role::Deleter => Side::Deleter,
+        }
+    }
+
+    /// One deleter step: if the target exists, remove it; else yield.
+    fn deleter_step(&mut self) {
+        self.busy(Op::Access);
+        self.slot.busy_since_ns.store(sys::monotonic_ns(), Relaxed);
+        match sys::exists_at(self.dir, TARGET) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.slot.busy_since_ns.store(0, Relaxed);
+                sys::yield_now();
+                return;
+            }
+            Err(e) => {
+                self.record(&Observation::failure(Side::Deleter, Op::Access, e), 0);
+                return;
+            }
+        }
+        let t = self.event(EventKind::RemoveBegin, 0);
+        self.slot.busy_since_ns.store(t, Relaxed);
+        let removed = match self.delete {
+            Delete::Unlink => self.unlink(TARGET),
+            Delete::Trash => {
+                self.busy(Op::Rename);
+                match sys::renameat(self.dir, TARGET, self.dir, &self.trash_name) {
+                    Ok(()) => {
+                        let trash = std::mem::take(&mut self.trash_name);
+                        let ok = self.unlink(&trash);
+                        self.trash_name = trash;
+                        ok
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Delete::Replace => {
+                let tmp = std::mem::take(&mut self.tmp_name);
+                let ok = self.write_file(&tmp) && self.rename_over(&tmp, Side::Deleter);
+                self.tmp_name = tmp;
+                // Failures were recorded by the write or the rename.
+                if !ok {
+                    self.event(EventKind::RemoveEnd, -1);
+                    self.slot.busy_since_ns.store(0, Relaxed);
+                    return;
+                }
+                Ok(())
+            }
+        };
+        match removed {
+            Ok(()) => {
+                self.event(EventKind::RemoveEnd, 0);
+                bump(&self.slot.removals);
+                self.count(Class::Removed);
+            }
+            Err(e) => {
+                self.event(EventKind::RemoveEnd, e);
+                let op = if self.delete == Delete::Trash {
+                    Op::Rename
+                } else {
+                    Op::Unlink
+                };
+                self.record(&Observation::failure(Side::Deleter, op, e), 0);
+            }
+        }
+        self.slot.busy_since_ns.store(0, Relaxed);
+    }
+
+    fn unlink(&mut self, name: &CStr) -> Result<(), Errno> {
+        self.busy(Op::Unlink);
+        sys::unlinkat(self.dir, name)
+    }
+
+    /// Counts a class that needs no classification.
+    #[inline]
+    fn count(&self, class: Class) {
+        bump(&self.slot.counts[class.index()]);
+    }
+
+    /// Classifies and counts one observation.
+    #[inline]
+    fn record(&mut self, obs: &Observation, bytes_read: u64) {
+        if sys::is_environment_errno(obs.errno) {
+            self.on_environment_error(obs);
+            return;
+        }
+        let class = classify(obs);
+        self.count(class);
+        if class == Class::EmptyRead {
+            match obs.stat {
+                Some(st) if st.nlink == 0 => bump(&self.slot.empty_nlink_zero),
+                _ => bump(&self.slot.empty_nlink_nonzero),
+            }
+        }
+        if self.anomaly[class.index()] {
+            self.on_anomaly(class, obs, bytes_read);
+        }
+    }
+
+    /// The environment failed: stop the run and say why; nothing is counted.
+    #[cold]
+    #[inline(never)]
+    fn on_environment_error(&self, obs: &Observation) {
+        let c = self.control;
+        if c.environment_errno
+            .compare_exchange(0, obs.errno, Relaxed, Relaxed)
+            .is_ok()
+        {
+            c.environment_op.store(op_code(obs.op), Relaxed);
+        }
+        c.stop.store(true, Relaxed);
+    }
+
+    /// The rare path: count it run-wide, mark the first, keep an example.
+    #[cold]
+    #[inline(never)]
+    fn on_anomaly(&mut self, class: Class, obs: &Observation, bytes_read: u64) {
+        let c = self.control;
+        let t = self.event(EventKind::Anomaly, obs.errno);
+        bump(&self.slot.anomalies);
+        let seen = c.batch_anomalies.fetch_add(1, Relaxed) + 1;
+        if seen >= c.until_anomalies.load(Relaxed) {
+            c.stop.store(true, Relaxed);
+        }
+        if c.batch_first_anomaly_cycle.load(Relaxed) == NONE {
+            let _ = c.batch_first_anomaly_cycle.compare_exchange(
+                NONE,
+                c.total_cycles(),
+                Relaxed,
+                Relaxed,
+            );
+        }
+        if c.first_anomaly_ns
+            .compare_exchange(NONE, t, Relaxed, Relaxed)
+            .is_ok()
+        {
+            c.first_anomaly_worker.store(self.id.packed(), Relaxed);
+            c.first_anomaly_class.store(class.index() as u32, Relaxed);
+        }
+        if c.examples_kept[class.index()].fetch_add(1, Relaxed) < c.examples_per_class {
+            let example = Example {
+                class: class.name().into(),
+                op: obs.op.name().into(),
+                errno: obs.errno,
+                errno_name: sys::errno_name(obs.errno).into(),
+                stat: obs.stat,
+                bytes_read,
+                bytes_expected: self.content.len() as u64,
+                exists_after: sys::exists_at(self.dir, TARGET).unwrap_or(false),
+                t_ns: t.saturating_sub(c.t0_ns),
+                worker: self.id.label(),
+                cycle: self.slot.cycles.load(Relaxed),
+            };
+            if let Ok(mut examples) = self.slot.examples.lock() {
+                examples.push(example);
+            }
+        }
+    }
+}
+
+impl WorkerId {
+    /// Role and index in one number: readers as is, deleters with the top bit set.
+    pub fn packed(&self) -> u32 {
+        match self.role {
+            Role::Reader => self.index,
+            Role::Deleter => self.index | 1 << 31,
+        }
+    }
+
+    /// Inverse of [`WorkerId::packed`].
+    pub fn unpack(v: u32) -> WorkerId {
+        if v & 1 << 31 != 0 {
+            WorkerId {
+                role: Role::Deleter,
+                index: v & !(1 << 31),
+            }
+        } else {
+            WorkerId {
+                role: Role::Reader,
+                index: v,
+            }
+        }
+    }
+}
