@@ -61,19 +61,19 @@ pub struct RunArgs {
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Stop after this many reader cycles in total.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = parse_positive)]
     pub cycles: Option<u64>,
     /// Stop after this long (seconds, or with s/m/h: 90s, 10m, 1h).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
     /// Stop after this many anomalies.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = parse_positive)]
     pub until: Option<u64>,
     /// Run this many trials, each until its first anomaly or --trial-cycles, to measure cycles to the first anomaly.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = parse_positive_u32)]
     pub trials: Option<u32>,
     /// Cycle cap of one trial (a trial that reaches it is censored).
-    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1_000_000, value_parser = parse_positive)]
     pub trial_cycles: u64,
     /// Write the JSON report to this file.
     #[arg(long, value_name = "FILE")]
@@ -100,6 +100,19 @@ fn parse_file_size(s: &str) -> Result<u64, String> {
         ));
     }
     Ok(n)
+}
+
+fn parse_positive(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+fn parse_positive_u32(s: &str) -> Result<u32, String> {
+    let n = parse_positive(s)?;
+    u32::try_from(n).map_err(|_| format!("{n} is too large"))
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -1,4 +1,10 @@
 //! The one integration test binary; one module per area.
 
+// Fixtures: the real binary, temp dirs, tmpfs mounts.
+mod util;
+
 // The classifier: every outcome class from hand-built observations.
 mod classify;
+
+// `unlink-race run` through the real binary.
+mod cli;

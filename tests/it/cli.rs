@@ -1,0 +1,244 @@
+//! `unlink-race run` through the real binary: short runs on tmpfs and on the
+//! root filesystem, expected races, worker kinds and bad input.
+
+use crate::util::{Tmpfs, entries, load, out_path, run};
+
+/// Runs `run` with `args` plus `--dir dir --json <tmp>`, returns (exit code, report).
+fn run_json(dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_path(out_dir.path(), "r.json");
+    let mut all = vec![
+        "run",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 1,
+        "run {args:?} failed with {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("cycles/s"),
+        "summary shows cycles/s: {stdout}"
+    );
+    assert!(
+        stdout.contains("verdict:"),
+        "summary has a verdict: {stdout}"
+    );
+    (code, load(&json))
+}
+
+fn class<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    &r["scenarios"][0]["classes"][name]
+}
+
+/// 1 reader + 1 deleter: no anomaly, the exact zero-count bound, a positive cycle rate.
+fn seed_scenario_is_clean(dir: &std::path::Path, fs: &str) {
+    let (code, r) = run_json(dir, &["--cycles", "20000"]);
+    assert_eq!(code, 0, "no anomaly on {fs}");
+    let s = &r["scenarios"][0];
+    assert_eq!(r["machine"]["fs_type"], fs);
+    let n = s["cycles"].as_u64().unwrap();
+    assert!(n >= 20000, "ran the requested cycles, got {n}");
+    assert_eq!(s["anomalies"], 0);
+    assert!(s["cycles_per_second"].as_f64().unwrap() > 0.0);
+    let z = class(&r, "zombie_fd");
+    assert_eq!(z["count"], 0);
+    assert_eq!(z["expected"], false);
+    let bound = 1.0 - 0.05f64.powf(1.0 / n as f64);
+    let got = z["ci_high"].as_f64().unwrap();
+    assert!(
+        (got - bound).abs() < 1e-12 * bound.max(1.0),
+        "upper bound {got} != 1-0.05^(1/n) = {bound}"
+    );
+    assert!(class(&r, "ok")["count"].as_u64().unwrap() > 0);
+    assert!(
+        class(&r, "enoent_on_open")["count"].as_u64().unwrap() > 0,
+        "the deleter won sometimes"
+    );
+    assert_eq!(s["first_anomaly_cycle"], serde_json::Value::Null);
+    assert!(
+        s["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("unlink-race run --readers 1 --deleters 1")
+    );
+    assert_eq!(
+        entries(dir),
+        Vec::<String>::new(),
+        "the scratch directory is gone"
+    );
+}
+
+#[test]
+fn seed_scenario_on_tmpfs() {
+    let fs = Tmpfs::mount("size=16m");
+    seed_scenario_is_clean(fs.path(), "tmpfs");
+}
+
+#[test]
+fn seed_scenario_on_the_root_filesystem() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let (code, r) = run_json(dir.path(), &["--cycles", "20000"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["scenarios"][0]["anomalies"], 0);
+}
+
+#[test]
+fn empty_reads_are_an_expected_race_under_inplace_with_two_readers() {
+    let fs = Tmpfs::mount("size=16m");
+    let (code, r) = run_json(
+        fs.path(),
+        &["--readers", "2", "--deleters", "2", "--cycles", "200000"],
+    );
+    assert_eq!(code, 0, "expected races are not anomalies");
+    assert_eq!(r["scenarios"][0]["anomalies"], 0);
+    let e = class(&r, "empty_read");
+    assert_eq!(e["expected"], true);
+    assert!(
+        e["count"].as_u64().unwrap() > 0,
+        "two inplace readers race each other: {e}"
+    );
+    let split = &r["scenarios"][0]["empty_read_nlink"];
+    assert_eq!(
+        split["zero"].as_u64().unwrap() + split["nonzero"].as_u64().unwrap(),
+        e["count"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn atomic_recreate_has_no_empty_reads() {
+    let fs = Tmpfs::mount("size=16m");
+    let (code, r) = run_json(
+        fs.path(),
+        &[
+            "--readers",
+            "2",
+            "--deleters",
+            "2",
+            "--recreate",
+            "atomic",
+            "--cycles",
+            "200000",
+        ],
+    );
+    assert_eq!(code, 0);
+    let e = class(&r, "empty_read");
+    assert_eq!(
+        e["expected"], false,
+        "under atomic an empty read is an anomaly"
+    );
+    assert_eq!(e["count"], 0);
+    assert_eq!(class(&r, "short_read")["count"], 0);
+}
+
+#[test]
+fn processes_give_the_same_classes_as_threads() {
+    let fs = Tmpfs::mount("size=16m");
+    let args = [
+        "--readers",
+        "2",
+        "--deleters",
+        "2",
+        "--recreate",
+        "atomic",
+        "--cycles",
+        "40000",
+    ];
+    let (_, threads) = run_json(fs.path(), &args);
+    let mut pargs = args.to_vec();
+    pargs.extend(["--workers", "processes"]);
+    let (code, procs) = run_json(fs.path(), &pargs);
+    assert_eq!(code, 0);
+    assert_eq!(procs["scenarios"][0]["config"]["workers"], "processes");
+    for name in [
+        "zombie_fd",
+        "write_einval",
+        "empty_read",
+        "short_read",
+        "unexpected_errno",
+    ] {
+        assert_eq!(class(&procs, name)["count"], 0, "{name} with processes");
+        assert_eq!(class(&threads, name)["count"], 0, "{name} with threads");
+    }
+    for r in [&threads, &procs] {
+        let s = &r["scenarios"][0];
+        let cycles = s["cycles"].as_u64().unwrap();
+        let ok = class(r, "ok")["count"].as_u64().unwrap();
+        let enoent = class(r, "enoent_on_open")["count"].as_u64().unwrap();
+        assert_eq!(ok + enoent, cycles, "every cycle is ok or enoent: {s}");
+        assert!(enoent > 0 && s["removals"].as_u64().unwrap() > 0);
+    }
+    assert!(entries(fs.path()).is_empty());
+}
+
+#[test]
+fn trials_record_censored_observations() {
+    let fs = Tmpfs::mount("size=16m");
+    let (code, r) = run_json(fs.path(), &["--trials", "3", "--trial-cycles", "2000"]);
+    assert_eq!(code, 0);
+    let trials = r["scenarios"][0]["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 3);
+    for t in trials {
+        assert_eq!(t["censored"], true);
+        assert_eq!(t["cycles"], 2000);
+    }
+}
+
+/// Bad input: one line on stderr, exit 2, no panic, no report file.
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let ro = Tmpfs::mount("size=1m,ro");
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let missing = tmp.path().join("missing");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--readers", "0"], "--readers"),
+        (vec!["--readers", "257"], "--readers"),
+        (vec!["--recreate", "sometimes"], "sometimes"),
+        (vec!["--delete", "rm"], "rm"),
+        (vec!["--workers", "fibers"], "fibers"),
+        (vec!["--size", "0"], "size"),
+        (vec!["--size", "65M"], "65M"),
+        (vec!["--size", "lots"], "lots"),
+        (vec!["--dir", missing.to_str().unwrap()], "does not exist"),
+        (vec!["--dir", file.to_str().unwrap()], "not a directory"),
+        (vec!["--dir", ro.path().to_str().unwrap()], "Read-only"),
+        (vec!["--cycles", "0"], "--cycles"),
+        (vec!["--until", "0"], "--until"),
+        (vec!["--duration", "0"], "duration"),
+        (vec!["--trials", "0"], "--trials"),
+    ];
+    for (args, needle) in cases {
+        let json = tmp.path().join("out.json");
+        let mut all = vec!["run", "--cycles", "100", "--json", json.to_str().unwrap()];
+        // Later flags win over the defaults above.
+        all.extend(args.iter().copied());
+        let out = run(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: exit 2, stderr: {stderr}"
+        );
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: one line: {stderr}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: names the problem ({needle}): {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!json.exists(), "{args:?}: no report file");
+    }
+    assert!(entries(ro.path()).is_empty());
+}
