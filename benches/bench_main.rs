@@ -1,1 +1,20 @@
-fn main() {}
+//! `cargo bench`: the scenario grid, then the failure-rate reports in `reports/`.
+//!
+//! Settings come from `UNLINK_RACE_*` variables (see the README); Criterion
+//! owns the command line (`cargo bench -- 4K` filters as usual).
+
+mod benchmarks;
+
+fn main() {
+    let config = match unlink_race::grid::GridConfig::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut criterion = benchmarks::criterion(&config);
+    let results = benchmarks::grid::run(&mut criterion, &config);
+    criterion.final_summary();
+    benchmarks::report::write(&config, results);
+}

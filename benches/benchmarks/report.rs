@@ -1,0 +1,90 @@
+//! After Criterion: the failure-rate report of this machine, in `reports/`.
+
+use std::path::{Path, PathBuf};
+
+use unlink_race::grid::{GridConfig, bench_id, group_name};
+use unlink_race::report::{build, machine};
+
+use super::grid::ScenarioResult;
+
+/// Where Criterion keeps its results.
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("criterion")
+}
+
+/// Criterion's mean time per iteration (= per cycle), in ns, if it saved one.
+fn criterion_ns_per_cycle(dir: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join("new").join("estimates.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+/// `path` as seen from `base` (both absolute), e.g. `../target/criterion/...`.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let (p, b): (Vec<_>, Vec<_>) = (path.components().collect(), base.components().collect());
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    out.extend(&p[common..]);
+    out
+}
+
+pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
+    let Some(first) = results.first() else {
+        eprintln!("no scenario ran (filtered out?): no report written");
+        return;
+    };
+    let machine = machine::fingerprint(&first.target);
+    let label = config
+        .label
+        .as_deref()
+        .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
+    let reports_dir = config
+        .reports_dir
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"));
+    let criterion = criterion_dir();
+    let scenarios = results
+        .into_iter()
+        .map(|r| {
+            let page_dir = criterion.join(group_name(&r.scenario)).join(bench_id(&r.scenario));
+            let ns = criterion_ns_per_cycle(&page_dir);
+            let command = format!(
+                "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_DIR={} cargo bench",
+                r.scenario.readers,
+                r.scenario.deleters,
+                unlink_race::scenario::format_size(r.scenario.file_size_bytes),
+                r.scenario.recreate,
+                r.scenario.delete,
+                r.target.target_dir.display()
+            );
+            let mut entry = build::scenario_report(&r.scenario, &r.tally, r.trials, ns, command);
+            let page = page_dir.join("report").join("index.html");
+            entry.criterion_page = Some(relative_to(&page, &reports_dir).display().to_string());
+            entry
+        })
+        .collect();
+    let report = build::report(label.clone(), "bench", machine, scenarios, false);
+    match unlink_race::report::files::write_report_files(&report, &reports_dir) {
+        Ok(paths) => {
+            for p in paths {
+                println!("report: {}", p.display());
+            }
+        }
+        Err(e) => {
+            eprintln!(
+                "error: cannot write reports into {}: {e}",
+                reports_dir.display()
+            );
+            std::process::exit(2);
+        }
+    }
+}
