@@ -190,7 +190,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                 duration: left,
                 until_anomalies: Some(1),
             };
-            let batch = harness.run_batch(&limit, &mut monitor)?;
+            let batch = harness
+                .run_batch(&limit, &mut monitor)
+                .with_context(|| format!("racing in {}", dir.display()))?;
             let (c, a) = progress.before.get();
             progress.before.set((c + batch.cycles, a + batch.anomalies));
             let end = batch.end;
@@ -223,7 +225,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             duration: deadline,
             until_anomalies: args.until,
         };
-        let batch = harness.run_batch(&limit, &mut monitor)?;
+        let batch = harness
+            .run_batch(&limit, &mut monitor)
+            .with_context(|| format!("racing in {}", dir.display()))?;
         was_interrupted = batch.end == BatchEnd::Interrupted;
     }
     progress.finish();

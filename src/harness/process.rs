@@ -269,15 +269,15 @@ fn apply_progress(rest: &str, slot: &WorkerSlot, control: &Control, id: WorkerId
         );
     }
     let first_ns = v[8];
-    if first_ns != NONE && control.first_anomaly_ns.load(Relaxed) == NONE {
-        if control
+    if first_ns != NONE
+        && control.first_anomaly_ns.load(Relaxed) == NONE
+        && control
             .first_anomaly_ns
             .compare_exchange(NONE, first_ns, Relaxed, Relaxed)
             .is_ok()
-        {
-            control.first_anomaly_worker.store(id.packed(), Relaxed);
-            control.first_anomaly_class.store(v[9] as u32, Relaxed);
-        }
+    {
+        control.first_anomaly_worker.store(id.packed(), Relaxed);
+        control.first_anomaly_class.store(v[9] as u32, Relaxed);
     }
     if v[10] != 0 && control.environment_errno.load(Relaxed) == 0 {
         control.environment_op.store(v[11] as u8, Relaxed);

@@ -211,10 +211,8 @@ impl<'a> Worker<'a> {
     #[inline]
     fn event(&mut self, kind: EventKind, errno: Errno) -> u64 {
         let t = sys::monotonic_ns();
-        if self.events_since_first == NONE {
-            if self.control.first_anomaly_ns.load(Relaxed) != NONE {
-                self.events_since_first = 0;
-            }
+        if self.events_since_first == NONE && self.control.first_anomaly_ns.load(Relaxed) != NONE {
+            self.events_since_first = 0;
         }
         if self.events_since_first == NONE || self.events_since_first < EVENTS_AFTER_FIRST_ANOMALY {
             self.slot.push_event(t, kind, errno);

@@ -8,3 +8,6 @@ mod classify;
 
 // `unlink-race run` through the real binary.
 mod cli;
+
+// Interruption, descriptor leaks, full disk, safety of the target directory.
+mod reliability;
