@@ -399,8 +399,13 @@ impl<'a> Worker<'a> {
         match sys::exists_at(self.dir, TARGET) {
             Ok(true) => {}
             Ok(false) => {
+                // "Yield briefly": the shortest sleep. `sched_yield` starves
+                // deleters under EEVDF (Linux >= 6.6 pushes a yielding task's
+                // deadline back each time) and spinning keeps the core from
+                // the reader that would recreate the file; a sleeper wakes
+                // with priority, right when the file is likely back.
                 self.slot.busy_since_ns.store(0, Relaxed);
-                sys::yield_now();
+                sys::pause_briefly();
                 return;
             }
             Err(e) => {
