@@ -13,8 +13,15 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let interrupted = benchmarks::interrupt_flag();
     let mut criterion = benchmarks::criterion(&config);
-    let results = benchmarks::grid::run(&mut criterion, &config);
+    let results = benchmarks::grid::run(&mut criterion, &config, &interrupted);
+    let overhead = if config.overhead {
+        benchmarks::overhead::run(&mut criterion, &config, &interrupted)
+    } else {
+        Vec::new()
+    };
     criterion.final_summary();
+    benchmarks::report::print_ratios(&overhead);
     benchmarks::report::write(&config, results);
 }

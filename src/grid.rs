@@ -88,6 +88,8 @@ pub struct GridConfig {
     pub quick: bool,
     pub reports_dir: Option<PathBuf>,
     pub zombiefs: bool,
+    /// Run the overhead benchmarks (harness against a bare loop).
+    pub overhead: bool,
     pub timing: Timing,
 }
 
@@ -166,6 +168,10 @@ impl GridConfig {
             .map(|v| flag("UNLINK_RACE_ZOMBIEFS", &v))
             .transpose()?
             .unwrap_or(false);
+        let overhead = get("UNLINK_RACE_OVERHEAD")
+            .map(|v| flag("UNLINK_RACE_OVERHEAD", &v))
+            .transpose()?
+            .unwrap_or(!quick);
         let dir = match get("UNLINK_RACE_DIR") {
             Some(d) => {
                 let p = PathBuf::from(&d);
@@ -249,6 +255,7 @@ impl GridConfig {
             quick,
             reports_dir,
             zombiefs,
+            overhead,
             timing,
         })
     }
@@ -351,6 +358,7 @@ mod tests {
             ("UNLINK_RACE_RECREATE", "copy"),
             ("UNLINK_RACE_DELETE", "shred"),
             ("UNLINK_RACE_QUICK", "maybe"),
+            ("UNLINK_RACE_OVERHEAD", "2"),
             ("UNLINK_RACE_DIR", "/definitely/not/here"),
             ("UNLINK_RACE_LABEL", " "),
         ] {

@@ -8,7 +8,6 @@
 //! [`ScenarioResult`].
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -27,25 +26,17 @@ pub struct ScenarioResult {
     pub target: TargetInfo,
 }
 
-/// Ctrl-C: the running batch stops, its scratch directory is removed, the bench exits.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&flag))
-            .expect("signal handler");
-        signal_hook::flag::register(sig, Arc::clone(&flag)).expect("signal handler");
-    }
-    flag
-}
-
 fn exit_interrupted(harness: Option<Harness>) -> ! {
     drop(harness);
     eprintln!("interrupted: scratch directory removed, no report written");
     std::process::exit(130);
 }
 
-pub fn run(c: &mut Criterion, config: &GridConfig) -> Vec<ScenarioResult> {
-    let interrupted = interrupt_flag();
+pub fn run(
+    c: &mut Criterion,
+    config: &GridConfig,
+    interrupted: &AtomicBool,
+) -> Vec<ScenarioResult> {
     let mut results = Vec::new();
     let scenarios = config.scenarios();
     let mut groups: Vec<String> = scenarios.iter().map(group_name).collect();

@@ -1,6 +1,7 @@
 //! Benchmark families of `cargo bench`, one file each.
 
 pub mod grid;
+pub mod overhead;
 pub mod report;
 
 use criterion::Criterion;
@@ -13,4 +14,16 @@ pub fn criterion(config: &GridConfig) -> Criterion {
         .measurement_time(config.timing.measurement)
         .sample_size(config.timing.sample_size)
         .configure_from_args()
+}
+
+/// Ctrl-C and SIGTERM set the flag (the running batch stops, its scratch
+/// directory is removed, the bench exits 130); a second one exits at once.
+pub fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, std::sync::Arc::clone(&flag))
+            .expect("signal handler");
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&flag)).expect("signal handler");
+    }
+    flag
 }

@@ -37,6 +37,27 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
+/// Prints each pair's throughput ratio from Criterion's estimates.
+pub fn print_ratios(pairs: &[super::overhead::Pair]) {
+    if pairs.is_empty() {
+        return;
+    }
+    let dir = criterion_dir();
+    println!("\nthroughput ratios (Criterion mean time per cycle, this run):");
+    for (group, a, b, what) in pairs {
+        let ns = |id: &str| criterion_ns_per_cycle(&dir.join(group).join(id));
+        match (ns(a), ns(b)) {
+            (Some(ta), Some(tb)) => println!(
+                "  {group}: {a} {:.2} µs/cycle, {b} {:.2} µs/cycle: {a} reaches {:.2} of {b} ({what})",
+                ta / 1e3,
+                tb / 1e3,
+                tb / ta
+            ),
+            _ => println!("  {group}: no estimates (filtered out?)"),
+        }
+    }
+}
+
 pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
     let Some(first) = results.first() else {
         eprintln!("no scenario ran (filtered out?): no report written");

@@ -63,7 +63,7 @@ pub struct RunArgs {
     /// Stop after this many reader cycles in total.
     #[arg(long, value_parser = parse_positive)]
     pub cycles: Option<u64>,
-    /// Stop after this long (seconds, or with s/m/h: 90s, 10m, 1h).
+    /// Stop after this long (seconds, or with s/m/h: 90s, 10m, 1h). Without any stop flag a run lasts 10 s.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
     /// Stop after this many anomalies.
