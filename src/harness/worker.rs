@@ -8,6 +8,7 @@
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crate::content::Content;
@@ -138,10 +139,12 @@ pub struct Worker<'a> {
     /// Where reads land: one byte longer than the content, to see overlong files.
     read_buf: Vec<u8>,
     generation: u64,
-    /// Private temporary name (atomic recreate, replace delete).
-    tmp_name: CString,
+    /// Private temporary name (atomic recreate, replace delete). Shared
+    /// pointers so a call can hold the name while borrowing `self` mutably;
+    /// cloning one allocates nothing.
+    tmp_name: Arc<CStr>,
     /// Private name in the trash directory (trash delete).
-    trash_name: CString,
+    trash_name: Arc<CStr>,
     /// `anomaly[class]`: whether the class is an anomaly under the scenario.
     anomaly: [bool; CLASS_COUNT],
     /// Events recorded since the first anomaly ([`NONE`]: not yet seen).
@@ -172,8 +175,8 @@ impl<'a> Worker<'a> {
             read_buf: vec![0u8; content.len() + 1],
             content,
             generation: (id.slot_index(scenario.readers) as u64) << 40,
-            tmp_name: CString::new(tmp).expect("no NUL in worker names"),
-            trash_name: CString::new(trash).expect("no NUL in worker names"),
+            tmp_name: CString::new(tmp).expect("no NUL in worker names").into(),
+            trash_name: CString::new(trash).expect("no NUL in worker names").into(),
             anomaly: Class::ALL.map(|c| !is_expected(c, scenario)),
             events_since_first: NONE,
         }
@@ -308,11 +311,8 @@ impl<'a> Worker<'a> {
         let written = match self.recreate {
             Recreate::Inplace => self.write_file(TARGET),
             Recreate::Atomic => {
-                // Borrow juggling: the temp name lives in self.
-                let tmp = std::mem::take(&mut self.tmp_name);
-                let ok = self.write_file(&tmp) && self.rename_over(&tmp, Side::Reader);
-                self.tmp_name = tmp;
-                ok
+                let tmp = Arc::clone(&self.tmp_name);
+                self.write_file(&tmp) && self.rename_over(&tmp, Side::Reader)
             }
         };
         if written {
@@ -421,18 +421,15 @@ impl<'a> Worker<'a> {
                 self.busy(Op::Rename);
                 match sys::renameat(self.dir, TARGET, self.dir, &self.trash_name) {
                     Ok(()) => {
-                        let trash = std::mem::take(&mut self.trash_name);
-                        let ok = self.unlink(&trash);
-                        self.trash_name = trash;
-                        ok
+                        let trash = Arc::clone(&self.trash_name);
+                        self.unlink(&trash)
                     }
                     Err(e) => Err(e),
                 }
             }
             Delete::Replace => {
-                let tmp = std::mem::take(&mut self.tmp_name);
+                let tmp = Arc::clone(&self.tmp_name);
                 let ok = self.write_file(&tmp) && self.rename_over(&tmp, Side::Deleter);
-                self.tmp_name = tmp;
                 // Failures were recorded by the write or the rename.
                 if !ok {
                     self.event(EventKind::RemoveEnd, -1);
