@@ -12,3 +12,4 @@
 
 pub mod format;
 pub mod markup;
+pub mod svg;
