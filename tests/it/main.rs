@@ -2,3 +2,6 @@
 
 // The classifier: every outcome class from hand-built observations.
 mod classify;
+
+// The HTML report and the index page, rendered from stored JSON reports.
+mod report_html;
