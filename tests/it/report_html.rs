@@ -649,3 +649,33 @@ fn step_curve_value() {
     assert_eq!(c.at(10.0), 0.8);
     assert_eq!(c.at(25.0), 0.5);
 }
+
+#[test]
+fn odd_reports_still_render() {
+    // No scenario at all.
+    let mut empty = fixture(SINGLE);
+    empty.scenarios.clear();
+    parse(&render_report(&empty));
+    render_index(&[("empty.json".into(), empty)]);
+
+    // A class this version does not know, a scenario that ran no cycle, an
+    // absolute link that must not become one, an empty timeline.
+    let mut odd = fixture(MACOS);
+    let s = &mut odd.scenarios[0];
+    let mut future = s.classes["zombie_fd"].clone();
+    future.count = 4;
+    s.classes.insert("future_class".into(), future);
+    s.criterion_page = Some("https://example.org/report".into());
+    s.timeline.as_mut().unwrap().events.clear();
+    let idle = &mut odd.scenarios[1];
+    idle.cycles = 0;
+    idle.anomalies = 0;
+    for c in idle.classes.values_mut() {
+        c.count = 0;
+    }
+    let html = render_report(&odd);
+    let doc = parse(&html);
+    let text = text_of(&doc);
+    assert!(text.contains("future_class"));
+    assert!(!html.contains("https://example.org"), "only relative links");
+}
