@@ -24,6 +24,7 @@
 #![deny(unsafe_code)]
 
 pub mod content;
+pub mod export;
 pub mod grid;
 pub mod harness;
 pub mod outcome;

@@ -11,3 +11,6 @@ mod cli;
 
 // Interruption, descriptor leaks, full disk, safety of the target directory.
 mod reliability;
+
+// The HTML report and the index page, rendered from stored JSON reports.
+mod report_html;

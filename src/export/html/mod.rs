@@ -1,0 +1,80 @@
+//! HTML pages: the report of one run ([`render_report`]) and the comparison
+//! page of several ([`render_index`], `reports/index.html`).
+//!
+//! Pages are self-contained: inline CSS and SVG, no scripts, no external
+//! resources; the only links are relative ones (to Criterion's pages and
+//! between reports). They are XHTML-compatible, so they parse as XML too.
+//!
+//! ```
+//! use unlink_race::export::html::markup::escape;
+//! assert_eq!(escape("<script>"), "&lt;script&gt;");
+//! ```
+
+pub mod format;
+pub mod markup;
+pub mod svg;
+
+mod index;
+mod report;
+
+pub use index::{Cell, IndexColumn, IndexRow, index_rows, render_index, render_index_with};
+pub use report::render_report;
+
+use crate::outcome::Class;
+use crate::report::schema::{ClassStats, Report};
+
+/// How a page treats an outcome class in one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    /// Not allowed by POSIX: counted in the anomaly rate.
+    Anomaly,
+    /// A race the scenario makes normal (DESIGN §4); shown apart.
+    ExpectedRace,
+    /// `ok`, `enoent_on_open`, `recreated`, `removed`, `remove_enoent`.
+    Normal,
+}
+
+pub(crate) fn class_kind(name: &str, stats: &ClassStats) -> Kind {
+    match Class::from_name(name) {
+        Some(c) if c.is_normal() => Kind::Normal,
+        _ if stats.expected => Kind::ExpectedRace,
+        _ => Kind::Anomaly,
+    }
+}
+
+/// Report order of a class name: known classes first, in [`Class::ALL`] order.
+pub(crate) fn class_order(name: &str) -> (usize, &str) {
+    (
+        Class::from_name(name).map_or(usize::MAX, Class::index),
+        name,
+    )
+}
+
+/// The verdict of a report in a few words: `"no anomaly in 12 M cycles"` or
+/// `"zombie_fd ×57 · write_einval ×12"`, and whether an anomaly was seen.
+pub(crate) fn short_verdict(r: &Report) -> (bool, String) {
+    let mut counts: Vec<((usize, &str), u64)> = Vec::new();
+    for s in &r.scenarios {
+        for (name, c) in &s.classes {
+            if class_kind(name, c) == Kind::Anomaly && c.count > 0 {
+                match counts.iter_mut().find(|(k, _)| k.1 == name) {
+                    Some((_, n)) => *n += c.count,
+                    None => counts.push((class_order(name), c.count)),
+                }
+            }
+        }
+    }
+    if counts.is_empty() {
+        let cycles: u64 = r.scenarios.iter().map(|s| s.cycles).sum();
+        return (
+            false,
+            format!("no anomaly in {} cycles", format::format_si(cycles as f64)),
+        );
+    }
+    counts.sort();
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|((_, name), n)| format!("{name} ×{}", format::format_count(*n)))
+        .collect();
+    (true, parts.join(" · "))
+}

@@ -1,0 +1,3 @@
+//! Presentation of loaded reports: one module per output format.
+
+pub mod html;
