@@ -78,6 +78,9 @@ pub struct RunArgs {
     /// Write the JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Full examples kept per anomaly class.
     #[arg(long, default_value_t = 5)]
     pub examples: u32,

@@ -71,21 +71,21 @@ fn rerun_command(args: &RunArgs, scenario: &Scenario, dir: &Path) -> String {
     cmd
 }
 
-/// Checks that `--json FILE` can be written before any work is done.
-fn check_output_path(path: &Path) -> Result<()> {
+/// Checks that an output file can be written before any work is done.
+fn check_output_path(flag: &str, path: &Path) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     if !parent.is_dir() {
         bail!(
-            "--json {}: directory {} does not exist",
+            "{flag} {}: directory {} does not exist",
             path.display(),
             parent.display()
         );
     }
     if path.is_dir() {
-        bail!("--json {}: is a directory", path.display());
+        bail!("{flag} {}: is a directory", path.display());
     }
     Ok(())
 }
@@ -146,8 +146,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         workers: args.workers,
     };
     scenario.validate()?;
-    if let Some(path) = &args.json {
-        check_output_path(path)?;
+    for (flag, path) in [("--json", &args.json), ("--html", &args.html)] {
+        if let Some(path) = path {
+            check_output_path(flag, path)?;
+        }
     }
     let dir = args
         .dir
@@ -244,6 +246,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let mut text = summary(&report);
     if let Some(path) = &args.json {
         build::write_json(&report, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        text += &format!("report: {}\n", path.display());
+    }
+    if let Some(path) = &args.html {
+        let page = unlink_race::export::html::render_report(&report);
+        build::write_atomic(path, page.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         text += &format!("report: {}\n", path.display());
     }

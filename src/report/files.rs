@@ -3,13 +3,57 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::report::build::write_json;
+use crate::export::html;
+use crate::report::build::{write_atomic, write_json};
 use crate::report::schema::Report;
 
-/// Writes `<label>.json` (and the HTML renderings) into `dir`; returns the paths written.
+/// Writes `<label>.json` and `<label>.html` into `dir`, then rewrites
+/// `index.html` over every report there; returns the paths written.
 pub fn write_report_files(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let json = dir.join(format!("{}.json", report.label));
     write_json(report, &json)?;
-    Ok(vec![json])
+    let page = dir.join(format!("{}.html", report.label));
+    write_atomic(&page, html::render_report(report).as_bytes())?;
+    let index = write_index(dir)?;
+    Ok(vec![json, page, index])
+}
+
+/// Every unlink-race report JSON in `dir`, by file name. Files that are not
+/// reports (or not of a schema this version reads) are skipped with a warning.
+pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for path in names {
+        let parsed = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Report>(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(r) if r.tool == crate::report::schema::TOOL_NAME => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                out.push((name, r));
+            }
+            Ok(_) => eprintln!(
+                "warning: {}: not an unlink-race report, left out of the index",
+                path.display()
+            ),
+            Err(e) => eprintln!("warning: {}: {e}; left out of the index", path.display()),
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `dir/index.html` over every report JSON in `dir`.
+pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
+    let reports = load_reports_in(dir)?;
+    let index = dir.join("index.html");
+    write_atomic(&index, html::render_index(&reports).as_bytes())?;
+    Ok(index)
 }
