@@ -34,6 +34,8 @@ struct Cli {
 enum Command {
     /// Race readers against deleters and count every outcome.
     Run(RunArgs),
+    /// Show the scenarios `cargo bench` would run with the UNLINK_RACE_* settings in the environment.
+    Grid,
 }
 
 /// Flags of `unlink-race run`.
@@ -159,5 +161,37 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
     };
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Grid => grid(),
     }
+}
+
+/// `unlink-race grid`: the bench's settings and scenarios, checked exactly as the bench checks them.
+fn grid() -> Result<ExitCode> {
+    let config = unlink_race::grid::GridConfig::from_env()?;
+    let scenarios = config.scenarios();
+    let mut out = format!(
+        "target directory: {}\n{} scenarios{}{}\n",
+        config.dir.display(),
+        scenarios.len(),
+        if config.quick { " (quick)" } else { "" },
+        if config.overhead {
+            ", then the overhead benchmarks"
+        } else {
+            ""
+        }
+    );
+    for s in &scenarios {
+        out += &format!(
+            "  {}/{}  {}\n",
+            unlink_race::grid::group_name(s),
+            unlink_race::grid::bench_id(s),
+            s.name()
+        );
+    }
+    out += "\nsettings:\n";
+    for (var, what) in unlink_race::grid::VARIABLES {
+        out += &format!("  {var:<22} {what}\n");
+    }
+    print_stdout(&out);
+    Ok(ExitCode::from(EXIT_OK))
 }

@@ -14,3 +14,6 @@ mod reliability;
 
 // The HTML report and the index page, rendered from stored JSON reports.
 mod report_html;
+
+// Malformed input across run, compare, zombiefs and the bench settings.
+mod bad_input;

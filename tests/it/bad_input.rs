@@ -1,0 +1,133 @@
+//! Malformed input across every entry point: one clear line naming the
+//! problem, exit 2, no panic, no partial output file.
+
+use crate::util::bin;
+
+struct Case {
+    /// Arguments; `{out}` is replaced by an output path that must not appear.
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    /// Text the error line must contain.
+    needle: &'static str,
+}
+
+const fn case(args: &'static [&'static str], needle: &'static str) -> Case {
+    Case {
+        args,
+        env: &[],
+        needle,
+    }
+}
+
+const fn env(vars: &'static [(&'static str, &'static str)], needle: &'static str) -> Case {
+    Case {
+        args: &["grid"],
+        env: vars,
+        needle,
+    }
+}
+
+const CASES: &[Case] = &[
+    // run
+    case(&["run", "--readers", "0", "--json", "{out}"], "--readers"),
+    case(&["run", "--readers", "300", "--json", "{out}"], "--readers"),
+    case(&["run", "--deleters", "-1", "--json", "{out}"], "-1"),
+    case(&["run", "--size", "0", "--json", "{out}"], "size"),
+    case(&["run", "--size", "65M", "--json", "{out}"], "65M"),
+    case(&["run", "--size", "7Q", "--json", "{out}"], "7Q"),
+    case(&["run", "--recreate", "copy", "--json", "{out}"], "copy"),
+    case(&["run", "--delete", "shred", "--json", "{out}"], "shred"),
+    case(&["run", "--workers", "fibers", "--json", "{out}"], "fibers"),
+    case(&["run", "--cycles", "0", "--json", "{out}"], "--cycles"),
+    case(&["run", "--cycles", "many", "--json", "{out}"], "many"),
+    case(&["run", "--until", "0", "--json", "{out}"], "--until"),
+    case(&["run", "--trials", "0", "--json", "{out}"], "--trials"),
+    case(&["run", "--duration", "soon", "--json", "{out}"], "soon"),
+    case(
+        &["run", "--stall-timeout", "0", "--json", "{out}"],
+        "stall-timeout",
+    ),
+    case(
+        &[
+            "run",
+            "--dir",
+            "/nonexistent/unlink-race",
+            "--json",
+            "{out}",
+        ],
+        "does not exist",
+    ),
+    case(
+        &["run", "--dir", "/proc/self/status", "--json", "{out}"],
+        "not a directory",
+    ),
+    case(
+        &["run", "--cycles", "10", "--json", "/nonexistent/dir/r.json"],
+        "does not exist",
+    ),
+    case(
+        &["run", "--cycles", "10", "--html", "/nonexistent/dir/r.html"],
+        "does not exist",
+    ),
+    case(&["run", "--bogus-flag"], "--bogus-flag"),
+    case(&["frobnicate"], "frobnicate"),
+    // the bench's settings, checked by the same code as `cargo bench`
+    env(&[("UNLINK_RACE_READERS", "0")], "UNLINK_RACE_READERS"),
+    env(&[("UNLINK_RACE_READERS", "2x")], "UNLINK_RACE_READERS"),
+    env(&[("UNLINK_RACE_SIZES", "128M")], "UNLINK_RACE_SIZES"),
+    env(
+        &[("UNLINK_RACE_RECREATE", "sometimes")],
+        "UNLINK_RACE_RECREATE",
+    ),
+    env(&[("UNLINK_RACE_DELETE", "")], "UNLINK_RACE_DELETE"),
+    env(&[("UNLINK_RACE_QUICK", "yes please")], "UNLINK_RACE_QUICK"),
+    env(
+        &[("UNLINK_RACE_DIR", "/nonexistent/unlink-race")],
+        "UNLINK_RACE_DIR",
+    ),
+];
+
+#[test]
+fn malformed_inputs() {
+    assert!(CASES.len() >= 20);
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, c) in CASES.iter().enumerate() {
+        let out = tmp.path().join(format!("out-{i}"));
+        let args: Vec<String> = c
+            .args
+            .iter()
+            .map(|a| a.replace("{out}", out.to_str().unwrap()))
+            .collect();
+        let mut cmd = bin();
+        cmd.args(&args);
+        for (k, v) in c.env {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?} {:?}: exit 2; stderr: {stderr}",
+            c.env
+        );
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{args:?} {:?}: one line: {stderr}",
+            c.env
+        );
+        assert!(
+            stderr.contains(c.needle),
+            "{args:?} {:?}: names {}: {stderr}",
+            c.env,
+            c.needle
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?}: no output file");
+    }
+    assert!(
+        crate::util::entries(tmp.path()).is_empty(),
+        "no partial files at all"
+    );
+}
