@@ -22,7 +22,7 @@ use unlink_race::outcome::{CLASS_COUNT, Class, Observation, Op, Side, classify};
 use unlink_race::report::schema::StatRecord;
 use unlink_race::scenario::{Delete, SEED_CONTENT};
 use unlink_race::sys::{self, ENOENT, flags};
-use unlink_race::zombiefs::{Error, Mount, Options, STATS_FILE, Stats};
+use unlink_race::zombiefs::{self, Error, Mount, Options, STATS_FILE, Stats};
 
 /// A zombiefs mount over a fresh backing directory; unmounted before the
 /// directories are removed.
@@ -144,6 +144,43 @@ fn an_external_umount_ends_the_mount() {
 }
 
 #[test]
+fn run_foreground_serves_until_unmounted_from_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (backing, mnt) = (dir.path().join("backing"), dir.path().join("mnt"));
+    fs::create_dir(&backing).unwrap();
+    fs::create_dir(&mnt).unwrap();
+    let server = {
+        let (backing, mnt) = (backing.clone(), mnt.clone());
+        thread::spawn(move || zombiefs::run_foreground(&backing, &mnt, Options::default()))
+    };
+    let stats_file = mnt.join(STATS_FILE);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stats_file.exists() && Instant::now() < deadline && !server.is_finished() {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(stats_file.exists(), "not mounted: {:?}", server.join());
+    fs::write(mnt.join("x"), b"1").unwrap();
+    let path = std::ffi::CString::new(mnt.to_str().unwrap()).unwrap();
+    sys::umount(&path).unwrap();
+    let stats = server.join().unwrap().unwrap();
+    assert_eq!(stats.creates, 1);
+    assert_eq!(fs::read(backing.join("x")).unwrap(), b"1");
+}
+
+#[test]
+fn a_busy_mount_is_detached_and_says_so() {
+    let f = Fixture::new();
+    fs::write(f.path("x"), b"1").unwrap();
+    let open = File::open(f.path("x")).unwrap();
+    let Fixture { mount, _dir, .. } = f;
+    let e = mount.unmount().unwrap_err();
+    assert!(matches!(e, Error::Busy { .. }), "{e}");
+    // Detached, yet what was open still works until it is closed.
+    assert_eq!(read_all(open.as_fd()), b"1");
+    drop(open);
+}
+
+#[test]
 fn bad_paths_are_named_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing");
@@ -186,6 +223,9 @@ fn outside_the_race_it_is_a_plain_passthrough() {
         .write_all(b" world")
         .unwrap();
     assert_eq!(fs::read(&a).unwrap(), b"hello world");
+    fs::write(&a, b"hi").unwrap(); // O_TRUNC of an existing file
+    assert_eq!(fs::read(&a).unwrap(), b"hi");
+    fs::write(&a, b"hello world").unwrap();
     OpenOptions::new()
         .write(true)
         .open(&a)
