@@ -6,6 +6,8 @@
 //! zombie's signature reaches the program). Files are opened with
 //! `FOPEN_DIRECT_IO`: reads go to the backing file through the handle, never
 //! to a page cache that a zombie's `GETATTR` (size 0) would truncate.
+//! Shared `mmap` of such files needs Linux 6.6 or later
+//! (`FUSE_DIRECT_IO_ALLOW_MMAP`); older kernels refuse it with `ENODEV`.
 //!
 //! Operations that change names (lookup, create, unlink, rename, ...) run
 //! under the table lock together with their backing syscall, so the table
@@ -268,11 +270,13 @@ impl ZombieFs {
 
 impl Filesystem for ZombieFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
-        // `O_TRUNC` travels with `OPEN` instead of a separate `SETATTR`, and
-        // lookups in one directory may run in parallel. Both are optional.
+        // `O_TRUNC` travels with `OPEN` instead of a separate `SETATTR`,
+        // lookups in one directory may run in parallel, and direct-I/O files
+        // can still be mapped shared. All are optional.
         for flag in [
             InitFlags::FUSE_ATOMIC_O_TRUNC,
             InitFlags::FUSE_PARALLEL_DIROPS,
+            InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP,
         ] {
             let _ = config.add_capabilities(flag);
         }
