@@ -55,10 +55,10 @@ use crate::sys;
 /// Name of the virtual file at the root of the mount that holds [`Stats`] as JSON.
 pub const STATS_FILE: &str = ".zombiefs-stats";
 
-/// Threads serving FUSE requests. One is fastest (about 20% more cycles per
-/// second than two on a 2-core machine, twice as many as four) and still
-/// lets the race happen, since the kernel queues an `UNLINK` between a
-/// `LOOKUP` and its `OPEN`.
+/// Threads serving FUSE requests. One serves a reader fastest on a small
+/// machine (more threads mostly add wake-ups) and still lets the race
+/// happen, since the kernel queues an `UNLINK` between a `LOOKUP` and its
+/// `OPEN`.
 const SERVER_THREADS: usize = 1;
 /// With `--stall-ms`, more threads, so that a stalled request delays itself
 /// rather than the whole filesystem, as one slow syscall would.
