@@ -32,3 +32,5 @@ pub mod report;
 pub mod scenario;
 pub mod stats;
 pub mod sys;
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+pub mod zombiefs;

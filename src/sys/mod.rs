@@ -37,6 +37,14 @@ pub mod flags {
     pub const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
     pub const O_CLOEXEC: i32 = libc::O_CLOEXEC;
     pub const O_DIRECTORY: i32 = libc::O_DIRECTORY;
+    pub const O_RDWR: i32 = libc::O_RDWR;
+    pub const O_ACCMODE: i32 = libc::O_ACCMODE;
+    pub const O_APPEND: i32 = libc::O_APPEND;
+    pub const O_SYNC: i32 = libc::O_SYNC;
+    pub const O_DSYNC: i32 = libc::O_DSYNC;
+    /// A descriptor that names an inode without opening it (Linux).
+    #[cfg(target_os = "linux")]
+    pub const O_PATH: i32 = libc::O_PATH;
 }
 
 /// The errno of the call that just failed. Reading it allocates nothing.
@@ -184,6 +192,112 @@ pub fn renameat(
         )
     })
     .map(drop)
+}
+
+/// `renameat2(from_dir, from, to_dir, to, flags)`: `flags` is `0`,
+/// `RENAME_NOREPLACE` or `RENAME_EXCHANGE`, as the kernel passed them.
+#[cfg(target_os = "linux")]
+pub fn renameat2(
+    from_dir: BorrowedFd<'_>,
+    from: &CStr,
+    to_dir: BorrowedFd<'_>,
+    to: &CStr,
+    flags: u32,
+) -> SysResult<()> {
+    check(unsafe {
+        libc::renameat2(
+            from_dir.as_raw_fd(),
+            from.as_ptr(),
+            to_dir.as_raw_fd(),
+            to.as_ptr(),
+            flags as libc::c_uint,
+        )
+    })
+    .map(drop)
+}
+
+/// `symlinkat(target, dir, name)`.
+pub fn symlinkat(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    check(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) }).map(drop)
+}
+
+/// `linkat(AT_FDCWD, from, to_dir, to, AT_SYMLINK_FOLLOW)`: with `from` a
+/// `/proc/self/fd/N` path this links the inode a descriptor names.
+pub fn link_following(from: &CStr, to_dir: BorrowedFd<'_>, to: &CStr) -> SysResult<()> {
+    check(unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            to_dir.as_raw_fd(),
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    })
+    .map(drop)
+}
+
+/// `readlinkat(fd, "")`: the target of the symlink that `fd` (`O_PATH`) names.
+pub fn readlink_fd(fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
+    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    let n = check_size(unsafe {
+        libc::readlinkat(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    })?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// `access(path, mode)` with the real ids (`faccessat(AT_FDCWD, path, mode, 0)`).
+pub fn access(path: &CStr, mode: i32) -> SysResult<()> {
+    check(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode, 0) }).map(drop)
+}
+
+/// What `fstatvfs` says about a filesystem, in the units `statvfs` uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FsStats {
+    pub blocks: u64,
+    pub blocks_free: u64,
+    pub blocks_available: u64,
+    pub files: u64,
+    pub files_free: u64,
+    pub block_size: u64,
+    pub fragment_size: u64,
+    pub name_max: u64,
+}
+
+/// `fstatvfs(fd)`.
+#[allow(clippy::unnecessary_cast)]
+pub fn fstatvfs(fd: BorrowedFd<'_>) -> SysResult<FsStats> {
+    let mut st = MaybeUninit::<libc::statvfs>::uninit();
+    check(unsafe { libc::fstatvfs(fd.as_raw_fd(), st.as_mut_ptr()) })?;
+    // SAFETY: `fstatvfs` succeeded, so it filled the whole struct.
+    let st = unsafe { st.assume_init() };
+    Ok(FsStats {
+        blocks: st.f_blocks as u64,
+        blocks_free: st.f_bfree as u64,
+        blocks_available: st.f_bavail as u64,
+        files: st.f_files as u64,
+        files_free: st.f_ffree as u64,
+        block_size: st.f_bsize as u64,
+        fragment_size: st.f_frsize as u64,
+        name_max: st.f_namemax as u64,
+    })
+}
+
+/// `umount2(path, 0)`: fails with `EBUSY` while files on it are open.
+#[cfg(target_os = "linux")]
+pub fn umount(path: &CStr) -> SysResult<()> {
+    check(unsafe { libc::umount2(path.as_ptr(), 0) }).map(drop)
+}
+
+/// `umount2(path, MNT_DETACH)`: detaches now, finishes when the last file closes.
+#[cfg(target_os = "linux")]
+pub fn umount_lazy(path: &CStr) -> SysResult<()> {
+    check(unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) }).map(drop)
 }
 
 /// `faccessat(dir, name, F_OK, 0)`: `Ok(true)` when the name exists,

@@ -17,3 +17,7 @@ mod report_html;
 
 // Malformed input across run, compare, zombiefs and the bench settings.
 mod bad_input;
+
+// zombiefs: the emulated macOS defect on a real FUSE mount (needs root and /dev/fuse).
+#[cfg(feature = "zombiefs")]
+mod zombiefs;

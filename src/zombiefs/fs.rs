@@ -1,0 +1,938 @@
+//! The FUSE operations: a passthrough to the backing directory, plus zombies.
+//!
+//! Every reply carries entry and attribute timeouts of 0, so the kernel asks
+//! again each time: each `open` of a name sends a fresh `LOOKUP` (which makes
+//! the race window real) and each `fstat` a fresh `GETATTR` (which is how a
+//! zombie's signature reaches the program). Files are opened with
+//! `FOPEN_DIRECT_IO`: reads go to the backing file through the handle, never
+//! to a page cache that a zombie's `GETATTR` (size 0) would truncate.
+//! Shared `mmap` of such files needs Linux 6.6 or later
+//! (`FUSE_DIRECT_IO_ALLOW_MMAP`); older kernels refuse it with `ENODEV`.
+//!
+//! Operations that change names (lookup, create, unlink, rename, ...) run
+//! under the table lock together with their backing syscall, so the table
+//! always agrees with the backing directory about which inode a name holds.
+//! Reads and writes run outside it. Changes made to the backing directory
+//! from outside the mount are not tracked.
+
+use std::ffi::{CString, OsStr};
+use std::fs::{File, OpenOptions};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirEntryExt, FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use fuser::{
+    AccessFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
+    INodeNo, InitFlags, KernelConfig, LockOwner, OpenAccMode, OpenFlags, RenameFlags, ReplyAttr,
+    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs,
+    ReplyWrite, Request, TimeOrNow, WriteFlags,
+};
+
+use super::Options;
+use super::STATS_FILE;
+use super::stats::{Counters, bump};
+use super::table::{DirEntry, Key, Links, Open, ROOT, STATS_NODE, Table, WriteFate};
+use crate::report::schema::StatRecord;
+use crate::sys::{self, flags};
+
+/// Entry and attribute timeout: none, so that the kernel always asks.
+const TTL: Duration = Duration::ZERO;
+/// Node ids are never reused, so one generation suffices.
+const GENERATION: Generation = Generation(0);
+
+/// The filesystem served by fuser.
+pub(crate) struct ZombieFs {
+    table: Mutex<Table>,
+    counters: Arc<Counters>,
+    options: Options,
+    /// Requests seen, for `--stall-every`.
+    requests: AtomicU64,
+    /// SplitMix64 state for `--probability`.
+    rng: AtomicU64,
+}
+
+/// A raw errno from the syscall layer as a FUSE error.
+fn errno(e: sys::Errno) -> Errno {
+    Errno::from_i32(e)
+}
+
+fn io_errno(e: &std::io::Error) -> Errno {
+    Errno::from_i32(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn cname(name: &OsStr) -> Result<CString, Errno> {
+    CString::new(name.as_bytes()).map_err(|_| Errno::EINVAL)
+}
+
+/// The path through which a descriptor can be reopened with other flags.
+fn proc_path(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+fn proc_cpath(fd: &OwnedFd) -> CString {
+    CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("no NUL in a number")
+}
+
+fn key(st: &StatRecord) -> Key {
+    (st.dev, st.ino)
+}
+
+fn kind(mode: u32) -> FileType {
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => FileType::Directory,
+        libc::S_IFLNK => FileType::Symlink,
+        libc::S_IFIFO => FileType::NamedPipe,
+        libc::S_IFSOCK => FileType::Socket,
+        libc::S_IFCHR => FileType::CharDevice,
+        libc::S_IFBLK => FileType::BlockDevice,
+        _ => FileType::RegularFile,
+    }
+}
+
+fn time(s: i64, ns: i64) -> SystemTime {
+    let ns = ns.clamp(0, 999_999_999) as u32;
+    if s >= 0 {
+        UNIX_EPOCH + Duration::new(s as u64, ns)
+    } else {
+        UNIX_EPOCH - Duration::new(s.unsigned_abs(), 0) + Duration::new(0, ns)
+    }
+}
+
+/// The attributes of node `id`, whose backing inode has `st`.
+fn attr(id: u64, st: &StatRecord) -> FileAttr {
+    FileAttr {
+        ino: INodeNo(id),
+        size: st.size.max(0) as u64,
+        blocks: st.blocks.max(0) as u64,
+        atime: time(st.atime_s, st.atime_ns),
+        mtime: time(st.mtime_s, st.mtime_ns),
+        ctime: time(st.ctime_s, st.ctime_ns),
+        crtime: UNIX_EPOCH,
+        kind: kind(st.mode),
+        perm: (st.mode & 0o7777) as u16,
+        nlink: st.nlink.min(u32::MAX as u64) as u32,
+        uid: st.uid,
+        gid: st.gid,
+        rdev: st.rdev as u32,
+        blksize: st.blksize.clamp(512, 1 << 30) as u32,
+        flags: 0,
+    }
+}
+
+/// What `fstat` on a dead macOS vnode reports (DESIGN §1).
+fn zombie_attr() -> FileAttr {
+    FileAttr {
+        ino: INodeNo(0),
+        size: 0,
+        blocks: 0,
+        atime: UNIX_EPOCH,
+        mtime: UNIX_EPOCH,
+        ctime: UNIX_EPOCH,
+        crtime: UNIX_EPOCH,
+        kind: FileType::RegularFile,
+        perm: 0,
+        nlink: 1,
+        uid: 0,
+        gid: 0,
+        rdev: 0,
+        blksize: 4096,
+        flags: 0,
+    }
+}
+
+/// The stats file: read-only, sized like the JSON it would serve now.
+fn stats_attr(len: usize) -> FileAttr {
+    let now = SystemTime::now();
+    FileAttr {
+        ino: INodeNo(STATS_NODE),
+        size: len as u64,
+        blocks: len.div_ceil(512) as u64,
+        atime: now,
+        mtime: now,
+        ctime: now,
+        crtime: now,
+        kind: FileType::RegularFile,
+        perm: 0o444,
+        nlink: 1,
+        uid: 0,
+        gid: 0,
+        rdev: 0,
+        blksize: 4096,
+        flags: 0,
+    }
+}
+
+/// Flags for reopening a backing file: the access mode and the flags that
+/// change what I/O does; `O_CREAT`, `O_EXCL`, `O_NOCTTY` and `O_DIRECT` are
+/// the kernel's business (or would need aligned buffers).
+fn reopen_flags(flags: i32) -> i32 {
+    flags & (flags::O_TRUNC | flags::O_APPEND | flags::O_SYNC | flags::O_DSYNC)
+}
+
+fn reopen(fd: &OwnedFd, flags: i32) -> std::io::Result<File> {
+    let acc = flags & flags::O_ACCMODE;
+    OpenOptions::new()
+        .read(acc == flags::O_RDONLY || acc == flags::O_RDWR)
+        .write(acc == flags::O_WRONLY || acc == flags::O_RDWR)
+        .custom_flags(reopen_flags(flags))
+        .open(proc_path(fd))
+}
+
+fn is_stats_name(parent: INodeNo, name: &OsStr) -> bool {
+    parent.0 == ROOT && name.as_bytes() == STATS_FILE.as_bytes()
+}
+
+impl ZombieFs {
+    /// A filesystem over the backing directory `root`.
+    pub fn new(root: OwnedFd, options: Options, counters: Arc<Counters>) -> sys::SysResult<Self> {
+        let st = sys::fstat(root.as_fd())?;
+        if kind(st.mode) != FileType::Directory {
+            return Err(libc::ENOTDIR);
+        }
+        let seed = sys::monotonic_ns() ^ (u64::from(sys::getpid()) << 32);
+        Ok(ZombieFs {
+            table: Mutex::new(Table::new(root, key(&st))),
+            counters,
+            options,
+            requests: AtomicU64::new(0),
+            rng: AtomicU64::new(seed),
+        })
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        // A panic while holding the lock leaves the table consistent enough
+        // to keep serving: every update is a single insert or field write.
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Delays every `stall_every`-th request by `stall_ms` (`--stall-ms`).
+    fn stall(&self) {
+        if self.options.stall_ms == 0 {
+            return;
+        }
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        if n % self.options.stall_every == 0 {
+            bump(&self.counters.stalls);
+            std::thread::sleep(Duration::from_millis(self.options.stall_ms));
+        }
+    }
+
+    /// Whether this racing open becomes a zombie (`--probability`).
+    fn draw(&self) -> bool {
+        let p = self.options.probability;
+        if p >= 1.0 {
+            return true;
+        }
+        if p <= 0.0 {
+            return false;
+        }
+        // SplitMix64: one atomic add per draw, good enough for a coin.
+        let mut z = self
+            .rng
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+
+    fn stats_json(&self) -> Vec<u8> {
+        self.counters.snapshot().to_json().into_bytes()
+    }
+
+    /// Looks `name` up in `parent` and records the lookup; the caller holds the lock.
+    fn lookup_locked(
+        &self,
+        table: &mut Table,
+        parent: INodeNo,
+        name: &CString,
+    ) -> Result<FileAttr, Errno> {
+        let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
+        let fd =
+            sys::openat(dir.as_fd(), name, flags::O_PATH | flags::O_NOFOLLOW, 0).map_err(errno)?;
+        let st = sys::fstat(fd.as_fd()).map_err(errno)?;
+        let id = table.remember(fd, key(&st), kind(st.mode));
+        Ok(attr(id, &st))
+    }
+
+    /// The attributes of a known node, from its backing inode.
+    fn node_attr(&self, table: &Table, id: u64) -> Result<FileAttr, Errno> {
+        let node = table.node(id).ok_or(Errno::ENOENT)?;
+        let st = sys::fstat(node.fd.as_fd()).map_err(errno)?;
+        Ok(attr(id, &st))
+    }
+}
+
+impl Filesystem for ZombieFs {
+    fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
+        // `O_TRUNC` travels with `OPEN` instead of a separate `SETATTR`,
+        // lookups in one directory may run in parallel, and direct-I/O files
+        // can still be mapped shared. All are optional.
+        for flag in [
+            InitFlags::FUSE_ATOMIC_O_TRUNC,
+            InitFlags::FUSE_PARALLEL_DIROPS,
+            InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP,
+        ] {
+            let _ = config.add_capabilities(flag);
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        if is_stats_name(parent, name) {
+            let len = self.stats_json().len();
+            return reply.entry(&TTL, &stats_attr(len), GENERATION);
+        }
+        self.stall();
+        let result = cname(name).and_then(|name| {
+            let mut table = self.table();
+            self.lookup_locked(&mut table, parent, &name)
+        });
+        match result {
+            Ok(attr) => reply.entry(&TTL, &attr, GENERATION),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        self.table().forget(ino.0, nlookup);
+    }
+
+    fn getattr(&self, req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+        if ino.0 == STATS_NODE {
+            return reply.attr(&TTL, &stats_attr(self.stats_json().len()));
+        }
+        self.stall();
+        let table = self.table();
+        if table.through_zombie(ino.0, fh.map(|f| f.0), req.pid()) {
+            return reply.attr(&TTL, &zombie_attr());
+        }
+        match self.node_attr(&table, ino.0) {
+            Ok(attr) => reply.attr(&TTL, &attr),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn setattr(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        size: Option<u64>,
+        atime: Option<TimeOrNow>,
+        mtime: Option<TimeOrNow>,
+        _ctime: Option<SystemTime>,
+        fh: Option<FileHandle>,
+        _crtime: Option<SystemTime>,
+        _chgtime: Option<SystemTime>,
+        _bkuptime: Option<SystemTime>,
+        _flags: Option<fuser::BsdFileFlags>,
+        reply: ReplyAttr,
+    ) {
+        if ino.0 == STATS_NODE {
+            return reply.error(Errno::EPERM);
+        }
+        self.stall();
+        let table = self.table();
+        if table.through_zombie(ino.0, fh.map(|f| f.0), req.pid()) {
+            // A dead vnode takes no changes.
+            return reply.error(Errno::EINVAL);
+        }
+        let Some(node) = table.node(ino.0) else {
+            return reply.error(Errno::ENOENT);
+        };
+        let path = proc_path(&node.fd);
+        let handle_file = fh
+            .and_then(|fh| table.handle(fh.0))
+            .and_then(|h| match &h.open {
+                Open::File(f) => Some(Arc::clone(f)),
+                _ => None,
+            });
+        let result = (|| -> std::io::Result<()> {
+            if let Some(mode) = mode {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o7777))?;
+            }
+            if uid.is_some() || gid.is_some() {
+                std::os::unix::fs::chown(&path, uid, gid)?;
+            }
+            if let Some(size) = size {
+                match &handle_file {
+                    Some(f) if f.set_len(size).is_ok() => {}
+                    _ => OpenOptions::new().write(true).open(&path)?.set_len(size)?,
+                }
+            }
+            if atime.is_some() || mtime.is_some() {
+                let to_time = |t: TimeOrNow| match t {
+                    TimeOrNow::SpecificTime(t) => t,
+                    TimeOrNow::Now => SystemTime::now(),
+                };
+                let mut times = std::fs::FileTimes::new();
+                if let Some(t) = atime {
+                    times = times.set_accessed(to_time(t));
+                }
+                if let Some(t) = mtime {
+                    times = times.set_modified(to_time(t));
+                }
+                File::open(&path)?.set_times(times)?;
+            }
+            Ok(())
+        })();
+        match result
+            .map_err(|e| io_errno(&e))
+            .and_then(|()| self.node_attr(&table, ino.0))
+        {
+            Ok(attr) => reply.attr(&TTL, &attr),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
+        self.stall();
+        let fd = match self.table().node(ino.0) {
+            Some(node) => Arc::clone(&node.fd),
+            None => return reply.error(Errno::ENOENT),
+        };
+        match sys::readlink_fd(fd.as_fd()) {
+            Ok(target) => reply.data(&target),
+            Err(e) => reply.error(errno(e)),
+        }
+    }
+
+    fn mkdir(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        reply: ReplyEntry,
+    ) {
+        if is_stats_name(parent, name) {
+            return reply.error(Errno::EEXIST);
+        }
+        self.stall();
+        let result = cname(name).and_then(|name| {
+            let mut table = self.table();
+            let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
+            sys::mkdirat(dir.as_fd(), &name, mode & 0o7777).map_err(errno)?;
+            let attr = self.lookup_locked(&mut table, parent, &name)?;
+            // The kernel applied the caller's umask already; ours must not narrow it.
+            let node = table.node(attr.ino.0).ok_or(Errno::ENOENT)?;
+            let perm = std::fs::Permissions::from_mode(mode & 0o7777);
+            std::fs::set_permissions(proc_path(&node.fd), perm).map_err(|e| io_errno(&e))?;
+            self.node_attr(&table, attr.ino.0)
+        });
+        match result {
+            Ok(attr) => reply.entry(&TTL, &attr, GENERATION),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        if is_stats_name(parent, name) {
+            return reply.error(Errno::EPERM);
+        }
+        self.stall();
+        let result = cname(name).and_then(|name| {
+            let mut table = self.table();
+            let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
+            let st = sys::fstatat(dir.as_fd(), &name).map_err(errno)?;
+            sys::unlinkat(dir.as_fd(), &name).map_err(errno)?;
+            bump(&self.counters.unlinks);
+            let nlink = match table.id_of(key(&st)).and_then(|id| table.node(id)) {
+                Some(node) => sys::fstat(node.fd.as_fd()).map_or(0, |s| s.nlink),
+                None => st.nlink.saturating_sub(1),
+            };
+            table.lost_link(key(&st), nlink, Links::Unlinked);
+            Ok(())
+        });
+        match result {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        if is_stats_name(parent, name) {
+            return reply.error(Errno::ENOTDIR);
+        }
+        self.stall();
+        let result = cname(name).and_then(|name| {
+            let mut table = self.table();
+            let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
+            let st = sys::fstatat(dir.as_fd(), &name).map_err(errno)?;
+            sys::rmdirat(dir.as_fd(), &name).map_err(errno)?;
+            table.lost_link(key(&st), 0, Links::Replaced);
+            Ok(())
+        });
+        match result {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn symlink(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        link_name: &OsStr,
+        target: &Path,
+        reply: ReplyEntry,
+    ) {
+        if is_stats_name(parent, link_name) {
+            return reply.error(Errno::EEXIST);
+        }
+        self.stall();
+        let result = cname(link_name).and_then(|name| {
+            let target = cname(target.as_os_str())?;
+            let mut table = self.table();
+            let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
+            sys::symlinkat(&target, dir.as_fd(), &name).map_err(errno)?;
+            self.lookup_locked(&mut table, parent, &name)
+        });
+        match result {
+            Ok(attr) => reply.entry(&TTL, &attr, GENERATION),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn rename(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        newparent: INodeNo,
+        newname: &OsStr,
+        flags: RenameFlags,
+        reply: ReplyEmpty,
+    ) {
+        if is_stats_name(parent, name) || is_stats_name(newparent, newname) {
+            return reply.error(Errno::EPERM);
+        }
+        self.stall();
+        let result = cname(name).and_then(|name| {
+            let newname = cname(newname)?;
+            let mut table = self.table();
+            let from = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
+            let to = Arc::clone(&table.node(newparent.0).ok_or(Errno::ENOENT)?.fd);
+            let target = sys::fstatat(to.as_fd(), &newname).ok();
+            sys::renameat2(from.as_fd(), &name, to.as_fd(), &newname, flags.bits())
+                .map_err(errno)?;
+            if let Some(st) = target.filter(|_| !flags.contains(RenameFlags::RENAME_EXCHANGE)) {
+                // Renamed over: the workaround, never a zombie.
+                let nlink = match table.id_of(key(&st)).and_then(|id| table.node(id)) {
+                    Some(node) => sys::fstat(node.fd.as_fd()).map_or(0, |s| s.nlink),
+                    None => 0,
+                };
+                table.lost_link(key(&st), nlink, Links::Replaced);
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn link(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        newparent: INodeNo,
+        newname: &OsStr,
+        reply: ReplyEntry,
+    ) {
+        if ino.0 == STATS_NODE || is_stats_name(newparent, newname) {
+            return reply.error(Errno::EPERM);
+        }
+        self.stall();
+        let result = cname(newname).and_then(|newname| {
+            let mut table = self.table();
+            let fd = Arc::clone(&table.node(ino.0).ok_or(Errno::ENOENT)?.fd);
+            let to = Arc::clone(&table.node(newparent.0).ok_or(Errno::ENOENT)?.fd);
+            sys::link_following(&proc_cpath(&fd), to.as_fd(), &newname).map_err(errno)?;
+            table.looked_up(ino.0);
+            self.node_attr(&table, ino.0)
+        });
+        match result {
+            Ok(attr) => reply.entry(&TTL, &attr, GENERATION),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn open(&self, req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        let write = flags.acc_mode() != OpenAccMode::O_RDONLY;
+        if ino.0 == STATS_NODE {
+            if write {
+                return reply.error(Errno::EACCES);
+            }
+            let json: Arc<[u8]> = self.stats_json().into();
+            let fh = self
+                .table()
+                .add_handle(ino.0, Open::Stats(json), req.pid(), false);
+            return reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO);
+        }
+        self.stall();
+        let mut table = self.table();
+        if table.is_racing_open(ino.0) {
+            bump(&self.counters.racing_opens);
+            if self.draw() {
+                // The defect: the open succeeds on a dead node.
+                let fh = table.add_handle(ino.0, Open::Zombie, req.pid(), false);
+                drop(table);
+                bump(&self.counters.opens);
+                if flags.acc_mode() == OpenAccMode::O_WRONLY {
+                    bump(&self.counters.zombie_write_opens);
+                } else {
+                    bump(&self.counters.zombie_opens);
+                }
+                return reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO);
+            }
+        }
+        let Some(node) = table.node(ino.0) else {
+            return reply.error(Errno::ENOENT);
+        };
+        let fd = Arc::clone(&node.fd);
+        drop(table);
+        // Decided under the lock, so this open is ordered before any later
+        // unlink; reopening the inode itself then gives what Linux gives.
+        match reopen(&fd, flags.0) {
+            Ok(file) => {
+                let open = Open::File(Arc::new(file));
+                let fh = self.table().add_handle(ino.0, open, req.pid(), false);
+                bump(&self.counters.opens);
+                reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO);
+            }
+            Err(e) => reply.error(io_errno(&e)),
+        }
+    }
+
+    fn read(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyData,
+    ) {
+        let open = match self.table().handle(fh.0) {
+            Some(h) => h.open.clone(),
+            None => return reply.error(Errno::EBADF),
+        };
+        match open {
+            Open::Stats(json) => {
+                let start = (offset as usize).min(json.len());
+                let end = start.saturating_add(size as usize).min(json.len());
+                reply.data(&json[start..end]);
+            }
+            Open::Zombie => {
+                self.stall();
+                reply.data(&[]);
+            }
+            Open::File(file) => {
+                self.stall();
+                let mut buf = vec![0u8; size as usize];
+                let mut filled = 0;
+                // Short reads only at end of file, as the kernel expects.
+                while filled < buf.len() {
+                    match file.read_at(&mut buf[filled..], offset + filled as u64) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return reply.error(io_errno(&e)),
+                    }
+                }
+                reply.data(&buf[..filled]);
+            }
+            Open::Dir(_) => reply.error(Errno::EISDIR),
+        }
+    }
+
+    fn write(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        data: &[u8],
+        _write_flags: WriteFlags,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyWrite,
+    ) {
+        self.stall();
+        let fate = self.table().before_write(fh.0);
+        let file = match fate {
+            Ok(WriteFate::Write(file)) => file,
+            Ok(WriteFate::TurnedZombie) => {
+                bump(&self.counters.zombie_creates);
+                bump(&self.counters.zombie_writes);
+                return reply.error(Errno::EINVAL);
+            }
+            Ok(WriteFate::Zombie) => {
+                bump(&self.counters.zombie_writes);
+                return reply.error(Errno::EINVAL);
+            }
+            Err(()) => return reply.error(Errno::EBADF),
+        };
+        match file.write_all_at(data, offset) {
+            Ok(()) => reply.written(data.len() as u32),
+            Err(e) => reply.error(io_errno(&e)),
+        }
+    }
+
+    fn flush(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _lock_owner: LockOwner,
+        reply: ReplyEmpty,
+    ) {
+        // Writes reach the backing file at once; nothing is buffered here.
+        reply.ok();
+    }
+
+    fn release(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.table().release(fh.0);
+        reply.ok();
+    }
+
+    fn fsync(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.stall();
+        let open = self.table().handle(fh.0).map(|h| h.open.clone());
+        let result = match open {
+            Some(Open::File(f)) if datasync => f.sync_data(),
+            Some(Open::File(f)) => f.sync_all(),
+            Some(_) => Ok(()),
+            None => return reply.error(Errno::EBADF),
+        };
+        match result {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(io_errno(&e)),
+        }
+    }
+
+    fn opendir(&self, req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        self.stall();
+        let (fd, dev) = {
+            let table = self.table();
+            match table.node(ino.0) {
+                Some(node) if node.kind == FileType::Directory => {
+                    (Arc::clone(&node.fd), node.key.0)
+                }
+                Some(_) => return reply.error(Errno::ENOTDIR),
+                None => return reply.error(Errno::ENOENT),
+            }
+        };
+        let listing = match std::fs::read_dir(proc_path(&fd)) {
+            Ok(listing) => listing,
+            Err(e) => return reply.error(io_errno(&e)),
+        };
+        let mut entries = vec![
+            DirEntry {
+                name: ".".into(),
+                ino: ino.0,
+                kind: FileType::Directory,
+            },
+            DirEntry {
+                name: "..".into(),
+                ino: ROOT,
+                kind: FileType::Directory,
+            },
+        ];
+        if ino.0 == ROOT {
+            entries.push(DirEntry {
+                name: STATS_FILE.into(),
+                ino: STATS_NODE,
+                kind: FileType::RegularFile,
+            });
+        }
+        let mut table = self.table();
+        for entry in listing {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => return reply.error(io_errno(&e)),
+            };
+            let name = entry.file_name();
+            if ino.0 == ROOT && name == STATS_FILE {
+                continue; // hidden by the virtual file
+            }
+            let kind = entry
+                .file_type()
+                .ok()
+                .and_then(FileType::from_std)
+                .unwrap_or(FileType::RegularFile);
+            // Known inodes show their node id, as `stat` does.
+            let ino = table.id_of((dev, entry.ino())).unwrap_or(entry.ino());
+            entries.push(DirEntry { name, ino, kind });
+        }
+        let fh = table.add_handle(ino.0, Open::Dir(entries.into()), req.pid(), false);
+        reply.opened(FileHandle(fh), FopenFlags::empty());
+    }
+
+    fn readdir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
+        let entries = match self.table().handle(fh.0).map(|h| h.open.clone()) {
+            Some(Open::Dir(entries)) => entries,
+            _ => return reply.error(Errno::EBADF),
+        };
+        for (i, entry) in entries.iter().enumerate().skip(offset as usize) {
+            // The offset of an entry is where the next readdir resumes.
+            if reply.add(INodeNo(entry.ino), i as u64 + 1, entry.kind, &entry.name) {
+                break;
+            }
+        }
+        reply.ok();
+    }
+
+    fn releasedir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        reply: ReplyEmpty,
+    ) {
+        self.table().release(fh.0);
+        reply.ok();
+    }
+
+    fn fsyncdir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        reply.ok();
+    }
+
+    fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
+        self.stall();
+        let root = match self.table().node(ROOT) {
+            Some(node) => Arc::clone(&node.fd),
+            None => return reply.error(Errno::EIO),
+        };
+        match sys::fstatvfs(root.as_fd()) {
+            Ok(s) => reply.statfs(
+                s.blocks,
+                s.blocks_free,
+                s.blocks_available,
+                s.files,
+                s.files_free,
+                s.block_size as u32,
+                s.name_max as u32,
+                s.fragment_size as u32,
+            ),
+            Err(e) => reply.error(errno(e)),
+        }
+    }
+
+    fn access(&self, _req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
+        if ino.0 == STATS_NODE {
+            let writable = mask.intersects(AccessFlags::W_OK | AccessFlags::X_OK);
+            return if writable {
+                reply.error(Errno::EACCES)
+            } else {
+                reply.ok()
+            };
+        }
+        self.stall();
+        let fd = match self.table().node(ino.0) {
+            Some(node) => Arc::clone(&node.fd),
+            None => return reply.error(Errno::ENOENT),
+        };
+        match sys::access(&proc_cpath(&fd), mask.bits()) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno(e)),
+        }
+    }
+
+    fn create(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        flags: i32,
+        reply: ReplyCreate,
+    ) {
+        if is_stats_name(parent, name) {
+            return reply.error(Errno::EEXIST);
+        }
+        self.stall();
+        let result = cname(name).and_then(|name| {
+            let mut table = self.table();
+            let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
+            let open_flags = (flags & flags::O_ACCMODE) | reopen_flags(flags) | flags::O_NOFOLLOW;
+            let perm = mode & 0o7777;
+            // Exclusive first, to know whether this call made the file.
+            let excl = flags::O_CREAT | flags::O_EXCL;
+            let (fd, made) = match sys::openat(dir.as_fd(), &name, open_flags | excl, perm) {
+                Ok(fd) => (fd, true),
+                Err(libc::EEXIST) if flags & flags::O_EXCL == 0 => (
+                    sys::openat(dir.as_fd(), &name, open_flags, 0).map_err(errno)?,
+                    false,
+                ),
+                Err(e) => return Err(errno(e)),
+            };
+            let file = File::from(fd);
+            if made {
+                // The kernel applied the caller's umask already; ours must not narrow it.
+                let perm = std::fs::Permissions::from_mode(perm);
+                file.set_permissions(perm).map_err(|e| io_errno(&e))?;
+            }
+            let st = sys::fstat(file.as_fd()).map_err(errno)?;
+            let node_fd = file.try_clone().map_err(|e| io_errno(&e))?;
+            let id = table.remember(node_fd.into(), key(&st), kind(st.mode));
+            let fh = table.add_handle(id, Open::File(Arc::new(file)), req.pid(), true);
+            bump(&self.counters.creates);
+            Ok((attr(id, &st), fh))
+        });
+        match result {
+            Ok((attr, fh)) => reply.created(
+                &TTL,
+                &attr,
+                GENERATION,
+                FileHandle(fh),
+                FopenFlags::FOPEN_DIRECT_IO,
+            ),
+            Err(e) => reply.error(e),
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! zombiefs: the macOS open/unlink defect, emulated on Linux (DESIGN §8).
+//!
+//! A FUSE filesystem that passes every operation through to a backing
+//! directory, except in the race that macOS (APFS, 10.14–10.15) gets wrong:
+//! when an `OPEN` reaches a node whose last link was removed by `unlink`
+//! after the kernel looked it up, the handle it returns is a *zombie*.
+//! `fstat` on it reports `st_ino == 0`, mode `0o100000`, `st_nlink == 1`,
+//! uid and gid 0, size 0 and all times 0; `read` returns 0 bytes; `write`
+//! fails with `EINVAL`. A file created with `open(O_CREAT)` whose name is
+//! unlinked before its first `write` turns into a zombie the same way (the
+//! `EINVAL` symptom). A node whose last link goes away because another file
+//! was renamed over it never produces zombies: that is the workaround that
+//! disk-objectstore adopted, and zombiefs lets its users check that it works.
+//!
+//! Outside that window zombiefs behaves as Linux does, so whatever a program
+//! observes beyond Linux's own behaviour comes from the emulated defect, and
+//! the counters in [`Stats`] say exactly how many zombies were handed out:
+//! the ground truth a detector is checked against. They are readable at any
+//! time from the virtual file [`STATS_FILE`] at the root of the mount.
+//!
+//! This emulates the *reported behaviour*; it contains nothing of Apple's code.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use unlink_race::zombiefs::{Mount, Options};
+//!
+//! let mount = Mount::new(Path::new("/tmp/backing"), Path::new("/mnt/zombie"), Options::default())?;
+//! // ... race readers against deleters under /mnt/zombie ...
+//! println!("{} zombies handed out", mount.stats().zombie_opens);
+//! mount.unmount()?;
+//! # Ok::<(), unlink_race::zombiefs::Error>(())
+//! ```
+//!
+//! Layout: [`stats`] holds the counters, `table` the inodes and handles and
+//! the rule that makes zombies, `fs` the FUSE operations on the backing
+//! directory; this file mounts and unmounts.
+
+mod fs;
+pub mod stats;
+mod table;
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+pub use stats::Stats;
+
+use crate::sys;
+
+/// Name of the virtual file at the root of the mount that holds [`Stats`] as JSON.
+pub const STATS_FILE: &str = ".zombiefs-stats";
+
+/// Threads serving FUSE requests. One serves a reader fastest on a small
+/// machine (more threads mostly add wake-ups) and still lets the race
+/// happen, since the kernel queues an `UNLINK` between a `LOOKUP` and its
+/// `OPEN`.
+const SERVER_THREADS: usize = 1;
+/// With `--stall-ms`, more threads, so that a stalled request delays itself
+/// rather than the whole filesystem, as one slow syscall would.
+const STALLING_SERVER_THREADS: usize = 4;
+
+/// How often [`run_foreground`] looks for a signal or an external `umount`.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// What zombiefs does besides passing through.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// Fraction of racing opens that get a zombie, in `[0, 1]`; the others are
+    /// served as Linux would (the content of the unlinked file).
+    pub probability: f64,
+    /// Delay, in milliseconds, of every `stall_every`-th operation (0: none).
+    pub stall_ms: u64,
+    /// Which operations are delayed: every N-th one (needs `stall_ms > 0`).
+    pub stall_every: u64,
+}
+
+impl Default for Options {
+    /// Every racing open gets a zombie; nothing is delayed.
+    fn default() -> Self {
+        Options {
+            probability: 1.0,
+            stall_ms: 0,
+            stall_every: 0,
+        }
+    }
+}
+
+/// An option out of range; the message is one line naming the flag.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptionsError {
+    #[error("--probability must be a number between 0 and 1, got '{0}'")]
+    Probability(String),
+    #[error("--stall-every must be at least 1 when --stall-ms is set")]
+    StallEvery,
+}
+
+impl Options {
+    /// Options checked as [`Options::validate`] does.
+    pub fn new(probability: f64, stall_ms: u64, stall_every: u64) -> Result<Options, OptionsError> {
+        let options = Options {
+            probability,
+            stall_ms,
+            stall_every,
+        };
+        options.validate()?;
+        Ok(options)
+    }
+
+    /// `probability` in `[0, 1]`; `stall_every >= 1` when `stall_ms > 0`.
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        if !(0.0..=1.0).contains(&self.probability) {
+            return Err(OptionsError::Probability(self.probability.to_string()));
+        }
+        if self.stall_ms > 0 && self.stall_every == 0 {
+            return Err(OptionsError::StallEvery);
+        }
+        Ok(())
+    }
+}
+
+/// Parses `--probability` (`0.25`, `1`); anything outside `[0, 1]` is an error.
+pub fn parse_probability(s: &str) -> Result<f64, OptionsError> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(OptionsError::Probability(s.to_string())),
+    }
+}
+
+/// Why zombiefs could not start or stop; every message names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error("cannot use backing directory {path}: {source}")]
+    Backing { path: PathBuf, source: io::Error },
+    #[error("cannot use mount point {path}: {source}")]
+    Mountpoint { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot mount zombiefs on {path}: {source} (FUSE needs /dev/fuse and root, \
+         or fusermount3 from the fuse3 package)"
+    )]
+    Mount { path: PathBuf, source: io::Error },
+    #[error("cannot unmount zombiefs from {path}: {source}")]
+    Unmount { path: PathBuf, source: io::Error },
+    #[error(
+        "zombiefs on {path} is busy: detached now, it goes away when the last file \
+         open on it is closed"
+    )]
+    Busy { path: PathBuf },
+    #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
+    Signals(io::Error),
+}
+
+/// A mounted zombiefs, served by background threads; unmounted on drop.
+#[derive(Debug)]
+pub struct Mount {
+    mountpoint: PathBuf,
+    counters: Arc<stats::Counters>,
+    session: Option<fuser::BackgroundSession>,
+}
+
+impl Mount {
+    /// Mounts zombiefs on `mountpoint`, passing through to `backing`.
+    ///
+    /// `backing` is opened before the mount, so it may even be the mount
+    /// point itself: zombiefs then sits over the directory it hides.
+    pub fn new(backing: &Path, mountpoint: &Path, options: Options) -> Result<Mount, Error> {
+        options.validate()?;
+        let backing_err = |source| Error::Backing {
+            path: backing.to_path_buf(),
+            source,
+        };
+        let root = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(sys::flags::O_DIRECTORY)
+            .open(backing)
+            .map_err(backing_err)?;
+        let mountpoint = mountpoint
+            .canonicalize()
+            .and_then(|p| {
+                if p.is_dir() {
+                    Ok(p)
+                } else {
+                    Err(io::Error::from_raw_os_error(libc::ENOTDIR))
+                }
+            })
+            .map_err(|source| Error::Mountpoint {
+                path: mountpoint.to_path_buf(),
+                source,
+            })?;
+        let counters = Arc::new(stats::Counters::default());
+        let fs = fs::ZombieFs::new(root.into(), options, Arc::clone(&counters))
+            .map_err(|e| backing_err(io::Error::from_raw_os_error(e)))?;
+
+        let mut config = fuser::Config::default();
+        config.mount_options = vec![
+            fuser::MountOption::FSName("zombiefs".into()),
+            // Passed to the kernel as is, so that mountinfo says `fuse.zombiefs`.
+            fuser::MountOption::CUSTOM("subtype=zombiefs".into()),
+        ];
+        config.n_threads = Some(if options.stall_ms > 0 {
+            STALLING_SERVER_THREADS
+        } else {
+            SERVER_THREADS
+        });
+        config.clone_fd = true;
+        let session =
+            fuser::spawn_mount(fs, &mountpoint, &config).map_err(|source| Error::Mount {
+                path: mountpoint.clone(),
+                source,
+            })?;
+        Ok(Mount {
+            mountpoint,
+            counters,
+            session: Some(session),
+        })
+    }
+
+    /// The counters so far (the same numbers as [`STATS_FILE`]).
+    pub fn stats(&self) -> Stats {
+        self.counters.snapshot()
+    }
+
+    /// Where it is mounted (canonical path).
+    pub fn mountpoint(&self) -> &Path {
+        &self.mountpoint
+    }
+
+    /// `true` once the filesystem is no longer served, e.g. after an external `umount`.
+    pub fn is_finished(&self) -> bool {
+        self.session.as_ref().is_none_or(|s| s.guard.is_finished())
+    }
+
+    /// Unmounts and waits for the server threads. If files are still open on
+    /// the mount it is detached lazily instead and [`Error::Busy`] says so.
+    pub fn unmount(mut self) -> Result<(), Error> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), Error> {
+        let Some(session) = self.session.take() else {
+            return Ok(());
+        };
+        let unmount_err = |source| Error::Unmount {
+            path: self.mountpoint.clone(),
+            source,
+        };
+        if session.guard.is_finished() {
+            // Unmounted from outside: nothing to undo, and the path may now
+            // belong to another mount.
+            return session.join().map_err(unmount_err);
+        }
+        let path = CString::new(self.mountpoint.as_os_str().as_bytes())
+            .map_err(|e| unmount_err(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+        match sys::umount(&path) {
+            Ok(()) => session.join().map_err(unmount_err),
+            // Detached by someone else: its threads end with the last open file.
+            Err(libc::EINVAL) => Ok(()),
+            Err(libc::EBUSY) => {
+                // The server threads go on until the last open file closes.
+                sys::umount_lazy(&path)
+                    .map_err(|e| unmount_err(io::Error::from_raw_os_error(e)))?;
+                Err(Error::Busy {
+                    path: self.mountpoint.clone(),
+                })
+            }
+            Err(errno) => Err(unmount_err(io::Error::from_raw_os_error(errno))),
+        }
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Mounts zombiefs and serves it until SIGINT or SIGTERM arrives or the
+/// mount is removed from outside (`umount`), then unmounts cleanly and
+/// returns the final counters. A second signal during the unmount ends the
+/// process at once (exit status 130); once it returns, the signals terminate
+/// the process again as by default.
+pub fn run_foreground(backing: &Path, mountpoint: &Path, options: Options) -> Result<Stats, Error> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+
+    options.validate()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut handlers = Vec::new();
+    for signal in [SIGINT, SIGTERM] {
+        // The shutdown action goes first: it fires only once `stop` is set.
+        let first =
+            signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop));
+        handlers.push(first.map_err(Error::Signals)?);
+        let second = signal_hook::flag::register(signal, Arc::clone(&stop));
+        handlers.push(second.map_err(Error::Signals)?);
+    }
+    let result = Mount::new(backing, mountpoint, options).and_then(|mount| {
+        while !stop.load(Ordering::SeqCst) && !mount.is_finished() {
+            std::thread::sleep(POLL_INTERVAL);
+        }
+        let stats = mount.stats();
+        mount.unmount().map(|()| stats)
+    });
+    for id in handlers {
+        signal_hook::low_level::unregister(id);
+    }
+    // Without an action left the signals would now be swallowed: give them
+    // back their default effect (termination).
+    for signal in [SIGINT, SIGTERM] {
+        let always = Arc::new(AtomicBool::new(true));
+        signal_hook::flag::register_conditional_default(signal, always).map_err(Error::Signals)?;
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_validated() {
+        assert!(Options::default().validate().is_ok());
+        assert_eq!(Options::new(0.5, 10, 3).unwrap().stall_every, 3);
+        assert_eq!(
+            Options::new(1.5, 0, 0),
+            Err(OptionsError::Probability("1.5".into()))
+        );
+        assert_eq!(Options::new(0.5, 10, 0), Err(OptionsError::StallEvery));
+        assert!(Options::new(0.5, 0, 0).is_ok());
+        assert_eq!(parse_probability("0.25"), Ok(0.25));
+        assert_eq!(parse_probability("1"), Ok(1.0));
+        assert!(parse_probability("-0.1").is_err());
+        assert!(parse_probability("NaN").is_err());
+        assert_eq!(
+            parse_probability("2").unwrap_err().to_string(),
+            "--probability must be a number between 0 and 1, got '2'"
+        );
+        assert_eq!(
+            OptionsError::StallEvery.to_string(),
+            "--stall-every must be at least 1 when --stall-ms is set"
+        );
+    }
+}

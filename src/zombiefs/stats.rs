@@ -1,0 +1,119 @@
+//! The ground truth: what zombiefs handed out, counted as it happens.
+//!
+//! Every counter is bumped *before* the reply leaves, so a program that has
+//! seen an outcome also sees it counted. Operations on the virtual stats file
+//! count nowhere.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// The counters, as read from `.zombiefs-stats` or [`super::Mount::stats`].
+///
+/// A reader's `open(O_RDONLY)` + `fstat` sees exactly the `zombie_opens`;
+/// every `write` that fails with `EINVAL` is one of `zombie_writes`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Regular-file handles handed out by `OPEN` (zombies included).
+    pub opens: u64,
+    /// Files opened by `CREATE` (`open` with `O_CREAT` of a name that did not exist).
+    pub creates: u64,
+    /// Successful `unlink`s.
+    pub unlinks: u64,
+    /// `OPEN`s that reached a node unlinked after its lookup: the race, zombie or not.
+    pub racing_opens: u64,
+    /// Zombie handles handed out for reading (`O_RDONLY` or `O_RDWR`).
+    pub zombie_opens: u64,
+    /// Zombie handles handed out for writing only (`O_WRONLY`, e.g. `O_CREAT|O_TRUNC`
+    /// of a name that existed at lookup).
+    pub zombie_write_opens: u64,
+    /// Created files that turned into zombies: unlinked before their first write.
+    pub zombie_creates: u64,
+    /// `write`s answered with `EINVAL` because the handle is a zombie.
+    pub zombie_writes: u64,
+    /// Operations delayed by `--stall-ms`.
+    pub stalls: u64,
+}
+
+/// The live counters behind [`Stats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub opens: AtomicU64,
+    pub creates: AtomicU64,
+    pub unlinks: AtomicU64,
+    pub racing_opens: AtomicU64,
+    pub zombie_opens: AtomicU64,
+    pub zombie_write_opens: AtomicU64,
+    pub zombie_creates: AtomicU64,
+    pub zombie_writes: AtomicU64,
+    pub stalls: AtomicU64,
+}
+
+/// Adds one to a counter.
+#[inline]
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::SeqCst);
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> Stats {
+        let get = |c: &AtomicU64| c.load(Ordering::SeqCst);
+        Stats {
+            opens: get(&self.opens),
+            creates: get(&self.creates),
+            unlinks: get(&self.unlinks),
+            racing_opens: get(&self.racing_opens),
+            zombie_opens: get(&self.zombie_opens),
+            zombie_write_opens: get(&self.zombie_write_opens),
+            zombie_creates: get(&self.zombie_creates),
+            zombie_writes: get(&self.zombie_writes),
+            stalls: get(&self.stalls),
+        }
+    }
+}
+
+impl Stats {
+    /// The JSON served by the stats file (pretty, one trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut json = serde_json::to_string_pretty(self).expect("counters always serialize");
+        json.push('\n');
+        json
+    }
+
+    /// Every zombie handle handed out, however it was made.
+    pub fn zombies(&self) -> u64 {
+        self.zombie_opens + self.zombie_write_opens + self.zombie_creates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_keeps_the_documented_keys() {
+        let c = Counters::default();
+        bump(&c.opens);
+        bump(&c.zombie_opens);
+        bump(&c.zombie_writes);
+        bump(&c.zombie_writes);
+        let s = c.snapshot();
+        let json = s.to_json();
+        for key in [
+            "zombie_opens",
+            "zombie_writes",
+            "opens",
+            "unlinks",
+            "creates",
+        ] {
+            assert!(
+                json.contains(&format!("\"{key}\"")),
+                "{key} missing in {json}"
+            );
+        }
+        let back: Stats = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.zombie_writes, 2);
+        assert_eq!(back.zombies(), 1);
+    }
+}

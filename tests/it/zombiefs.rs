@@ -1,0 +1,735 @@
+//! zombiefs end to end, through real syscalls on a real FUSE mount.
+//!
+//! These tests need Linux, `/dev/fuse` and root (or `fusermount3`). CI
+//! provides all three, so a mount that fails is a failure here, never a skip.
+//! Every loop is bounded in time and in count.
+
+use std::ffi::CStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use unlink_race::content::Content;
+use unlink_race::outcome::{CLASS_COUNT, Class, Observation, Op, Side, classify};
+use unlink_race::report::schema::StatRecord;
+use unlink_race::scenario::{Delete, SEED_CONTENT};
+use unlink_race::sys::{self, ENOENT, flags};
+use unlink_race::zombiefs::{self, Error, Mount, Options, STATS_FILE, Stats};
+
+/// A zombiefs mount over a fresh backing directory; unmounted before the
+/// directories are removed.
+struct Fixture {
+    mount: Mount,
+    backing: PathBuf,
+    _dir: TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture::with(Options::default())
+    }
+
+    fn with(options: Options) -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backing = dir.path().join("backing");
+        let mnt = dir.path().join("mnt");
+        fs::create_dir(&backing).unwrap();
+        fs::create_dir(&mnt).unwrap();
+        let mount = Mount::new(&backing, &mnt, options).unwrap_or_else(|e| {
+            panic!(
+                "zombiefs could not be mounted: {e}\n\
+                 These tests need Linux with /dev/fuse and root (or fusermount3 from \
+                 the fuse3 package). CI provides them, so this is a failure."
+            )
+        });
+        Fixture {
+            mount,
+            backing,
+            _dir: dir,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.mount.mountpoint().join(name)
+    }
+}
+
+/// A directory descriptor on the mount, as the harness uses.
+fn open_dir(path: &Path) -> OwnedFd {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(flags::O_DIRECTORY)
+        .open(path)
+        .unwrap()
+        .into()
+}
+
+/// An `O_PATH` descriptor: the kernel looks the name up, and opens nothing.
+fn looked_up(dir: BorrowedFd<'_>, name: &CStr) -> OwnedFd {
+    sys::openat(dir, name, flags::O_PATH, 0).unwrap()
+}
+
+/// Opens the inode an `O_PATH` descriptor holds: an `OPEN` with no new lookup.
+fn reopen(fd: &OwnedFd, write: bool) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .open(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+/// The signature of DESIGN §1, field by field.
+fn assert_zombie(st: &StatRecord) {
+    assert_eq!(st.ino, 0, "st_ino in {st:?}");
+    assert_eq!(st.mode, 0o100000, "st_mode in {st:?}");
+    assert_eq!(st.nlink, 1, "st_nlink in {st:?}");
+    assert_eq!((st.uid, st.gid), (0, 0), "owner in {st:?}");
+    assert_eq!(st.size, 0, "st_size in {st:?}");
+    assert_eq!(
+        (st.atime_s, st.mtime_s, st.ctime_s),
+        (0, 0, 0),
+        "times in {st:?}"
+    );
+    assert_eq!((st.atime_ns, st.mtime_ns, st.ctime_ns), (0, 0, 0));
+}
+
+fn read_all(fd: BorrowedFd<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        match sys::read(fd, &mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("read failed with errno {e}"),
+        }
+    }
+}
+
+#[test]
+fn mounts_as_fuse_zombiefs_and_unmounts() {
+    let f = Fixture::new();
+    let mnt = f.mount.mountpoint().to_string_lossy().into_owned();
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let line = mountinfo
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some(mnt.as_str()))
+        .unwrap_or_else(|| panic!("{mnt} not in mountinfo"));
+    assert!(line.contains(" - fuse.zombiefs zombiefs "), "{line}");
+    assert!(!f.mount.is_finished());
+    let Fixture { mount, _dir, .. } = f;
+    mount.unmount().unwrap();
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mountinfo.contains(&format!(" {mnt} ")), "still mounted");
+}
+
+#[test]
+fn an_external_umount_ends_the_mount() {
+    let f = Fixture::new();
+    let path = std::ffi::CString::new(f.mount.mountpoint().to_str().unwrap()).unwrap();
+    // What umount(8) does.
+    sys::umount(&path).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !f.mount.is_finished() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(f.mount.is_finished());
+    drop(f); // must not hang nor unmount anything else
+}
+
+#[test]
+fn run_foreground_serves_until_unmounted_from_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (backing, mnt) = (dir.path().join("backing"), dir.path().join("mnt"));
+    fs::create_dir(&backing).unwrap();
+    fs::create_dir(&mnt).unwrap();
+    let server = {
+        let (backing, mnt) = (backing.clone(), mnt.clone());
+        thread::spawn(move || zombiefs::run_foreground(&backing, &mnt, Options::default()))
+    };
+    let stats_file = mnt.join(STATS_FILE);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stats_file.exists() && Instant::now() < deadline && !server.is_finished() {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(stats_file.exists(), "not mounted: {:?}", server.join());
+    fs::write(mnt.join("x"), b"1").unwrap();
+    let path = std::ffi::CString::new(mnt.to_str().unwrap()).unwrap();
+    sys::umount(&path).unwrap();
+    let stats = server.join().unwrap().unwrap();
+    assert_eq!(stats.creates, 1);
+    assert_eq!(fs::read(backing.join("x")).unwrap(), b"1");
+}
+
+#[test]
+fn a_busy_mount_is_detached_and_says_so() {
+    let f = Fixture::new();
+    fs::write(f.path("x"), b"1").unwrap();
+    let open = File::open(f.path("x")).unwrap();
+    let Fixture { mount, _dir, .. } = f;
+    let e = mount.unmount().unwrap_err();
+    assert!(matches!(e, Error::Busy { .. }), "{e}");
+    // Detached, yet what was open still works until it is closed.
+    assert_eq!(read_all(open.as_fd()), b"1");
+    drop(open);
+}
+
+#[test]
+fn bad_paths_are_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let e = Mount::new(&missing, dir.path(), Options::default()).unwrap_err();
+    assert!(matches!(e, Error::Backing { .. }), "{e}");
+    assert!(e.to_string().contains("missing"), "{e}");
+    let file = dir.path().join("file");
+    fs::write(&file, b"x").unwrap();
+    let e = Mount::new(dir.path(), &file, Options::default()).unwrap_err();
+    assert!(matches!(e, Error::Mountpoint { .. }), "{e}");
+    let bad = Options {
+        probability: 2.0,
+        ..Options::default()
+    };
+    let e = Mount::new(dir.path(), dir.path(), bad).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--probability must be a number between 0 and 1, got '2'"
+    );
+}
+
+#[test]
+fn outside_the_race_it_is_a_plain_passthrough() {
+    let f = Fixture::new();
+    let a = f.path("a");
+    fs::write(&a, b"hello").unwrap();
+    assert_eq!(fs::read(&a).unwrap(), b"hello");
+    assert_eq!(fs::read(f.backing.join("a")).unwrap(), b"hello");
+    let md = fs::metadata(&a).unwrap();
+    assert!(md.is_file());
+    assert_eq!((md.len(), md.nlink()), (5, 1));
+    assert_ne!(md.ino(), 0);
+    assert_eq!(md.mode() & 0o777, 0o666 & !umask());
+
+    // Append, truncate, overwrite in place.
+    OpenOptions::new()
+        .append(true)
+        .open(&a)
+        .unwrap()
+        .write_all(b" world")
+        .unwrap();
+    assert_eq!(fs::read(&a).unwrap(), b"hello world");
+    fs::write(&a, b"hi").unwrap(); // O_TRUNC of an existing file
+    assert_eq!(fs::read(&a).unwrap(), b"hi");
+    fs::write(&a, b"hello world").unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_len(4)
+        .unwrap();
+    assert_eq!(fs::read(&a).unwrap(), b"hell");
+    fs::write(&a, b"CONTENT").unwrap();
+    fs::set_permissions(&a, fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(fs::metadata(&a).unwrap().mode() & 0o777, 0o600);
+
+    // Directories, renames (into a subdirectory, and over a file), readdir.
+    fs::create_dir(f.path("d")).unwrap();
+    fs::rename(&a, f.path("d/b")).unwrap();
+    assert!(!a.exists());
+    fs::write(f.path("c"), b"other").unwrap();
+    fs::rename(f.path("d/b"), f.path("c")).unwrap();
+    assert_eq!(fs::read(f.path("c")).unwrap(), b"CONTENT");
+    let mut names: Vec<String> = fs::read_dir(f.mount.mountpoint())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [STATS_FILE, "c", "d"]);
+    assert_eq!(fs::read_dir(f.path("d")).unwrap().count(), 0);
+
+    // Hard and symbolic links.
+    fs::hard_link(f.path("c"), f.path("d/hard")).unwrap();
+    assert_eq!(fs::metadata(f.path("c")).unwrap().nlink(), 2);
+    assert_eq!(
+        fs::metadata(f.path("c")).unwrap().ino(),
+        fs::metadata(f.path("d/hard")).unwrap().ino()
+    );
+    std::os::unix::fs::symlink("c", f.path("sym")).unwrap();
+    assert_eq!(fs::read_link(f.path("sym")).unwrap(), Path::new("c"));
+    assert_eq!(fs::read(f.path("sym")).unwrap(), b"CONTENT");
+
+    // `access` and `statfs` (through the syscall layer, as the harness does).
+    let dir = open_dir(f.mount.mountpoint());
+    assert_eq!(sys::exists_at(dir.as_fd(), c"c"), Ok(true));
+    assert_eq!(sys::exists_at(dir.as_fd(), c"nope"), Ok(false));
+    assert!(sys::fstatvfs(dir.as_fd()).unwrap().blocks > 0);
+    assert_eq!(
+        sys::openat(dir.as_fd(), c"sym", flags::O_RDONLY | flags::O_NOFOLLOW, 0).unwrap_err(),
+        libc::ELOOP
+    );
+
+    // Unlinking one of two links leaves the file alone.
+    fs::remove_file(f.path("c")).unwrap();
+    assert_eq!(fs::read(f.path("d/hard")).unwrap(), b"CONTENT");
+
+    // Linux: a file opened before its unlink keeps its content, with nlink 0.
+    let file = File::open(f.path("d/hard")).unwrap();
+    fs::remove_file(f.path("d/hard")).unwrap();
+    let st = sys::fstat(file.as_fd()).unwrap();
+    assert_eq!(st.nlink, 0);
+    assert_ne!(st.ino, 0);
+    assert_eq!(read_all(file.as_fd()), b"CONTENT");
+    drop(file);
+
+    fs::remove_file(f.path("sym")).unwrap();
+    fs::remove_dir(f.path("d")).unwrap();
+    assert_eq!(fs::read_dir(&f.backing).unwrap().count(), 0);
+
+    let s = f.mount.stats();
+    assert_eq!(s.zombies() + s.zombie_writes + s.racing_opens, 0, "{s:?}");
+    assert!(s.opens > 0 && s.creates > 0, "{s:?}");
+    assert_eq!(s.unlinks, 3, "{s:?}");
+}
+
+/// The process umask (read by setting it back at once).
+fn umask() -> u32 {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe");
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o777)
+        .open(&probe)
+        .unwrap();
+    !fs::metadata(&probe).unwrap().mode() & 0o777
+}
+
+#[test]
+fn an_open_that_reaches_an_unlinked_node_gets_a_zombie() {
+    let f = Fixture::new();
+    fs::write(f.path("DEST.txt"), SEED_CONTENT).unwrap();
+    let dir = open_dir(f.mount.mountpoint());
+    let node = looked_up(dir.as_fd(), c"DEST.txt");
+    sys::unlinkat(dir.as_fd(), c"DEST.txt").unwrap();
+
+    // The race, made deterministic: LOOKUP, then UNLINK, then OPEN.
+    let file = reopen(&node, false).expect("the defect: open succeeds");
+    let st = sys::fstat(file.as_fd()).unwrap();
+    assert_zombie(&st);
+    assert_eq!(read_all(file.as_fd()), b"");
+    let obs = Observation {
+        stat: Some(st),
+        content: Some(Content::new(SEED_CONTENT.len()).check(b"")),
+        ..Observation::success(Side::Reader, Op::Read)
+    };
+    assert_eq!(classify(&obs), Class::ZombieFd);
+    // It stays dead: every fstat asks again and gets the same answer.
+    assert_zombie(&sys::fstat(file.as_fd()).unwrap());
+    assert_eq!(
+        sys::write(reopen(&node, true).unwrap().as_fd(), b"x"),
+        Err(libc::EINVAL)
+    );
+    drop(file);
+
+    let s = f.mount.stats();
+    assert_eq!(
+        (
+            s.racing_opens,
+            s.zombie_opens,
+            s.zombie_write_opens,
+            s.zombie_writes
+        ),
+        (2, 1, 1, 1),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn trash_delete_is_an_unlink_too() {
+    let f = Fixture::new();
+    fs::create_dir(f.path("trash")).unwrap();
+    fs::write(f.path("DEST.txt"), SEED_CONTENT).unwrap();
+    let dir = open_dir(f.mount.mountpoint());
+    let trash = open_dir(&f.path("trash"));
+    let node = looked_up(dir.as_fd(), c"DEST.txt");
+    sys::renameat(dir.as_fd(), c"DEST.txt", trash.as_fd(), c"DEST.txt").unwrap();
+    // Still linked (in the trash): a normal open.
+    assert_eq!(
+        read_all(reopen(&node, false).unwrap().as_fd()),
+        SEED_CONTENT
+    );
+    sys::unlinkat(trash.as_fd(), c"DEST.txt").unwrap();
+    let file = reopen(&node, false).unwrap();
+    assert_zombie(&sys::fstat(file.as_fd()).unwrap());
+    assert_eq!(f.mount.stats().zombie_opens, 1);
+}
+
+#[test]
+fn a_node_renamed_over_never_turns_zombie() {
+    let f = Fixture::new();
+    fs::write(f.path("DEST.txt"), SEED_CONTENT).unwrap();
+    let dir = open_dir(f.mount.mountpoint());
+    let node = looked_up(dir.as_fd(), c"DEST.txt");
+    fs::write(f.path("fresh"), b"NEWCONT").unwrap();
+    sys::renameat(dir.as_fd(), c"fresh", dir.as_fd(), c"DEST.txt").unwrap();
+
+    // What Linux does: the old inode, whole, with no name left.
+    let file = reopen(&node, false).unwrap();
+    let st = sys::fstat(file.as_fd()).unwrap();
+    assert_eq!((st.nlink, st.size), (0, 7), "{st:?}");
+    assert_ne!(st.ino, 0);
+    assert_eq!(read_all(file.as_fd()), SEED_CONTENT);
+    assert_eq!(fs::read(f.path("DEST.txt")).unwrap(), b"NEWCONT");
+    let s = f.mount.stats();
+    assert_eq!(s.zombies() + s.racing_opens, 0, "{s:?}");
+}
+
+#[test]
+fn a_create_unlinked_before_its_first_write_fails_with_einval() {
+    let f = Fixture::new();
+    let dir = open_dir(f.mount.mountpoint());
+    let create = flags::O_WRONLY | flags::O_CREAT | flags::O_TRUNC;
+
+    // Written before the unlink: Linux's behaviour, writes keep working.
+    let early = sys::openat(dir.as_fd(), c"early", create, 0o644).unwrap();
+    assert_eq!(sys::write(early.as_fd(), b"CON"), Ok(3));
+    sys::unlinkat(dir.as_fd(), c"early").unwrap();
+    assert_eq!(sys::write(early.as_fd(), b"TENT"), Ok(4));
+
+    // Unlinked before the first write: the seed's second symptom.
+    let late = sys::openat(dir.as_fd(), c"late", create, 0o644).unwrap();
+    sys::unlinkat(dir.as_fd(), c"late").unwrap();
+    assert_eq!(sys::write(late.as_fd(), SEED_CONTENT), Err(libc::EINVAL));
+    assert_eq!(
+        classify(&Observation::failure(Side::Reader, Op::Write, libc::EINVAL)),
+        Class::WriteEinval
+    );
+    assert_eq!(sys::write(late.as_fd(), SEED_CONTENT), Err(libc::EINVAL));
+    assert_zombie(&sys::fstat(late.as_fd()).unwrap());
+
+    // Renamed over before the first write: not the defect.
+    let moved = sys::openat(dir.as_fd(), c"moved", create, 0o644).unwrap();
+    fs::write(f.path("fresh"), b"x").unwrap();
+    sys::renameat(dir.as_fd(), c"fresh", dir.as_fd(), c"moved").unwrap();
+    assert_eq!(sys::write(moved.as_fd(), b"ok"), Ok(2));
+
+    let s = f.mount.stats();
+    assert_eq!((s.zombie_creates, s.zombie_writes), (1, 2), "{s:?}");
+    assert_eq!(s.zombie_opens + s.zombie_write_opens, 0, "{s:?}");
+    assert_eq!(s.creates, 4, "{s:?}");
+}
+
+#[test]
+fn with_probability_zero_a_racing_open_is_served_as_linux_would() {
+    let f = Fixture::with(Options::new(0.0, 0, 0).unwrap());
+    fs::write(f.path("DEST.txt"), SEED_CONTENT).unwrap();
+    let dir = open_dir(f.mount.mountpoint());
+    let node = looked_up(dir.as_fd(), c"DEST.txt");
+    sys::unlinkat(dir.as_fd(), c"DEST.txt").unwrap();
+    let file = reopen(&node, false).unwrap();
+    let st = sys::fstat(file.as_fd()).unwrap();
+    assert_eq!((st.nlink, st.size), (0, 7), "{st:?}");
+    assert_eq!(read_all(file.as_fd()), SEED_CONTENT);
+    let s = f.mount.stats();
+    assert_eq!((s.racing_opens, s.zombies()), (1, 0), "{s:?}");
+}
+
+#[test]
+fn the_stats_file_is_json_and_read_only() {
+    let f = Fixture::new();
+    fs::write(f.path("x"), b"1").unwrap();
+    let before = f.mount.stats();
+    let text = fs::read_to_string(f.path(STATS_FILE)).unwrap();
+    let served: Stats = serde_json::from_str(&text).unwrap();
+    assert_eq!(served, before);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in [
+        "zombie_opens",
+        "zombie_writes",
+        "opens",
+        "unlinks",
+        "creates",
+    ] {
+        assert!(json.get(key).is_some_and(|v| v.is_u64()), "{key} in {text}");
+    }
+    assert_eq!(f.mount.stats(), before, "reading the stats counts nowhere");
+    assert!(fs::write(f.path(STATS_FILE), b"{}").is_err());
+    assert!(fs::remove_file(f.path(STATS_FILE)).is_err());
+    assert!(fs::rename(f.path("x"), f.path(STATS_FILE)).is_err());
+    assert!(!f.backing.join(STATS_FILE).exists());
+}
+
+#[test]
+fn stalls_delay_every_nth_operation() {
+    let f = Fixture::with(Options::new(1.0, 150, 1).unwrap());
+    let start = Instant::now();
+    assert!(!f.path("absent").exists());
+    assert!(start.elapsed() >= Duration::from_millis(150));
+    assert!(f.mount.stats().stalls >= 1);
+}
+
+/// What one race run saw, per class, next to what zombiefs counted.
+struct Tally {
+    classes: [u64; CLASS_COUNT],
+    stats: Stats,
+}
+
+impl Tally {
+    fn of(&self, class: Class) -> u64 {
+        self.classes[class.index()]
+    }
+
+    /// Anomalies other than the two the defect produces.
+    fn other_anomalies(&self) -> Vec<(Class, u64)> {
+        Class::ALL
+            .into_iter()
+            .filter(|c| !c.is_normal() && !matches!(c, Class::ZombieFd | Class::WriteEinval))
+            .map(|c| (c, self.of(c)))
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
+}
+
+/// The seed's scenario on the mount: one reader (open, fstat, read, verify;
+/// recreate in place on ENOENT) against one deleter, until `zombies`
+/// zombies were seen or `budget` ran out.
+fn race(f: &Fixture, delete: Delete, budget: Duration, zombies: u64) -> Tally {
+    const NAME: &CStr = c"DEST.txt";
+    const TMP: &CStr = c"fresh.tmp";
+    fs::create_dir(f.path("trash")).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let deleter = {
+        let stop = Arc::clone(&stop);
+        let dir = open_dir(f.mount.mountpoint());
+        let trash = open_dir(&f.path("trash"));
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = match delete {
+                    Delete::Unlink => sys::unlinkat(dir.as_fd(), NAME),
+                    Delete::Trash => sys::renameat(dir.as_fd(), NAME, trash.as_fd(), NAME)
+                        .and_then(|()| sys::unlinkat(trash.as_fd(), NAME)),
+                    Delete::Replace => {
+                        let create = flags::O_WRONLY | flags::O_CREAT | flags::O_TRUNC;
+                        let fd = sys::openat(dir.as_fd(), TMP, create, 0o644).unwrap();
+                        assert_eq!(sys::write(fd.as_fd(), SEED_CONTENT), Ok(7));
+                        drop(fd);
+                        sys::renameat(dir.as_fd(), TMP, dir.as_fd(), NAME)
+                    }
+                };
+                sys::yield_now();
+            }
+        })
+    };
+
+    let dir = open_dir(f.mount.mountpoint());
+    let content = Content::new(SEED_CONTENT.len());
+    let mut classes = [0u64; CLASS_COUNT];
+    let count =
+        |classes: &mut [u64; CLASS_COUNT], obs: Observation| classes[classify(&obs).index()] += 1;
+    let deadline = Instant::now() + budget;
+    let mut buf = [0u8; 64];
+    while Instant::now() < deadline && classes[Class::ZombieFd.index()] < zombies {
+        match sys::openat(dir.as_fd(), NAME, flags::O_RDONLY | flags::O_NOFOLLOW, 0) {
+            Err(ENOENT) => {
+                count(
+                    &mut classes,
+                    Observation::failure(Side::Reader, Op::Open, ENOENT),
+                );
+                let create = flags::O_WRONLY | flags::O_CREAT | flags::O_TRUNC;
+                match sys::openat(dir.as_fd(), NAME, create, 0o644) {
+                    Err(e) => count(
+                        &mut classes,
+                        Observation::failure(Side::Reader, Op::Create, e),
+                    ),
+                    Ok(fd) => match sys::write(fd.as_fd(), SEED_CONTENT) {
+                        Ok(_) => count(&mut classes, Observation::success(Side::Reader, Op::Write)),
+                        Err(e) => count(
+                            &mut classes,
+                            Observation::failure(Side::Reader, Op::Write, e),
+                        ),
+                    },
+                }
+            }
+            Err(e) => count(
+                &mut classes,
+                Observation::failure(Side::Reader, Op::Open, e),
+            ),
+            Ok(fd) => {
+                let st = sys::fstat(fd.as_fd()).unwrap();
+                let mut data = Vec::new();
+                loop {
+                    match sys::read(fd.as_fd(), &mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => data.extend_from_slice(&buf[..n]),
+                        Err(e) => panic!("read: errno {e}"),
+                    }
+                }
+                count(
+                    &mut classes,
+                    Observation {
+                        stat: Some(st),
+                        content: Some(content.check(&data)),
+                        ..Observation::success(Side::Reader, Op::Read)
+                    },
+                );
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    deleter.join().unwrap();
+    Tally {
+        classes,
+        stats: f.mount.stats(),
+    }
+}
+
+#[test]
+fn racing_readers_see_exactly_the_zombies_counted() {
+    for delete in [Delete::Unlink, Delete::Trash] {
+        let f = Fixture::new();
+        let t = race(&f, delete, Duration::from_secs(3), 20);
+        let s = t.stats;
+        eprintln!("{delete}: classes {:?}\n  zombiefs {s:?}", t.classes);
+        assert!(
+            t.of(Class::ZombieFd) > 0,
+            "{delete}: no zombie in 3 s: {s:?}"
+        );
+        assert_eq!(t.of(Class::ZombieFd), s.zombie_opens, "{delete}: {s:?}");
+        assert_eq!(t.of(Class::WriteEinval), s.zombie_writes, "{delete}: {s:?}");
+        assert_eq!(
+            s.zombie_write_opens, 0,
+            "{delete}: one reader never reopens to write"
+        );
+        assert_eq!(t.other_anomalies(), Vec::new(), "{delete}: {s:?}");
+        assert!(t.of(Class::Ok) > 0, "{delete}: {s:?}");
+    }
+}
+
+#[test]
+fn replace_delete_gives_no_anomaly() {
+    let f = Fixture::new();
+    let t = race(&f, Delete::Replace, Duration::from_secs(2), 1);
+    let s = t.stats;
+    assert_eq!(t.of(Class::ZombieFd) + t.of(Class::WriteEinval), 0, "{s:?}");
+    assert_eq!(t.other_anomalies(), Vec::new(), "{s:?}");
+    assert_eq!(s.zombies() + s.zombie_writes + s.racing_opens, 0, "{s:?}");
+    assert!(t.of(Class::Ok) > 100, "the reader ran: {s:?}");
+}
+
+/// The original Python reproducer's reader, bounded in time: it stops at the
+/// first descriptor with `st_ino == 0` and prints what it saw.
+const PYTHON_READER: &str = r#"
+import os, sys, time
+name, deadline = sys.argv[1], time.monotonic() + float(sys.argv[2])
+while time.monotonic() < deadline:
+    try:
+        with open(name, 'rb') as fhandle:
+            st = os.fstat(fhandle.fileno())
+            content = fhandle.read()
+        if content != b'CONTENT':
+            print('ER1', st, 'FOUND INSTEAD:', content, flush=True)
+            if st.st_ino == 0:
+                sys.exit(0)
+    except FileNotFoundError:
+        try:
+            with open(name, 'wb') as fhandle:
+                fhandle.write(b'CONTENT')
+        except OSError as e:
+            print('WRITE', e, flush=True)
+sys.exit(1)
+"#;
+
+#[test]
+fn the_python_reproducer_sees_st_ino_0() {
+    let f = Fixture::new();
+    let dest = f.path("DEST.txt");
+    let stop = Arc::new(AtomicBool::new(false));
+    let deleter = {
+        let (stop, dest) = (Arc::clone(&stop), dest.clone());
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if dest.exists() {
+                    let _ = fs::remove_file(&dest);
+                } else {
+                    thread::yield_now();
+                }
+            }
+        })
+    };
+    let mut child = Command::new("python3")
+        .args(["-c", PYTHON_READER])
+        .arg(&dest)
+        .arg("10")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 must be installed for this test");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    deleter.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("python reader said:\n{stdout}{stderr}");
+    assert!(out.status.success(), "no zombie seen\n{stdout}\n{stderr}");
+    let last = stdout.lines().last().unwrap_or_default();
+    for part in [
+        "st_ino=0",
+        "st_mode=32768",
+        "st_nlink=1",
+        "st_size=0",
+        "FOUND INSTEAD: b''",
+    ] {
+        assert!(last.contains(part), "{part} not in: {last}");
+    }
+    assert!(f.mount.stats().zombie_opens >= 1);
+}
+
+#[test]
+fn reading_the_python_way_through_a_zombie_needs_no_special_case() {
+    // `open` + `fstat` + `read` from another program, made deterministic
+    // with a descriptor that Python opens through /proc after the unlink.
+    let f = Fixture::new();
+    fs::write(f.path("DEST.txt"), SEED_CONTENT).unwrap();
+    let dir = open_dir(f.mount.mountpoint());
+    let node = looked_up(dir.as_fd(), c"DEST.txt");
+    sys::unlinkat(dir.as_fd(), c"DEST.txt").unwrap();
+    let script = "import os,sys\nwith open(sys.argv[1],'rb') as f:\n    print(os.fstat(f.fileno()), f.read())";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            node.as_raw_fd()
+        ))
+        .output()
+        .expect("python3 must be installed for this test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("st_ino=0") && stdout.trim_end().ends_with("b''"),
+        "{stdout}"
+    );
+    let mut again = String::new();
+    File::open(f.path(STATS_FILE))
+        .unwrap()
+        .read_to_string(&mut again)
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Stats>(&again).unwrap().zombie_opens,
+        1
+    );
+}
