@@ -34,6 +34,9 @@ struct Cli {
 enum Command {
     /// Race readers against deleters and count every outcome.
     Run(RunArgs),
+    /// Mount zombiefs: a passthrough FUSE filesystem that emulates the macOS defect (runs until Ctrl-C or umount).
+    #[cfg(all(feature = "zombiefs", target_os = "linux"))]
+    Zombiefs(ZombiefsArgs),
     /// Show the scenarios `cargo bench` would run with the UNLINK_RACE_* settings in the environment.
     Grid,
 }
@@ -95,6 +98,47 @@ pub struct RunArgs {
     /// No live progress line (it is off anyway when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Flags of `unlink-race zombiefs`.
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+#[derive(Args, Debug, Clone)]
+pub struct ZombiefsArgs {
+    /// Directory whose content the mount passes through to.
+    #[arg(long)]
+    pub backing: PathBuf,
+    /// Where to mount.
+    pub mountpoint: PathBuf,
+    /// Fraction of racing opens that get a zombie (0..=1); the others behave as Linux does.
+    #[arg(long, default_value = "1", value_parser = parse_probability)]
+    pub probability: f64,
+    /// Delay every Nth operation by this many milliseconds (to exercise the stall watchdog).
+    #[arg(long, default_value_t = 0)]
+    pub stall_ms: u64,
+    /// Which operations --stall-ms delays: every Nth one.
+    #[arg(long, default_value_t = 0)]
+    pub stall_every: u64,
+}
+
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+fn parse_probability(s: &str) -> Result<f64, String> {
+    unlink_race::zombiefs::parse_probability(s).map_err(|e| e.to_string())
+}
+
+/// `unlink-race zombiefs`: mount in the foreground until SIGINT/SIGTERM or umount.
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
+    use unlink_race::zombiefs::{Options, STATS_FILE, run_foreground};
+    let options = Options::new(args.probability, args.stall_ms, args.stall_every)?;
+    eprintln!(
+        "zombiefs: {} -> {} (ground truth in {}/{STATS_FILE}); Ctrl-C or umount to stop",
+        args.backing.display(),
+        args.mountpoint.display(),
+        args.mountpoint.display()
+    );
+    let stats = run_foreground(&args.backing, &args.mountpoint, options)?;
+    print_stdout(&format!("{}\n", stats.to_json()));
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 fn parse_file_size(s: &str) -> Result<u64, String> {
@@ -162,6 +206,8 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Grid => grid(),
+        #[cfg(all(feature = "zombiefs", target_os = "linux"))]
+        Command::Zombiefs(args) => zombiefs(&args),
     }
 }
 

@@ -21,3 +21,7 @@ mod bad_input;
 // zombiefs: the emulated macOS defect on a real FUSE mount (needs root and /dev/fuse).
 #[cfg(feature = "zombiefs")]
 mod zombiefs;
+
+// The harness on a zombiefs mount: counts equal the filesystem's ground truth.
+#[cfg(feature = "zombiefs")]
+mod zombie_harness;

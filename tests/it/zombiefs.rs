@@ -26,8 +26,8 @@ use unlink_race::zombiefs::{self, Error, Mount, Options, STATS_FILE, Stats};
 
 /// A zombiefs mount over a fresh backing directory; unmounted before the
 /// directories are removed.
-struct Fixture {
-    mount: Mount,
+pub(crate) struct Fixture {
+    pub(crate) mount: Mount,
     backing: PathBuf,
     _dir: TempDir,
 }
@@ -37,7 +37,7 @@ impl Fixture {
         Fixture::with(Options::default())
     }
 
-    fn with(options: Options) -> Fixture {
+    pub(crate) fn with(options: Options) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let backing = dir.path().join("backing");
         let mnt = dir.path().join("mnt");
@@ -521,7 +521,7 @@ fn race(f: &Fixture, delete: Delete, budget: Duration, zombies: u64) -> Tally {
                         sys::renameat(dir.as_fd(), TMP, dir.as_fd(), NAME)
                     }
                 };
-                sys::yield_now();
+                sys::pause_briefly();
             }
         })
     };
