@@ -2,3 +2,6 @@
 
 // The classifier: every outcome class from hand-built observations.
 mod classify;
+
+// Statistics: reference values from R and published examples.
+mod stats;
