@@ -25,6 +25,7 @@
 
 pub mod compare;
 pub mod content;
+pub mod export;
 pub mod outcome;
 pub mod report;
 pub mod scenario;

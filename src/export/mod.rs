@@ -1,0 +1,5 @@
+//! Presentation of loaded reports and comparisons: one module per output format.
+
+pub mod compare_table;
+pub mod markdown;
+pub mod terminal;
