@@ -447,3 +447,52 @@ fn verdict_names() {
     assert!(Verdict::Higher.differs() && Verdict::Lower.differs());
     assert!(!Verdict::Same.differs() && !Verdict::Inconclusive.differs());
 }
+
+#[test]
+fn clopper_pearson_closed_forms() {
+    // With n = 1 and n = 2 the binomial tails are polynomials solved by hand:
+    // 0 of 1: P(X ≤ 0) = 1 − p = 0.025; 1 of 1: P(X ≥ 1) = p = 0.025;
+    // 1 of 2: P(X ≥ 1) = 1 − (1 − p)² = 0.025 gives p = 1 − √0.975, and
+    // P(X ≤ 1) = 1 − p² = 0.025 gives p = √0.975.
+    assert_interval(clopper_pearson(0, 1, 0.95), 0.0, 0.975, 1e-15);
+    assert_interval(clopper_pearson(1, 1, 0.95), 0.025, 1.0, 1e-15);
+    assert_interval(
+        clopper_pearson(1, 2, 0.95),
+        1.0 - 0.975f64.sqrt(),
+        0.975f64.sqrt(),
+        1e-13,
+    );
+    // A count above the cycles (a class counted per removal) is capped.
+    assert_eq!(rate_interval(12, 10), rate_interval(10, 10));
+}
+
+#[test]
+fn intervals_bracket_the_rate_across_sizes() {
+    for n in [
+        1u64,
+        2,
+        7,
+        100,
+        12_345,
+        1_000_000,
+        987_654_321,
+        10_000_000_000,
+    ] {
+        let mut ks: Vec<u64> = vec![0, 1, 2, 3, 10, 999, 1000, 5000, n / 3, n / 2, n - 1, n];
+        ks.retain(|&k| k <= n);
+        for k in ks {
+            let rate = k as f64 / n as f64;
+            for i in [
+                rate_interval(k, n),
+                clopper_pearson(k, n, 0.95),
+                wilson(k, n, 0.95),
+            ] {
+                assert!(
+                    0.0 <= i.low && i.low <= rate && rate <= i.high && i.high <= 1.0,
+                    "{k} of {n}: {i:?}"
+                );
+                assert!(i.low < i.high, "{k} of {n}: {i:?}");
+            }
+        }
+    }
+}
