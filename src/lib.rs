@@ -23,6 +23,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+pub mod compare;
 pub mod content;
 pub mod export;
 pub mod grid;

@@ -1,3 +1,6 @@
-//! Presentation of loaded reports: one module per output format.
+//! Presentation of loaded reports and comparisons: one module per output format.
 
+pub mod compare_table;
 pub mod html;
+pub mod markdown;
+pub mod terminal;

@@ -3,6 +3,9 @@
 // Fixtures: the real binary, temp dirs, tmpfs mounts.
 mod util;
 
+// Fixtures: reports built in code, written to temp dirs.
+mod fixtures;
+
 // The classifier: every outcome class from hand-built observations.
 mod classify;
 
@@ -25,3 +28,9 @@ mod zombiefs;
 // The harness on a zombiefs mount: counts equal the filesystem's ground truth.
 #[cfg(feature = "zombiefs")]
 mod zombie_harness;
+
+// Statistics: reference values from R and published examples.
+mod stats;
+
+// Comparing reports: matching, verdicts, load errors, terminal and Markdown.
+mod compare;

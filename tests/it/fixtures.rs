@@ -1,0 +1,152 @@
+//! Reports built in code: a machine, scenarios with given counts, and a temp
+//! directory to write them to.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use unlink_race::outcome::{Class, is_expected};
+use unlink_race::report::schema::{
+    ClassStats, EmptyReadNlink, Machine, Report, SCHEMA_VERSION, ScenarioReport, TOOL_NAME,
+};
+use unlink_race::scenario::Scenario;
+use unlink_race::stats::rate_interval;
+
+/// A Linux machine with ext4; change fields with [`ReportBuilder::machine`].
+pub fn machine() -> Machine {
+    Machine {
+        os: "linux".into(),
+        os_version: "24.04".into(),
+        os_name: "Ubuntu 24.04.1 LTS".into(),
+        kernel: "6.8.0-45-generic".into(),
+        arch: "x86_64".into(),
+        cpu_model: "AMD EPYC 7763 64-Core Processor".into(),
+        cpus: 16,
+        fs_type: "ext4".into(),
+        mount_point: "/".into(),
+        target_dir: "/tmp".into(),
+        hostname: "ci-runner".into(),
+        crate_version: "0.1.0".into(),
+    }
+}
+
+/// Builds a [`Report`] scenario by scenario.
+pub struct ReportBuilder {
+    report: Report,
+}
+
+impl ReportBuilder {
+    pub fn new(label: &str) -> ReportBuilder {
+        ReportBuilder {
+            report: Report {
+                schema_version: SCHEMA_VERSION,
+                tool: TOOL_NAME.into(),
+                label: label.into(),
+                created_unix_s: 1_700_000_000,
+                interrupted: false,
+                source: "run".into(),
+                machine: machine(),
+                scenarios: Vec::new(),
+            },
+        }
+    }
+
+    pub fn machine(mut self, change: impl FnOnce(&mut Machine)) -> ReportBuilder {
+        change(&mut self.report.machine);
+        self
+    }
+
+    /// The seed's scenario with `readers` readers, `cycles` cycles at
+    /// `ns_per_cycle`, and the given class counts (every other class 0).
+    pub fn scenario(
+        self,
+        readers: u32,
+        cycles: u64,
+        ns_per_cycle: f64,
+        counts: &[(Class, u64)],
+    ) -> ReportBuilder {
+        let scenario = Scenario {
+            readers,
+            ..Scenario::default()
+        };
+        self.scenario_of(&scenario, cycles, ns_per_cycle, counts)
+    }
+
+    /// Like [`ReportBuilder::scenario`] for any scenario.
+    pub fn scenario_of(
+        mut self,
+        scenario: &Scenario,
+        cycles: u64,
+        ns_per_cycle: f64,
+        counts: &[(Class, u64)],
+    ) -> ReportBuilder {
+        let count_of = |class: Class| {
+            counts
+                .iter()
+                .find(|(c, _)| *c == class)
+                .map_or(0, |(_, n)| *n)
+        };
+        let classes: BTreeMap<String, ClassStats> = Class::ALL
+            .iter()
+            .map(|&class| {
+                let count = count_of(class);
+                let ci = rate_interval(count, cycles);
+                let stats = ClassStats {
+                    count,
+                    expected: is_expected(class, scenario),
+                    rate: if cycles == 0 {
+                        0.0
+                    } else {
+                        count as f64 / cycles as f64
+                    },
+                    ci_low: ci.low,
+                    ci_high: ci.high,
+                };
+                (class.name().to_string(), stats)
+            })
+            .collect();
+        let anomalies = classes
+            .values()
+            .filter(|c| !c.expected)
+            .map(|c| c.count)
+            .sum();
+        let elapsed_ns = (cycles as f64 * ns_per_cycle) as u64;
+        self.report.scenarios.push(ScenarioReport {
+            name: scenario.name(),
+            config: scenario.config(),
+            cycles,
+            removals: cycles / 2,
+            recreations: cycles / 2,
+            elapsed_ns,
+            cycles_per_second: 1e9 / ns_per_cycle,
+            ns_per_cycle,
+            anomalies,
+            classes,
+            empty_read_nlink: EmptyReadNlink::default(),
+            examples: Vec::new(),
+            first_anomaly_cycle: None,
+            trials: Vec::new(),
+            survival: None,
+            timeline: None,
+            stalls: Vec::new(),
+            criterion_page: None,
+            command: format!("unlink-race run {}", scenario.run_flags()),
+        });
+        self
+    }
+
+    pub fn build(self) -> Report {
+        self.report
+    }
+}
+
+/// Writes `report` as `name` in `dir` and returns the path.
+pub fn write_report(dir: &Path, name: &str, report: &Report) -> PathBuf {
+    write_text(dir, name, &serde_json::to_string_pretty(report).unwrap())
+}
+
+/// Writes `text` as `name` in `dir` and returns the path.
+pub fn write_text(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
