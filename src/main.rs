@@ -19,7 +19,11 @@ fn main() -> ExitCode {
             // One line: the error and its causes.
             let mut line = format!("error: {e}");
             for cause in e.chain().skip(1) {
-                line.push_str(&format!(": {cause}"));
+                // Many errors already print their source; say it once.
+                let cause = cause.to_string();
+                if !line.contains(&cause) {
+                    line.push_str(&format!(": {cause}"));
+                }
             }
             eprintln!("{line}");
             ExitCode::from(cli::EXIT_ERROR)

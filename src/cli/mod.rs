@@ -1,5 +1,6 @@
 //! Command-line definitions and dispatch.
 
+mod compare;
 mod run;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ enum Command {
     /// Mount zombiefs: a passthrough FUSE filesystem that emulates the macOS defect (runs until Ctrl-C or umount).
     #[cfg(all(feature = "zombiefs", target_os = "linux"))]
     Zombiefs(ZombiefsArgs),
+    /// Compare reports from different machines or runs, scenario by scenario.
+    Compare(CompareArgs),
     /// Show the scenarios `cargo bench` would run with the UNLINK_RACE_* settings in the environment.
     Grid,
 }
@@ -130,6 +133,19 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
     use unlink_race::zombiefs::{Options, STATS_FILE, run_foreground};
     let options = Options::new(args.probability, args.stall_ms, args.stall_every)?;
+    for (what, dir) in [
+        ("--backing", &args.backing),
+        ("mountpoint", &args.mountpoint),
+    ] {
+        if !dir.is_dir() {
+            let why = if dir.exists() {
+                "is not a directory"
+            } else {
+                "does not exist"
+            };
+            anyhow::bail!("{what} {}: {why}", dir.display());
+        }
+    }
     eprintln!(
         "zombiefs: {} -> {} (ground truth in {}/{STATS_FILE}); Ctrl-C or umount to stop",
         args.backing.display(),
@@ -139,6 +155,33 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
     let stats = run_foreground(&args.backing, &args.mountpoint, options)?;
     print_stdout(&format!("{}\n", stats.to_json()));
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Flags of `unlink-race compare`.
+#[derive(Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// Two or more JSON reports.
+    #[arg(required = true, num_args = 2.., value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// The report the others are compared with (one of REPORT; default: the first).
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+    /// Also write the comparison as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Also write the comparison as Markdown (GitHub pipe tables).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Significance level of the Holm-adjusted tests.
+    #[arg(long, default_value_t = unlink_race::compare::DEFAULT_ALPHA, value_parser = parse_alpha)]
+    pub alpha: f64,
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
+        _ => Err(format!("'{s}' is not a level between 0 and 1 (e.g. 0.05)")),
+    }
 }
 
 fn parse_file_size(s: &str) -> Result<u64, String> {
@@ -196,16 +239,22 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
                 eprint!("{e}");
                 return Ok(ExitCode::from(EXIT_ERROR));
             }
-            // clap's first line names the flag and the problem; the rest is a hint.
+            // clap's first paragraph names the flag and the problem; the rest
+            // is usage and hints. Said on one line.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{first}");
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            eprintln!("{}", first.join(" "));
             return Ok(ExitCode::from(EXIT_ERROR));
         }
     };
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Grid => grid(),
+        Command::Compare(args) => compare::run(&args),
         #[cfg(all(feature = "zombiefs", target_os = "linux"))]
         Command::Zombiefs(args) => zombiefs(&args),
     }

@@ -72,7 +72,7 @@ fn rerun_command(args: &RunArgs, scenario: &Scenario, dir: &Path) -> String {
 }
 
 /// Checks that an output file can be written before any work is done.
-fn check_output_path(flag: &str, path: &Path) -> Result<()> {
+pub fn check_output_path(flag: &str, path: &Path) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

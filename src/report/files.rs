@@ -20,7 +20,8 @@ pub fn write_report_files(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf
 }
 
 /// Every unlink-race report JSON in `dir`, by file name. Files that are not
-/// reports (or not of a schema this version reads) are skipped with a warning.
+/// reports (or not of a schema this version reads) are skipped with a warning
+/// that names the file and the problem.
 pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -29,31 +30,40 @@ pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
     names.sort();
     let mut out = Vec::new();
     for path in names {
-        let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<Report>(&t).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(r) if r.tool == crate::report::schema::TOOL_NAME => {
+        match crate::compare::load_report(&path) {
+            Ok(r) => {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 out.push((name, r));
             }
-            Ok(_) => eprintln!(
-                "warning: {}: not an unlink-race report, left out of the index",
-                path.display()
-            ),
-            Err(e) => eprintln!("warning: {}: {e}; left out of the index", path.display()),
+            Err(e) => eprintln!("warning: {e}; left out of the index"),
         }
     }
     Ok(out)
 }
 
-/// Writes `dir/index.html` over every report JSON in `dir`.
+/// Writes `dir/index.html` over every report JSON in `dir`, with each
+/// scenario's comparison verdict against the first report.
 pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
     let reports = load_reports_in(dir)?;
+    let page = if reports.len() >= 2 {
+        let paths = reports
+            .iter()
+            .map(|(name, r)| (dir.join(name), r.clone()))
+            .collect();
+        let comparison = crate::compare::compare(paths, 0, crate::compare::DEFAULT_ALPHA);
+        html::render_index_with(
+            &reports,
+            &[&html::VerdictColumn {
+                comparison: &comparison,
+            }],
+        )
+    } else {
+        html::render_index(&reports)
+    };
     let index = dir.join("index.html");
-    write_atomic(&index, html::render_index(&reports).as_bytes())?;
+    write_atomic(&index, page.as_bytes())?;
     Ok(index)
 }

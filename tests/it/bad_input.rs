@@ -71,6 +71,92 @@ const CASES: &[Case] = &[
     ),
     case(&["run", "--bogus-flag"], "--bogus-flag"),
     case(&["frobnicate"], "frobnicate"),
+    // compare (the files are made by the test; see `compare_files`)
+    case(&["compare", "{dir}/a.json"], "REPORT"),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/missing.json",
+            "--markdown",
+            "{out}",
+        ],
+        "missing.json",
+    ),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/not-json.json",
+            "--markdown",
+            "{out}",
+        ],
+        "not-json.json",
+    ),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/other-tool.json",
+            "--markdown",
+            "{out}",
+        ],
+        "other-tool.json",
+    ),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/v99.json",
+            "--markdown",
+            "{out}",
+        ],
+        "schema_version",
+    ),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/truncated.json",
+            "--html",
+            "{out}",
+        ],
+        "truncated.json",
+    ),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/a.json",
+            "--alpha",
+            "2",
+            "--markdown",
+            "{out}",
+        ],
+        "--alpha",
+    ),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/a.json",
+            "--baseline",
+            "{dir}/b.json",
+            "--markdown",
+            "{out}",
+        ],
+        "--baseline",
+    ),
+    case(
+        &[
+            "compare",
+            "{dir}/a.json",
+            "{dir}/a.json",
+            "--markdown",
+            "/nonexistent/dir/c.md",
+        ],
+        "does not exist",
+    ),
     // the bench's settings, checked by the same code as `cargo bench`
     env(&[("UNLINK_RACE_READERS", "0")], "UNLINK_RACE_READERS"),
     env(&[("UNLINK_RACE_READERS", "2x")], "UNLINK_RACE_READERS"),
@@ -87,16 +173,93 @@ const CASES: &[Case] = &[
     ),
 ];
 
+#[cfg(feature = "zombiefs")]
+const ZOMBIEFS_CASES: &[Case] = &[
+    case(
+        &[
+            "zombiefs",
+            "--backing",
+            "{dir}",
+            "{dir}",
+            "--probability",
+            "2",
+        ],
+        "--probability",
+    ),
+    case(
+        &[
+            "zombiefs",
+            "--backing",
+            "{dir}",
+            "{dir}",
+            "--probability",
+            "often",
+        ],
+        "--probability",
+    ),
+    case(
+        &[
+            "zombiefs",
+            "--backing",
+            "{dir}",
+            "{dir}",
+            "--stall-ms",
+            "100",
+        ],
+        "--stall-every",
+    ),
+    case(
+        &["zombiefs", "--backing", "{dir}/missing", "{dir}"],
+        "missing",
+    ),
+    case(
+        &["zombiefs", "--backing", "{dir}", "{dir}/a.json"],
+        "a.json",
+    ),
+    case(&["zombiefs", "{dir}"], "--backing"),
+];
+#[cfg(not(feature = "zombiefs"))]
+const ZOMBIEFS_CASES: &[Case] = &[];
+
+/// Report files for the compare cases: one good, the others broken in one way each.
+fn compare_files(dir: &std::path::Path) {
+    let out = bin()
+        .args(["run", "--cycles", "500", "--json"])
+        .arg(dir.join("a.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let good = std::fs::read_to_string(dir.join("a.json")).unwrap();
+    std::fs::write(dir.join("not-json.json"), "this is not json").unwrap();
+    std::fs::write(dir.join("other-tool.json"), r#"{"benchmarks": []}"#).unwrap();
+    let v99 = good.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+    assert_ne!(v99, good);
+    std::fs::write(dir.join("v99.json"), v99).unwrap();
+    std::fs::write(dir.join("truncated.json"), &good[..good.len() / 2]).unwrap();
+}
+
 #[test]
 fn malformed_inputs() {
-    assert!(CASES.len() >= 20);
+    let all: Vec<&Case> = CASES.iter().chain(ZOMBIEFS_CASES).collect();
+    assert!(all.len() >= 20);
     let tmp = tempfile::tempdir().unwrap();
-    for (i, c) in CASES.iter().enumerate() {
+    let files = tempfile::tempdir().unwrap();
+    compare_files(files.path());
+    for (i, c) in all.into_iter().enumerate() {
         let out = tmp.path().join(format!("out-{i}"));
+        let dir = files.path().to_str().unwrap();
         let args: Vec<String> = c
             .args
             .iter()
-            .map(|a| a.replace("{out}", out.to_str().unwrap()))
+            .map(|a| {
+                a.replace("{out}", out.to_str().unwrap())
+                    .replace("{dir}", dir)
+            })
             .collect();
         let mut cmd = bin();
         cmd.args(&args);

@@ -242,3 +242,74 @@ fn bad_input_is_one_line_and_exit_2() {
     }
     assert!(entries(ro.path()).is_empty());
 }
+
+/// `compare` through the real binary: a report against itself is `same`
+/// everywhere (exit 0); a report with anomalies against a clean one differs
+/// (exit 1); Markdown and HTML are written.
+#[test]
+fn compare_a_report_with_itself_and_with_another() {
+    let fs = Tmpfs::mount("size=16m");
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.json");
+    let o = run(&[
+        "run",
+        "--cycles",
+        "2000",
+        "--dir",
+        fs.path().to_str().unwrap(),
+        "--json",
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let (md, html) = (tmp.path().join("c.md"), tmp.path().join("c.html"));
+    let a_str = a.to_str().unwrap();
+    let o = run(&[
+        "compare",
+        a_str,
+        a_str,
+        "--markdown",
+        md.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("same") && !stdout.contains("higher") && !stdout.contains("inconclusive"),
+        "{stdout}"
+    );
+    let md_text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        md_text.contains("|---"),
+        "pipe tables with a header row: {md_text}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("no scenario differs"));
+
+    // Same scenario, 0 against 50 zombie_fd in 1e6 cycles each: made-up
+    // reports of a clean machine and of one with the defect.
+    let mut r = load(&a);
+    r["scenarios"][0]["cycles"] = 1_000_000.into();
+    let clean = tmp.path().join("clean.json");
+    std::fs::write(&clean, serde_json::to_string(&r).unwrap()).unwrap();
+    r["scenarios"][0]["classes"]["zombie_fd"]["count"] = 50.into();
+    r["scenarios"][0]["anomalies"] = 50.into();
+    r["label"] = "with-defect".into();
+    let b = tmp.path().join("b.json");
+    std::fs::write(&b, serde_json::to_string(&r).unwrap()).unwrap();
+    let a_str = clean.to_str().unwrap();
+    let o = run(&["compare", a_str, b.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("higher"), "{stdout}");
+    // The baseline can be chosen: from the defect's side the clean run is lower.
+    let o = run(&[
+        "compare",
+        a_str,
+        b.to_str().unwrap(),
+        "--baseline",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("lower"));
+}

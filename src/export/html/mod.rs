@@ -14,9 +14,11 @@ pub mod format;
 pub mod markup;
 pub mod svg;
 
+mod compare;
 mod index;
 mod report;
 
+pub use compare::{VerdictColumn, render_comparison};
 pub use index::{Cell, IndexColumn, IndexRow, index_rows, render_index, render_index_with};
 pub use report::render_report;
 
