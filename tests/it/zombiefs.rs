@@ -521,7 +521,7 @@ fn race(f: &Fixture, delete: Delete, budget: Duration, zombies: u64) -> Tally {
                         sys::renameat(dir.as_fd(), TMP, dir.as_fd(), NAME)
                     }
                 };
-                sys::pause_briefly();
+                thread::yield_now();
             }
         })
     };
@@ -606,7 +606,8 @@ fn racing_readers_see_exactly_the_zombies_counted() {
             "{delete}: one reader never reopens to write"
         );
         assert_eq!(t.other_anomalies(), Vec::new(), "{delete}: {s:?}");
-        assert!(t.of(Class::Ok) > 0, "{delete}: {s:?}");
+        // Outside the window Linux's own outcome: the deleter won the open.
+        assert!(t.of(Class::EnoentOnOpen) > 0, "{delete}: {s:?}");
     }
 }
 
