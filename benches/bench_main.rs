@@ -6,13 +6,16 @@
 mod benchmarks;
 
 fn main() {
-    let config = match unlink_race::grid::GridConfig::from_env() {
+    let mut config = match unlink_race::grid::GridConfig::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(2);
         }
     };
+    if config.zombiefs {
+        config.dir = benchmarks::zombiefs::mount();
+    }
     let interrupted = benchmarks::interrupt_flag();
     let mut criterion = benchmarks::criterion(&config);
     let results = benchmarks::grid::run(&mut criterion, &config, &interrupted);
@@ -24,4 +27,6 @@ fn main() {
     criterion.final_summary();
     benchmarks::report::print_ratios(&overhead);
     benchmarks::report::write(&config, results);
+    // Normal end: the same clean-ups as an early exit (zombiefs is unmounted).
+    benchmarks::exit(0);
 }

@@ -292,9 +292,14 @@ impl GridConfig {
     }
 }
 
-/// Criterion group of a scenario: one per (size, recreate, delete), so the
-/// group page compares thread counts.
-pub fn group_name(s: &Scenario) -> String {
+/// Criterion group of a scenario: one per (filesystem, size, recreate,
+/// delete), so the group page compares thread counts and Criterion's history
+/// of a benchmark stays on one filesystem.
+pub fn group_name(fs_type: &str, s: &Scenario) -> String {
+    format!("{fs_type}-{}", group_suffix(s))
+}
+
+fn group_suffix(s: &Scenario) -> String {
     format!(
         "{}-{}-{}",
         scenario::format_size(s.file_size_bytes),

@@ -29,7 +29,7 @@ pub struct ScenarioResult {
 fn exit_interrupted(harness: Option<Harness>) -> ! {
     drop(harness);
     eprintln!("interrupted: scratch directory removed, no report written");
-    std::process::exit(130);
+    super::exit(130);
 }
 
 pub fn run(
@@ -39,12 +39,16 @@ pub fn run(
 ) -> Vec<ScenarioResult> {
     let mut results = Vec::new();
     let scenarios = config.scenarios();
-    let mut groups: Vec<String> = scenarios.iter().map(group_name).collect();
+    let fs = unlink_race::harness::fs_type_of(&config.dir);
+    let mut groups: Vec<String> = scenarios.iter().map(|s| group_name(&fs, s)).collect();
     groups.dedup();
     for group_label in groups {
         let mut group = c.benchmark_group(&group_label);
         group.throughput(Throughput::Elements(1));
-        for scenario in scenarios.iter().filter(|s| group_name(s) == group_label) {
+        for scenario in scenarios
+            .iter()
+            .filter(|s| group_name(&fs, s) == group_label)
+        {
             let mut harness: Option<Harness> = None;
             let mut trials = Vec::new();
             let mut failed = None;
@@ -57,7 +61,7 @@ pub fn run(
                         Ok(h) => harness = Some(h),
                         Err(e) => {
                             eprintln!("error: {}: {e}", scenario.name());
-                            std::process::exit(2);
+                            super::exit(2);
                         }
                     }
                 }

@@ -3,6 +3,7 @@
 pub mod grid;
 pub mod overhead;
 pub mod report;
+pub mod zombiefs;
 
 use criterion::Criterion;
 use unlink_race::grid::GridConfig;
@@ -26,4 +27,28 @@ pub fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
         signal_hook::flag::register(sig, std::sync::Arc::clone(&flag)).expect("signal handler");
     }
     flag
+}
+
+type Cleanup = Box<dyn FnOnce() + Send>;
+
+/// What must happen before the bench exits early (unmounting zombiefs).
+static CLEANUP: std::sync::Mutex<Vec<Cleanup>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers `f` to run before an early [`exit`].
+#[cfg_attr(not(feature = "zombiefs"), allow(dead_code))]
+pub fn on_exit(f: impl FnOnce() + Send + 'static) {
+    CLEANUP
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Box::new(f));
+}
+
+/// Exits with `code` after the registered clean-ups (Criterion's closures
+/// cannot return errors, so errors and Ctrl-C leave through here).
+pub fn exit(code: i32) -> ! {
+    let cleanups = std::mem::take(&mut *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()));
+    for f in cleanups {
+        f();
+    }
+    std::process::exit(code)
 }

@@ -178,7 +178,7 @@ pub fn run(c: &mut Criterion, config: &GridConfig, interrupted: &AtomicBool) -> 
             ));
             if interrupted.load(Relaxed) {
                 drop(tmpfs);
-                std::process::exit(130);
+                super::exit(130);
             }
         }
     }
@@ -197,7 +197,7 @@ fn harness_bench(
         let h = harness.get_or_insert_with(|| {
             Harness::start(s, dir, HarnessOptions::default()).unwrap_or_else(|e| {
                 eprintln!("error: overhead {}: {e}", s.name());
-                std::process::exit(2);
+                super::exit(2);
             })
         });
         b.iter_custom(|iters| {
@@ -220,7 +220,7 @@ fn harness_bench(
                 }
                 Err(e) => {
                     eprintln!("error: overhead {}: {e}", s.name());
-                    std::process::exit(2);
+                    super::exit(2);
                 }
             }
         })

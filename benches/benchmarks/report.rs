@@ -76,7 +76,8 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
     let scenarios = results
         .into_iter()
         .map(|r| {
-            let page_dir = criterion.join(group_name(&r.scenario)).join(bench_id(&r.scenario));
+            let group = group_name(&r.target.fs.fs_type, &r.scenario);
+            let page_dir = criterion.join(group).join(bench_id(&r.scenario));
             let ns = criterion_ns_per_cycle(&page_dir);
             let command = format!(
                 "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_DIR={} cargo bench",
@@ -105,7 +106,7 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
                 "error: cannot write reports into {}: {e}",
                 reports_dir.display()
             );
-            std::process::exit(2);
+            super::exit(2);
         }
     }
 }

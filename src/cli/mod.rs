@@ -275,10 +275,11 @@ fn grid() -> Result<ExitCode> {
             ""
         }
     );
+    let fs = unlink_race::harness::fs_type_of(&config.dir);
     for s in &scenarios {
         out += &format!(
             "  {}/{}  {}\n",
-            unlink_race::grid::group_name(s),
+            unlink_race::grid::group_name(&fs, s),
             unlink_race::grid::bench_id(s),
             s.name()
         );

@@ -209,6 +209,15 @@ fn create_scratch(target: &Path) -> Result<(tempfile::TempDir, OwnedFd, PathBuf)
     Ok((scratch, dir, canonical))
 }
 
+/// The filesystem type of `dir` (`ext4`, `tmpfs`, ...), `unknown` if it cannot be read.
+pub fn fs_type_of(dir: &Path) -> String {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    match sys::open_dir(&canonical) {
+        Ok(fd) => platform::fs_info(fd.as_fd(), &canonical).fs_type,
+        Err(_) => "unknown".into(),
+    }
+}
+
 impl Harness {
     /// Creates the scratch directory under `target_dir` and starts the workers, parked.
     pub fn start(
