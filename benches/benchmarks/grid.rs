@@ -7,13 +7,11 @@
 //! cycles, is what Criterion sees. Counts travel beside Criterion, in
 //! [`ScenarioResult`].
 
-use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use unlink_race::grid::{GridConfig, bench_id, group_name};
-use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Tally, TargetInfo};
+use unlink_race::harness::{BatchEnd, Harness, Tally, TargetInfo};
 use unlink_race::report::schema::Trial;
 use unlink_race::scenario::Scenario;
 
@@ -51,56 +49,20 @@ pub fn run(
         {
             let mut harness: Option<Harness> = None;
             let mut trials = Vec::new();
-            let mut failed = None;
             group.bench_function(BenchmarkId::from_parameter(bench_id(scenario)), |b| {
-                if failed.is_some() {
-                    return b.iter_custom(|_| Duration::from_nanos(1));
-                }
-                if harness.is_none() {
-                    match Harness::start(scenario, &config.dir, HarnessOptions::default()) {
-                        Ok(h) => harness = Some(h),
-                        Err(e) => {
-                            eprintln!("error: {}: {e}", scenario.name());
-                            super::exit(2);
-                        }
-                    }
-                }
-                let h = harness.as_mut().expect("started above");
+                let h = harness.get_or_insert_with(|| super::start_harness(scenario, &config.dir));
                 let mut stop_now = false;
                 b.iter_custom(|iters| {
-                    let limit = BatchLimit {
-                        cycles: Some(iters.max(1)),
-                        ..BatchLimit::default()
-                    };
-                    let mut monitor = |_: &_| {
-                        if interrupted.load(Relaxed) {
-                            ControlFlow::Break(())
-                        } else {
-                            ControlFlow::Continue(())
-                        }
-                    };
-                    match h.run_batch(&limit, &mut monitor) {
-                        Ok(batch) if batch.end == BatchEnd::Interrupted => {
-                            stop_now = true;
-                            Duration::from_nanos(1)
-                        }
-                        Ok(batch) => {
-                            trials.push(Trial {
-                                cycles: batch.first_anomaly_cycle.unwrap_or(batch.cycles).max(1),
-                                censored: batch.first_anomaly_cycle.is_none(),
-                                elapsed_ns: batch.elapsed_ns,
-                            });
-                            // Exactly `iters` cycles' worth of time (readers round the quota up).
-                            let scaled =
-                                batch.elapsed_ns as f64 * iters as f64 / batch.cycles.max(1) as f64;
-                            Duration::from_nanos(scaled.max(1.0) as u64)
-                        }
-                        Err(e) => {
-                            eprintln!("error: {}: {e}", scenario.name());
-                            failed = Some(e.to_string());
-                            Duration::from_nanos(1)
-                        }
-                    }
+                    let (batch, time) = super::timed_batch(h, iters, interrupted);
+                    stop_now |= batch.end == BatchEnd::Interrupted;
+                    // Each batch is one observation of cycles to the first
+                    // anomaly, censored when it saw none.
+                    trials.push(Trial {
+                        cycles: batch.first_anomaly_cycle.unwrap_or(batch.cycles).max(1),
+                        censored: batch.first_anomaly_cycle.is_none(),
+                        elapsed_ns: batch.elapsed_ns,
+                    });
+                    time
                 });
                 if stop_now {
                     exit_interrupted(harness.take());

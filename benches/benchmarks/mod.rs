@@ -5,8 +5,15 @@ pub mod overhead;
 pub mod report;
 pub mod zombiefs;
 
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
+
 use criterion::Criterion;
 use unlink_race::grid::GridConfig;
+use unlink_race::harness::{Batch, BatchLimit, Harness, HarnessOptions};
+use unlink_race::scenario::Scenario;
 
 /// Criterion configured from the grid's timing, then from the command line.
 pub fn criterion(config: &GridConfig) -> Criterion {
@@ -51,4 +58,40 @@ pub fn exit(code: i32) -> ! {
         f();
     }
     std::process::exit(code)
+}
+
+/// Starts a scenario's workers, or leaves the bench with exit 2.
+pub fn start_harness(scenario: &Scenario, dir: &Path) -> Harness {
+    Harness::start(scenario, dir, HarnessOptions::default()).unwrap_or_else(|e| {
+        eprintln!("error: {}: {e}", scenario.name());
+        exit(2)
+    })
+}
+
+/// One Criterion measurement: a harness batch of `iters` reader cycles.
+/// Returns the batch and the time Criterion should see: exactly `iters`
+/// cycles' worth (readers round their quota up). A harness error leaves the
+/// bench with exit 2.
+pub fn timed_batch(h: &mut Harness, iters: u64, interrupted: &AtomicBool) -> (Batch, Duration) {
+    let limit = BatchLimit {
+        cycles: Some(iters.max(1)),
+        ..BatchLimit::default()
+    };
+    let mut monitor = |_: &_| {
+        if interrupted.load(Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    match h.run_batch(&limit, &mut monitor) {
+        Ok(batch) => {
+            let scaled = batch.elapsed_ns as f64 * iters as f64 / batch.cycles.max(1) as f64;
+            (batch, Duration::from_nanos(scaled.max(1.0) as u64))
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", h.scenario().name());
+            exit(2)
+        }
+    }
 }

@@ -4,7 +4,6 @@
 //! `processes` against `threads`. Prints the throughput ratios at the end.
 
 use std::ffi::CStr;
-use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Barrier;
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use unlink_race::content::Content;
 use unlink_race::grid::GridConfig;
-use unlink_race::harness::{BatchLimit, Harness, HarnessOptions};
+use unlink_race::harness::Harness;
 use unlink_race::scenario::{Scenario, Workers};
 use unlink_race::sys::{self, ENOENT, flags::*};
 
@@ -194,35 +193,7 @@ fn harness_bench(
 ) {
     let mut harness: Option<Harness> = None;
     group.bench_function(BenchmarkId::from_parameter(id), |b| {
-        let h = harness.get_or_insert_with(|| {
-            Harness::start(s, dir, HarnessOptions::default()).unwrap_or_else(|e| {
-                eprintln!("error: overhead {}: {e}", s.name());
-                super::exit(2);
-            })
-        });
-        b.iter_custom(|iters| {
-            let limit = BatchLimit {
-                cycles: Some(iters.max(1)),
-                ..BatchLimit::default()
-            };
-            let mut monitor = |_: &_| {
-                if interrupted.load(Relaxed) {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            };
-            match h.run_batch(&limit, &mut monitor) {
-                Ok(batch) => {
-                    let scaled =
-                        batch.elapsed_ns as f64 * iters as f64 / batch.cycles.max(1) as f64;
-                    Duration::from_nanos(scaled.max(1.0) as u64)
-                }
-                Err(e) => {
-                    eprintln!("error: overhead {}: {e}", s.name());
-                    super::exit(2);
-                }
-            }
-        })
+        let h = harness.get_or_insert_with(|| super::start_harness(s, dir));
+        b.iter_custom(|iters| super::timed_batch(h, iters, interrupted).1)
     });
 }

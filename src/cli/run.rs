@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use unlink_race::export::summary::{format_rate, summary};
 use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
-use unlink_race::report::schema::{Report, ScenarioReport, Trial};
-use unlink_race::report::verdict::{format_rate, verdict};
+use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
 use unlink_race::scenario::Scenario;
 use unlink_race::stats;
@@ -264,100 +264,4 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         EXIT_OK
     };
     Ok(ExitCode::from(code))
-}
-
-/// The terminal summary of a one-scenario report.
-fn summary(report: &Report) -> String {
-    let m = &report.machine;
-    let mut out = String::new();
-    for s in &report.scenarios {
-        out += &format!(
-            "{} on {} ({}) — {} {}, kernel {}, {}\n",
-            s.name, m.fs_type, m.mount_point, m.os, m.os_version, m.kernel, m.cpu_model
-        );
-        out += &format!(
-            "{} cycles in {:.2} s: {:.0} cycles/s ({:.1} µs/cycle); {} removals, {} recreations{}\n\n",
-            s.cycles,
-            s.elapsed_ns as f64 / 1e9,
-            s.cycles_per_second,
-            s.ns_per_cycle / 1e3,
-            s.removals,
-            s.recreations,
-            if report.interrupted {
-                " — INTERRUPTED"
-            } else {
-                ""
-            }
-        );
-        out += &class_table(s);
-        if let Some(first) = s.first_anomaly_cycle {
-            out += &format!("\nfirst anomaly at cycle {first}\n");
-        }
-        if let Some(sv) = &s.survival {
-            out += &format!(
-                "\ntrials: {} ({} saw an anomaly, {} censored); per-cycle rate {} [{} .. {}]",
-                sv.trials,
-                sv.events,
-                sv.censored,
-                format_rate(sv.mle_rate_per_cycle),
-                format_rate(sv.mle_ci_low),
-                format_rate(sv.mle_ci_high)
-            );
-            if let (Some(c), Some(secs)) = (sv.median_cycles, sv.median_seconds) {
-                out += &format!("; median {c:.0} cycles ({secs:.2} s) to the first anomaly");
-            }
-            out += "\n";
-        }
-        for st in &s.stalls {
-            out += &format!(
-                "stall: {} in {} for {:.1} s{}\n",
-                st.worker,
-                st.op,
-                st.elapsed_ns as f64 / 1e9,
-                if st.unfinished {
-                    " (still stuck at the end)"
-                } else {
-                    ""
-                }
-            );
-        }
-        out += &format!("\nverdict: {}\n", verdict(s));
-    }
-    out
-}
-
-/// Per class: count, rate, 95% interval, expected or anomaly.
-fn class_table(s: &ScenarioReport) -> String {
-    let mut out = format!(
-        "{:<26} {:>12} {:>10}  {:<24} {}\n",
-        "class", "count", "rate", "95% interval", ""
-    );
-    for class in unlink_race::outcome::Class::ALL {
-        let Some(c) = s.classes.get(class.name()) else {
-            continue;
-        };
-        let interval = if c.count == 0 {
-            format!("< {}", format_rate(c.ci_high))
-        } else {
-            format!("[{} .. {}]", format_rate(c.ci_low), format_rate(c.ci_high))
-        };
-        let kind = if class.is_normal() {
-            "expected"
-        } else if c.expected {
-            "expected race"
-        } else if c.count > 0 {
-            "ANOMALY"
-        } else {
-            "anomaly class"
-        };
-        out += &format!(
-            "{:<26} {:>12} {:>10}  {:<24} {}\n",
-            class.name(),
-            c.count,
-            format_rate(c.rate),
-            interval,
-            kind
-        );
-    }
-    out
 }

@@ -1,6 +1,8 @@
 //! Presentation of loaded reports and comparisons: one module per output format.
 
 pub mod compare_table;
+pub mod format;
 pub mod html;
 pub mod markdown;
+pub mod summary;
 pub mod terminal;

@@ -301,7 +301,7 @@ impl Harness {
         let c = &self.control;
         let readers = u64::from(self.scenario.readers);
         let quota = limit.cycles.map_or(NONE, |n| n.div_ceil(readers));
-        let anomalies_before: u64 = c.slots.iter().map(|s| s.anomalies.load(Relaxed)).sum();
+        let anomalies_before = c.total_anomalies();
         let stalls_before = self.stalls.len() as u64;
         let cycles_before = c.total_cycles();
         self.cycles_before_batch = cycles_before;
@@ -325,13 +325,8 @@ impl Harness {
                 break true;
             }
             let now = Instant::now();
-            let anomalies = c
-                .slots
-                .iter()
-                .map(|s| s.anomalies.load(Relaxed))
-                .sum::<u64>()
-                - anomalies_before
-                + (self.stalls.len() as u64 - stalls_before);
+            let anomalies =
+                c.total_anomalies() - anomalies_before + (self.stalls.len() as u64 - stalls_before);
             let progress = Progress {
                 elapsed: now - started,
                 cycles: c.total_cycles() - cycles_before,
@@ -395,13 +390,8 @@ impl Harness {
         }
         self.elapsed_ns += elapsed_ns;
         let cycles = c.total_cycles() - cycles_before;
-        let anomalies = c
-            .slots
-            .iter()
-            .map(|s| s.anomalies.load(Relaxed))
-            .sum::<u64>()
-            - anomalies_before
-            + (self.stalls.len() as u64 - stalls_before);
+        let anomalies =
+            c.total_anomalies() - anomalies_before + (self.stalls.len() as u64 - stalls_before);
         let first = c.batch_first_anomaly_cycle.load(Relaxed);
         let first_anomaly_cycle = (first != NONE).then(|| first - cycles_before);
         if self.first_anomaly_cycle.is_none() {

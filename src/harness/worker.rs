@@ -87,6 +87,11 @@ impl Control {
         }
     }
 
+    /// Sum of anomalies over every slot (stalls are the controller's).
+    pub fn total_anomalies(&self) -> u64 {
+        self.slots.iter().map(|s| s.anomalies.load(Relaxed)).sum()
+    }
+
     /// Sum of reader cycles over every slot.
     pub fn total_cycles(&self) -> u64 {
         self.slots.iter().map(|s| s.cycles.load(Relaxed)).sum()

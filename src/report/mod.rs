@@ -5,4 +5,3 @@ pub mod build;
 pub mod files;
 pub mod machine;
 pub mod schema;
-pub mod verdict;

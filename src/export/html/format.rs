@@ -88,18 +88,7 @@ pub fn format_plain(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_string() }
 }
 
-/// `12,345,678`.
-pub fn format_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::export::format::format_count;
 
 /// `"850 ns"`, `"1.2 µs"`, `"3.4 ms"`, `"2.1 s"`, `"4.0 min"`, `"2.5 h"`, `"3.1 days"`.
 pub fn format_duration_ns(ns: f64) -> String {

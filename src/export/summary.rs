@@ -1,0 +1,150 @@
+//! The terminal summary of a run: the verdict first (the answer a person
+//! reads), then the per-class table with every rate's 95% interval.
+
+use crate::outcome::Class;
+use crate::report::schema::{Report, ScenarioReport};
+
+pub use crate::export::compare_table::format_rate;
+use crate::export::html::format::format_one_in;
+
+/// The anomaly classes of a scenario with a non-zero count, most frequent first.
+pub fn seen_anomalies(s: &ScenarioReport) -> Vec<(&str, &crate::report::schema::ClassStats)> {
+    let mut seen: Vec<_> = s
+        .classes
+        .iter()
+        .filter(|(_, c)| !c.expected && c.count > 0)
+        .map(|(name, c)| (name.as_str(), c))
+        .collect();
+    seen.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    seen
+}
+
+/// The exact one-sided 95% upper bound on the rate of any one anomaly class,
+/// as reported for classes with a zero count.
+pub fn zero_bound(s: &ScenarioReport) -> f64 {
+    s.classes
+        .get(Class::ZombieFd.name())
+        .map_or(1.0, |c| c.ci_high)
+}
+
+/// `no anomaly in 200000 cycles; rate < 1.50e-5 at 95%` or
+/// `zombie_fd seen 12 times: 1 in 8.3 K cycles [95%: 6.2e-5 .. 2.1e-4]`.
+pub fn verdict(s: &ScenarioReport) -> String {
+    let seen = seen_anomalies(s);
+    if seen.is_empty() {
+        return format!(
+            "no anomaly in {} cycles; rate < {} per class at 95%",
+            s.cycles,
+            format_rate(zero_bound(s))
+        );
+    }
+    seen.iter()
+        .map(|(name, c)| {
+            format!(
+                "{name} seen {} time{}: {} [95%: {} .. {}]",
+                c.count,
+                if c.count == 1 { "" } else { "s" },
+                format_one_in(c.rate),
+                format_rate(c.ci_low),
+                format_rate(c.ci_high)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The terminal summary of a one-scenario report.
+pub fn summary(report: &Report) -> String {
+    let m = &report.machine;
+    let mut out = String::new();
+    for s in &report.scenarios {
+        out += &format!(
+            "{} on {} ({}) — {} {}, kernel {}, {}\n",
+            s.name, m.fs_type, m.mount_point, m.os, m.os_version, m.kernel, m.cpu_model
+        );
+        out += &format!(
+            "{} cycles in {:.2} s: {:.0} cycles/s ({:.1} µs/cycle); {} removals, {} recreations{}\n\n",
+            s.cycles,
+            s.elapsed_ns as f64 / 1e9,
+            s.cycles_per_second,
+            s.ns_per_cycle / 1e3,
+            s.removals,
+            s.recreations,
+            if report.interrupted {
+                " — INTERRUPTED"
+            } else {
+                ""
+            }
+        );
+        out += &class_table(s);
+        if let Some(first) = s.first_anomaly_cycle {
+            out += &format!("\nfirst anomaly at cycle {first}\n");
+        }
+        if let Some(sv) = &s.survival {
+            out += &format!(
+                "\ntrials: {} ({} saw an anomaly, {} censored); per-cycle rate {} [{} .. {}]",
+                sv.trials,
+                sv.events,
+                sv.censored,
+                format_rate(sv.mle_rate_per_cycle),
+                format_rate(sv.mle_ci_low),
+                format_rate(sv.mle_ci_high)
+            );
+            if let (Some(c), Some(secs)) = (sv.median_cycles, sv.median_seconds) {
+                out += &format!("; median {c:.0} cycles ({secs:.2} s) to the first anomaly");
+            }
+            out += "\n";
+        }
+        for st in &s.stalls {
+            out += &format!(
+                "stall: {} in {} for {:.1} s{}\n",
+                st.worker,
+                st.op,
+                st.elapsed_ns as f64 / 1e9,
+                if st.unfinished {
+                    " (still stuck at the end)"
+                } else {
+                    ""
+                }
+            );
+        }
+        out += &format!("\nverdict: {}\n", verdict(s));
+    }
+    out
+}
+
+/// Per class: count, rate, 95% interval, expected or anomaly.
+fn class_table(s: &ScenarioReport) -> String {
+    let mut out = format!(
+        "{:<26} {:>12} {:>10}  {:<24} {}\n",
+        "class", "count", "rate", "95% interval", ""
+    );
+    for class in crate::outcome::Class::ALL {
+        let Some(c) = s.classes.get(class.name()) else {
+            continue;
+        };
+        let interval = if c.count == 0 {
+            format!("< {}", format_rate(c.ci_high))
+        } else {
+            format!("[{} .. {}]", format_rate(c.ci_low), format_rate(c.ci_high))
+        };
+        let kind = if class.is_normal() {
+            "expected"
+        } else if c.expected {
+            "expected race"
+        } else if c.count > 0 {
+            "ANOMALY"
+        } else {
+            "anomaly class"
+        };
+        out += &format!(
+            "{:<26} {:>12} {:>10}  {:<24} {}\n",
+            class.name(),
+            c.count,
+            format_rate(c.rate),
+            interval,
+            kind
+        );
+    }
+    out
+}
