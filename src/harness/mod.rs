@@ -324,6 +324,11 @@ impl Harness {
             if pool.wait(self.options.poll_interval) {
                 break true;
             }
+            if let Some(failure) = pool.failure() {
+                pool.stop();
+                self.broken = true;
+                return Err(HarnessError::Worker(failure));
+            }
             let now = Instant::now();
             let anomalies =
                 c.total_anomalies() - anomalies_before + (self.stalls.len() as u64 - stalls_before);

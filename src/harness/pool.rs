@@ -16,6 +16,8 @@ pub trait Pool {
     fn wait(&mut self, timeout: Duration) -> bool;
     /// Asks every worker to end the batch now.
     fn stop(&mut self);
+    /// Why a worker is gone (a child process that died), if one is.
+    fn failure(&self) -> Option<String>;
     /// Tells workers in other processes that the first anomaly happened at `t_ns`.
     fn announce_first_anomaly(&mut self, t_ns: u64);
     /// Ends the workers and returns what each did, in slot order. With

@@ -317,6 +317,10 @@ impl Pool for ProcessPool {
         broadcast(&self.stdins, "stop\n");
     }
 
+    fn failure(&self) -> Option<String> {
+        self.shared.lock().failure.clone()
+    }
+
     fn announce_first_anomaly(&mut self, t_ns: u64) {
         broadcast(&self.stdins, &format!("first {t_ns}\n"));
     }

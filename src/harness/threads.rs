@@ -108,6 +108,11 @@ impl Pool for ThreadPool {
         self.control.stop.store(true, Relaxed);
     }
 
+    fn failure(&self) -> Option<String> {
+        // A worker thread cannot vanish: its loop has no error exit.
+        None
+    }
+
     fn announce_first_anomaly(&mut self, _t_ns: u64) {
         // Threads read `Control::first_anomaly_ns` directly.
     }

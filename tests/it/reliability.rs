@@ -250,3 +250,56 @@ fn the_scratch_directory_is_private() {
     drop(h);
     assert!(!scratch.exists(), "removed on drop");
 }
+
+/// A worker process that dies is an error (exit 2), not a hang; the scratch
+/// directory is still removed.
+#[test]
+fn a_killed_worker_process_ends_the_run_with_an_error() {
+    let fs = Tmpfs::mount("size=16m");
+    let mut child = bin()
+        .args(["run", "--workers", "processes", "--duration", "60", "--dir"])
+        .arg(fs.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let children = |pid: u32| -> Vec<String> {
+        let out = std::process::Command::new("pgrep")
+            .args(["-P", &pid.to_string()])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let start = Instant::now();
+    while children(child.id()).len() < 2 && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let workers = children(child.id());
+    assert_eq!(workers.len(), 2, "a reader and a deleter process");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-KILL", &workers[0]])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let killed = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        killed.elapsed() < Duration::from_secs(5),
+        "ended in {:?}",
+        killed.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("exited unexpectedly"), "{stderr}");
+    assert!(
+        entries(fs.path()).is_empty(),
+        "scratch dir removed: {:?}",
+        entries(fs.path())
+    );
+}
