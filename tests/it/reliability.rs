@@ -256,7 +256,7 @@ fn the_scratch_directory_is_private() {
 #[test]
 fn a_killed_worker_process_ends_the_run_with_an_error() {
     let fs = Tmpfs::mount("size=16m");
-    let mut child = bin()
+    let child = bin()
         .args(["run", "--workers", "processes", "--duration", "60", "--dir"])
         .arg(fs.path())
         .stdout(std::process::Stdio::null())
