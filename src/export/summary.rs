@@ -95,9 +95,12 @@ pub fn summary(report: &Report) -> String {
             }
             out += "\n";
         }
-        for st in &s.stalls {
+        const STALLS_SHOWN: usize = 8;
+        // Workers still stuck at the end first: they say where the run hung.
+        let (stuck, returned): (Vec<_>, Vec<_>) = s.stalls.iter().partition(|st| st.unfinished);
+        for st in stuck.into_iter().chain(returned).take(STALLS_SHOWN) {
             out += &format!(
-                "stall: {} in {} for {:.1} s{}\n",
+                "stall: {} in {}, noticed after {:.1} s{}\n",
                 st.worker,
                 st.op,
                 st.elapsed_ns as f64 / 1e9,
@@ -106,6 +109,12 @@ pub fn summary(report: &Report) -> String {
                 } else {
                     ""
                 }
+            );
+        }
+        if s.stalls.len() > STALLS_SHOWN {
+            out += &format!(
+                "... and {} more stalls (every one is in the JSON report)\n",
+                s.stalls.len() - STALLS_SHOWN
             );
         }
         out += &format!("\nverdict: {}\n", verdict(s));
