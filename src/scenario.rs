@@ -1,8 +1,8 @@
 //! Scenarios (DESIGN §3): what one run races, and how long it runs.
 //!
-//! A [`Scenario`] is the configuration of the workers; a [`StopCondition`] says
-//! when a run of it ends. Both are validated here, once, so the harness can
-//! trust them; every parse error names the value that is wrong.
+//! A [`Scenario`] is the configuration of the workers, validated here once so
+//! the harness can trust it; every parse error names the value that is wrong.
+//! When a run ends is the harness's `BatchLimit`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -193,31 +193,6 @@ impl Scenario {
             self.workers
         )
     }
-}
-
-/// When a run ends. Any condition that is met ends it; at least one is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StopCondition {
-    /// Total reader cycles.
-    pub cycles: Option<u64>,
-    /// Wall time.
-    pub duration: Option<Duration>,
-    /// Number of anomalies.
-    pub until_anomalies: Option<u64>,
-}
-
-impl StopCondition {
-    /// `true` when nothing would ever stop the run.
-    pub fn is_unbounded(&self) -> bool {
-        self.cycles.is_none() && self.duration.is_none() && self.until_anomalies.is_none()
-    }
-}
-
-/// Trials mode: repeat until the first anomaly or `cap_cycles`, `count` times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TrialPlan {
-    pub count: u32,
-    pub cap_cycles: u64,
 }
 
 /// Where the scratch directory goes.

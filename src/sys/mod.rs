@@ -1,7 +1,7 @@
 //! The syscall layer: the only module that calls `libc` or uses `unsafe`.
 //!
 //! Every wrapper is one `unsafe` expression that turns `-1` into the raw errno
-//! at once ([`last_errno`]). Errno stays numeric ([`Errno`]) so that the
+//! at once (`last_errno`). Errno stays numeric ([`Errno`]) so that the
 //! classifier keeps values it does not know. Descriptors cross the boundary as
 //! `OwnedFd`/`BorrowedFd`, names as `&CStr`, and every file operation works
 //! relative to a directory descriptor, never a path.
