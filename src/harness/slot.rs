@@ -118,7 +118,7 @@ pub struct WorkerSlot {
     pub empty_nlink_nonzero: AtomicU64,
     /// When the current step started (`0`: idle), for the stall watchdog.
     pub busy_since_ns: AtomicU64,
-    /// The syscall under way (index into [`OPS`]).
+    /// The syscall under way (an index into the op table `OPS`).
     pub busy_op: AtomicU8,
     /// When the worker finished its last batch.
     pub finished_ns: AtomicU64,

@@ -4,7 +4,7 @@
 //! the worker's own [`WorkerSlot`] and three clock reads for the timeline. It
 //! allocates nothing, formats nothing and takes no lock; the rare anomaly path
 //! (examples, the shared anomaly count, the first-anomaly mark) is kept out of
-//! line in [`Worker::on_anomaly`].
+//! line in `Worker::on_anomaly`.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
