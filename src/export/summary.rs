@@ -100,7 +100,7 @@ pub fn summary(report: &Report) -> String {
         let (stuck, returned): (Vec<_>, Vec<_>) = s.stalls.iter().partition(|st| st.unfinished);
         for st in stuck.into_iter().chain(returned).take(STALLS_SHOWN) {
             out += &format!(
-                "stall: {} in {}, noticed after {:.1} s{}\n",
+                "stall: {} in {} for {:.1} s{}\n",
                 st.worker,
                 st.op,
                 st.elapsed_ns as f64 / 1e9,

@@ -508,7 +508,9 @@ impl Drop for Harness {
     }
 }
 
-/// Looks for steps running longer than the limit; records each once. Returns
+/// Looks for steps running longer than the limit; records each once and
+/// updates its duration on every look (so it is exact to the poll interval,
+/// or runs to the end of the batch when the step never returned). Returns
 /// `true` when a worker has been stuck for twice the limit.
 fn watchdog(
     c: &Control,
@@ -528,10 +530,12 @@ fn watchdog(
             continue;
         }
         stuck_long |= now - busy > 2 * limit;
-        if stalls
-            .iter()
-            .any(|(s, b, _)| *s == slot_index && *b == busy)
+        // Already recorded: keep its duration up to date while it lasts.
+        if let Some((_, _, rec)) = stalls
+            .iter_mut()
+            .find(|(s, b, _)| *s == slot_index && *b == busy)
         {
+            rec.elapsed_ns = now - busy;
             continue;
         }
         let op = OPS

@@ -233,7 +233,8 @@ pub struct Timeline {
 pub struct StallRecord {
     pub worker: String,
     pub op: String,
-    /// How long the call had been running when it was noticed (or when it returned).
+    /// How long the step ran, to the controller's polling interval (20 ms);
+    /// for an unfinished one, how long it had run when the batch ended.
     pub elapsed_ns: u64,
     /// `true` when the call had still not returned when the run ended.
     pub unfinished: bool,
