@@ -190,5 +190,9 @@ fn stalls_are_counted_and_the_run_ends_on_time() {
         assert!(s.elapsed_ns >= 400_000_000, "{s:?}");
     }
     // Durations are followed until the step returns: zombiefs stalls for 1.5 s.
-    assert!(t.stalls.iter().any(|s| s.elapsed_ns >= 1_400_000_000), "{:?}", t.stalls);
+    assert!(
+        t.stalls.iter().any(|s| s.elapsed_ns >= 1_400_000_000),
+        "{:?}",
+        t.stalls
+    );
 }
