@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::outcome::{CLASS_COUNT, Class};
+use crate::outcome::Class;
 use crate::report::schema::{
     Machine, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, TOOL_NAME,
 };
@@ -342,8 +342,8 @@ pub struct ScenarioRun {
 /// One anomaly class of one scenario across the reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassComparison {
-    /// Class name as in reports (`zombie_fd`).
-    pub class: String,
+    /// The class (`zombie_fd`).
+    pub class: Class,
     /// The count in each report; `None` where the scenario or the class is missing.
     pub counts: Vec<Option<ClassCount>>,
     /// The test of each report against the reference; `None` for the
@@ -534,7 +534,7 @@ fn machine_rows(reports: &[LoadedReport]) -> Vec<MachineRow> {
         row("mount point", machine(|m| m.mount_point.clone()), false),
         row("host", machine(|m| m.hostname.clone()), false),
         row("unlink-race", machine(|m| m.crate_version.clone()), false),
-        row("source", values(&|r| r.report.source.clone()), false),
+        row("source", values(&|r| r.report.source.to_string()), false),
         row("interrupted", interrupted, any_interrupted),
     ]
 }
@@ -603,17 +603,15 @@ fn scenario_comparison(
         })
         .collect();
 
-    // Classes that are an anomaly in some report, in the order of `Class::ALL`
-    // (names this build does not know go last, alphabetically).
-    let mut names: Vec<&str> = found
+    // Classes that are an anomaly in some report, in report order.
+    let mut names: Vec<Class> = found
         .iter()
         .flatten()
         .flat_map(|s| s.classes.iter())
         .filter(|(_, stats)| !stats.expected)
-        .map(|(name, _)| name.as_str())
+        .map(|(&class, _)| class)
         .collect();
-    let rank = |name: &str| Class::from_name(name).map_or(CLASS_COUNT, Class::index);
-    names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    names.sort();
     names.dedup();
 
     let classes = names
@@ -623,7 +621,7 @@ fn scenario_comparison(
                 .iter()
                 .map(|scenario| {
                     let s = (*scenario)?;
-                    let count = s.classes.get(name)?.count;
+                    let count = s.classes.get(&name)?.count;
                     Some(ClassCount {
                         count,
                         cycles: s.cycles,
@@ -647,7 +645,7 @@ fn scenario_comparison(
                 })
                 .collect();
             ClassComparison {
-                class: name.to_string(),
+                class: name,
                 counts,
                 tests,
             }

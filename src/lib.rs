@@ -14,10 +14,10 @@
 //!
 //! ```
 //! use unlink_race::outcome::{classify, Class, Observation, Op, Side};
-//! use unlink_race::report::schema::StatRecord;
+//! use unlink_race::sys::Stat;
 //!
 //! // The signature the original reproducer printed on macOS 10.15.
-//! let zombie = StatRecord { mode: 0o100000, ino: 0, nlink: 1, ..Default::default() };
+//! let zombie = Stat { mode: 0o100000, ino: 0, nlink: 1, ..Default::default() };
 //! let obs = Observation { stat: Some(zombie), ..Observation::success(Side::Reader, Op::Read) };
 //! assert_eq!(classify(&obs), Class::ZombieFd);
 //! ```

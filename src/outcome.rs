@@ -7,12 +7,16 @@
 //! the scenario: [`is_expected`] says which races a scenario makes normal.
 
 use crate::content::ContentCheck;
-use crate::report::schema::StatRecord;
 use crate::scenario::{Recreate, Scenario};
+use crate::sys::Stat;
 use crate::sys::{EINVAL, EIO, ENOENT, ESTALE, Errno};
 
-/// What one cycle or one removal produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What one cycle or one removal produced. On disk (reports, the worker
+/// protocol) a class is its [`Class::name`].
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Class {
     /// Full, correct content.
     Ok,
@@ -110,8 +114,15 @@ impl Class {
     }
 }
 
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The operation a step ended in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// The reader's `open(O_RDONLY)`.
     Open,
@@ -150,8 +161,15 @@ impl Op {
     }
 }
 
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Which side of the race made the observation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Side {
     /// A reader's cycle (open → fstat → read → verify → close) or its recreate.
     Reader,
@@ -168,7 +186,7 @@ pub struct Observation {
     /// Its errno, `0` on success.
     pub errno: Errno,
     /// What `fstat` returned on the descriptor, when it ran and succeeded.
-    pub stat: Option<StatRecord>,
+    pub stat: Option<Stat>,
     /// The content check, when the read ran to EOF.
     pub content: Option<ContentCheck>,
     /// Whether the scratch directory still exists (only consulted for a create's `ENOENT`).

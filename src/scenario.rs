@@ -9,8 +9,6 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::report::schema::ScenarioConfig;
-
 /// Largest file size accepted (64 MiB).
 pub const MAX_FILE_SIZE_BYTES: u64 = 64 << 20;
 /// Most readers or deleters accepted.
@@ -19,7 +17,10 @@ pub const MAX_WORKERS: u32 = 256;
 pub const SEED_CONTENT: &[u8] = b"CONTENT";
 
 /// How a reader recreates the file after `ENOENT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Recreate {
     /// `open(O_WRONLY|O_CREAT|O_TRUNC)` + `write` on the target (the seed).
     Inplace,
@@ -28,7 +29,10 @@ pub enum Recreate {
 }
 
 /// How a deleter removes the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Delete {
     /// `unlink` (the seed).
     Unlink,
@@ -39,7 +43,10 @@ pub enum Delete {
 }
 
 /// How workers run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Workers {
     Threads,
     /// Child processes of the same binary (the seed ran two processes).
@@ -155,30 +162,6 @@ impl Scenario {
             self.delete,
             self.workers
         )
-    }
-
-    /// The scenario as written in reports.
-    pub fn config(&self) -> ScenarioConfig {
-        ScenarioConfig {
-            readers: self.readers,
-            deleters: self.deleters,
-            file_size_bytes: self.file_size_bytes,
-            recreate: self.recreate.name().into(),
-            delete: self.delete.name().into(),
-            workers: self.workers.name().into(),
-        }
-    }
-
-    /// The scenario back from a report's config.
-    pub fn from_config(c: &ScenarioConfig) -> Result<Scenario, UnknownName> {
-        Ok(Scenario {
-            readers: c.readers,
-            deleters: c.deleters,
-            file_size_bytes: c.file_size_bytes,
-            recreate: c.recreate.parse()?,
-            delete: c.delete.parse()?,
-            workers: c.workers.parse()?,
-        })
     }
 
     /// The `unlink-race run` flags that select this scenario.
@@ -301,7 +284,6 @@ mod tests {
         );
         let s = Scenario::default();
         assert_eq!(s.name(), "r1-d1-7B-inplace-unlink-threads");
-        assert_eq!(Scenario::from_config(&s.config()), Ok(s));
     }
 
     #[test]

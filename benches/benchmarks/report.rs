@@ -94,8 +94,14 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
             entry
         })
         .collect();
-    let report = build::report(label.clone(), "bench", machine, scenarios, false);
-    match unlink_race::report::files::write_report_files(&report, &reports_dir) {
+    let report = build::report(
+        label.clone(),
+        unlink_race::report::schema::Source::Bench,
+        machine,
+        scenarios,
+        false,
+    );
+    match unlink_race::export::files::write_report_files(&report, &reports_dir) {
         Ok(paths) => {
             for p in paths {
                 println!("report: {}", p.display());

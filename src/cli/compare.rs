@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use unlink_race::compare::{compare, find_baseline, load_report};
+use unlink_race::export::files::write_atomic;
 use unlink_race::export::{html, markdown, terminal};
-use unlink_race::report::build::write_atomic;
 
 use super::run::check_output_path;
 use super::{CompareArgs, EXIT_FOUND, EXIT_OK, print_stdout};

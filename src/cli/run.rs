@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use unlink_race::export::files;
 use unlink_race::export::summary::{format_rate, summary};
 use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
 use unlink_race::report::schema::Trial;
@@ -242,16 +243,22 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         .label
         .as_deref()
         .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
-    let report = build::report(label, "run", machine, vec![entry], was_interrupted);
+    let report = build::report(
+        label,
+        unlink_race::report::schema::Source::Run,
+        machine,
+        vec![entry],
+        was_interrupted,
+    );
     let mut text = summary(&report);
     if let Some(path) = &args.json {
-        build::write_json(&report, path)
+        files::write_json(&report, path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         text += &format!("report: {}\n", path.display());
     }
     if let Some(path) = &args.html {
         let page = unlink_race::export::html::render_report(&report);
-        build::write_atomic(path, page.as_bytes())
+        files::write_atomic(path, page.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         text += &format!("report: {}\n", path.display());
     }

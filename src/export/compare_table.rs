@@ -149,7 +149,7 @@ fn scenario_block(c: &Comparison, s: &ScenarioComparison) -> ScenarioBlock {
                 first = false;
             }
             if let Some(class) = class {
-                row[4] = class.class.clone();
+                row[4] = class.class.to_string();
                 match &class.counts[r] {
                     Some(count) => {
                         row[5] = count.count.to_string();
@@ -191,7 +191,7 @@ fn scenario_block(c: &Comparison, s: &ScenarioComparison) -> ScenarioBlock {
         name: s.name.clone(),
         outcome: outcome(c, s),
         rows,
-        zero_classes: zero.iter().map(|k| k.class.clone()).collect(),
+        zero_classes: zero.iter().map(|k| k.class.to_string()).collect(),
         zero_verdict,
     }
 }

@@ -8,23 +8,21 @@ pub use crate::export::compare_table::format_rate;
 use crate::export::html::format::format_one_in;
 
 /// The anomaly classes of a scenario with a non-zero count, most frequent first.
-pub fn seen_anomalies(s: &ScenarioReport) -> Vec<(&str, &crate::report::schema::ClassStats)> {
+pub fn seen_anomalies(s: &ScenarioReport) -> Vec<(Class, &crate::report::schema::ClassStats)> {
     let mut seen: Vec<_> = s
         .classes
         .iter()
         .filter(|(_, c)| !c.expected && c.count > 0)
-        .map(|(name, c)| (name.as_str(), c))
+        .map(|(&class, c)| (class, c))
         .collect();
-    seen.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    seen.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
     seen
 }
 
 /// The exact one-sided 95% upper bound on the rate of any one anomaly class,
 /// as reported for classes with a zero count.
 pub fn zero_bound(s: &ScenarioReport) -> f64 {
-    s.classes
-        .get(Class::ZombieFd.name())
-        .map_or(1.0, |c| c.ci_high)
+    s.classes.get(&Class::ZombieFd).map_or(1.0, |c| c.ci_high)
 }
 
 /// `no anomaly in 200000 cycles; rate < 1.50e-5 at 95%` or
@@ -102,7 +100,7 @@ pub fn summary(report: &Report) -> String {
             out += &format!(
                 "stall: {} in {} for {:.1} s{}\n",
                 st.worker,
-                st.op,
+                st.op.map_or("an unknown step", |op| op.name()),
                 st.elapsed_ns as f64 / 1e9,
                 if st.unfinished {
                     " (still stuck at the end)"
@@ -129,7 +127,7 @@ fn class_table(s: &ScenarioReport) -> String {
         "class", "count", "rate", "95% interval", ""
     );
     for class in crate::outcome::Class::ALL {
-        let Some(c) = s.classes.get(class.name()) else {
+        let Some(c) = s.classes.get(&class) else {
             continue;
         };
         let interval = if c.count == 0 {

@@ -14,9 +14,10 @@
 
 mod pool;
 pub mod process;
-pub mod slot;
+pub mod records;
+mod slot;
 mod threads;
-pub mod worker;
+mod worker;
 
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, OwnedFd};
@@ -26,13 +27,13 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
-use crate::report::schema::{Example, StallRecord, Timeline, TimelineEvent};
 use crate::scenario::{Scenario, ScenarioError, Workers};
 use crate::sys::{self, Errno, platform};
 
 use pool::Pool;
+pub use records::{AnomalyRecord, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId};
 use slot::{OPS, SlotSnapshot};
-use worker::{Control, NONE, Role, TRASH_DIR, WorkerId};
+use worker::{Control, NONE, TRASH_DIR};
 
 /// Default watchdog limit for one step.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -143,9 +144,9 @@ pub struct Tally {
     pub anomalies: u64,
     pub empty_nlink_zero: u64,
     pub empty_nlink_nonzero: u64,
-    pub examples: Vec<Example>,
+    pub examples: Vec<AnomalyRecord>,
     pub timeline: Option<Timeline>,
-    pub stalls: Vec<StallRecord>,
+    pub stalls: Vec<Stall>,
     /// Total cycles (over all batches) when the first anomaly was seen.
     pub first_anomaly_cycle: Option<u64>,
     /// Wall time of all batches.
@@ -169,7 +170,7 @@ pub struct Harness {
     target: TargetInfo,
     /// Removed by `finish` (or on drop).
     scratch: Option<tempfile::TempDir>,
-    stalls: Vec<(usize, u64, StallRecord)>,
+    stalls: Vec<(usize, u64, Stall)>,
     cycles_before_batch: u64,
     first_anomaly_cycle: Option<u64>,
     elapsed_ns: u64,
@@ -230,14 +231,8 @@ impl Harness {
         let fs = platform::fs_info(dir.as_fd(), &canonical);
         let dir = Arc::new(dir);
         let ids: Vec<WorkerId> = (0..scenario.readers)
-            .map(|index| WorkerId {
-                role: Role::Reader,
-                index,
-            })
-            .chain((0..scenario.deleters).map(|index| WorkerId {
-                role: Role::Deleter,
-                index,
-            }))
+            .map(WorkerId::reader)
+            .chain((0..scenario.deleters).map(WorkerId::deleter))
             .collect();
         let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
         let pool: Box<dyn Pool> = match scenario.workers {
@@ -458,7 +453,7 @@ impl Harness {
         t.stalls = self
             .stalls
             .iter()
-            .map(|(slot, busy, rec)| StallRecord {
+            .map(|(slot, busy, rec)| Stall {
                 unfinished: self.control.slots[*slot].busy_since_ns.load(Relaxed) == *busy,
                 ..rec.clone()
             })
@@ -480,23 +475,21 @@ impl Harness {
         for (id, snap) in self.ids.iter().zip(snapshots) {
             let before = snap.events.iter().filter(|e| e.t_ns < t_first).count();
             let skip = before.saturating_sub(TIMELINE_EVENTS_BEFORE);
-            let label = id.label();
             events.extend(snap.events.iter().skip(skip).filter_map(|e| {
                 Some(TimelineEvent {
                     t_ns: e.t_ns as i64 - t_first as i64,
-                    worker: label.clone(),
-                    kind: e.kind()?.name().into(),
+                    worker: *id,
+                    kind: e.kind()?,
                     errno: e.errno,
                 })
             }));
         }
         events.sort_by_key(|e| e.t_ns);
-        let class = Class::ALL
-            .get(c.first_anomaly_class.load(Relaxed) as usize)
-            .map_or("unknown", |c| c.name());
         Some(Timeline {
-            class: class.into(),
-            worker: WorkerId::unpack(c.first_anomaly_worker.load(Relaxed)).label(),
+            class: Class::ALL
+                .get(c.first_anomaly_class.load(Relaxed) as usize)
+                .copied(),
+            worker: WorkerId::unpack(c.first_anomaly_worker.load(Relaxed)),
             events,
         })
     }
@@ -517,7 +510,7 @@ fn watchdog(
     ids: &[WorkerId],
     readers: u32,
     options: &HarnessOptions,
-    stalls: &mut Vec<(usize, u64, StallRecord)>,
+    stalls: &mut Vec<(usize, u64, Stall)>,
 ) -> bool {
     let now = sys::monotonic_ns();
     let limit = options.stall_timeout.as_nanos() as u64;
@@ -538,15 +531,13 @@ fn watchdog(
             rec.elapsed_ns = now - busy;
             continue;
         }
-        let op = OPS
-            .get(slot.busy_op.load(Relaxed) as usize)
-            .map_or("unknown", |o| o.name());
+        let op = OPS.get(slot.busy_op.load(Relaxed) as usize).copied();
         stalls.push((
             slot_index,
             busy,
-            StallRecord {
-                worker: id.label(),
-                op: op.into(),
+            Stall {
+                worker: *id,
+                op,
                 elapsed_ns: now - busy,
                 unfinished: true,
             },

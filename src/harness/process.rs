@@ -37,8 +37,9 @@ use crate::sys;
 
 use super::HarnessError;
 use super::pool::Pool;
+use super::records::{Role, WorkerId};
 use super::slot::{SlotSnapshot, WorkerSlot};
-use super::worker::{Control, NONE, Role, Worker, WorkerId};
+use super::worker::{Control, NONE, Worker};
 
 /// The hidden subcommand that runs one worker.
 pub const WORKER_SUBCOMMAND: &str = "__worker";

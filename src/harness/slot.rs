@@ -12,14 +12,15 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use serde::{Deserialize, Serialize};
 
+use super::records::AnomalyRecord;
 use crate::outcome::{CLASS_COUNT, Op};
-use crate::report::schema::Example;
 
 /// Events kept in a worker's timeline ring.
 pub const RING_EVENTS: usize = 512;
 
 /// Kinds of timeline events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum EventKind {
     OpenBegin = 1,
@@ -126,7 +127,7 @@ pub struct WorkerSlot {
     ring: Box<[AtomicU64]>,
     ring_next: AtomicU64,
     /// Full records of anomalies (rare path, hence a mutex).
-    pub examples: Mutex<Vec<Example>>,
+    pub examples: Mutex<Vec<AnomalyRecord>>,
 }
 
 impl Default for WorkerSlot {
@@ -209,7 +210,7 @@ pub struct SlotSnapshot {
     pub anomalies: u64,
     pub empty_nlink_zero: u64,
     pub empty_nlink_nonzero: u64,
-    pub examples: Vec<Example>,
+    pub examples: Vec<AnomalyRecord>,
     pub events: Vec<RawEvent>,
 }
 

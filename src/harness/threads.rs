@@ -9,8 +9,9 @@ use std::time::Duration;
 use crate::scenario::Scenario;
 
 use super::pool::Pool;
+use super::records::WorkerId;
 use super::slot::SlotSnapshot;
-use super::worker::{Control, Worker, WorkerId};
+use super::worker::{Control, Worker};
 
 #[derive(Default)]
 struct GateState {

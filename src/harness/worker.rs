@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, O
 
 use crate::content::Content;
 use crate::outcome::{CLASS_COUNT, Class, Observation, Op, Side, classify, is_expected};
-use crate::report::schema::Example;
 use crate::scenario::{Delete, Recreate, Scenario};
 use crate::sys::{self, ENOENT, Errno, flags::*};
 
+use super::records::{AnomalyRecord, Role, WorkerId};
 use super::slot::{EventKind, WorkerSlot, bump, op_code};
 
 /// The name readers open and deleters remove, inside the scratch directory.
@@ -95,38 +95,6 @@ impl Control {
     /// Sum of reader cycles over every slot.
     pub fn total_cycles(&self) -> u64 {
         self.slots.iter().map(|s| s.cycles.load(Relaxed)).sum()
-    }
-}
-
-/// Which loop a worker runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Reader,
-    Deleter,
-}
-
-/// Identity of a worker: its role and index among workers of that role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WorkerId {
-    pub role: Role,
-    pub index: u32,
-}
-
-impl WorkerId {
-    /// `"reader 0"`, `"deleter 2"`.
-    pub fn label(&self) -> String {
-        match self.role {
-            Role::Reader => format!("reader {}", self.index),
-            Role::Deleter => format!("deleter {}", self.index),
-        }
-    }
-
-    /// Position of this worker's slot: readers first, then deleters.
-    pub fn slot_index(&self, readers: u32) -> usize {
-        match self.role {
-            Role::Reader => self.index as usize,
-            Role::Deleter => (readers + self.index) as usize,
-        }
     }
 }
 
@@ -535,46 +503,20 @@ impl<'a> Worker<'a> {
             c.first_anomaly_class.store(class.index() as u32, Relaxed);
         }
         if c.examples_kept[class.index()].fetch_add(1, Relaxed) < c.examples_per_class {
-            let example = Example {
-                class: class.name().into(),
-                op: obs.op.name().into(),
+            let example = AnomalyRecord {
+                class,
+                op: obs.op,
                 errno: obs.errno,
-                errno_name: sys::errno_name(obs.errno).into(),
                 stat: obs.stat,
                 bytes_read,
                 bytes_expected: self.content.len() as u64,
                 exists_after: sys::exists_at(self.dir, TARGET).unwrap_or(false),
                 t_ns: t.saturating_sub(c.t0_ns),
-                worker: self.id.label(),
+                worker: self.id,
                 cycle: self.slot.cycles.load(Relaxed),
             };
             if let Ok(mut examples) = self.slot.examples.lock() {
                 examples.push(example);
-            }
-        }
-    }
-}
-
-impl WorkerId {
-    /// Role and index in one number: readers as is, deleters with the top bit set.
-    pub fn packed(&self) -> u32 {
-        match self.role {
-            Role::Reader => self.index,
-            Role::Deleter => self.index | 1 << 31,
-        }
-    }
-
-    /// Inverse of [`WorkerId::packed`].
-    pub fn unpack(v: u32) -> WorkerId {
-        if v & 1 << 31 != 0 {
-            WorkerId {
-                role: Role::Deleter,
-                index: v & !(1 << 31),
-            }
-        } else {
-            WorkerId {
-                role: Role::Reader,
-                index: v,
             }
         }
     }

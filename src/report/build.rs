@@ -3,20 +3,22 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::Tally;
+use crate::harness::{self, Tally};
 use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
-    ClassStats, EmptyReadNlink, Machine, Report, SCHEMA_VERSION, ScenarioReport, TOOL_NAME, Trial,
+    ClassStats, EmptyReadNlink, Example, Machine, Report, SCHEMA_VERSION, ScenarioConfig,
+    ScenarioReport, Source, StallRecord, TOOL_NAME, Timeline, TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
+use crate::sys;
 
 /// Rate, interval and expected flag of every class.
 pub fn class_stats(
     counts: &[u64],
     cycles: u64,
     scenario: &Scenario,
-) -> BTreeMap<String, ClassStats> {
+) -> BTreeMap<Class, ClassStats> {
     Class::ALL
         .iter()
         .map(|&class| {
@@ -34,7 +36,7 @@ pub fn class_stats(
                 ci_low: ci.low,
                 ci_high: ci.high,
             };
-            (class.name().to_string(), entry)
+            (class, entry)
         })
         .collect()
 }
@@ -65,7 +67,7 @@ pub fn scenario_report(
     let survival = stats::survival(&trials, ns_per_cycle);
     ScenarioReport {
         name: scenario.name(),
-        config: scenario.config(),
+        config: ScenarioConfig::from(scenario),
         cycles,
         removals: tally.removals,
         recreations: tally.recreations,
@@ -78,21 +80,67 @@ pub fn scenario_report(
             zero: tally.empty_nlink_zero,
             nonzero: tally.empty_nlink_nonzero,
         },
-        examples: tally.examples.clone(),
+        examples: tally.examples.iter().map(example).collect(),
         first_anomaly_cycle: tally.first_anomaly_cycle,
         trials,
         survival,
-        timeline: tally.timeline.clone(),
-        stalls: tally.stalls.clone(),
+        timeline: tally.timeline.as_ref().and_then(timeline),
+        stalls: tally.stalls.iter().map(stall).collect(),
         criterion_page: None,
         command,
+    }
+}
+
+/// The schema's record of one anomaly; the errno is named here, on the
+/// machine that observed it.
+fn example(r: &harness::AnomalyRecord) -> Example {
+    Example {
+        class: r.class,
+        op: r.op,
+        errno: r.errno,
+        errno_name: sys::errno_name(r.errno).into(),
+        stat: r.stat.map(Into::into),
+        bytes_read: r.bytes_read,
+        bytes_expected: r.bytes_expected,
+        exists_after: r.exists_after,
+        t_ns: r.t_ns,
+        worker: r.worker,
+        cycle: r.cycle,
+    }
+}
+
+/// The timeline, when its first anomaly's class is known (the worker that
+/// saw it publishes the class right after claiming the first anomaly).
+fn timeline(t: &harness::Timeline) -> Option<Timeline> {
+    Some(Timeline {
+        class: t.class?,
+        worker: t.worker,
+        events: t
+            .events
+            .iter()
+            .map(|e| TimelineEvent {
+                t_ns: e.t_ns,
+                worker: e.worker,
+                kind: e.kind,
+                errno: e.errno,
+            })
+            .collect(),
+    })
+}
+
+fn stall(s: &harness::Stall) -> StallRecord {
+    StallRecord {
+        worker: s.worker,
+        op: s.op,
+        elapsed_ns: s.elapsed_ns,
+        unfinished: s.unfinished,
     }
 }
 
 /// A report around scenario entries.
 pub fn report(
     label: String,
-    source: &str,
+    source: Source,
     machine: Machine,
     scenarios: Vec<ScenarioReport>,
     interrupted: bool,
@@ -105,32 +153,8 @@ pub fn report(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         interrupted,
-        source: source.into(),
+        source,
         machine,
         scenarios,
     }
-}
-
-/// Writes `report` as pretty JSON to `path` atomically: a temporary file in the
-/// same directory, renamed over the target, so no half-written file is left.
-pub fn write_json(report: &Report, path: &std::path::Path) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-    write_atomic(path, &json)
-}
-
-/// Writes `bytes` to `path` through a temporary file renamed over it.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".unlink-race-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.write_all(b"\n")?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

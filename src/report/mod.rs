@@ -2,6 +2,5 @@
 //! ([`machine`]) and how a run's tally becomes a report ([`build`]).
 
 pub mod build;
-pub mod files;
 pub mod machine;
 pub mod schema;

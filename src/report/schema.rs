@@ -1,7 +1,8 @@
 //! The on-disk report: one versioned JSON document per run.
 //!
 //! This module is the schema and nothing else: it is what `compare`, the HTML
-//! renderer and `reports/index.html` load. Presentation lives in `crate::export`.
+//! renderer and `reports/index.html` load; presentation lives in the export
+//! module.
 //! Field names carry their units (`_ns`, `_bytes`, `_per_second`). Later versions
 //! may add fields; they never rename or remove these without bumping
 //! [`SCHEMA_VERSION`].
@@ -40,6 +41,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::harness::{EventKind, WorkerId};
+pub use crate::outcome::{Class, Op};
+pub use crate::scenario::{Delete, Recreate, Workers};
+
 /// The schema version written by this crate.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -54,10 +59,34 @@ pub struct Report {
     pub label: String,
     pub created_unix_s: u64,
     pub interrupted: bool,
-    /// `"run"` or `"bench"`.
-    pub source: String,
+    pub source: Source,
     pub machine: Machine,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+/// What made a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `unlink-race run`.
+    Run,
+    /// `cargo bench`.
+    Bench,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Run => "run",
+            Source::Bench => "bench",
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Where the run happened.
@@ -92,11 +121,37 @@ pub struct ScenarioConfig {
     pub deleters: u32,
     pub file_size_bytes: u64,
     /// `"inplace"` or `"atomic"`.
-    pub recreate: String,
+    pub recreate: Recreate,
     /// `"unlink"`, `"trash"` or `"replace"`.
-    pub delete: String,
+    pub delete: Delete,
     /// `"threads"` or `"processes"`.
-    pub workers: String,
+    pub workers: Workers,
+}
+
+impl From<&crate::scenario::Scenario> for ScenarioConfig {
+    fn from(s: &crate::scenario::Scenario) -> ScenarioConfig {
+        ScenarioConfig {
+            readers: s.readers,
+            deleters: s.deleters,
+            file_size_bytes: s.file_size_bytes,
+            recreate: s.recreate,
+            delete: s.delete,
+            workers: s.workers,
+        }
+    }
+}
+
+impl From<&ScenarioConfig> for crate::scenario::Scenario {
+    fn from(c: &ScenarioConfig) -> crate::scenario::Scenario {
+        crate::scenario::Scenario {
+            readers: c.readers,
+            deleters: c.deleters,
+            file_size_bytes: c.file_size_bytes,
+            recreate: c.recreate,
+            delete: c.delete,
+            workers: c.workers,
+        }
+    }
 }
 
 /// Count and rate of one outcome class in one scenario.
@@ -144,13 +199,36 @@ pub struct StatRecord {
     pub ctime_ns: i64,
 }
 
+impl From<crate::sys::Stat> for StatRecord {
+    fn from(st: crate::sys::Stat) -> StatRecord {
+        StatRecord {
+            dev: st.dev,
+            ino: st.ino,
+            mode: st.mode,
+            nlink: st.nlink,
+            uid: st.uid,
+            gid: st.gid,
+            rdev: st.rdev,
+            size: st.size,
+            blksize: st.blksize,
+            blocks: st.blocks,
+            atime_s: st.atime_s,
+            atime_ns: st.atime_ns,
+            mtime_s: st.mtime_s,
+            mtime_ns: st.mtime_ns,
+            ctime_s: st.ctime_s,
+            ctime_ns: st.ctime_ns,
+        }
+    }
+}
+
 /// One anomaly, recorded in full.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
-    /// Outcome class name (see `crate::outcome::Class`).
-    pub class: String,
+    /// Outcome class (`zombie_fd`, ...).
+    pub class: Class,
     /// The operation that produced it (`open`, `fstat`, `read`, `create`, `write`, ...).
-    pub op: String,
+    pub op: Op,
     /// Raw errno, `0` when the operation succeeded.
     pub errno: i32,
     /// Symbolic errno name when known (`EINVAL`), else empty.
@@ -164,7 +242,7 @@ pub struct Example {
     /// Monotonic clock, nanoseconds since the scenario started.
     pub t_ns: u64,
     /// `"reader 0"`, `"deleter 1"`, ...
-    pub worker: String,
+    pub worker: WorkerId,
     /// The worker's own cycle index.
     pub cycle: u64,
 }
@@ -211,9 +289,9 @@ pub struct Survival {
 pub struct TimelineEvent {
     /// Nanoseconds relative to the first anomaly (negative: before it).
     pub t_ns: i64,
-    pub worker: String,
+    pub worker: WorkerId,
     /// `open_begin`, `open_end`, `read_end`, `remove_begin`, `remove_end`, `recreate`, `anomaly`.
-    pub kind: String,
+    pub kind: EventKind,
     /// Raw errno of the operation that ended, `0` on success.
     pub errno: i32,
 }
@@ -222,17 +300,18 @@ pub struct TimelineEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timeline {
     /// Class of the first anomaly.
-    pub class: String,
+    pub class: Class,
     /// Worker that saw it.
-    pub worker: String,
+    pub worker: WorkerId,
     pub events: Vec<TimelineEvent>,
 }
 
 /// A syscall that took longer than the watchdog limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StallRecord {
-    pub worker: String,
-    pub op: String,
+    pub worker: WorkerId,
+    /// The step under way (`null` if unknown).
+    pub op: Option<Op>,
     /// How long the step ran, to the controller's polling interval (20 ms);
     /// for an unfinished one, how long it had run when the batch ended.
     pub elapsed_ns: u64,
@@ -253,7 +332,9 @@ pub struct ScenarioReport {
     pub cycles_per_second: f64,
     pub ns_per_cycle: f64,
     pub anomalies: u64,
-    pub classes: BTreeMap<String, ClassStats>,
+    /// Every class, in report order.
+    #[serde(deserialize_with = "classes_by_name")]
+    pub classes: BTreeMap<Class, ClassStats>,
     pub empty_read_nlink: EmptyReadNlink,
     pub examples: Vec<Example>,
     pub first_anomaly_cycle: Option<u64>,
@@ -265,4 +346,23 @@ pub struct ScenarioReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criterion_page: Option<String>,
     pub command: String,
+}
+
+/// Reads `classes` keyed by name, so that an error inside one names its key
+/// (`classes.zombie_fd.count`) and an unknown class is named too.
+fn classes_by_name<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<Class, ClassStats>, D::Error> {
+    let by_name = BTreeMap::<String, ClassStats>::deserialize(d)?;
+    by_name
+        .into_iter()
+        .map(|(name, stats)| {
+            let class = Class::from_name(&name).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown class `{name}` (a report from a newer unlink-race?)"
+                ))
+            })?;
+            Ok((class, stats))
+        })
+        .collect()
 }

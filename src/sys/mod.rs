@@ -17,8 +17,6 @@ use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
-use crate::report::schema::StatRecord;
-
 /// A raw `errno` value, kept as the kernel returned it.
 pub type Errno = i32;
 
@@ -111,9 +109,31 @@ pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> SysResult<usize> {
     }
 }
 
+/// Every field `fstat` returns, widened to one integer type per field so
+/// that it reads the same on every target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i64,
+    pub blocks: i64,
+    pub atime_s: i64,
+    pub atime_ns: i64,
+    pub mtime_s: i64,
+    pub mtime_ns: i64,
+    pub ctime_s: i64,
+    pub ctime_ns: i64,
+}
+
 /// `fstat(fd)`, every field copied out.
 #[inline]
-pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<StatRecord> {
+pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<Stat> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
     check(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
     // SAFETY: `fstat` succeeded, so it filled the whole struct.
@@ -121,7 +141,7 @@ pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<StatRecord> {
 }
 
 /// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`.
-pub fn fstatat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<StatRecord> {
+pub fn fstatat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<Stat> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
     check(unsafe {
         libc::fstatat(
@@ -138,8 +158,8 @@ pub fn fstatat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<StatRecord> {
 /// Field widths differ between targets (`st_nlink` is `u16` on macOS, `u64` on
 /// Linux x86_64), hence the casts that are no-ops on some of them.
 #[allow(clippy::unnecessary_cast)]
-fn stat_record(st: &libc::stat) -> StatRecord {
-    StatRecord {
+fn stat_record(st: &libc::stat) -> Stat {
+    Stat {
         dev: st.st_dev as u64,
         ino: st.st_ino as u64,
         mode: st.st_mode as u32,

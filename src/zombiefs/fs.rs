@@ -36,7 +36,7 @@ use super::Options;
 use super::STATS_FILE;
 use super::stats::{Counters, bump};
 use super::table::{DirEntry, Key, Links, Open, ROOT, STATS_NODE, Table, WriteFate};
-use crate::report::schema::StatRecord;
+use crate::sys::Stat;
 use crate::sys::{self, flags};
 
 /// Entry and attribute timeout: none, so that the kernel always asks.
@@ -77,7 +77,7 @@ fn proc_cpath(fd: &OwnedFd) -> CString {
     CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("no NUL in a number")
 }
 
-fn key(st: &StatRecord) -> Key {
+fn key(st: &Stat) -> Key {
     (st.dev, st.ino)
 }
 
@@ -103,7 +103,7 @@ fn time(s: i64, ns: i64) -> SystemTime {
 }
 
 /// The attributes of node `id`, whose backing inode has `st`.
-fn attr(id: u64, st: &StatRecord) -> FileAttr {
+fn attr(id: u64, st: &Stat) -> FileAttr {
     FileAttr {
         ino: INodeNo(id),
         size: st.size.max(0) as u64,

@@ -2,12 +2,12 @@
 
 use unlink_race::content::ContentCheck;
 use unlink_race::outcome::{Class, Observation, Op, Side, classify, is_expected};
-use unlink_race::report::schema::StatRecord;
 use unlink_race::scenario::{Recreate, Scenario};
+use unlink_race::sys::Stat;
 
 /// A regular file as `fstat` shows it normally.
-fn live_file() -> StatRecord {
-    StatRecord {
+fn live_file() -> Stat {
+    Stat {
         dev: 16777220,
         ino: 8674943678,
         mode: 0o100644,
@@ -19,7 +19,7 @@ fn live_file() -> StatRecord {
     }
 }
 
-fn read_with(stat: StatRecord, content: ContentCheck) -> Observation {
+fn read_with(stat: Stat, content: ContentCheck) -> Observation {
     Observation {
         stat: Some(stat),
         content: Some(content),
@@ -31,7 +31,7 @@ fn read_with(stat: StatRecord, content: ContentCheck) -> Observation {
 fn the_seed_zombie_signature_is_zombie_fd() {
     // Printed by the original Python reproducer on macOS 10.15:
     // st_mode=32768, st_ino=0, st_nlink=1, st_uid=0, st_gid=0, st_size=0, all times 0.
-    let zombie = StatRecord {
+    let zombie = Stat {
         dev: 16777220,
         ino: 0,
         mode: 32768,
@@ -56,7 +56,7 @@ fn the_seed_zombie_signature_is_zombie_fd() {
 #[test]
 fn an_open_file_unlinked_afterwards_is_not_an_anomaly() {
     // The seed's "OK" line: st_nlink=0 but a real inode and the full content.
-    let unlinked = StatRecord {
+    let unlinked = Stat {
         nlink: 0,
         ..live_file()
     };
@@ -126,7 +126,7 @@ fn write_einval_after_create() {
 
 #[test]
 fn empty_and_short_reads() {
-    let unlinked = StatRecord {
+    let unlinked = Stat {
         nlink: 0,
         ..live_file()
     };

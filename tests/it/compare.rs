@@ -78,11 +78,7 @@ fn a_report_against_itself_is_the_same_everywhere() {
 fn expected_races_are_not_compared() {
     let c = pair(busy_report("a"), busy_report("b"));
     let two_readers = &c.scenarios[1];
-    let names: Vec<&str> = two_readers
-        .classes
-        .iter()
-        .map(|k| k.class.as_str())
-        .collect();
+    let names: Vec<&str> = two_readers.classes.iter().map(|k| k.class.name()).collect();
     assert!(!names.contains(&"empty_read") && !names.contains(&"short_read"));
     assert!(!names.contains(&"ok") && !names.contains(&"enoent_on_open"));
     // In the order reports list classes.
@@ -104,7 +100,11 @@ fn zero_against_fifty_zombies_is_higher() {
     assert_eq!(s.verdict(), Some(Verdict::Higher));
     assert_eq!(s.verdict_for(1), Some(Verdict::Higher));
     assert_eq!(s.verdict_for(0), None);
-    let zombie = s.classes.iter().find(|k| k.class == "zombie_fd").unwrap();
+    let zombie = s
+        .classes
+        .iter()
+        .find(|k| k.class == Class::ZombieFd)
+        .unwrap();
     let t = zombie.tests[1].as_ref().unwrap();
     assert_eq!(t.verdict, Verdict::Higher);
     assert!(t.p_adjusted < 1e-10, "{}", t.p_adjusted);
@@ -117,7 +117,7 @@ fn zero_against_fifty_zombies_is_higher() {
     // Time per cycle against the baseline.
     assert_eq!(s.runs[1].as_ref().unwrap().ns_per_cycle_ratio, Some(0.5));
     // The other classes: no event anywhere, same.
-    for k in s.classes.iter().filter(|k| k.class != "zombie_fd") {
+    for k in s.classes.iter().filter(|k| k.class != Class::ZombieFd) {
         assert!(k.all_zero());
         assert_eq!(k.tests[1].unwrap().verdict, Verdict::Same);
     }

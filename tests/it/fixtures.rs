@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use unlink_race::outcome::{Class, is_expected};
 use unlink_race::report::schema::{
-    ClassStats, EmptyReadNlink, Machine, Report, SCHEMA_VERSION, ScenarioReport, TOOL_NAME,
+    ClassStats, EmptyReadNlink, Machine, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport,
+    Source, TOOL_NAME,
 };
 use unlink_race::scenario::Scenario;
 use unlink_race::stats::rate_interval;
@@ -43,7 +44,7 @@ impl ReportBuilder {
                 label: label.into(),
                 created_unix_s: 1_700_000_000,
                 interrupted: false,
-                source: "run".into(),
+                source: Source::Run,
                 machine: machine(),
                 scenarios: Vec::new(),
             },
@@ -85,7 +86,7 @@ impl ReportBuilder {
                 .find(|(c, _)| *c == class)
                 .map_or(0, |(_, n)| *n)
         };
-        let classes: BTreeMap<String, ClassStats> = Class::ALL
+        let classes: BTreeMap<Class, ClassStats> = Class::ALL
             .iter()
             .map(|&class| {
                 let count = count_of(class);
@@ -101,7 +102,7 @@ impl ReportBuilder {
                     ci_low: ci.low,
                     ci_high: ci.high,
                 };
-                (class.name().to_string(), stats)
+                (class, stats)
             })
             .collect();
         let anomalies = classes
@@ -112,7 +113,7 @@ impl ReportBuilder {
         let elapsed_ns = (cycles as f64 * ns_per_cycle) as u64;
         self.report.scenarios.push(ScenarioReport {
             name: scenario.name(),
-            config: scenario.config(),
+            config: ScenarioConfig::from(scenario),
             cycles,
             removals: cycles / 2,
             recreations: cycles / 2,

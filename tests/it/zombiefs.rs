@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use unlink_race::content::Content;
 use unlink_race::outcome::{CLASS_COUNT, Class, Observation, Op, Side, classify};
-use unlink_race::report::schema::StatRecord;
 use unlink_race::scenario::{Delete, SEED_CONTENT};
+use unlink_race::sys::Stat;
 use unlink_race::sys::{self, ENOENT, flags};
 use unlink_race::zombiefs::{self, Error, Mount, Options, STATS_FILE, Stats};
 
@@ -86,7 +86,7 @@ fn reopen(fd: &OwnedFd, write: bool) -> std::io::Result<File> {
 }
 
 /// The signature of DESIGN §1, field by field.
-fn assert_zombie(st: &StatRecord) {
+fn assert_zombie(st: &Stat) {
     assert_eq!(st.ino, 0, "st_ino in {st:?}");
     assert_eq!(st.mode, 0o100000, "st_mode in {st:?}");
     assert_eq!(st.nlink, 1, "st_nlink in {st:?}");

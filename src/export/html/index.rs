@@ -61,13 +61,13 @@ pub fn index_rows(reports: &[(String, Report)]) -> Vec<IndexRow<'_>> {
     rows
 }
 
-fn config_order(c: &ScenarioConfig) -> (u64, usize, usize, String, u32, u32) {
-    let rank = |v: &str, order: &[&str]| order.iter().position(|o| *o == v).unwrap_or(order.len());
+/// Size, then strategies in their declaration order, then thread counts.
+fn config_order(c: &ScenarioConfig) -> impl Ord + use<> {
     (
         c.file_size_bytes,
-        rank(&c.recreate, &["inplace", "atomic"]),
-        rank(&c.delete, &["unlink", "trash", "replace"]),
-        c.workers.clone(),
+        c.recreate,
+        c.delete,
+        c.workers,
         c.readers,
         c.deleters,
     )

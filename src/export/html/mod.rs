@@ -36,32 +36,26 @@ pub(crate) enum Kind {
     Normal,
 }
 
-pub(crate) fn class_kind(name: &str, stats: &ClassStats) -> Kind {
-    match Class::from_name(name) {
-        Some(c) if c.is_normal() => Kind::Normal,
-        _ if stats.expected => Kind::ExpectedRace,
-        _ => Kind::Anomaly,
+pub(crate) fn class_kind(class: Class, stats: &ClassStats) -> Kind {
+    if class.is_normal() {
+        Kind::Normal
+    } else if stats.expected {
+        Kind::ExpectedRace
+    } else {
+        Kind::Anomaly
     }
-}
-
-/// Report order of a class name: known classes first, in [`Class::ALL`] order.
-pub(crate) fn class_order(name: &str) -> (usize, &str) {
-    (
-        Class::from_name(name).map_or(usize::MAX, Class::index),
-        name,
-    )
 }
 
 /// The verdict of a report in a few words: `"no anomaly in 12 M cycles"` or
 /// `"zombie_fd ×57 · write_einval ×12"`, and whether an anomaly was seen.
 pub(crate) fn short_verdict(r: &Report) -> (bool, String) {
-    let mut counts: Vec<((usize, &str), u64)> = Vec::new();
+    let mut counts: Vec<(Class, u64)> = Vec::new();
     for s in &r.scenarios {
-        for (name, c) in &s.classes {
-            if class_kind(name, c) == Kind::Anomaly && c.count > 0 {
-                match counts.iter_mut().find(|(k, _)| k.1 == name) {
+        for (&class, c) in &s.classes {
+            if class_kind(class, c) == Kind::Anomaly && c.count > 0 {
+                match counts.iter_mut().find(|(k, _)| *k == class) {
                     Some((_, n)) => *n += c.count,
-                    None => counts.push((class_order(name), c.count)),
+                    None => counts.push((class, c.count)),
                 }
             }
         }
@@ -76,7 +70,7 @@ pub(crate) fn short_verdict(r: &Report) -> (bool, String) {
     counts.sort();
     let parts: Vec<String> = counts
         .iter()
-        .map(|((_, name), n)| format!("{name} ×{}", format::format_count(*n)))
+        .map(|(class, n)| format!("{class} ×{}", format::format_count(*n)))
         .collect();
     (true, parts.join(" · "))
 }

@@ -14,10 +14,10 @@ use super::format::{
 };
 use super::markup::{Markup, is_relative_link, page};
 use super::svg::{self, Lane, LaneChart, Mark, MarkShape, Point, PointChart, Scale, Series, Span};
-use super::{Kind, class_kind, class_order};
+use super::{Kind, class_kind};
 use crate::report::schema::{
-    ClassStats, Example, Machine, Report, ScenarioConfig, ScenarioReport, StatRecord, Survival,
-    Timeline,
+    Class, ClassStats, Delete, EventKind, Example, Machine, Recreate, Report, ScenarioConfig,
+    ScenarioReport, Source, StatRecord, Survival, Timeline, WorkerId, Workers,
 };
 use crate::scenario::format_size;
 
@@ -64,10 +64,9 @@ pub fn render_report(report: &Report) -> String {
 
 fn header(m: &mut Markup, r: &Report) {
     m.elem("h1", &[], &format!("unlink-race: {}", r.label));
-    let how = match r.source.as_str() {
-        "bench" => "cargo bench".to_string(),
-        "run" => "unlink-race run".to_string(),
-        other => other.to_string(),
+    let how = match r.source {
+        Source::Bench => "cargo bench".to_string(),
+        Source::Run => "unlink-race run".to_string(),
     };
     let mc = &r.machine;
     m.elem(
@@ -90,7 +89,7 @@ fn header(m: &mut Markup, r: &Report) {
 /// Per-class totals over the scenarios where the class has one kind.
 #[derive(Debug)]
 struct Pooled<'a> {
-    name: &'a str,
+    name: Class,
     kind: Kind,
     count: u64,
     cycles: u64,
@@ -109,21 +108,19 @@ impl Pooled<'_> {
 }
 
 fn pooled(report: &Report) -> Vec<Pooled<'_>> {
-    let mut by: BTreeMap<(Kind, (usize, &str)), Pooled<'_>> = BTreeMap::new();
+    let mut by: BTreeMap<(Kind, Class), Pooled<'_>> = BTreeMap::new();
     for s in &report.scenarios {
-        for (name, c) in &s.classes {
+        for (&name, c) in &s.classes {
             let kind = class_kind(name, c);
-            let p = by
-                .entry((kind, class_order(name)))
-                .or_insert_with(|| Pooled {
-                    name,
-                    kind,
-                    count: 0,
-                    cycles: 0,
-                    scenarios: 0,
-                    seen_in: 0,
-                    worst: None,
-                });
+            let p = by.entry((kind, name)).or_insert_with(|| Pooled {
+                name,
+                kind,
+                count: 0,
+                cycles: 0,
+                scenarios: 0,
+                seen_in: 0,
+                worst: None,
+            });
             p.count += c.count;
             p.cycles += s.cycles;
             p.scenarios += 1;
@@ -225,7 +222,7 @@ fn verdict(m: &mut Markup, r: &Report) {
         for p in &seen {
             let rate = p.rate();
             m.open("li", &[]);
-            m.elem("code", &[], p.name);
+            m.elem("code", &[], p.name.name());
             m.text(": ");
             m.elem("span", &[("class", "big")], &rate.one_in());
             if multi {
@@ -259,7 +256,7 @@ fn verdict(m: &mut Markup, r: &Report) {
             .filter(|p| p.kind == Kind::Anomaly && p.count == 0)
             .collect();
         if let Some(widest) = unseen.iter().max_by_key(|p| std::cmp::Reverse(p.cycles)) {
-            let names: Vec<&str> = unseen.iter().map(|p| p.name).collect();
+            let names: Vec<&str> = unseen.iter().map(|p| p.name.name()).collect();
             m.elem(
                 "li",
                 &[("class", "minor")],
@@ -426,24 +423,20 @@ impl<'a> Grid<'a> {
         } else {
             return None;
         };
-        let mut workers: Vec<&str> = r
-            .scenarios
-            .iter()
-            .map(|s| s.config.workers.as_str())
-            .collect();
+        let mut workers: Vec<Workers> = r.scenarios.iter().map(|s| s.config.workers).collect();
         workers.sort_unstable();
         workers.dedup();
         let multi_workers = workers.len() > 1;
         let mut series: Vec<(String, &'static str)> = Vec::new();
-        let mut keys: Vec<(u8, u8, &str, String)> = r
+        let mut keys: Vec<(Recreate, Delete, Workers, String)> = r
             .scenarios
             .iter()
             .map(|s| {
                 let c = &s.config;
                 (
-                    strategy_rank(&c.recreate, &["inplace", "atomic"]),
-                    strategy_rank(&c.delete, &["unlink", "trash", "replace"]),
-                    c.workers.as_str(),
+                    c.recreate,
+                    c.delete,
+                    c.workers,
                     series_label(c, multi_workers),
                 )
             })
@@ -535,10 +528,6 @@ impl<'a> Grid<'a> {
             })
             .collect()
     }
-}
-
-fn strategy_rank(name: &str, order: &[&str]) -> u8 {
-    order.iter().position(|&o| o == name).unwrap_or(order.len()) as u8
 }
 
 fn series_label(c: &ScenarioConfig, with_workers: bool) -> String {
@@ -642,7 +631,7 @@ fn charts(m: &mut Markup, r: &Report) {
         &[("class", "note")],
         &format!(
             "Wall time of one reader cycle{}{}.",
-            if r.source == "bench" {
+            if r.source == Source::Bench {
                 " (Criterion's estimate; the Scenarios table links to each benchmark's page)"
             } else {
                 ""
@@ -771,7 +760,7 @@ fn scenarios_table(m: &mut Markup, r: &Report) {
         );
         let races: Vec<String> = sorted_classes(s)
             .into_iter()
-            .filter(|(n, c)| class_kind(n, c) == Kind::ExpectedRace && c.count > 0)
+            .filter(|(n, c)| class_kind(*n, c) == Kind::ExpectedRace && c.count > 0)
             .map(|(n, c)| format!("{n} {}", class_rate(s, c).one_in_short()))
             .collect();
         m.elem(
@@ -795,9 +784,9 @@ fn scenarios_table(m: &mut Markup, r: &Report) {
     }
 }
 
-fn sorted_classes(s: &ScenarioReport) -> Vec<(&str, &ClassStats)> {
-    let mut v: Vec<(&str, &ClassStats)> = s.classes.iter().map(|(n, c)| (n.as_str(), c)).collect();
-    v.sort_by_key(|(n, c)| (class_kind(n, c), class_order(n)));
+fn sorted_classes(s: &ScenarioReport) -> Vec<(Class, &ClassStats)> {
+    let mut v: Vec<(Class, &ClassStats)> = s.classes.iter().map(|(&n, c)| (n, c)).collect();
+    v.sort_by_key(|&(n, c)| (class_kind(n, c), n));
     v
 }
 
@@ -865,7 +854,7 @@ fn classes(m: &mut Markup, r: &Report) {
                 },
             );
             m.open("td", &[]);
-            m.elem("code", &[], name);
+            m.elem("code", &[], name.name());
             m.close();
             rate_cells(m, &class_rate(s, c));
             m.close();
@@ -912,7 +901,7 @@ fn classes(m: &mut Markup, r: &Report) {
             },
         );
         m.open("td", &[]);
-        m.elem("code", &[], p.name);
+        m.elem("code", &[], p.name.name());
         m.close();
         m.elem(
             "td",
@@ -931,12 +920,12 @@ fn classes(m: &mut Markup, r: &Report) {
 /// Rows: scenarios that saw an anomaly or an expected race; columns: the
 /// classes seen anywhere, anomalies first, each kind apart.
 fn seen_matrix(m: &mut Markup, r: &Report) {
-    let mut columns: Vec<(Kind, (usize, &str))> = r
+    let mut columns: Vec<(Kind, Class)> = r
         .scenarios
         .iter()
         .flat_map(|s| s.classes.iter())
-        .filter(|(n, c)| class_kind(n, c) != Kind::Normal && c.count > 0)
-        .map(|(n, c)| (class_kind(n, c), class_order(n)))
+        .filter(|(n, c)| class_kind(**n, c) != Kind::Normal && c.count > 0)
+        .map(|(n, c)| (class_kind(*n, c), *n))
         .collect();
     columns.sort();
     columns.dedup();
@@ -946,7 +935,7 @@ fn seen_matrix(m: &mut Markup, r: &Report) {
         .filter(|s| {
             s.classes
                 .iter()
-                .any(|(n, c)| class_kind(n, c) != Kind::Normal && c.count > 0)
+                .any(|(n, c)| class_kind(*n, c) != Kind::Normal && c.count > 0)
         })
         .collect();
     m.elem("h3", &[], "Where anomalies and expected races were seen");
@@ -970,9 +959,9 @@ fn seen_matrix(m: &mut Markup, r: &Report) {
     m.open("tr", &[]);
     m.elem("th", &[], "scenario");
     m.elem("th", &[], "each anomaly class not seen");
-    for (kind, (_, name)) in &columns {
+    for (kind, name) in &columns {
         m.open("th", &[]);
-        m.elem("code", &[], name);
+        m.elem("code", &[], name.name());
         m.text(" ");
         kind_pill(m, *kind);
         m.close();
@@ -987,7 +976,7 @@ fn seen_matrix(m: &mut Markup, r: &Report) {
         let unseen = s
             .classes
             .iter()
-            .filter(|(n, c)| class_kind(n, c) == Kind::Anomaly && c.count == 0)
+            .filter(|(n, c)| class_kind(**n, c) == Kind::Anomaly && c.count == 0)
             .map(|(_, c)| c.ci_high)
             .fold(None, |acc: Option<f64>, h| {
                 Some(acc.map_or(h, |a| a.max(h)))
@@ -999,9 +988,9 @@ fn seen_matrix(m: &mut Markup, r: &Report) {
                 RateText::stored(0, s.cycles, 0.0, 0.0, h).rate()
             }),
         );
-        for (kind, (_, name)) in &columns {
-            match s.classes.get(*name) {
-                Some(c) if class_kind(name, c) == *kind && c.count > 0 => {
+        for (kind, name) in &columns {
+            match s.classes.get(name) {
+                Some(c) if class_kind(*name, c) == *kind && c.count > 0 => {
                     let rate = class_rate(s, c);
                     let hot = *kind == Kind::Anomaly;
                     m.open("td", &[("class", if hot { "cell hit" } else { "cell" })]);
@@ -1018,7 +1007,7 @@ fn seen_matrix(m: &mut Markup, r: &Report) {
                     );
                     m.close();
                 }
-                Some(c) if class_kind(name, c) == *kind => {
+                Some(c) if class_kind(*name, c) == *kind => {
                     m.elem("td", &[("class", "muted")], "0");
                 }
                 _ => {
@@ -1055,14 +1044,14 @@ type ExampleList<'a> = Vec<(&'a ScenarioReport, &'a Example)>;
 
 fn examples(m: &mut Markup, r: &Report) {
     // (kind, class order) -> examples with their scenario, in report order.
-    let mut groups: BTreeMap<(Kind, (usize, &str)), ExampleList<'_>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Kind, Class), ExampleList<'_>> = BTreeMap::new();
     for s in &r.scenarios {
         for e in &s.examples {
             let kind = s
                 .classes
                 .get(&e.class)
-                .map_or(Kind::Anomaly, |c| class_kind(&e.class, c));
-            let list = groups.entry((kind, class_order(&e.class))).or_default();
+                .map_or(Kind::Anomaly, |c| class_kind(e.class, c));
+            let list = groups.entry((kind, e.class)).or_default();
             if list.len() < EXAMPLES_PER_CLASS {
                 list.push((s, e));
             }
@@ -1081,20 +1070,20 @@ fn examples(m: &mut Markup, r: &Report) {
         ),
     );
     let mut races = Vec::new();
-    for ((kind, (_, class)), list) in groups {
+    for ((kind, class), list) in groups {
         if kind != Kind::Anomaly {
             races.push((kind, class, list));
             continue;
         }
         m.open("h3", &[]);
-        m.elem("code", &[], class);
+        m.elem("code", &[], class.name());
         m.text(" ");
         kind_pill(m, kind);
         m.close();
         example_table(m, &list);
     }
     if !races.is_empty() {
-        let names: Vec<&str> = races.iter().map(|(_, c, _)| *c).collect();
+        let names: Vec<&str> = races.iter().map(|(_, c, _)| c.name()).collect();
         m.open("details", &[]);
         m.elem(
             "summary",
@@ -1103,7 +1092,7 @@ fn examples(m: &mut Markup, r: &Report) {
         );
         for (kind, class, list) in races {
             m.open("h3", &[]);
-            m.elem("code", &[], class);
+            m.elem("code", &[], class.name());
             m.text(" ");
             kind_pill(m, kind);
             m.close();
@@ -1146,12 +1135,12 @@ fn example_table(m: &mut Markup, list: &[(&ScenarioReport, &Example)]) {
         m.close();
     };
     row(m, "scenario", &|s, _| s.name.clone());
-    row(m, "worker", &|_, e| e.worker.clone());
+    row(m, "worker", &|_, e| e.worker.to_string());
     row(m, "cycle", &|_, e| format_count(e.cycle));
     row(m, "time", &|_, e| {
         format!("{} ns after start", format_count(e.t_ns))
     });
-    row(m, "operation", &|_, e| e.op.clone());
+    row(m, "operation", &|_, e| e.op.to_string());
     row(m, "errno", &|_, e| {
         if e.errno == 0 {
             "0 (succeeded)".into()
@@ -1386,20 +1375,6 @@ fn mle_rate(sv: &Survival) -> RateText {
 }
 
 /// Sort key of a worker name: readers, then deleters, by number.
-fn worker_key(name: &str) -> (u8, u64, String) {
-    let mut parts = name.split_whitespace();
-    let role = match parts.next() {
-        Some("reader") => 0,
-        Some("deleter") => 1,
-        _ => 2,
-    };
-    let num = parts
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(u64::MAX);
-    (role, num, name.to_string())
-}
-
 /// Name of a timeline errno. Numbers 1–34 are the same on Linux, macOS and the
 /// BSDs; others are named only when the report comes from this OS.
 fn errno_text(errno: i32, same_os: bool) -> String {
@@ -1512,8 +1487,8 @@ fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: boo
         Scale::Linear { min, max } | Scale::Log { min, max } => (min, max),
     };
 
-    let mut workers: Vec<&str> = t.events.iter().map(|e| e.worker.as_str()).collect();
-    workers.sort_by_key(|w| worker_key(w));
+    let mut workers: Vec<WorkerId> = t.events.iter().map(|e| e.worker).collect();
+    workers.sort();
     workers.dedup();
     let mut lanes = Vec::new();
     for w in workers {
@@ -1533,9 +1508,9 @@ fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: boo
         let when = |v: f64| format!("{} {unit}", format_plain(v));
         for e in events {
             let now = at(e.t_ns);
-            match e.kind.as_str() {
-                "open_begin" => open_at = Some(now),
-                "open_end" => {
+            match e.kind {
+                EventKind::OpenBegin => open_at = Some(now),
+                EventKind::OpenEnd => {
                     let start = open_at.take().unwrap_or(previous);
                     let ok = e.errno == 0;
                     lane.spans.push(Span {
@@ -1555,7 +1530,7 @@ fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: boo
                     });
                     read_from = ok.then_some(now);
                 }
-                "read_end" => {
+                EventKind::ReadEnd => {
                     let start = read_from.take().unwrap_or(previous);
                     lane.spans.push(Span {
                         start,
@@ -1573,8 +1548,8 @@ fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: boo
                         ),
                     });
                 }
-                "remove_begin" => remove_at = Some(now),
-                "remove_end" => {
+                EventKind::RemoveBegin => remove_at = Some(now),
+                EventKind::RemoveEnd => {
                     let start = remove_at.take().unwrap_or(previous);
                     lane.spans.push(Span {
                         start,
@@ -1592,23 +1567,17 @@ fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: boo
                         ),
                     });
                 }
-                "recreate" => lane.marks.push(Mark {
+                EventKind::Recreate => lane.marks.push(Mark {
                     at: now,
                     color: RECREATE_COLOR,
                     shape: MarkShape::Diamond,
                     tooltip: format!("{w}: recreate at {}", when(now)),
                 }),
-                "anomaly" => lane.marks.push(Mark {
+                EventKind::Anomaly => lane.marks.push(Mark {
                     at: now,
                     color: ANOMALY_COLOR,
                     shape: MarkShape::Star,
                     tooltip: format!("{w}: {} at {}", t.class, when(now)),
-                }),
-                other => lane.marks.push(Mark {
-                    at: now,
-                    color: "#555",
-                    shape: MarkShape::Tick,
-                    tooltip: format!("{w}: {other} at {}", when(now)),
                 }),
             }
             previous = now;
@@ -1659,15 +1628,15 @@ fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: boo
     for e in events {
         m.open(
             "tr",
-            if e.kind == "anomaly" {
+            if e.kind == EventKind::Anomaly {
                 &[("class", "hit")]
             } else {
                 &[]
             },
         );
         m.elem("td", &[("class", "num mono")], &e.t_ns.to_string());
-        m.elem("td", &[], &e.worker);
-        m.elem("td", &[("class", "mono")], &e.kind);
+        m.elem("td", &[], &e.worker.to_string());
+        m.elem("td", &[("class", "mono")], e.kind.name());
         m.elem(
             "td",
             &[],
@@ -1705,8 +1674,12 @@ fn stalls(m: &mut Markup, r: &Report) {
             m.open("td", &[]);
             m.elem("code", &[], &s.name);
             m.close();
-            m.elem("td", &[], &st.worker);
-            m.elem("td", &[("class", "mono")], &st.op);
+            m.elem("td", &[], &st.worker.to_string());
+            m.elem(
+                "td",
+                &[("class", "mono")],
+                st.op.map_or("?", |op| op.name()),
+            );
             m.elem(
                 "td",
                 &[("class", "num")],

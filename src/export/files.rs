@@ -1,10 +1,10 @@
-//! Report files on disk: `<label>.json`, `<label>.html` and `index.html`.
+//! Report files on disk: `<label>.json`, `<label>.html` and `index.html`,
+//! each written through a temporary file renamed over the target.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::export::html;
-use crate::report::build::{write_atomic, write_json};
 use crate::report::schema::Report;
 
 /// Writes `<label>.json` and `<label>.html` into `dir`, then rewrites
@@ -66,4 +66,28 @@ pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
     let index = dir.join("index.html");
     write_atomic(&index, page.as_bytes())?;
     Ok(index)
+}
+
+/// Writes `report` as pretty JSON to `path` atomically: a temporary file in the
+/// same directory, renamed over the target, so no half-written file is left.
+pub fn write_json(report: &Report, path: &std::path::Path) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+    write_atomic(path, &json)
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".unlink-race-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.write_all(b"\n")?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

@@ -1,0 +1,196 @@
+//! What the harness hands back besides counters: who saw what ([`WorkerId`]),
+//! full records of anomalies, stalls and the timeline around the first
+//! anomaly.
+//!
+//! These are the harness's own types. They cross the parent/child pipe of
+//! `--workers processes` (hence serde), but they are not the report format:
+//! `crate::report::build` turns them into the versioned schema.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::{Class, Op};
+use crate::sys::{Errno, Stat};
+
+pub use super::slot::EventKind;
+
+/// Which loop a worker runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Reader,
+    Deleter,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Deleter => "deleter",
+        }
+    }
+}
+
+/// Identity of a worker: its role and index among workers of that role.
+/// Written as `reader 0`, `deleter 2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkerId {
+    pub role: Role,
+    pub index: u32,
+}
+
+impl WorkerId {
+    pub const fn reader(index: u32) -> WorkerId {
+        WorkerId {
+            role: Role::Reader,
+            index,
+        }
+    }
+
+    pub const fn deleter(index: u32) -> WorkerId {
+        WorkerId {
+            role: Role::Deleter,
+            index,
+        }
+    }
+
+    /// `"reader 0"`, `"deleter 2"`.
+    pub fn label(&self) -> String {
+        self.to_string()
+    }
+
+    /// Position of this worker's slot: readers first, then deleters.
+    pub fn slot_index(&self, readers: u32) -> usize {
+        match self.role {
+            Role::Reader => self.index as usize,
+            Role::Deleter => (readers + self.index) as usize,
+        }
+    }
+
+    /// Role and index in one number: readers as is, deleters with the top bit set.
+    pub fn packed(&self) -> u32 {
+        match self.role {
+            Role::Reader => self.index,
+            Role::Deleter => self.index | 1 << 31,
+        }
+    }
+
+    /// Inverse of [`WorkerId::packed`].
+    pub fn unpack(v: u32) -> WorkerId {
+        if v & 1 << 31 != 0 {
+            WorkerId::deleter(v & !(1 << 31))
+        } else {
+            WorkerId::reader(v)
+        }
+    }
+}
+
+impl fmt::Display for WorkerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.role.name(), self.index)
+    }
+}
+
+/// A worker label that is not `reader N` or `deleter N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a worker (expected `reader N` or `deleter N`)")]
+pub struct BadWorker(pub String);
+
+impl FromStr for WorkerId {
+    type Err = BadWorker;
+    fn from_str(s: &str) -> Result<WorkerId, BadWorker> {
+        let bad = || BadWorker(s.to_string());
+        let (role, index) = s.split_once(' ').ok_or_else(bad)?;
+        let index = index.parse().map_err(|_| bad())?;
+        match role {
+            "reader" => Ok(WorkerId::reader(index)),
+            "deleter" => Ok(WorkerId::deleter(index)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Serialize for WorkerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkerId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WorkerId, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One anomaly, recorded in full on the rare path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyRecord {
+    pub class: Class,
+    /// The operation that produced it.
+    pub op: Op,
+    /// Raw errno, `0` when the operation succeeded.
+    pub errno: Errno,
+    /// What `fstat` returned on the descriptor, when there was one.
+    pub stat: Option<Stat>,
+    pub bytes_read: u64,
+    pub bytes_expected: u64,
+    /// Whether the path existed right after the anomaly.
+    pub exists_after: bool,
+    /// Monotonic nanoseconds since the scenario started.
+    pub t_ns: u64,
+    pub worker: WorkerId,
+    /// The worker's own cycle index.
+    pub cycle: u64,
+}
+
+/// A syscall step that took longer than the watchdog limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stall {
+    pub worker: WorkerId,
+    /// The step under way (`None` if the worker published no valid op).
+    pub op: Option<Op>,
+    /// How long it ran, to the controller's polling interval.
+    pub elapsed_ns: u64,
+    /// The call had still not returned when the run ended.
+    pub unfinished: bool,
+}
+
+/// One event of a worker's timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    /// Nanoseconds relative to the first anomaly (negative: before it).
+    pub t_ns: i64,
+    pub worker: WorkerId,
+    pub kind: EventKind,
+    /// Raw errno of the operation that ended, `0` on success.
+    pub errno: Errno,
+}
+
+/// Events of every worker around the first anomaly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Class of the first anomaly, when the worker that saw it published it.
+    pub class: Option<Class>,
+    /// Worker that saw it.
+    pub worker: WorkerId,
+    pub events: Vec<TimelineEvent>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_labels_round_trip() {
+        for id in [WorkerId::reader(0), WorkerId::deleter(17)] {
+            assert_eq!(id.label().parse::<WorkerId>(), Ok(id));
+            assert_eq!(WorkerId::unpack(id.packed()), id);
+        }
+        assert_eq!(WorkerId::deleter(2).label(), "deleter 2");
+        for bad in ["reader", "writer 1", "reader -1", "reader x", ""] {
+            assert!(bad.parse::<WorkerId>().is_err(), "{bad}");
+        }
+    }
+}
