@@ -7,9 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::scenario::{
-    self, Delete, MAX_FILE_SIZE_BYTES, MAX_WORKERS, Recreate, Scenario, Workers,
-};
+use crate::scenario::{self, Delete, Recreate, Scenario, Workers};
 
 /// Thread counts (readers × deleters) of the default grid.
 pub const DEFAULT_THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4), (8, 8)];
@@ -18,51 +16,99 @@ pub const DEFAULT_SIZES: &[u64] = &[7, 4 << 10, 1 << 20];
 /// Thread counts at which `trash` and `replace` are also measured by default.
 pub const EXTRA_DELETE_THREADS: &[(u32, u32)] = &[(1, 1), (4, 4)];
 
-/// Every variable the bench reads, with what it does (for errors and docs).
-pub const VARIABLES: &[(&str, &str)] = &[
-    (
-        "UNLINK_RACE_DIR",
-        "target directory (default: the system temp dir)",
-    ),
-    (
-        "UNLINK_RACE_READERS",
-        "thread counts, comma-separated: N (N readers x N deleters) or RxD",
-    ),
-    (
-        "UNLINK_RACE_SIZES",
-        "file sizes, comma-separated, with K/M suffixes",
-    ),
-    (
-        "UNLINK_RACE_RECREATE",
-        "recreate strategies: inplace,atomic",
-    ),
-    (
-        "UNLINK_RACE_DELETE",
-        "delete strategies: unlink,trash,replace",
-    ),
-    (
-        "UNLINK_RACE_LABEL",
-        "report label (default <os>-<os_version>-<fs_type>-<hostname>)",
-    ),
-    (
-        "UNLINK_RACE_QUICK",
-        "1: a smoke grid that finishes in under a minute",
-    ),
-    (
-        "UNLINK_RACE_REPORTS",
-        "where reports are written (default: reports/ in the crate)",
-    ),
-    (
-        "UNLINK_RACE_ZOMBIEFS",
-        "1: run the grid on a zombiefs mount (needs --features zombiefs)",
-    ),
-];
+/// A setting of the bench: one `UNLINK_RACE_*` variable. [`Setting::ALL`] is
+/// the one table of them: [`GridConfig::from_vars`] reads nothing else,
+/// `unlink-race grid` prints it, and a test checks the README's table
+/// against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Dir,
+    Readers,
+    Sizes,
+    Recreate,
+    Delete,
+    Label,
+    Quick,
+    Overhead,
+    Reports,
+    Zombiefs,
+}
+
+impl Setting {
+    /// Every setting, in the README's order.
+    pub const ALL: &[Setting] = &[
+        Setting::Dir,
+        Setting::Readers,
+        Setting::Sizes,
+        Setting::Recreate,
+        Setting::Delete,
+        Setting::Label,
+        Setting::Quick,
+        Setting::Overhead,
+        Setting::Reports,
+        Setting::Zombiefs,
+    ];
+
+    /// The environment variable.
+    pub fn var(self) -> &'static str {
+        match self {
+            Setting::Dir => "UNLINK_RACE_DIR",
+            Setting::Readers => "UNLINK_RACE_READERS",
+            Setting::Sizes => "UNLINK_RACE_SIZES",
+            Setting::Recreate => "UNLINK_RACE_RECREATE",
+            Setting::Delete => "UNLINK_RACE_DELETE",
+            Setting::Label => "UNLINK_RACE_LABEL",
+            Setting::Quick => "UNLINK_RACE_QUICK",
+            Setting::Overhead => "UNLINK_RACE_OVERHEAD",
+            Setting::Reports => "UNLINK_RACE_REPORTS",
+            Setting::Zombiefs => "UNLINK_RACE_ZOMBIEFS",
+        }
+    }
+
+    /// What it sets, as the README's table says it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Setting::Dir => "directory to race in (a private scratch dir is made inside)",
+            Setting::Readers => {
+                "thread counts, comma-separated: `N` (N readers × N deleters) or `RxD`"
+            }
+            Setting::Sizes => "file sizes, comma-separated, `K`/`M` suffixes",
+            Setting::Recreate => "`inplace`, `atomic`",
+            Setting::Delete => "`unlink`, `trash`, `replace` (each at every thread count)",
+            Setting::Label => "report file name",
+            Setting::Quick => {
+                "`1`: smoke grid (1×1 and 2×2, 7 B and 4 KiB, inplace and atomic, unlink), short timings"
+            }
+            Setting::Overhead => "`1`: run the overhead benchmarks",
+            Setting::Reports => "where reports are written",
+            Setting::Zombiefs => {
+                "`1`: run the grid on a zombiefs mount (needs `--features zombiefs` and root)"
+            }
+        }
+    }
+
+    /// Its default, as the README's table says it.
+    pub fn default_text(self) -> &'static str {
+        match self {
+            Setting::Dir => "system temp dir",
+            Setting::Readers => "`1,2,4,8`",
+            Setting::Sizes => "`7,4K,1M`",
+            Setting::Recreate => "both",
+            Setting::Delete => "see grid",
+            Setting::Label => "see above",
+            Setting::Quick => "`0`",
+            Setting::Overhead => "`1`, `0` with QUICK",
+            Setting::Reports => "`reports/`",
+            Setting::Zombiefs => "`0`",
+        }
+    }
+}
 
 /// A bad bench setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{var}={value}: {reason}")]
+#[error("{var}={value}: {reason}", var = .setting.var())]
 pub struct GridError {
-    pub var: &'static str,
+    pub setting: Setting,
     pub value: String,
     pub reason: String,
 }
@@ -94,12 +140,12 @@ pub struct GridConfig {
 }
 
 fn list<T>(
-    var: &'static str,
+    setting: Setting,
     value: &str,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, GridError> {
     let err = |reason: String| GridError {
-        var,
+        setting,
         value: value.into(),
         reason,
     };
@@ -111,41 +157,28 @@ fn list<T>(
 }
 
 fn parse_threads(s: &str) -> Result<(u32, u32), String> {
-    let count = |t: &str, what: &str, min: u32| -> Result<u32, String> {
-        let n: u32 = t
-            .trim()
+    let number = |t: &str, what: &str| -> Result<u32, String> {
+        t.trim()
             .parse()
-            .map_err(|_| format!("'{t}' is not a number of {what}"))?;
-        if n < min || n > MAX_WORKERS {
-            return Err(format!(
-                "{what} must be between {min} and {MAX_WORKERS}, got {n}"
-            ));
-        }
-        Ok(n)
+            .map_err(|_| format!("'{t}' is not a number of {what}"))
     };
+    let readers = |t| scenario::check_readers(number(t, "readers")?).map_err(|e| e.to_string());
+    let deleters = |t| scenario::check_deleters(number(t, "deleters")?).map_err(|e| e.to_string());
     match s.split_once(['x', 'X']) {
-        Some((r, d)) => Ok((count(r, "readers", 1)?, count(d, "deleters", 0)?)),
+        Some((r, d)) => Ok((readers(r)?, deleters(d)?)),
         None => {
-            let n = count(s, "readers", 1)?;
-            Ok((n, n))
+            let n = readers(s)?;
+            Ok((n, deleters(s)?))
         }
     }
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
-    let n = scenario::parse_size(s).map_err(|e| e.to_string())?;
-    if n == 0 || n > MAX_FILE_SIZE_BYTES {
-        return Err(format!("size {s} is out of range (1 byte .. 64M)"));
-    }
-    Ok(n)
-}
-
-fn flag(var: &'static str, value: &str) -> Result<bool, GridError> {
+fn flag(setting: Setting, value: &str) -> Result<bool, GridError> {
     match value.trim() {
         "1" | "true" | "yes" => Ok(true),
         "0" | "false" | "no" | "" => Ok(false),
         _ => Err(GridError {
-            var,
+            setting,
             value: value.into(),
             reason: "expected 1 or 0".into(),
         }),
@@ -160,19 +193,17 @@ impl GridConfig {
 
     /// Reads the settings through `get` (a test passes a map).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<GridConfig, GridError> {
-        let quick = get("UNLINK_RACE_QUICK")
-            .map(|v| flag("UNLINK_RACE_QUICK", &v))
-            .transpose()?
-            .unwrap_or(false);
-        let zombiefs = get("UNLINK_RACE_ZOMBIEFS")
-            .map(|v| flag("UNLINK_RACE_ZOMBIEFS", &v))
-            .transpose()?
-            .unwrap_or(false);
-        let overhead = get("UNLINK_RACE_OVERHEAD")
-            .map(|v| flag("UNLINK_RACE_OVERHEAD", &v))
-            .transpose()?
-            .unwrap_or(!quick);
-        let dir = match get("UNLINK_RACE_DIR") {
+        let get = |setting: Setting| get(setting.var());
+        let switch = |setting: Setting, default: bool| -> Result<bool, GridError> {
+            get(setting)
+                .map(|v| flag(setting, &v))
+                .transpose()
+                .map(|v| v.unwrap_or(default))
+        };
+        let quick = switch(Setting::Quick, false)?;
+        let zombiefs = switch(Setting::Zombiefs, false)?;
+        let overhead = switch(Setting::Overhead, !quick)?;
+        let dir = match get(Setting::Dir) {
             Some(d) => {
                 let p = PathBuf::from(&d);
                 if !p.is_dir() {
@@ -182,7 +213,7 @@ impl GridConfig {
                         "directory does not exist"
                     };
                     return Err(GridError {
-                        var: "UNLINK_RACE_DIR",
+                        setting: Setting::Dir,
                         value: d,
                         reason: reason.into(),
                     });
@@ -201,37 +232,37 @@ impl GridConfig {
         } else {
             (DEFAULT_THREADS, DEFAULT_SIZES, Recreate::ALL)
         };
-        let threads = match get("UNLINK_RACE_READERS") {
-            Some(v) => list("UNLINK_RACE_READERS", &v, parse_threads)?,
+        let threads = match get(Setting::Readers) {
+            Some(v) => list(Setting::Readers, &v, parse_threads)?,
             None => def_threads.to_vec(),
         };
-        let sizes = match get("UNLINK_RACE_SIZES") {
-            Some(v) => list("UNLINK_RACE_SIZES", &v, parse_size)?,
+        let sizes = match get(Setting::Sizes) {
+            Some(v) => list(Setting::Sizes, &v, scenario::parse_file_size)?,
             None => def_sizes.to_vec(),
         };
-        let recreate = match get("UNLINK_RACE_RECREATE") {
-            Some(v) => list("UNLINK_RACE_RECREATE", &v, |s| {
+        let recreate = match get(Setting::Recreate) {
+            Some(v) => list(Setting::Recreate, &v, |s| {
                 s.parse::<Recreate>().map_err(|e| e.to_string())
             })?,
             None => def_recreate.to_vec(),
         };
-        let delete = match get("UNLINK_RACE_DELETE") {
-            Some(v) => Some(list("UNLINK_RACE_DELETE", &v, |s| {
+        let delete = match get(Setting::Delete) {
+            Some(v) => Some(list(Setting::Delete, &v, |s| {
                 s.parse::<Delete>().map_err(|e| e.to_string())
             })?),
             None => quick.then(|| vec![Delete::Unlink]),
         };
-        let label = match get("UNLINK_RACE_LABEL") {
+        let label = match get(Setting::Label) {
             Some(l) if l.trim().is_empty() => {
                 return Err(GridError {
-                    var: "UNLINK_RACE_LABEL",
+                    setting: Setting::Label,
                     value: l,
                     reason: "empty label".into(),
                 });
             }
             other => other,
         };
-        let reports_dir = get("UNLINK_RACE_REPORTS").map(PathBuf::from);
+        let reports_dir = get(Setting::Reports).map(PathBuf::from);
         let timing = if quick {
             Timing {
                 warm_up: Duration::from_millis(300),
@@ -352,6 +383,29 @@ mod tests {
         assert!(s.iter().all(|s| s.delete == Delete::Replace));
     }
 
+    /// The README's settings table lists exactly [`Setting::ALL`], in order,
+    /// with the same meaning and default.
+    #[test]
+    fn readme_table_is_the_settings_table() {
+        let readme = include_str!("../README.md");
+        let rows: Vec<Vec<&str>> = readme
+            .lines()
+            .filter(|l| l.starts_with("| `UNLINK_RACE_"))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        let expected: Vec<Vec<String>> = Setting::ALL
+            .iter()
+            .map(|s| {
+                vec![
+                    format!("`{}`", s.var()),
+                    s.meaning().to_string(),
+                    s.default_text().to_string(),
+                ]
+            })
+            .collect();
+        assert_eq!(rows, expected);
+    }
+
     #[test]
     fn bad_values_name_the_variable() {
         for (k, v) in [
@@ -368,7 +422,7 @@ mod tests {
             ("UNLINK_RACE_LABEL", " "),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
-            assert_eq!(e.var, k);
+            assert_eq!(e.setting.var(), k);
             assert!(e.to_string().starts_with(&format!("{k}={v}")), "{e}");
         }
     }

@@ -22,6 +22,7 @@
 //! assert_eq!(classify(&obs), Class::ZombieFd);
 //! ```
 #![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod compare;
 pub mod content;

@@ -5,14 +5,19 @@
 //! When a run ends is the harness's `BatchLimit`.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Largest file size accepted (64 MiB).
-pub const MAX_FILE_SIZE_BYTES: u64 = 64 << 20;
-/// Most readers or deleters accepted.
-pub const MAX_WORKERS: u32 = 256;
+/// Readers a scenario may have. With [`DELETERS`] and [`FILE_SIZE_BYTES`],
+/// the one table of limits that the command line, the bench's settings and
+/// [`Scenario::validate`] all check against.
+pub const READERS: RangeInclusive<u32> = 1..=256;
+/// Deleters a scenario may have (0: readers only).
+pub const DELETERS: RangeInclusive<u32> = 0..=256;
+/// File sizes accepted: 1 byte to 64 MiB.
+pub const FILE_SIZE_BYTES: RangeInclusive<u64> = 1..=64 << 20;
 /// The seed's content and size.
 pub const SEED_CONTENT: &[u8] = b"CONTENT";
 
@@ -128,24 +133,50 @@ impl Default for Scenario {
 /// A scenario parameter out of range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("--readers must be between 1 and {MAX_WORKERS}, got {0}")]
+    #[error("readers must be between {lo} and {hi}, got {0}", lo = READERS.start(), hi = READERS.end())]
     Readers(u32),
-    #[error("--deleters must be between 0 and {MAX_WORKERS}, got {0}")]
+    #[error("deleters must be between {lo} and {hi}, got {0}", lo = DELETERS.start(), hi = DELETERS.end())]
     Deleters(u32),
-    #[error("file size must be between 1 byte and 64M, got {0} bytes")]
+    #[error(
+        "file size must be between 1 byte and {hi}, got {got}",
+        hi = format_size(*FILE_SIZE_BYTES.end()),
+        got = format_size(*.0)
+    )]
     FileSize(u64),
+}
+
+/// `n` if it is an allowed number of readers.
+pub fn check_readers(n: u32) -> Result<u32, ScenarioError> {
+    READERS
+        .contains(&n)
+        .then_some(n)
+        .ok_or(ScenarioError::Readers(n))
+}
+
+/// `n` if it is an allowed number of deleters.
+pub fn check_deleters(n: u32) -> Result<u32, ScenarioError> {
+    DELETERS
+        .contains(&n)
+        .then_some(n)
+        .ok_or(ScenarioError::Deleters(n))
+}
+
+/// Parses a file size (`7`, `4K`, `1M`) and checks it against [`FILE_SIZE_BYTES`].
+pub fn parse_file_size(s: &str) -> Result<u64, String> {
+    let n = parse_size(s).map_err(|e| e.to_string())?;
+    if FILE_SIZE_BYTES.contains(&n) {
+        Ok(n)
+    } else {
+        Err(ScenarioError::FileSize(n).to_string())
+    }
 }
 
 impl Scenario {
     /// Checks every parameter against DESIGN §3.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        if !(1..=MAX_WORKERS).contains(&self.readers) {
-            return Err(ScenarioError::Readers(self.readers));
-        }
-        if self.deleters > MAX_WORKERS {
-            return Err(ScenarioError::Deleters(self.deleters));
-        }
-        if !(1..=MAX_FILE_SIZE_BYTES).contains(&self.file_size_bytes) {
+        check_readers(self.readers)?;
+        check_deleters(self.deleters)?;
+        if !FILE_SIZE_BYTES.contains(&self.file_size_bytes) {
             return Err(ScenarioError::FileSize(self.file_size_bytes));
         }
         Ok(())
@@ -259,7 +290,10 @@ mod tests {
         assert_eq!(parse_size("4k"), Ok(4096));
         assert_eq!(parse_size("4KiB"), Ok(4096));
         assert_eq!(parse_size("1M"), Ok(1 << 20));
-        assert_eq!(parse_size("64M"), Ok(MAX_FILE_SIZE_BYTES));
+        assert_eq!(parse_size("64M"), Ok(*FILE_SIZE_BYTES.end()));
+        assert_eq!(parse_file_size("64M"), Ok(64 << 20));
+        assert!(parse_file_size("0").is_err());
+        assert!(parse_file_size("65M").is_err());
         assert!(parse_size("four").is_err());
         assert!(parse_size("-1").is_err());
         assert!(parse_size("").is_err());
@@ -324,7 +358,7 @@ mod tests {
         );
         assert!(
             Scenario {
-                file_size_bytes: MAX_FILE_SIZE_BYTES + 1,
+                file_size_bytes: FILE_SIZE_BYTES.end() + 1,
                 ..ok
             }
             .validate()

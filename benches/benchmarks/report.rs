@@ -79,15 +79,8 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
             let group = group_name(&r.target.fs.fs_type, &r.scenario);
             let page_dir = criterion.join(group).join(bench_id(&r.scenario));
             let ns = criterion_ns_per_cycle(&page_dir);
-            let command = format!(
-                "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_DIR={} cargo bench",
-                r.scenario.readers,
-                r.scenario.deleters,
-                unlink_race::scenario::format_size(r.scenario.file_size_bytes),
-                r.scenario.recreate,
-                r.scenario.delete,
-                r.target.target_dir.display()
-            );
+            let command =
+                unlink_race::report::command::bench_command(&r.scenario, &r.target.target_dir);
             let mut entry = build::scenario_report(&r.scenario, &r.tally, r.trials, ns, command);
             let page = page_dir.join("report").join("index.html");
             entry.criterion_page = Some(relative_to(&page, &reports_dir).display().to_string());

@@ -48,10 +48,10 @@ enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// Reader workers (1..=256).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, default_value_t = 1, value_parser = parse_readers)]
     pub readers: u32,
     /// Deleter workers (0..=256).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=256))]
+    #[arg(long, default_value_t = 1, value_parser = parse_deleters)]
     pub deleters: u32,
     /// File size in bytes, with K or M suffix (1 byte .. 64M). 7 writes the seed's `CONTENT`.
     #[arg(long, default_value = "7", value_parser = parse_file_size)]
@@ -185,13 +185,23 @@ fn parse_alpha(s: &str) -> Result<f64, String> {
 }
 
 fn parse_file_size(s: &str) -> Result<u64, String> {
-    let n = unlink_race::scenario::parse_size(s).map_err(|e| e.to_string())?;
-    if n == 0 || n > unlink_race::scenario::MAX_FILE_SIZE_BYTES {
-        return Err(format!(
-            "{s} is out of range: the size must be between 1 byte and 64M"
-        ));
-    }
-    Ok(n)
+    unlink_race::scenario::parse_file_size(s)
+}
+
+fn parse_readers(s: &str) -> Result<u32, String> {
+    let n = parse_u32(s)?;
+    unlink_race::scenario::check_readers(n).map_err(|e| e.to_string())
+}
+
+fn parse_deleters(s: &str) -> Result<u32, String> {
+    let n = parse_u32(s)?;
+    unlink_race::scenario::check_deleters(n).map_err(|e| e.to_string())
+}
+
+fn parse_u32(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .map_err(|_| format!("'{s}' is not a whole number"))
 }
 
 fn parse_positive(s: &str) -> Result<u64, String> {
@@ -285,8 +295,13 @@ fn grid() -> Result<ExitCode> {
         );
     }
     out += "\nsettings:\n";
-    for (var, what) in unlink_race::grid::VARIABLES {
-        out += &format!("  {var:<22} {what}\n");
+    for setting in unlink_race::grid::Setting::ALL {
+        out += &format!(
+            "  {:<22} {} (default: {})\n",
+            setting.var(),
+            setting.meaning(),
+            setting.default_text()
+        );
     }
     print_stdout(&out);
     Ok(ExitCode::from(EXIT_OK))

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use unlink_race::export::files;
 use unlink_race::export::summary::{format_rate, summary};
 use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
+use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
 use unlink_race::scenario::Scenario;
@@ -36,40 +37,6 @@ fn install_signal_flag() -> Result<Arc<AtomicBool>> {
             .context("cannot install signal handlers")?;
     }
     Ok(flag)
-}
-
-/// Single-quotes a shell word when it needs it.
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-=:,+".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-/// The command line that reruns this run.
-fn rerun_command(args: &RunArgs, scenario: &Scenario, dir: &Path) -> String {
-    let mut cmd = format!(
-        "unlink-race run {} --dir {}",
-        scenario.run_flags(),
-        shell_word(&dir.display().to_string())
-    );
-    if let Some(n) = args.cycles {
-        cmd += &format!(" --cycles {n}");
-    }
-    if let Some(d) = args.duration {
-        cmd += &format!(" --duration {}s", d.as_secs_f64());
-    }
-    if let Some(k) = args.until {
-        cmd += &format!(" --until {k}");
-    }
-    if let Some(t) = args.trials {
-        cmd += &format!(" --trials {t} --trial-cycles {}", args.trial_cycles);
-    }
-    cmd
 }
 
 /// Checks that an output file can be written before any work is done.
@@ -237,7 +204,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let target = harness.target().clone();
     let tally = harness.finish();
 
-    let command = rerun_command(args, &scenario, &target.target_dir);
+    let stop = RunStop {
+        cycles: args.cycles,
+        duration: args.duration,
+        until: args.until,
+        trials: args.trials.map(|t| (t, args.trial_cycles)),
+    };
+    let command = run_command(&scenario, &target.target_dir, &stop);
     let entry = build::scenario_report(&scenario, &tally, trials, None, command);
     let label = args
         .label

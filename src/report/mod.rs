@@ -2,5 +2,6 @@
 //! ([`machine`]) and how a run's tally becomes a report ([`build`]).
 
 pub mod build;
+pub mod command;
 pub mod machine;
 pub mod schema;

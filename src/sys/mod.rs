@@ -74,6 +74,7 @@ fn check_size(ret: libc::ssize_t) -> SysResult<usize> {
 /// `openat(dir, name, flags, mode)`; `O_CLOEXEC` is always added.
 #[inline]
 pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> SysResult<OwnedFd> {
+    // SAFETY: the path is a NUL-terminated `&CStr` and `dir` a descriptor borrowed for the call.
     let fd = check(unsafe {
         libc::openat(
             dir.as_raw_fd(),
@@ -90,6 +91,7 @@ pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> SysRes
 #[inline]
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
     loop {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes and `fd` is borrowed for the call.
         match check_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
         {
             Err(EINTR) => continue,
@@ -102,6 +104,7 @@ pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
 #[inline]
 pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> SysResult<usize> {
     loop {
+        // SAFETY: `buf` is valid for reads of `buf.len()` bytes and `fd` is borrowed for the call.
         match check_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) }) {
             Err(EINTR) => continue,
             other => return other,
@@ -135,6 +138,7 @@ pub struct Stat {
 #[inline]
 pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<Stat> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` points to writable memory the size of a `stat`; `fd` is borrowed for the call.
     check(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
     // SAFETY: `fstat` succeeded, so it filled the whole struct.
     Ok(stat_record(&unsafe { st.assume_init() }))
@@ -143,6 +147,7 @@ pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<Stat> {
 /// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`.
 pub fn fstatat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<Stat> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `name` is NUL-terminated, `st` points to writable memory the size of a `stat`.
     check(unsafe {
         libc::fstatat(
             dir.as_raw_fd(),
@@ -182,16 +187,19 @@ fn stat_record(st: &libc::stat) -> Stat {
 /// `unlinkat(dir, name, 0)`.
 #[inline]
 pub fn unlinkat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    // SAFETY: `name` is NUL-terminated and `dir` is borrowed for the call.
     check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) }).map(drop)
 }
 
 /// `unlinkat(dir, name, AT_REMOVEDIR)`.
 pub fn rmdirat(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    // SAFETY: `name` is NUL-terminated and `dir` is borrowed for the call.
     check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
 }
 
 /// `mkdirat(dir, name, mode)`.
 pub fn mkdirat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> SysResult<()> {
+    // SAFETY: `name` is NUL-terminated and `dir` is borrowed for the call.
     check(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) }).map(drop)
 }
 
@@ -203,6 +211,7 @@ pub fn renameat(
     to_dir: BorrowedFd<'_>,
     to: &CStr,
 ) -> SysResult<()> {
+    // SAFETY: both names are NUL-terminated and both descriptors borrowed for the call.
     check(unsafe {
         libc::renameat(
             from_dir.as_raw_fd(),
@@ -224,6 +233,7 @@ pub fn renameat2(
     to: &CStr,
     flags: u32,
 ) -> SysResult<()> {
+    // SAFETY: both names are NUL-terminated and both descriptors borrowed for the call.
     check(unsafe {
         libc::renameat2(
             from_dir.as_raw_fd(),
@@ -238,12 +248,14 @@ pub fn renameat2(
 
 /// `symlinkat(target, dir, name)`.
 pub fn symlinkat(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    // SAFETY: `target` and `name` are NUL-terminated and `dir` is borrowed for the call.
     check(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) }).map(drop)
 }
 
 /// `linkat(AT_FDCWD, from, to_dir, to, AT_SYMLINK_FOLLOW)`: with `from` a
 /// `/proc/self/fd/N` path this links the inode a descriptor names.
 pub fn link_following(from: &CStr, to_dir: BorrowedFd<'_>, to: &CStr) -> SysResult<()> {
+    // SAFETY: both paths are NUL-terminated and `to_dir` is borrowed for the call.
     check(unsafe {
         libc::linkat(
             libc::AT_FDCWD,
@@ -259,6 +271,7 @@ pub fn link_following(from: &CStr, to_dir: BorrowedFd<'_>, to: &CStr) -> SysResu
 /// `readlinkat(fd, "")`: the target of the symlink that `fd` (`O_PATH`) names.
 pub fn readlink_fd(fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; the empty path is NUL-terminated.
     let n = check_size(unsafe {
         libc::readlinkat(
             fd.as_raw_fd(),
@@ -273,6 +286,7 @@ pub fn readlink_fd(fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
 
 /// `access(path, mode)` with the real ids (`faccessat(AT_FDCWD, path, mode, 0)`).
 pub fn access(path: &CStr, mode: i32) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated.
     check(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode, 0) }).map(drop)
 }
 
@@ -293,6 +307,7 @@ pub struct FsStats {
 #[allow(clippy::unnecessary_cast)]
 pub fn fstatvfs(fd: BorrowedFd<'_>) -> SysResult<FsStats> {
     let mut st = MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `st` points to writable memory the size of a `statvfs`; `fd` is borrowed.
     check(unsafe { libc::fstatvfs(fd.as_raw_fd(), st.as_mut_ptr()) })?;
     // SAFETY: `fstatvfs` succeeded, so it filled the whole struct.
     let st = unsafe { st.assume_init() };
@@ -311,12 +326,14 @@ pub fn fstatvfs(fd: BorrowedFd<'_>) -> SysResult<FsStats> {
 /// `umount2(path, 0)`: fails with `EBUSY` while files on it are open.
 #[cfg(target_os = "linux")]
 pub fn umount(path: &CStr) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated.
     check(unsafe { libc::umount2(path.as_ptr(), 0) }).map(drop)
 }
 
 /// `umount2(path, MNT_DETACH)`: detaches now, finishes when the last file closes.
 #[cfg(target_os = "linux")]
 pub fn umount_lazy(path: &CStr) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated.
     check(unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) }).map(drop)
 }
 
@@ -324,6 +341,7 @@ pub fn umount_lazy(path: &CStr) -> SysResult<()> {
 /// `Ok(false)` on `ENOENT`, the errno otherwise.
 #[inline]
 pub fn exists_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<bool> {
+    // SAFETY: `name` is NUL-terminated and `dir` is borrowed for the call.
     match check(unsafe { libc::faccessat(dir.as_raw_fd(), name.as_ptr(), libc::F_OK, 0) }) {
         Ok(_) => Ok(true),
         Err(ENOENT) => Ok(false),
@@ -334,6 +352,7 @@ pub fn exists_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<bool> {
 /// `close(fd)`, reporting its errno (dropping an `OwnedFd` ignores it).
 #[inline]
 pub fn close(fd: OwnedFd) -> SysResult<()> {
+    // SAFETY: `into_raw_fd` gave up ownership, so the descriptor is closed exactly once.
     check(unsafe { libc::close(fd.into_raw_fd()) }).map(drop)
 }
 
@@ -342,6 +361,7 @@ pub fn close(fd: OwnedFd) -> SysResult<()> {
 pub fn monotonic_ns() -> u64 {
     let mut ts = MaybeUninit::<libc::timespec>::uninit();
     // CLOCK_MONOTONIC cannot fail with a valid pointer.
+    // SAFETY: `ts` points to writable memory the size of a `timespec`.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, ts.as_mut_ptr()) };
     // SAFETY: `clock_gettime` filled the struct.
     let ts = unsafe { ts.assume_init() };
@@ -356,6 +376,7 @@ pub fn pause_briefly() {
         tv_sec: 0,
         tv_nsec: 1000,
     };
+    // SAFETY: `ts` is a valid `timespec`; a null remainder pointer is allowed.
     unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
 }
 
@@ -371,6 +392,7 @@ pub struct Uname {
 /// `uname()`; empty strings if it fails.
 pub fn uname() -> Uname {
     let mut u = MaybeUninit::<libc::utsname>::zeroed();
+    // SAFETY: `u` points to writable memory the size of a `utsname`.
     if check(unsafe { libc::uname(u.as_mut_ptr()) }).is_err() {
         return Uname::default();
     }

@@ -1,0 +1,94 @@
+//! The command line that reruns a scenario, as stored in every report's
+//! `command` field: one builder for `unlink-race run` and one for
+//! `cargo bench`, sharing the scenario's flags and the shell quoting.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::scenario::{Scenario, format_size};
+
+/// Single-quotes a shell word when it needs it.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-=:,+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// How an `unlink-race run` ended its batches, as its flags say it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStop {
+    pub cycles: Option<u64>,
+    pub duration: Option<Duration>,
+    pub until: Option<u64>,
+    /// `(trials, cycle cap of one trial)`.
+    pub trials: Option<(u32, u64)>,
+}
+
+/// `unlink-race run --readers … --dir DIR [stop flags]`.
+pub fn run_command(scenario: &Scenario, dir: &Path, stop: &RunStop) -> String {
+    let mut cmd = format!(
+        "unlink-race run {} --dir {}",
+        scenario.run_flags(),
+        shell_word(&dir.display().to_string())
+    );
+    if let Some(n) = stop.cycles {
+        cmd += &format!(" --cycles {n}");
+    }
+    if let Some(d) = stop.duration {
+        cmd += &format!(" --duration {}s", d.as_secs_f64());
+    }
+    if let Some(k) = stop.until {
+        cmd += &format!(" --until {k}");
+    }
+    if let Some((trials, cap)) = stop.trials {
+        cmd += &format!(" --trials {trials} --trial-cycles {cap}");
+    }
+    cmd
+}
+
+/// `UNLINK_RACE_READERS=RxD … cargo bench`: the bench run of this one scenario.
+pub fn bench_command(scenario: &Scenario, dir: &Path) -> String {
+    format!(
+        "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_DIR={} cargo bench",
+        scenario.readers,
+        scenario.deleters,
+        format_size(scenario.file_size_bytes),
+        scenario.recreate,
+        scenario.delete,
+        shell_word(&dir.display().to_string())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_quote_what_the_shell_would_split() {
+        let s = Scenario::default();
+        let dir = Path::new("/tmp/my dir's");
+        let run = run_command(
+            &s,
+            dir,
+            &RunStop {
+                cycles: Some(10),
+                ..RunStop::default()
+            },
+        );
+        assert!(run.starts_with("unlink-race run --readers 1 --deleters 1 --size 7B"));
+        assert!(
+            run.ends_with(r"--dir '/tmp/my dir'\''s' --cycles 10"),
+            "{run}"
+        );
+        let bench = bench_command(&s, Path::new("/tmp"));
+        assert_eq!(
+            bench,
+            "UNLINK_RACE_READERS=1x1 UNLINK_RACE_SIZES=7B UNLINK_RACE_RECREATE=inplace UNLINK_RACE_DELETE=unlink UNLINK_RACE_DIR=/tmp cargo bench"
+        );
+    }
+}
