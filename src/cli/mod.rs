@@ -1,6 +1,7 @@
 //! Command-line definitions and dispatch.
 
 mod compare;
+mod index;
 mod run;
 
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ enum Command {
     Zombiefs(ZombiefsArgs),
     /// Compare reports from different machines or runs, scenario by scenario.
     Compare(CompareArgs),
+    /// Put reports (files, or directories of them) side by side: the page `cargo bench` writes as reports/index.html, and Markdown.
+    Index(IndexArgs),
     /// Show the scenarios `cargo bench` would run with the UNLINK_RACE_* settings in the environment.
     Grid,
 }
@@ -177,6 +180,23 @@ pub struct CompareArgs {
     pub alpha: f64,
 }
 
+/// Flags of `unlink-race index`.
+#[derive(Args, Debug, Clone)]
+pub struct IndexArgs {
+    /// JSON reports, or directories whose report JSONs are all taken (in name order).
+    #[arg(required = true, value_name = "DIR_OR_REPORT")]
+    pub inputs: Vec<PathBuf>,
+    /// The report the verdict column compares with (one of the reports; default: the first).
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+    /// Write the side-by-side page here (links to each report's HTML beside its JSON).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write the same matrix as Markdown (GitHub pipe tables); without --html or --markdown it goes to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
 fn parse_alpha(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
@@ -265,6 +285,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         Command::Run(args) => run::run(&args),
         Command::Grid => grid(),
         Command::Compare(args) => compare::run(&args),
+        Command::Index(args) => index::run(&args),
         #[cfg(all(feature = "zombiefs", target_os = "linux"))]
         Command::Zombiefs(args) => zombiefs(&args),
     }

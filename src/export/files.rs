@@ -48,21 +48,7 @@ pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
 /// scenario's comparison verdict against the first report.
 pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
     let reports = load_reports_in(dir)?;
-    let page = if reports.len() >= 2 {
-        let paths = reports
-            .iter()
-            .map(|(name, r)| (dir.join(name), r.clone()))
-            .collect();
-        let comparison = crate::compare::compare(paths, 0, crate::compare::DEFAULT_ALPHA);
-        html::render_index_with(
-            &reports,
-            &[&html::VerdictColumn {
-                comparison: &comparison,
-            }],
-        )
-    } else {
-        html::render_index(&reports)
-    };
+    let page = crate::export::index_page::render_index_html(&reports);
     let index = dir.join("index.html");
     write_atomic(&index, page.as_bytes())?;
     Ok(index)

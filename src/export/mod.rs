@@ -4,6 +4,7 @@ pub mod compare_table;
 pub mod files;
 pub mod format;
 pub mod html;
+pub mod index_page;
 pub mod markdown;
 pub mod summary;
 pub mod terminal;

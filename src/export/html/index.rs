@@ -73,14 +73,12 @@ fn config_order(c: &ScenarioConfig) -> impl Ord + use<> {
     )
 }
 
-/// The HTML file next to a JSON report: same base name, `.html`.
+/// The HTML file next to a JSON report: same path, `.html`.
 fn html_name(file_name: &str) -> String {
-    let path = Path::new(file_name);
-    let stem = path.file_stem().map_or_else(
-        || file_name.to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    format!("{stem}.html")
+    Path::new(file_name)
+        .with_extension("html")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Renders `reports/index.html` from `(file name, report)` pairs.
