@@ -180,7 +180,9 @@ cmd_bench() {
             vars+=("$v=$value")
         fi
     done
-    local criterion=(--bench)
+    # No Criterion plots: they stay in target/criterion, which no artifact
+    # holds, and take longer than the measurements of a quick grid.
+    local criterion=(--bench --noplot)
     value=$(setting FLEET_MEASUREMENT_S)
     if [ -n "$value" ]; then criterion+=(--measurement-time "$value"); fi
     value=$(setting FLEET_WARM_UP_S)

@@ -34,3 +34,6 @@ mod stats;
 
 // Comparing reports: matching, verdicts, load errors, terminal and Markdown.
 mod compare;
+
+// The fleet hunt's jobs and the action, run through scripts/fleet/hunt.sh as a runner runs them.
+mod fleet;
