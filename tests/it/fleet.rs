@@ -451,3 +451,86 @@ fn action_steps_hunt_then_judge_by_mode() {
         );
     }
 }
+
+/// `unlink-race index` (the compare job's merge step) on files and
+/// directories: order, baseline, duplicates, links, and what it refuses.
+#[test]
+fn index_merges_files_and_directories() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let work = tempfile::tempdir().expect("temp dir");
+    let work = work.path();
+    let dir = work.join("fleet");
+    let out = work.join("out");
+    for d in [&dir, &out] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let clean = dir.join("report-bench-linux-clean.json");
+    std::fs::copy(fixtures.join("report-bench-linux-clean.json"), &clean).unwrap();
+    std::fs::write(dir.join("notes.json"), "{\"not\": \"a report\"}").unwrap();
+    let mac = work.join("report-bench-macos-anomalies.json");
+    std::fs::copy(fixtures.join("report-bench-macos-anomalies.json"), &mac).unwrap();
+    let label = |p: &Path| util::load(p)["label"].as_str().unwrap().to_string();
+    let (clean_label, mac_label) = (label(&clean), label(&mac));
+
+    let page = out.join("page.html");
+    let md = out.join("page.md");
+    let o = util::bin()
+        .arg("index")
+        .arg(&dir)
+        .arg(&mac)
+        .arg(&clean) // already in the directory: counted once
+        .arg("--baseline")
+        .arg(&mac)
+        .arg("--html")
+        .arg(&page)
+        .arg("--markdown")
+        .arg(&md)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("notes.json"),
+        "no warning about the non-report: {stderr}"
+    );
+    let text = std::fs::read_to_string(&md).unwrap();
+    // The baseline first (this one was interrupted, and says so), then the
+    // directory's report once, then the verdict column.
+    let header = format!(
+        "| scenario | {mac_label} (interrupted) | {clean_label} | verdict vs {mac_label} |"
+    );
+    assert!(text.contains(&header), "no header {header} in:\n{text}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("href=\"../report-bench-macos-anomalies.html\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"../fleet/report-bench-linux-clean.html\""),
+        "{html}"
+    );
+
+    // Without --html or --markdown the Markdown is the output.
+    let o = util::run(&["index", clean.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.starts_with("**unlink-race index**: 1 report · "),
+        "{stdout}"
+    );
+
+    for (args, says) in [
+        (vec![dir.join("notes.json")], "notes.json"),
+        (vec![out.clone()], "no unlink-race report found"),
+        (
+            vec![clean.clone(), PathBuf::from("--baseline"), mac.clone()],
+            "--baseline",
+        ),
+    ] {
+        let o = util::bin().arg("index").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
