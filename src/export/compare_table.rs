@@ -1,77 +1,286 @@
-//! A [`Comparison`] as rows of text cells: what every cell says, shared by
-//! the terminal table and the Markdown, which differ only in layout.
+//! A [`Comparison`] as typed rows: the verdict matrix and each scenario's
+//! details, shared by the terminal, Markdown and HTML outputs, which differ
+//! only in layout. Every row keeps its [`Verdict`], so a renderer colours by
+//! the verdict, never by a cell's text; [`Column`] says how each detail
+//! column is written.
 //!
-//! Per scenario, one row per report and per class that has an event in some
-//! report (a report without the scenario gets one row saying so), then the
-//! classes with no event anywhere summed up in one line. Numbers keep three
-//! significant digits (two for p-values); a rate always comes with its 95%
-//! interval.
+//! Numbers keep three significant digits (two for p-values and for the
+//! figures in verdict cells); a rate always comes with its 95% interval.
 
-use crate::compare::{ClassComparison, Comparison, ScenarioComparison};
-use crate::stats::{Interval, RateComparison, Verdict};
+use crate::compare::{ClassComparison, ClassCount, ClassTest, Comparison, ScenarioComparison};
+use crate::stats::{Basis, Interval, RateComparison, Verdict, cycles_to_tell};
 
 pub use super::format::{format_count, format_significant};
 
-/// Column titles of the scenario table.
-pub const SCENARIO_COLUMNS: [&str; 12] = [
-    "report",
-    "cycles",
-    "ns/cycle",
-    "× base",
-    "class",
-    "count",
-    "rate",
-    "95% CI",
-    "ratio",
-    "ratio 95% CI",
-    "p (Holm)",
-    "verdict",
-];
+/// The ratio a power statement is about ("… to tell a 2× difference").
+pub const POWER_RATIO: f64 = 2.0;
 
-/// Which scenario columns hold numbers (right-aligned).
-pub const NUMERIC_COLUMNS: [bool; 12] = [
-    false, true, true, true, false, true, true, false, true, false, true, false,
-];
+/// Longest label shown inside a matrix cell; longer ones are cut with `…`.
+const CELL_LABEL_CHARS: usize = 20;
 
-/// A table: a header row and rows of the same width.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+/// The verdict matrix: one row per scenario, one column per report other
+/// than the baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    /// The reports of the columns (indices into the comparison's reports).
+    pub columns: Vec<usize>,
+    /// Column titles: the reports' labels.
+    pub titles: Vec<String>,
+    pub rows: Vec<MatrixRow>,
 }
 
-/// One scenario's rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioBlock {
-    /// The scenario's name.
-    pub name: String,
-    /// `higher`, `same`, `only in mac-apfs`, ... (with the reference when it
-    /// is not the baseline).
-    pub outcome: String,
-    /// Rows of [`SCENARIO_COLUMNS`] cells.
-    pub rows: Vec<Vec<String>>,
-    /// Classes with no event in any report.
-    pub zero_classes: Vec<String>,
-    /// The verdict over those classes (`same` unless a run has no cycles);
-    /// `None` when the scenario is in one report only.
-    pub zero_verdict: Option<String>,
+/// One scenario in the matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixRow {
+    pub scenario: String,
+    pub cells: Vec<MatrixCell>,
 }
 
-/// `3 reports, baseline mac-apfs; α = 0.05, p-values Holm-adjusted over 12 tests; 1 of 4 scenarios differs`.
+/// One report's verdict on one scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixCell {
+    /// `None` where there is nothing to compare (scenario missing, or this
+    /// report is the scenario's reference).
+    pub verdict: Option<Verdict>,
+    /// `mac higher: zombie_fd ×310 [95%: 180–600]`.
+    pub text: String,
+    /// Whether `text` starts with the report's label.
+    pub names_report: bool,
+}
+
+/// The labels outputs call the reports by: their own, or, with `short`,
+/// without the prefix they all share (`linux-12-ext4-vm`,
+/// `linux-12-tmpfs-vm` → `ext4-vm`, `tmpfs-vm`) when that leaves them
+/// distinct.
+pub fn labels(c: &Comparison, short: bool) -> Vec<String> {
+    let full: Vec<String> = c.reports.iter().map(|r| r.label.clone()).collect();
+    if !short || full.len() < 2 {
+        return full;
+    }
+    let first = &full[0];
+    // The longest prefix shared by all that ends just after a separator.
+    let mut cut = 0;
+    for (i, ch) in first.char_indices() {
+        let prefix = &first[..i + ch.len_utf8()];
+        if !full.iter().all(|l| l.starts_with(prefix)) {
+            break;
+        }
+        if matches!(ch, '-' | '_' | '.' | ' ') {
+            cut = i + ch.len_utf8();
+        }
+    }
+    let shortened: Vec<String> = full.iter().map(|l| l[cut..].to_string()).collect();
+    let distinct = shortened
+        .iter()
+        .enumerate()
+        .all(|(i, a)| !a.is_empty() && shortened.iter().skip(i + 1).all(|b| a != b));
+    if distinct { shortened } else { full }
+}
+
+/// The matrix of a comparison; `short`: with [`labels`]`(c, true)`.
+pub fn matrix(c: &Comparison, short: bool) -> Matrix {
+    let names = labels(c, short);
+    let columns: Vec<usize> = (0..c.reports.len()).filter(|&i| i != c.baseline).collect();
+    let titles = columns.iter().map(|&i| names[i].clone()).collect();
+    let rows = c
+        .scenarios
+        .iter()
+        .map(|s| MatrixRow {
+            scenario: s.name.clone(),
+            cells: columns
+                .iter()
+                .map(|&r| verdict_cell(c, &names, s, r, false))
+                .collect(),
+        })
+        .collect();
+    Matrix {
+        columns,
+        titles,
+        rows,
+    }
+}
+
+/// The tests of report `r` in scenario `s`, with their classes.
+fn tests_of(s: &ScenarioComparison, r: usize) -> Vec<(&ClassComparison, &ClassTest)> {
+    s.classes
+        .iter()
+        .filter_map(|k| k.tests[r].as_ref().map(|t| (k, t)))
+        .collect()
+}
+
+/// Report `r`'s verdict on scenario `s`, called by `names`:
+/// `mac higher: zombie_fd ×310 [95%: 180–600]`, `same: zombie_fd ×1.0 [90%:
+/// 0.93–1.1]`, `inconclusive: none seen in either`. With `name_reference`
+/// every verdict names both reports (`mac higher than linux: …`, `mac same
+/// as linux: …`), for tables without a column per report.
+pub fn verdict_cell(
+    c: &Comparison,
+    names: &[String],
+    s: &ScenarioComparison,
+    r: usize,
+    name_reference: bool,
+) -> MatrixCell {
+    let none = |text: &str| MatrixCell {
+        verdict: None,
+        text: text.to_string(),
+        names_report: false,
+    };
+    if s.runs[r].is_none() {
+        return none("not in this report");
+    }
+    if r == s.reference {
+        return none(if s.present_in().len() > 1 {
+            "reference (not in the baseline)"
+        } else {
+            "only in this report"
+        });
+    }
+    let tests = tests_of(s, r);
+    let Some(verdict) = s.verdict_for(r) else {
+        return none("no anomaly class to compare");
+    };
+    let label = short_label(&names[r]);
+    let reference = short_label(&names[s.reference]);
+    let than = |word: &str| {
+        if name_reference {
+            format!("{label} {word} {reference}")
+        } else {
+            String::new()
+        }
+    };
+    let with_events = |t: &&(&ClassComparison, &ClassTest)| t.1.rates.k_a + t.1.rates.k_b > 0;
+    let most_events = |v: Verdict| {
+        tests
+            .iter()
+            .filter(|t| t.1.verdict == v)
+            .filter(with_events)
+            .max_by_key(|t| t.1.rates.k_a + t.1.rates.k_b)
+    };
+    let mut text = match verdict {
+        Verdict::Higher | Verdict::Lower => {
+            let differing: Vec<_> = tests.iter().filter(|t| t.1.verdict.differs()).collect();
+            let strongest = differing
+                .iter()
+                .min_by(|a, b| a.1.p_adjusted.total_cmp(&b.1.p_adjusted))
+                .expect("a differing scenario has a differing class");
+            let more = if differing.len() > 1 {
+                format!(" (+{} more)", differing.len() - 1)
+            } else {
+                String::new()
+            };
+            let who = if name_reference {
+                than(&format!("{} than", strongest.1.verdict.name()))
+            } else {
+                format!("{label} {}", strongest.1.verdict.name())
+            };
+            format!(
+                "{who}: {} {}{more}",
+                strongest.0.class,
+                ratio_with_interval(&strongest.1.rates, false)
+            )
+        }
+        Verdict::Inconclusive => {
+            let word = if name_reference {
+                format!("{} inconclusive", than("vs"))
+            } else {
+                "inconclusive".to_string()
+            };
+            match most_events(Verdict::Inconclusive) {
+                Some((k, t)) => format!(
+                    "{word}: {} {}",
+                    k.class,
+                    ratio_with_interval(&t.rates, false)
+                ),
+                None => format!("{word}: none seen in either"),
+            }
+        }
+        Verdict::Same => {
+            match most_events(Verdict::Same).filter(|t| t.1.basis == Basis::Equivalence) {
+                Some((k, t)) => format!(
+                    "{}: {} {}",
+                    if name_reference {
+                        than("same as")
+                    } else {
+                        "same".into()
+                    },
+                    k.class,
+                    ratio_with_interval(&t.rates, true)
+                ),
+                None => format!(
+                    "{}: all below {}",
+                    if name_reference {
+                        than("same as")
+                    } else {
+                        "same".into()
+                    },
+                    c.rules
+                        .negligible
+                        .map_or_else(|| "–".to_string(), |n| format_significant(n, 2))
+                ),
+            }
+        }
+    };
+    if s.reference != c.baseline && !name_reference {
+        text.push_str(&format!(" (vs {reference})"));
+    }
+    MatrixCell {
+        verdict: Some(verdict),
+        names_report: name_reference || verdict.differs(),
+        text,
+    }
+}
+
+fn short_label(label: &str) -> String {
+    if label.chars().count() <= CELL_LABEL_CHARS {
+        label.to_string()
+    } else {
+        let cut: String = label.chars().take(CELL_LABEL_CHARS - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// `×310 [95%: 180–600]`, or with the 90% interval of the equivalence test
+/// (`×1.0 [90%: 0.93–1.1]`); `×∞ [95%: 13–∞]`; `× – ` without events.
+pub fn ratio_with_interval(r: &RateComparison, equivalence: bool) -> String {
+    let ratio = match r.ratio {
+        Some(x) => format_figure(x),
+        None if r.ratio_is_infinite() => "∞".into(),
+        None => return "(no event)".into(),
+    };
+    let (level, low, high) = if equivalence {
+        (90, r.equivalence_low, r.equivalence_high)
+    } else {
+        (95, r.ratio_low, r.ratio_high)
+    };
+    format!(
+        "×{ratio} [{level}%: {}–{}]",
+        format_figure(low),
+        high.map_or_else(|| "∞".to_string(), format_figure)
+    )
+}
+
+/// `3 reports, baseline mac-apfs; α = 0.05, …; 1 of 4 scenarios differs`.
 pub fn summary(c: &Comparison) -> String {
     let differing = c.scenarios.iter().filter(|s| s.differs()).count();
     let partial = c.scenarios.iter().filter(|s| s.is_partial()).count();
     let mut text = format!(
-        "{} reports, baseline {}; α = {}, p-values Holm-adjusted over {} test{}; {} of {} scenario{} {}",
+        "{} reports, baseline {}; α = {}, same = ratio inside [1/{m}, {m}] (90% interval){}; \
+         Holm over {} difference and {} equivalence test{}; {} of {} scenario{} {}",
         c.reports.len(),
         c.reports[c.baseline].label,
-        c.alpha,
+        c.rules.alpha,
+        c.rules.negligible.map_or(String::new(), |n| format!(
+            " or both below {}",
+            format_significant(n, 2)
+        )),
         c.tests,
-        plural(c.tests),
+        c.equivalence_tests,
+        plural(c.equivalence_tests),
         differing,
         c.scenarios.len(),
         plural(c.scenarios.len()),
         if differing == 1 { "differs" } else { "differ" },
+        m = c.rules.margin,
     );
     if partial > 0 {
         text.push_str(&format!("; {partial} not in every report"));
@@ -81,6 +290,13 @@ pub fn summary(c: &Comparison) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// A table of text: a header row and rows of the same width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// The machine fields that are worth showing: the key ones, and any other
@@ -113,109 +329,334 @@ pub fn machine_table(c: &Comparison) -> Table {
     Table { header, rows }
 }
 
-/// Every scenario's rows.
-pub fn scenario_blocks(c: &Comparison) -> Vec<ScenarioBlock> {
-    c.scenarios.iter().map(|s| scenario_block(c, s)).collect()
+/// A report's part in a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The comparison's baseline.
+    Baseline,
+    /// The scenario's reference when the baseline does not have it.
+    Reference,
+    /// Compared with the reference.
+    Compared,
+    /// Does not have the scenario.
+    Missing,
 }
 
-fn scenario_block(c: &Comparison, s: &ScenarioComparison) -> ScenarioBlock {
-    let shown: Vec<&ClassComparison> = s.classes.iter().filter(|k| !k.all_zero()).collect();
-    let compared = s.present_in().len() > 1;
-    let mut rows = Vec::new();
-    for (r, loaded) in c.reports.iter().enumerate() {
-        let Some(run) = &s.runs[r] else {
-            let mut row = blank_row();
-            row[0] = loaded.label.clone();
-            row[1] = "–".into();
-            row[4] = "not in this report".into();
-            rows.push(row);
-            continue;
-        };
-        let mut first = true;
-        let classes: Vec<Option<&ClassComparison>> = if shown.is_empty() {
-            vec![None]
-        } else {
-            shown.iter().map(|k| Some(*k)).collect()
-        };
-        for class in classes {
-            let mut row = blank_row();
-            if first {
-                row[0] = loaded.label.clone();
-                row[1] = format_count(run.cycles);
-                row[2] = format_ns(run.ns_per_cycle);
-                if compared {
-                    row[3] = run.ns_per_cycle_ratio.map_or("–".into(), format_factor);
-                }
-                first = false;
-            }
-            if let Some(class) = class {
-                row[4] = class.class.to_string();
-                match &class.counts[r] {
-                    Some(count) => {
-                        row[5] = count.count.to_string();
-                        row[6] = format_rate(count.rate);
-                        row[7] = format_interval(count.interval);
-                    }
-                    None => row[5] = "–".into(),
-                }
-                if let Some(test) = &class.tests[r] {
-                    row[8] = format_ratio(&test.rates);
-                    row[9] = format_ratio_interval(&test.rates);
-                    row[10] = format_p(test.p_adjusted);
-                    row[11] = test.verdict.name().into();
-                }
-            } else {
-                row[4] = "–".into();
-            }
-            if r == s.reference {
-                row[11] = if r == c.baseline {
-                    "baseline".into()
+/// One report's run of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub label: String,
+    pub role: Role,
+    pub cycles: Option<u64>,
+    pub ns_per_cycle: Option<f64>,
+    /// Time per cycle over the reference's.
+    pub ns_per_cycle_ratio: Option<f64>,
+}
+
+/// One class of one report in a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassRow {
+    pub class: String,
+    /// `true` on the class's first row (renderers show the name once).
+    pub first_of_class: bool,
+    pub label: String,
+    pub role: Role,
+    pub count: Option<ClassCount>,
+    /// The test against the reference; `None` for the reference itself.
+    pub test: Option<ClassTest>,
+}
+
+/// A column of the detail table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Class,
+    Report,
+    Count,
+    Rate,
+    Ratio,
+    P,
+    Verdict,
+}
+
+impl Column {
+    pub const ALL: [Column; 7] = [
+        Column::Class,
+        Column::Report,
+        Column::Count,
+        Column::Rate,
+        Column::Ratio,
+        Column::P,
+        Column::Verdict,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Class => "class",
+            Column::Report => "report",
+            Column::Count => "count",
+            Column::Rate => "rate [95% CI]",
+            Column::Ratio => "ratio [95% CI]",
+            Column::P => "p (Holm)",
+            Column::Verdict => "verdict",
+        }
+    }
+
+    /// Right-aligned.
+    pub fn numeric(self) -> bool {
+        matches!(self, Column::Count | Column::P)
+    }
+
+    /// The text of this column in `row`.
+    pub fn cell(self, row: &ClassRow) -> String {
+        match self {
+            Column::Class => {
+                if row.first_of_class {
+                    row.class.clone()
                 } else {
-                    "reference".into()
-                };
+                    String::new()
+                }
             }
-            rows.push(row);
+            Column::Report => row.label.clone(),
+            Column::Count => row
+                .count
+                .map_or_else(|| "–".into(), |c| format_count(c.count)),
+            Column::Rate => row.count.map_or_else(String::new, |c| {
+                format!("{} {}", format_rate(c.rate), format_interval(c.interval))
+            }),
+            Column::Ratio => row.test.map_or_else(String::new, |t| {
+                format!(
+                    "{} {}",
+                    format_ratio(&t.rates),
+                    format_ratio_interval(&t.rates)
+                )
+            }),
+            Column::P => row
+                .test
+                .map_or_else(String::new, |t| format_p(t.p_adjusted)),
+            Column::Verdict => match (row.role, row.test) {
+                (Role::Baseline, _) => "baseline".into(),
+                (Role::Reference, _) => "reference".into(),
+                (_, Some(t)) => t.verdict.name().into(),
+                _ => String::new(),
+            },
+        }
+    }
+}
+
+/// One scenario's details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioBlock {
+    pub name: String,
+    /// The verdict over every report and class; `None` when the scenario is
+    /// in one report only.
+    pub verdict: Option<Verdict>,
+    /// `higher`, `same (against linux-ext4: not in the baseline)`, `only in mac-apfs`.
+    pub outcome: String,
+    pub runs: Vec<RunRow>,
+    /// Classes with an event in some report.
+    pub rows: Vec<ClassRow>,
+    /// What the data can and cannot exclude where the verdict is
+    /// `inconclusive` (one line each), and the classes none saw.
+    pub notes: Vec<String>,
+}
+
+/// Every scenario's details; `short`: with [`labels`]`(c, true)`.
+pub fn scenario_blocks(c: &Comparison, short: bool) -> Vec<ScenarioBlock> {
+    let names = labels(c, short);
+    c.scenarios
+        .iter()
+        .map(|s| scenario_block(c, &names, s))
+        .collect()
+}
+
+fn role(c: &Comparison, s: &ScenarioComparison, r: usize) -> Role {
+    if s.runs[r].is_none() {
+        Role::Missing
+    } else if r == s.reference {
+        if r == c.baseline {
+            Role::Baseline
+        } else {
+            Role::Reference
+        }
+    } else {
+        Role::Compared
+    }
+}
+
+fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> ScenarioBlock {
+    let runs = names
+        .iter()
+        .enumerate()
+        .map(|(r, label)| {
+            let run = s.runs[r].as_ref();
+            RunRow {
+                label: label.clone(),
+                role: role(c, s, r),
+                cycles: run.map(|x| x.cycles),
+                ns_per_cycle: run.map(|x| x.ns_per_cycle),
+                ns_per_cycle_ratio: run.and_then(|x| x.ns_per_cycle_ratio),
+            }
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for k in s.classes.iter().filter(|k| !k.all_zero()) {
+        let mut first = true;
+        for (r, label) in names.iter().enumerate() {
+            if s.runs[r].is_none() {
+                continue;
+            }
+            rows.push(ClassRow {
+                class: k.class.to_string(),
+                first_of_class: std::mem::replace(&mut first, false),
+                label: label.clone(),
+                role: role(c, s, r),
+                count: k.counts[r],
+                test: k.tests[r],
+            });
+            if let Some(t) = &k.tests[r]
+                && t.verdict == Verdict::Inconclusive
+            {
+                notes.push(format!(
+                    "{} in {label}: inconclusive: {}",
+                    k.class,
+                    statement(&t.rates, c.rules.alpha)
+                ));
+            }
         }
     }
     let zero: Vec<&ClassComparison> = s.classes.iter().filter(|k| k.all_zero()).collect();
-    let zero_verdict = zero
-        .iter()
-        .flat_map(|k| k.tests.iter().flatten())
-        .map(|t| t.verdict)
-        .max_by_key(|v| match v {
-            Verdict::Same => 0,
-            _ => 1,
-        })
-        .map(|v| v.name().to_string());
+    if !zero.is_empty() {
+        let zero_names: Vec<&str> = zero.iter().map(|k| k.class.name()).collect();
+        for r in 0..c.reports.len() {
+            // One statement per report: the bounds differ by class only in
+            // the third digit (binomial or Poisson), so the first class speaks.
+            let Some(t) = zero[0].tests[r] else { continue };
+            let what = match t.verdict {
+                Verdict::Same => format!(
+                    "same (both 95% upper bounds below {})",
+                    c.rules
+                        .negligible
+                        .map_or_else(|| "–".to_string(), |n| format_significant(n, 2))
+                ),
+                _ => format!("inconclusive: {}", statement(&t.rates, c.rules.alpha)),
+            };
+            notes.push(format!(
+                "{} vs {}: {what} ({})",
+                names[r],
+                names[s.reference],
+                zero_names.join(", ")
+            ));
+        }
+    }
     ScenarioBlock {
         name: s.name.clone(),
-        outcome: outcome(c, s),
+        verdict: s.verdict(),
+        outcome: outcome(names, c.baseline, s),
+        runs,
         rows,
-        zero_classes: zero.iter().map(|k| k.class.to_string()).collect(),
-        zero_verdict,
+        notes,
     }
 }
 
-fn blank_row() -> Vec<String> {
-    vec![String::new(); SCENARIO_COLUMNS.len()]
+/// What an inconclusive comparison can and cannot exclude: `none seen in
+/// either; rates < 3.7e-6 and < 0.31; no ratio is excluded; at least 1.2e7
+/// more cycles would be needed to tell a 2× difference`.
+pub fn statement(r: &RateComparison, alpha: f64) -> String {
+    if !r.has_cycles() {
+        return "a run has no cycles".into();
+    }
+    let (more, _, bound) = cycles_to_tell(r, POWER_RATIO, alpha);
+    let need = if more <= 0.0 {
+        format!(
+            "these cycles would tell a {}× difference at this rate",
+            POWER_RATIO
+        )
+    } else {
+        format!(
+            "{} {} more cycles would be needed to tell a {}× difference",
+            if bound { "at least" } else { "about" },
+            format_figure(more),
+            POWER_RATIO
+        )
+    };
+    let upper = |k: u64, n: u64| crate::stats::rate_interval(k, n).high;
+    if r.k_a == 0 && r.k_b == 0 {
+        return format!(
+            "none seen in either; rates < {} and < {}; no ratio is excluded; {need}",
+            format_significant(upper(0, r.n_a), 2),
+            format_significant(upper(0, r.n_b), 2)
+        );
+    }
+    let widest = match r.ratio_high {
+        None => f64::INFINITY,
+        Some(h) if r.ratio_low > 0.0 => h.max(1.0 / r.ratio_low),
+        Some(_) => f64::INFINITY,
+    };
+    let excluded = if widest.is_finite() {
+        format!(
+            "a ratio up to {}× either way is not excluded",
+            format_figure(widest)
+        )
+    } else {
+        "the ratio is unbounded on one side".to_string()
+    };
+    format!(
+        "ratio {}; {excluded}; {need}",
+        ratio_with_interval(r, false)
+            .trim_start_matches('×')
+            .to_string()
+    )
 }
 
 /// `higher`, `same (against linux-ext4: not in the baseline)`, `only in mac-apfs`.
-fn outcome(c: &Comparison, s: &ScenarioComparison) -> String {
+fn outcome(names: &[String], baseline: usize, s: &ScenarioComparison) -> String {
     let present = s.present_in();
     if present.len() == 1 {
-        return format!("only in {}", c.reports[present[0]].label);
+        return format!("only in {}", names[present[0]]);
     }
     let word = s
         .verdict()
         .map_or("no anomaly class to compare", Verdict::name);
-    if s.reference == c.baseline {
+    if s.reference == baseline {
         word.to_string()
     } else {
         format!(
             "{word} (against {}: not in the baseline)",
-            c.reports[s.reference].label
+            names[s.reference]
         )
+    }
+}
+
+/// The runs of a block as one line: `a 1,000,000 cycles × 900 ns; b … (×0.56)`.
+pub fn runs_line(block: &ScenarioBlock) -> String {
+    block
+        .runs
+        .iter()
+        .map(|run| match (run.cycles, run.ns_per_cycle) {
+            (Some(cycles), Some(ns)) => format!(
+                "{} {} cycles × {} ns{}",
+                run.label,
+                format_count(cycles),
+                format_ns(ns),
+                run.ns_per_cycle_ratio
+                    .filter(|_| run.role == Role::Compared)
+                    .map_or(String::new(), |x| format!(" (×{})", format_factor(x)))
+            ),
+            _ => format!("{}: not in this report", run.label),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,
+/// `64,000`, `1.2e7` (from 10⁷).
+pub fn format_figure(x: f64) -> String {
+    if x.is_finite() && x >= 100.0 && x < 1e7 {
+        let magnitude = 10f64.powi(x.log10().floor() as i32 - 1);
+        format_count(((x / magnitude).round() * magnitude) as u64)
+    } else {
+        format_significant(x, 2)
     }
 }
 
@@ -224,9 +665,13 @@ pub fn format_rate(rate: f64) -> String {
     format_significant(rate, 3)
 }
 
-/// `[3.71e-5, 6.59e-5]`.
+/// `[3.7e-5, 6.6e-5]`.
 pub fn format_interval(i: Interval) -> String {
-    format!("[{}, {}]", format_rate(i.low), format_rate(i.high))
+    format!(
+        "[{}, {}]",
+        format_significant(i.low, 2),
+        format_significant(i.high, 2)
+    )
 }
 
 /// The rate ratio B/A: `1.33`, `∞` (A has no event), `–` (neither has).
@@ -238,11 +683,11 @@ pub fn format_ratio(r: &RateComparison) -> String {
     }
 }
 
-/// `[0.412, 2.88]`, `[13.1, ∞)`, `[0, ∞)`.
+/// `[0.41, 2.9]`, `[13, ∞)`, `[0, ∞)`.
 pub fn format_ratio_interval(r: &RateComparison) -> String {
-    let low = format_significant(r.ratio_low, 3);
+    let low = format_figure(r.ratio_low);
     match r.ratio_high {
-        Some(high) => format!("[{low}, {}]", format_significant(high, 3)),
+        Some(high) => format!("[{low}, {}]", format_figure(high)),
         None => format!("[{low}, ∞)"),
     }
 }
@@ -252,6 +697,8 @@ pub fn format_p(p: f64) -> String {
     // Two significant digits of 0.995 and above round to 1.
     if p >= 0.995 {
         "1".into()
+    } else if p < 1e-300 {
+        "<1e-300".into()
     } else {
         format_significant(p, 2)
     }

@@ -30,7 +30,7 @@ pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
     names.sort();
     let mut out = Vec::new();
     for path in names {
-        match crate::compare::load_report(&path) {
+        match crate::report::load::load_report(&path) {
             Ok(r) => {
                 let name = path
                     .file_name()
@@ -53,7 +53,7 @@ pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
             .iter()
             .map(|(name, r)| (dir.join(name), r.clone()))
             .collect();
-        let comparison = crate::compare::compare(paths, 0, crate::compare::DEFAULT_ALPHA);
+        let comparison = crate::compare::compare(paths, 0, crate::compare::Rules::default());
         html::render_index_with(
             &reports,
             &[&html::VerdictColumn {
