@@ -1,26 +1,29 @@
-//! Comparing reports: matching, statistics, verdicts, load errors and the
-//! terminal and Markdown renderings, on reports built in code.
+//! Comparing reports: matching, statistics, verdicts, the verdict matrix,
+//! load errors and the terminal, Markdown and HTML renderings, on reports
+//! built in code and on the committed reports.
 
 use std::path::PathBuf;
 
-use unlink_race::compare::{
-    Comparison, DEFAULT_ALPHA, LoadError, compare, find_baseline, load_report,
-};
+use unlink_race::compare::{Comparison, LoadError, Rules, compare, find_baseline, load_report};
 use unlink_race::export::markdown::render_markdown;
 use unlink_race::export::terminal::render_terminal;
 use unlink_race::outcome::Class;
 use unlink_race::report::schema::Report;
-use unlink_race::stats::{Verdict, holm};
+use unlink_race::stats::{Basis, Verdict, holm};
 
 use crate::fixtures::{ReportBuilder, write_report, write_text};
 
 const MILLION: u64 = 1_000_000;
 
 fn pair(a: Report, b: Report) -> Comparison {
+    pair_with(a, b, Rules::default())
+}
+
+fn pair_with(a: Report, b: Report, rules: Rules) -> Comparison {
     compare(
         vec![(PathBuf::from("a.json"), a), (PathBuf::from("b.json"), b)],
         0,
-        DEFAULT_ALPHA,
+        rules,
     )
 }
 
@@ -44,34 +47,59 @@ fn busy_report(label: &str) -> Report {
 }
 
 #[test]
-fn a_report_against_itself_is_the_same_everywhere() {
+fn a_report_against_itself_is_never_higher_or_lower() {
     let r = busy_report("mac");
-    let c = pair(r.clone(), r);
+    let c = pair(r.clone(), r.clone());
     assert!(!c.differs());
     assert_eq!(c.scenarios.len(), 3);
     let mut tests = 0;
     for s in &c.scenarios {
         assert!(!s.is_partial());
-        assert_eq!(s.verdict(), Some(Verdict::Same), "{}", s.name);
         for class in &s.classes {
             assert!(
                 class.tests[0].is_none(),
                 "no test of the baseline against itself"
             );
             let t = class.tests[1].as_ref().unwrap();
-            assert_eq!(t.verdict, Verdict::Same, "{} {}", s.name, class.class);
             assert_eq!(t.p_adjusted, 1.0);
+            // 7 or 2 events are too few to show a ratio within 2×, and none
+            // says nothing: inconclusive, never `same` by default.
+            assert_eq!(
+                t.verdict,
+                Verdict::Inconclusive,
+                "{} {}",
+                s.name,
+                class.class
+            );
             tests += 1;
         }
+        assert_eq!(s.verdict(), Some(Verdict::Inconclusive), "{}", s.name);
         let run = s.runs[1].as_ref().unwrap();
         assert_eq!(run.ns_per_cycle_ratio, Some(1.0));
     }
     // Every anomaly class of every scenario is compared: 9 with one reader,
     // 7 with more (empty_read and short_read are expected races under
-    // inplace). Only those with an event enter Holm's family: zombie_fd in the
-    // first scenario, write_einval in the second.
+    // inplace). Only those with an event enter the difference family:
+    // zombie_fd in the first scenario, write_einval in the second; both
+    // have events on both sides, so both enter the equivalence family.
     assert_eq!(tests, 9 + 7 + 7);
-    assert_eq!(c.tests, 2);
+    assert_eq!((c.tests, c.equivalence_tests), (2, 2));
+
+    // A declared negligible rate makes the zero classes `same` where both
+    // upper bounds are below it (3.7e-6 at 10⁶ cycles).
+    let rules = Rules {
+        negligible: Some(1e-5),
+        ..Rules::default()
+    };
+    let c = pair_with(r.clone(), r, rules);
+    let third = &c.scenarios[2];
+    assert_eq!(third.verdict(), Some(Verdict::Same));
+    for class in &third.classes {
+        let t = class.tests[1].unwrap();
+        assert_eq!((t.verdict, t.basis), (Verdict::Same, Basis::Negligible));
+    }
+    // 7 of 10⁶ has a bound of 1.4e-5: not below 1e-5, so still inconclusive.
+    assert_eq!(c.scenarios[0].verdict(), Some(Verdict::Inconclusive));
 }
 
 #[test]
@@ -116,27 +144,41 @@ fn zero_against_fifty_zombies_is_higher() {
     assert_eq!(t.p_adjusted, t.rates.p_value);
     // Time per cycle against the baseline.
     assert_eq!(s.runs[1].as_ref().unwrap().ns_per_cycle_ratio, Some(0.5));
-    // The other classes: no event anywhere, same.
+    // The other classes: no event anywhere, inconclusive (issue 10: never
+    // `same` for "no evidence of a difference").
     for k in s.classes.iter().filter(|k| k.class != Class::ZombieFd) {
         assert!(k.all_zero());
-        assert_eq!(k.tests[1].unwrap().verdict, Verdict::Same);
+        assert_eq!(k.tests[1].unwrap().verdict, Verdict::Inconclusive);
     }
 
     let text = render_terminal(&c);
-    let line = text
-        .lines()
-        .find(|l| l.contains("zombie_fd") && l.contains("mac"))
+    // The matrix leads: one row, the cell names the report, the class and
+    // the direction. Its lower end: 0.025^(1/50) / (1 − 0.025^(1/50)) = 13.06.
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("unlink-race compare: 2 reports"),
+        "{text}"
+    );
+    let matrix_row = lines
+        .iter()
+        .position(|l| l.starts_with("r1-d1-7B-inplace-unlink-threads "))
         .unwrap();
     assert!(
-        line.contains("50") && line.contains("higher") && line.contains('∞'),
-        "{line}"
+        lines[matrix_row].ends_with("mac higher: zombie_fd ×∞ [95%: 13–∞]"),
+        "{text}"
     );
+    assert!(matrix_row < lines.iter().position(|l| l.starts_with("machine")).unwrap());
+    let line = text
+        .lines()
+        .find(|l| l.contains("mac") && l.contains("50") && l.contains("higher") && l.contains('['))
+        .unwrap();
+    assert!(line.contains('∞'), "{line}");
     assert!(
         text.contains("r1-d1-7B-inplace-unlink-threads: higher"),
         "{text}"
     );
     assert!(
-        text.contains("0 in every report (same): write_einval"),
+        text.contains("mac vs linux: inconclusive: none seen in either"),
         "{text}"
     );
 }
@@ -152,8 +194,18 @@ fn three_against_four_does_not_differ() {
     let c = pair(a, b);
     assert!(!c.differs());
     let t = c.scenarios[0].classes[0].tests[1].unwrap();
-    assert!(matches!(t.verdict, Verdict::Same | Verdict::Inconclusive));
+    assert_eq!(t.verdict, Verdict::Inconclusive);
     assert!(t.p_adjusted > 0.9);
+    // What the data cannot exclude is said.
+    let text = render_terminal(&c);
+    assert!(
+        text.contains("zombie_fd in b: inconclusive: ratio 1.3 [95%: 0.23–9.1]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("more cycles would be needed to tell a 2× difference"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -194,7 +246,17 @@ fn scenarios_in_one_report_only_are_listed() {
         text.contains("r16-d1-7B-inplace-unlink-threads: only in b"),
         "{text}"
     );
-    assert_eq!(text.matches("not in this report").count(), 2, "{text}");
+    // In the matrix (b's column) and in the runs of each partial scenario.
+    assert!(
+        text.contains("r8-d1-7B-inplace-unlink-threads   not in this report"),
+        "{text}"
+    );
+    assert!(
+        text.contains("r16-d1-7B-inplace-unlink-threads  only in this report"),
+        "{text}"
+    );
+    assert!(text.contains("b: not in this report"), "{text}");
+    assert!(text.contains("a: not in this report"), "{text}");
     assert!(text.contains("2 not in every report"), "{text}");
     let md = render_markdown(&c);
     assert!(
@@ -221,7 +283,7 @@ fn a_scenario_missing_from_the_baseline_is_compared_with_the_first_report_that_h
             (PathBuf::from("c.json"), c3),
         ],
         0,
-        DEFAULT_ALPHA,
+        Rules::default(),
     );
     let s = &c.scenarios[1];
     assert_eq!(s.reference, 1);
@@ -278,8 +340,12 @@ fn alpha_decides_what_differs() {
             (PathBuf::from("b"), b.clone()),
         ]
     };
-    assert!(compare(paths(), 0, 0.05).differs());
-    assert!(!compare(paths(), 0, 0.01).differs());
+    let at = |alpha| Rules {
+        alpha,
+        ..Rules::default()
+    };
+    assert!(compare(paths(), 0, at(0.05)).differs());
+    assert!(!compare(paths(), 0, at(0.01)).differs());
 }
 
 #[test]
@@ -309,7 +375,7 @@ fn machine_differences_head_the_output() {
     let text = render_terminal(&c);
     let lines: Vec<&str> = text.lines().collect();
     let position = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap();
-    assert!(position("macOS 10.15.7") < position("r1-d1-7B"));
+    assert!(position("macOS 10.15.7") < position("r1-d1-7B-inplace-unlink-threads:"));
     assert!(lines[position("filesystem")].contains("apfs"));
     assert!(lines[position("filesystem")].contains("ext4"));
     assert!(lines[position("machine")].contains("mac (baseline)"));
@@ -320,25 +386,35 @@ fn machine_differences_head_the_output() {
 }
 
 #[test]
-fn terminal_columns_are_aligned() {
+fn terminal_fits_100_columns_and_columns_are_aligned() {
     let c = pair(busy_report("a-long-label"), busy_report("b"));
     let text = render_terminal(&c);
-    let rows: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("  ") && !l.contains("0 in every report"))
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("report") && l.contains("verdict"))
+        .unwrap();
+    let column = |title: &str| {
+        lines[header][..lines[header].find(title).unwrap()]
+            .chars()
+            .count()
+    };
+    let (count_column, verdict_column) = (column("count"), column("verdict"));
+    let rows: Vec<&str> = lines[header..]
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("    a-long-label") || l.starts_with("    b "))
         .collect();
-    let header = rows[0];
-    let column = |title: &str| header[..header.find(title).unwrap()].chars().count();
-    let (class_column, verdict_column) = (column("class"), column("verdict"));
-    for row in &rows[1..] {
+    assert!(rows.len() >= 4, "{text}");
+    for row in rows {
         // Character positions (the cells may hold non-ASCII, e.g. "∞").
         let chars: Vec<char> = row.chars().collect();
-        assert!(chars.len() > class_column, "{row}");
-        assert_ne!(chars[class_column], ' ', "class column in {row}");
-        assert!(
-            chars.len() <= verdict_column || chars[verdict_column - 1] == ' ',
-            "{row}"
-        );
+        assert!(chars.len() > verdict_column, "{row}");
+        assert_eq!(chars[count_column - 1], ' ', "{row}");
+        assert_ne!(chars[verdict_column], ' ', "verdict column in {row}");
     }
 }
 
@@ -374,7 +450,7 @@ fn assert_pipe_tables(md: &str) {
             assert_eq!(columns(line), columns(table[0]), "{line}");
         }
     }
-    assert_eq!(tables, 2, "machine and scenario tables:\n{md}");
+    assert_eq!(tables, 3, "matrix, machine and scenario tables:\n{md}");
 }
 
 #[test]
@@ -388,8 +464,15 @@ fn markdown_is_pipe_tables_with_headers() {
     let md = render_markdown(&c);
     assert_pipe_tables(&md);
     assert!(md.contains("mac\\|apfs (baseline)"), "{md}");
-    assert!(md.contains("| scenario | report | cycles |"), "{md}");
     assert!(md.starts_with("**unlink-race compare**: 2 reports"), "{md}");
+    // The matrix comes first, right after the summary.
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines[2], "| scenario | linux vs mac\\|apfs |", "{md}");
+    assert!(
+        lines[4].starts_with("| `r1-d1-7B-inplace-unlink-threads` | **linux higher: zombie_fd"),
+        "{md}"
+    );
+    assert!(md.contains("| scenario | class | report | count |"), "{md}");
     assert!(md.contains("| higher |"), "{md}");
 }
 
@@ -402,7 +485,7 @@ fn clashing_labels_fall_back_to_file_names() {
             (PathBuf::from("y/second.json"), r),
         ],
         1,
-        DEFAULT_ALPHA,
+        Rules::default(),
     );
     assert_eq!(c.labels(), ["first.json", "second.json"]);
     assert_eq!(c.baseline, 1);
