@@ -5,5 +5,6 @@ pub mod files;
 pub mod format;
 pub mod html;
 pub mod markdown;
+pub mod matrix;
 pub mod summary;
 pub mod terminal;

@@ -52,6 +52,22 @@ pub fn render_comparison(c: &Comparison) -> String {
     plain_table(&mut m, &machine.header, &machine.rows);
 
     m.elem("h2", &[], "Scenarios");
+    scenarios(&mut m, c);
+    m.elem(
+        "p",
+        &[("class", "sub")],
+        "Rates are per reader cycle with two-sided 95% intervals (Clopper–Pearson; Poisson for classes that can \
+         happen more than once per cycle). Each report is compared with the baseline by the exact conditional \
+         binomial test (central p-value, the dual of the ratio's 95% interval) and by two one-sided tests of \
+         equivalence against the margin; each family of p-values is Holm-adjusted. higher/lower: the difference \
+         is significant; same: the ratio's 90% interval lies inside [1/margin, margin] (or both rates are shown \
+         below --negligible); inconclusive: neither.",
+    );
+    page("unlink-race compare", m)
+}
+
+/// One section per scenario: its verdict, runs, class table and notes.
+fn scenarios(m: &mut Markup, c: &Comparison) {
     for block in compare_table::scenario_blocks(c, false) {
         m.open("h3", &[]);
         m.text(&format!("{} — ", block.name));
@@ -94,17 +110,6 @@ pub fn render_comparison(c: &Comparison) -> String {
             m.close();
         }
     }
-    m.elem(
-        "p",
-        &[("class", "sub")],
-        "Rates are per reader cycle with two-sided 95% intervals (Clopper–Pearson; Poisson for classes that can \
-         happen more than once per cycle). Each report is compared with the baseline by the exact conditional \
-         binomial test (central p-value, the dual of the ratio's 95% interval) and by two one-sided tests of \
-         equivalence against the margin; each family of p-values is Holm-adjusted. higher/lower: the difference \
-         is significant; same: the ratio's 90% interval lies inside [1/margin, margin] (or both rates are shown \
-         below --negligible); inconclusive: neither.",
-    );
-    page("unlink-race compare", m)
 }
 
 fn matrix(m: &mut Markup, c: &Comparison, matrix: &Matrix) {
