@@ -362,9 +362,7 @@ pub fn statement(r: &RateComparison, alpha: f64) -> String {
     };
     format!(
         "ratio {}; {excluded}; {need}",
-        ratio_with_interval(r, false)
-            .trim_start_matches('×')
-            .to_string()
+        ratio_with_interval(r, false).trim_start_matches('×')
     )
 }
 
@@ -411,7 +409,7 @@ pub fn runs_line(block: &ScenarioBlock) -> String {
 /// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,
 /// `64,000`, `1.2e7` (from 10⁷).
 pub fn format_figure(x: f64) -> String {
-    if x.is_finite() && x >= 100.0 && x < 1e7 {
+    if (100.0..1e7).contains(&x) {
         let magnitude = 10f64.powi(x.log10().floor() as i32 - 1);
         format_count(((x / magnitude).round() * magnitude) as u64)
     } else {
