@@ -201,7 +201,7 @@ fn impossible_reports_are_rejected() {
     json["scenarios"][0]["classes"]["zombie_fdx"] = zombie;
     let message = invalid("unknown-class.json", &json);
     assert!(
-        message.contains("unknown class \"zombie_fdx\""),
+        message.contains("field `scenarios[0].classes`: unknown class `zombie_fdx`"),
         "{message}"
     );
 
@@ -210,7 +210,7 @@ fn impossible_reports_are_rejected() {
     let message = invalid("fibers.json", &json);
     assert!(
         message.contains(
-            "field `scenarios[0].config.workers` is \"fibers\", expected one of threads, processes"
+            "field `scenarios[0].config.workers`: unknown variant `fibers`, expected `threads` or `processes`"
         ),
         "{message}"
     );
@@ -242,7 +242,7 @@ fn impossible_reports_are_rejected() {
     let io = c.scenarios[0]
         .classes
         .iter()
-        .find(|k| k.class == "io_error")
+        .find(|k| k.class == unlink_race::outcome::Class::IoError)
         .unwrap();
     let count = io.counts[0].unwrap();
     assert_eq!(count.rate, 1.5);
