@@ -1,236 +1,49 @@
 //! Comparing reports between machines (DESIGN §5–§6): does the race bite
 //! more, less or as often here as there?
 //!
-//! [`load_report`] reads one JSON report and turns anything else — a file
-//! from another tool, a truncated file, an unknown schema version, a missing
-//! field — into one line naming the file and what is wrong. [`compare`]
-//! matches scenarios across two or more reports by their configuration and,
-//! for every anomaly class, compares each report's rate with the baseline's:
-//! rates with intervals, the rate ratio with its interval, the exact
-//! conditional test and its Holm-adjusted p-value over the whole comparison,
-//! and a one-word verdict (see [`crate::stats`]). The result is plain data: the
-//! terminal table and the Markdown in [`crate::export`] render it, and so can
-//! any other page.
+//! [`compare`] works on loaded reports (`crate::report::load` reads and checks
+//! the files). It matches scenarios across two or more reports by their
+//! configuration and, for every anomaly class, compares each report's rate
+//! with the baseline's: rates with intervals, the rate ratio with its
+//! interval, the exact conditional test of a difference and the equivalence
+//! test against the margin, each Holm-adjusted over its family (every such
+//! test of the whole comparison), and a verdict (see [`crate::stats`]). The
+//! result is plain data: [`crate::export`] renders it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::outcome::Class;
-use crate::report::schema::{
-    Machine, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, TOOL_NAME,
-};
-use crate::stats::{self, Interval, RateComparison, Verdict};
+use crate::report::schema::{Machine, Report, ScenarioConfig, ScenarioReport};
+use crate::stats::{self, Basis, Interval, RateComparison, Verdict};
+
+pub use crate::report::load::{LoadError, load_report, parse_report};
+pub use crate::stats::DEFAULT_MARGIN;
 
 /// Significance level when none is given (`--alpha`).
 pub const DEFAULT_ALPHA: f64 = 0.05;
 
-/// Why a file is not a report this build can compare. Every message is one
-/// line that starts with the file's path.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("{}: cannot read: {error}", .path.display())]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error("{}: not JSON: {message}", .path.display())]
-    NotJson { path: PathBuf, message: String },
-    #[error(
-        "{}: truncated JSON: the text ends at line {line} column {column}{}",
-        .path.display(),
-        .field.as_ref().map_or(String::new(), |f| format!(", inside field `{f}`"))
-    )]
-    Truncated {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        /// The field being read when the text ended, when it is known.
-        field: Option<String>,
-    },
-    #[error("{}: not an unlink-race report: {reason}", .path.display())]
-    NotReport { path: PathBuf, reason: String },
-    #[error(
-        "{}: unsupported report version: field `schema_version` is {found}, this unlink-race reads schema_version {SCHEMA_VERSION}",
-        .path.display()
-    )]
-    UnsupportedVersion { path: PathBuf, found: String },
-    #[error("{}: invalid report: {message}", .path.display())]
-    Invalid { path: PathBuf, message: String },
+/// What the verdicts are decided at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    /// Significance level of both families of tests (`--alpha`).
+    pub alpha: f64,
+    /// Equivalence margin `m`: `same` needs the ratio shown inside `[1/m, m]`
+    /// (`--margin`).
+    pub margin: f64,
+    /// A rate below which two runs count as the same when both 95% upper
+    /// bounds are under it (`--negligible`); `None`: never.
+    pub negligible: Option<f64>,
 }
 
-impl LoadError {
-    /// The file the error is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            LoadError::Read { path, .. }
-            | LoadError::NotJson { path, .. }
-            | LoadError::Truncated { path, .. }
-            | LoadError::NotReport { path, .. }
-            | LoadError::UnsupportedVersion { path, .. }
-            | LoadError::Invalid { path, .. } => path,
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules {
+            alpha: DEFAULT_ALPHA,
+            margin: DEFAULT_MARGIN,
+            negligible: None,
         }
     }
-}
-
-/// Reads and checks one report.
-///
-/// The checks go from the outside in, so the message names the first thing
-/// that is wrong: readable, JSON, complete, an object whose `tool` is
-/// `unlink-race`, a `schema_version` this build reads, then every field.
-pub fn load_report(path: &Path) -> Result<Report, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
-        path: path.to_path_buf(),
-        error,
-    })?;
-    parse_report(path, &text)
-}
-
-/// [`load_report`] on text already read; `path` names it in errors.
-pub fn parse_report(path: &Path, text: &str) -> Result<Report, LoadError> {
-    let path_buf = || path.to_path_buf();
-    if text.trim().is_empty() {
-        return Err(LoadError::NotJson {
-            path: path_buf(),
-            message: "the file is empty".into(),
-        });
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        if e.classify() == serde_json::error::Category::Eof {
-            LoadError::Truncated {
-                path: path_buf(),
-                line: e.line(),
-                column: e.column(),
-                field: truncated_field(text),
-            }
-        } else {
-            LoadError::NotJson {
-                path: path_buf(),
-                message: one_line(&e.to_string()),
-            }
-        }
-    })?;
-    let Some(object) = value.as_object() else {
-        return Err(LoadError::NotReport {
-            path: path_buf(),
-            reason: format!(
-                "the top level is {}, not an object with field `tool`",
-                json_kind(&value)
-            ),
-        });
-    };
-    match object.get("tool") {
-        Some(Value::String(tool)) if tool == TOOL_NAME => {}
-        Some(other) => {
-            return Err(LoadError::NotReport {
-                path: path_buf(),
-                reason: format!(
-                    "field `tool` is {}, expected \"{TOOL_NAME}\"",
-                    excerpt(other)
-                ),
-            });
-        }
-        None => {
-            return Err(LoadError::NotReport {
-                path: path_buf(),
-                reason: "field `tool` is missing".into(),
-            });
-        }
-    }
-    match object.get("schema_version") {
-        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
-        Some(other) => {
-            return Err(LoadError::UnsupportedVersion {
-                path: path_buf(),
-                found: excerpt(other),
-            });
-        }
-        None => {
-            return Err(LoadError::Invalid {
-                path: path_buf(),
-                message: "field `schema_version` is missing".into(),
-            });
-        }
-    }
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| LoadError::Invalid {
-        path: path_buf(),
-        message: describe_field_error(&e),
-    })
-}
-
-/// The report field a truncated text ends in (`scenarios[2].classes`), found
-/// by reading it as a report until it runs out.
-fn truncated_field(text: &str) -> Option<String> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let error = serde_path_to_error::deserialize::<_, Report>(&mut deserializer).err()?;
-    // `?` stands for a key that was cut before it was read.
-    let path = error.path().to_string();
-    let path = path.trim_end_matches(".?");
-    let known = !matches!(path, "." | "?" | "");
-    (error.inner().classify() == serde_json::error::Category::Eof && known)
-        .then(|| path.to_string())
-}
-
-/// `field `scenarios[0].cycles`: invalid type: …, expected u64 (line 9, column 20)`
-/// or `field `scenarios[0].cycles` is missing (line 30, column 5)`.
-fn describe_field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
-    let inner = e.inner();
-    let mut message = inner.to_string();
-    let position = format!(" at line {} column {}", inner.line(), inner.column());
-    if let Some(stripped) = message.strip_suffix(&position) {
-        message = stripped.to_string();
-    }
-    let path = e.path().to_string();
-    let parent = if path == "." { String::new() } else { path };
-    let joined = |field: &str| {
-        if parent.is_empty() {
-            field.to_string()
-        } else {
-            format!("{parent}.{field}")
-        }
-    };
-    let text = match message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-    {
-        Some(field) => format!("field `{}` is missing", joined(field)),
-        None if parent.is_empty() => message,
-        None => format!("field `{parent}`: {message}"),
-    };
-    one_line(&format!(
-        "{text} (line {}, column {})",
-        inner.line(),
-        inner.column()
-    ))
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A JSON value as written, cut to a readable length.
-fn excerpt(value: &Value) -> String {
-    const MAX_CHARS: usize = 40;
-    let text = value.to_string();
-    if text.chars().count() <= MAX_CHARS {
-        text
-    } else {
-        let cut: String = text.chars().take(MAX_CHARS).collect();
-        format!("{cut}…")
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The index of `baseline` among the reports' paths: the same path, or the
@@ -259,17 +72,21 @@ pub struct Comparison {
     pub reports: Vec<LoadedReport>,
     /// Index into `reports` of the report the others are compared with.
     pub baseline: usize,
-    /// Significance level of the verdicts.
-    pub alpha: f64,
+    /// What the verdicts are decided at.
+    pub rules: Rules,
     /// Where the reports come from, one row per machine field.
     pub machine: Vec<MachineRow>,
     /// One entry per distinct scenario configuration across all reports, in
     /// the baseline's order, then in the order the other reports add them.
     pub scenarios: Vec<ScenarioComparison>,
-    /// Number of tests Holm's adjustment ran over: every class comparison with
-    /// at least one event (a comparison without events cannot reject at any
-    /// level, so counting it would only weaken the others).
+    /// Number of difference tests Holm's adjustment ran over: every class
+    /// comparison with at least one event (a comparison without events
+    /// cannot reject at any level, so counting it would only weaken the
+    /// others).
     pub tests: usize,
+    /// Number of equivalence tests Holm's adjustment ran over: every class
+    /// comparison with events in both runs.
+    pub equivalence_tests: usize,
 }
 
 impl Comparison {
@@ -282,6 +99,79 @@ impl Comparison {
     pub fn labels(&self) -> Vec<&str> {
         self.reports.iter().map(|r| r.label.as_str()).collect()
     }
+
+    /// The significance level.
+    pub fn alpha(&self) -> f64 {
+        self.rules.alpha
+    }
+
+    /// `true` when some scenario is in two reports or more.
+    pub fn any_matched(&self) -> bool {
+        self.scenarios.iter().any(|s| s.present_in().len() > 1)
+    }
+
+    /// When no scenario is in two reports: one line saying why, the
+    /// configuration fields whose values differ between the baseline and each
+    /// other report (`b.json: file_size_bytes 7 vs 4096, readers 1 vs 2`).
+    pub fn no_match(&self) -> Option<String> {
+        if self.any_matched() {
+            return None;
+        }
+        let base = &self.reports[self.baseline];
+        let differences: Vec<String> = self
+            .reports
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != self.baseline)
+            .map(|(_, other)| {
+                let fields = config_differences(&base.report, &other.report);
+                let what = if fields.is_empty() {
+                    "no scenario".to_string()
+                } else {
+                    fields.join(", ")
+                };
+                format!("{} vs {}: {what}", base.label, other.label)
+            })
+            .collect();
+        Some(format!(
+            "no scenario is in two of the reports, nothing to compare ({})",
+            differences.join("; ")
+        ))
+    }
+}
+
+/// The configuration fields whose sets of values differ between two reports:
+/// `file_size_bytes 7 vs 4096`.
+fn config_differences(a: &Report, b: &Report) -> Vec<String> {
+    type Field = (&'static str, fn(&ScenarioConfig) -> String);
+    let fields: [Field; 6] = [
+        ("readers", |c| c.readers.to_string()),
+        ("deleters", |c| c.deleters.to_string()),
+        ("file_size_bytes", |c| c.file_size_bytes.to_string()),
+        ("recreate", |c| c.recreate.to_string()),
+        ("delete", |c| c.delete.to_string()),
+        ("workers", |c| c.workers.to_string()),
+    ];
+    let values = |r: &Report, f: fn(&ScenarioConfig) -> String| {
+        let mut v: Vec<String> = r.scenarios.iter().map(|s| f(&s.config)).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let show = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join("/")
+        }
+    };
+    fields
+        .iter()
+        .filter_map(|&(name, f)| {
+            let (va, vb) = (values(a, f), values(b, f));
+            (va != vb).then(|| format!("{name} {} vs {}", show(&va), show(&vb)))
+        })
+        .collect()
 }
 
 /// One machine field across the reports.
@@ -365,11 +255,17 @@ pub struct ClassCount {
 /// One report's rate of one class tested against the reference's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassTest {
-    /// Reference as A, this report as B: ratio B/A, its interval, raw p-value.
+    /// Reference as A, this report as B: ratio B/A, its intervals, raw p-values.
     pub rates: RateComparison,
-    /// Holm-adjusted p-value over every test of the comparison.
+    /// The difference test's p-value, Holm-adjusted over every difference
+    /// test of the comparison.
     pub p_adjusted: f64,
+    /// The equivalence test's p-value, Holm-adjusted over every equivalence
+    /// test of the comparison.
+    pub p_equivalence_adjusted: f64,
     pub verdict: Verdict,
+    /// Which rule gave the verdict.
+    pub basis: Basis,
 }
 
 impl ClassComparison {
@@ -415,7 +311,7 @@ impl ScenarioComparison {
 
 /// The verdict of several tests: the most significant difference if any
 /// (smallest adjusted p-value), else `inconclusive` if any test is, else
-/// `same`; `None` without tests.
+/// `same` (every class shown the same); `None` without tests.
 fn combine<'a>(tests: impl Iterator<Item = &'a ClassTest>) -> Option<Verdict> {
     let mut strongest: Option<&ClassTest> = None;
     let mut inconclusive = false;
@@ -439,12 +335,12 @@ fn combine<'a>(tests: impl Iterator<Item = &'a ClassTest>) -> Option<Verdict> {
 }
 
 /// Compares `reports` (each with the path it was loaded from) against the
-/// one at index `baseline`, with verdicts at significance level `alpha`.
+/// one at index `baseline`, with verdicts decided by `rules`.
 ///
 /// # Panics
 ///
 /// If `baseline` is not an index into `reports`.
-pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, alpha: f64) -> Comparison {
+pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -> Comparison {
     assert!(
         baseline < reports.len(),
         "baseline {baseline} out of range for {} reports",
@@ -461,15 +357,16 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, alpha: f64) -> 
         })
         .collect();
     let machine = machine_rows(&reports);
-    let mut scenarios = match_scenarios(&reports, baseline);
-    let tests = adjust(&mut scenarios, alpha);
+    let mut scenarios = match_scenarios(&reports, baseline, rules.margin);
+    let (tests, equivalence_tests) = adjust(&mut scenarios, rules);
     Comparison {
         reports,
         baseline,
-        alpha,
+        rules,
         machine,
         scenarios,
         tests,
+        equivalence_tests,
     }
 }
 
@@ -542,7 +439,11 @@ fn machine_rows(reports: &[LoadedReport]) -> Vec<MachineRow> {
 /// Groups the scenarios of all reports by configuration (the n-th scenario
 /// with a configuration in one report matches the n-th in another) and
 /// computes everything but the adjusted p-values and verdicts.
-fn match_scenarios(reports: &[LoadedReport], baseline: usize) -> Vec<ScenarioComparison> {
+fn match_scenarios(
+    reports: &[LoadedReport],
+    baseline: usize,
+    margin: f64,
+) -> Vec<ScenarioComparison> {
     let n = reports.len();
     let mut keys: Vec<(ScenarioConfig, usize)> = Vec::new();
     let mut slots: HashMap<(ScenarioConfig, usize), usize> = HashMap::new();
@@ -565,7 +466,7 @@ fn match_scenarios(reports: &[LoadedReport], baseline: usize) -> Vec<ScenarioCom
     keys.into_iter()
         .zip(found)
         .map(|((config, occurrence), runs)| {
-            scenario_comparison(reports, baseline, config, occurrence, &runs)
+            scenario_comparison(reports, baseline, margin, (config, occurrence), &runs)
         })
         .collect()
 }
@@ -573,8 +474,8 @@ fn match_scenarios(reports: &[LoadedReport], baseline: usize) -> Vec<ScenarioCom
 fn scenario_comparison(
     reports: &[LoadedReport],
     baseline: usize,
-    config: ScenarioConfig,
-    occurrence: usize,
+    margin: f64,
+    (config, occurrence): (ScenarioConfig, usize),
     found: &[Option<&ScenarioReport>],
 ) -> ScenarioComparison {
     let reference = if found[baseline].is_some() {
@@ -622,6 +523,7 @@ fn scenario_comparison(
                 .map(|scenario| {
                     let s = (*scenario)?;
                     let count = s.classes.get(&name)?.count;
+                    let once = name.once_per_cycle();
                     Some(ClassCount {
                         count,
                         cycles: s.cycles,
@@ -630,7 +532,7 @@ fn scenario_comparison(
                         } else {
                             count as f64 / s.cycles as f64
                         },
-                        interval: stats::rate_interval(count, s.cycles),
+                        interval: stats::class_interval(count, s.cycles, once),
                     })
                 })
                 .collect();
@@ -638,9 +540,11 @@ fn scenario_comparison(
                 .map(|r| {
                     let (a, b) = (counts[reference]?, counts[r]?);
                     (r != reference).then(|| ClassTest {
-                        rates: stats::compare_rates(a.count, a.cycles, b.count, b.cycles),
+                        rates: stats::compare_rates(a.count, a.cycles, b.count, b.cycles, margin),
                         p_adjusted: 1.0,
+                        p_equivalence_adjusted: 1.0,
                         verdict: Verdict::Inconclusive,
+                        basis: Basis::Undecided,
                     })
                 })
                 .collect();
@@ -666,35 +570,60 @@ fn scenario_comparison(
     }
 }
 
-/// Holm-adjusts every informative test of the comparison together and sets
-/// the verdicts; returns the size of the family.
-fn adjust(scenarios: &mut [ScenarioComparison], alpha: f64) -> usize {
-    let informative = |t: &ClassTest| {
-        let r = &t.rates;
-        r.n_a > 0 && r.n_b > 0 && r.k_a + r.k_b > 0
+/// Holm-adjusts the difference tests of the comparison together, and the
+/// equivalence tests together, and sets the verdicts; returns the sizes of
+/// the two families.
+fn adjust(scenarios: &mut [ScenarioComparison], rules: Rules) -> (usize, usize) {
+    let all_tests = |scenarios: &[ScenarioComparison]| -> Vec<RateComparison> {
+        scenarios
+            .iter()
+            .flat_map(|s| s.classes.iter())
+            .flat_map(|c| c.tests.iter().flatten())
+            .map(|t| t.rates)
+            .collect()
     };
-    let raw: Vec<f64> = scenarios
+    let rates = all_tests(scenarios);
+    let difference: Vec<f64> = rates
         .iter()
-        .flat_map(|s| s.classes.iter())
-        .flat_map(|c| c.tests.iter().flatten())
-        .filter(|t| informative(t))
-        .map(|t| t.rates.p_value)
+        .filter(|r| r.difference_testable())
+        .map(|r| r.p_value)
         .collect();
-    let mut adjusted = stats::holm(&raw).into_iter();
+    let equivalence: Vec<f64> = rates
+        .iter()
+        .filter(|r| r.equivalence_testable())
+        .map(|r| r.equivalence_p)
+        .collect();
+    let mut difference_adjusted = stats::holm(&difference).into_iter();
+    let mut equivalence_adjusted = stats::holm(&equivalence).into_iter();
     for test in scenarios
         .iter_mut()
         .flat_map(|s| s.classes.iter_mut())
         .flat_map(|c| c.tests.iter_mut().flatten())
     {
-        test.p_adjusted = if informative(test) {
-            adjusted
+        let r = test.rates;
+        test.p_adjusted = if r.difference_testable() {
+            difference_adjusted
                 .next()
-                .expect("one adjusted p-value per informative test")
+                .expect("one adjusted p-value per difference test")
         } else {
-            test.rates.p_value
+            r.p_value
         };
-        let r = &test.rates;
-        test.verdict = stats::verdict(r.k_a, r.n_a, r.k_b, r.n_b, test.p_adjusted, alpha);
+        test.p_equivalence_adjusted = if r.equivalence_testable() {
+            equivalence_adjusted
+                .next()
+                .expect("one adjusted p-value per equivalence test")
+        } else {
+            r.equivalence_p
+        };
+        let decision = stats::decide(
+            &r,
+            test.p_adjusted,
+            test.p_equivalence_adjusted,
+            rules.alpha,
+            rules.negligible,
+        );
+        test.verdict = decision.verdict;
+        test.basis = decision.basis;
     }
-    raw.len()
+    (difference.len(), equivalence.len())
 }

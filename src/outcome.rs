@@ -101,6 +101,25 @@ impl Class {
         self as usize
     }
 
+    /// `true` for the outcomes a reader cycle has at most once (its open's
+    /// outcome and its recreate's), so that their count never exceeds the
+    /// cycles and their rate is a binomial proportion. Errors (either side),
+    /// stalls and removals can happen several times per cycle: their rate is
+    /// a Poisson rate per cycle.
+    pub fn once_per_cycle(self) -> bool {
+        matches!(
+            self,
+            Class::Ok
+                | Class::EnoentOnOpen
+                | Class::Recreated
+                | Class::ZombieFd
+                | Class::WriteEinval
+                | Class::EmptyRead
+                | Class::ShortRead
+                | Class::SpuriousEnoentOnCreate
+        )
+    }
+
     /// `true` for the outcomes that are never anomalies (DESIGN §4, "Expected").
     pub fn is_normal(self) -> bool {
         matches!(

@@ -1,20 +1,47 @@
 //! `unlink-race compare`: two or more reports, scenario by scenario.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use unlink_race::compare::{compare, find_baseline, load_report};
+use unlink_race::compare::{Rules, compare, find_baseline};
 use unlink_race::export::files::write_atomic;
 use unlink_race::export::{html, markdown, terminal};
+use unlink_race::report::load::load_report;
 
 use super::run::check_output_path;
 use super::{CompareArgs, EXIT_FOUND, EXIT_OK, print_stdout};
+
+/// Whether two paths name the same file (the same path, or the same device
+/// and inode once both exist).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if a == b {
+        return true;
+    }
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
 
 pub fn run(args: &CompareArgs) -> Result<ExitCode> {
     for (flag, path) in [("--html", &args.html), ("--markdown", &args.markdown)] {
         if let Some(path) = path {
             check_output_path(flag, path)?;
+            if let Some(input) = args.reports.iter().find(|r| same_file(r, path)) {
+                bail!(
+                    "{flag} {}: is one of the reports being compared ({}); refusing to overwrite it",
+                    path.display(),
+                    input.display()
+                );
+            }
         }
+    }
+    if let (Some(h), Some(m)) = (&args.html, &args.markdown)
+        && same_file(h, m)
+    {
+        bail!("--html and --markdown name the same file {}", h.display());
     }
     let baseline = match &args.baseline {
         None => 0,
@@ -27,7 +54,15 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode> {
     for path in &args.reports {
         reports.push((path.clone(), load_report(path)?));
     }
-    let comparison = compare(reports, baseline, args.alpha);
+    let rules = Rules {
+        alpha: args.alpha,
+        margin: args.margin,
+        negligible: args.negligible,
+    };
+    let comparison = compare(reports, baseline, rules);
+    if let Some(why) = comparison.no_match() {
+        bail!("{why}");
+    }
     let mut out = terminal::render_terminal(&comparison);
     if let Some(path) = &args.markdown {
         write_atomic(path, markdown::render_markdown(&comparison).as_bytes())

@@ -178,6 +178,31 @@ pub struct CompareArgs {
     /// Significance level of the Holm-adjusted tests.
     #[arg(long, default_value_t = unlink_race::compare::DEFAULT_ALPHA, value_parser = parse_alpha)]
     pub alpha: f64,
+    /// Equivalence margin M: `same` needs the rate ratio's 90% interval inside [1/M, M].
+    #[arg(long, value_name = "M", default_value_t = unlink_race::compare::DEFAULT_MARGIN, value_parser = parse_margin)]
+    pub margin: f64,
+    /// A per-cycle rate below which two runs are `same` when both 95% upper bounds are under it
+    /// (the only way to `same` with zero counts).
+    #[arg(long, value_name = "RATE", value_parser = parse_negligible)]
+    pub negligible: Option<f64>,
+}
+
+fn parse_margin(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(m) if m > 1.0 && m.is_finite() => Ok(m),
+        _ => Err(format!(
+            "'{s}' is not a margin above 1 (e.g. 2: within a factor of 2)"
+        )),
+    }
+}
+
+fn parse_negligible(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= 1.0 => Ok(r),
+        _ => Err(format!(
+            "'{s}' is not a rate per cycle between 0 and 1 (e.g. 1e-6)"
+        )),
+    }
 }
 
 /// Flags of `unlink-race index`.

@@ -1,77 +1,45 @@
-//! A [`Comparison`] as rows of text cells: what every cell says, shared by
-//! the terminal table and the Markdown, which differ only in layout.
+//! A [`Comparison`] as typed rows: each scenario's details (the verdict
+//! matrix is in [`super::matrix`]), shared by the terminal, Markdown and HTML
+//! outputs, which differ only in layout. Every row keeps its [`Verdict`], so
+//! a renderer colours by the verdict, never by a cell's text; [`Column`] says
+//! how each detail column is written.
 //!
-//! Per scenario, one row per report and per class that has an event in some
-//! report (a report without the scenario gets one row saying so), then the
-//! classes with no event anywhere summed up in one line. Numbers keep three
-//! significant digits (two for p-values); a rate always comes with its 95%
-//! interval.
+//! Numbers keep three significant digits (two for p-values and for the
+//! figures in verdict cells); a rate always comes with its 95% interval.
 
-use crate::compare::{ClassComparison, Comparison, ScenarioComparison};
-use crate::stats::{Interval, RateComparison, Verdict};
+use crate::compare::{ClassComparison, ClassCount, ClassTest, Comparison, ScenarioComparison};
+use crate::stats::{Interval, RateComparison, Verdict, cycles_to_tell};
 
 pub use super::format::{format_count, format_significant};
+pub use super::matrix::{
+    Matrix, MatrixCell, MatrixRow, labels, matrix, ratio_with_interval, verdict_cell,
+};
 
-/// Column titles of the scenario table.
-pub const SCENARIO_COLUMNS: [&str; 12] = [
-    "report",
-    "cycles",
-    "ns/cycle",
-    "× base",
-    "class",
-    "count",
-    "rate",
-    "95% CI",
-    "ratio",
-    "ratio 95% CI",
-    "p (Holm)",
-    "verdict",
-];
+/// The ratio a power statement is about ("… to tell a 2× difference").
+pub const POWER_RATIO: f64 = 2.0;
 
-/// Which scenario columns hold numbers (right-aligned).
-pub const NUMERIC_COLUMNS: [bool; 12] = [
-    false, true, true, true, false, true, true, false, true, false, true, false,
-];
-
-/// A table: a header row and rows of the same width.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-/// One scenario's rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioBlock {
-    /// The scenario's name.
-    pub name: String,
-    /// `higher`, `same`, `only in mac-apfs`, ... (with the reference when it
-    /// is not the baseline).
-    pub outcome: String,
-    /// Rows of [`SCENARIO_COLUMNS`] cells.
-    pub rows: Vec<Vec<String>>,
-    /// Classes with no event in any report.
-    pub zero_classes: Vec<String>,
-    /// The verdict over those classes (`same` unless a run has no cycles);
-    /// `None` when the scenario is in one report only.
-    pub zero_verdict: Option<String>,
-}
-
-/// `3 reports, baseline mac-apfs; α = 0.05, p-values Holm-adjusted over 12 tests; 1 of 4 scenarios differs`.
+/// `3 reports, baseline mac-apfs; α = 0.05, …; 1 of 4 scenarios differs`.
 pub fn summary(c: &Comparison) -> String {
     let differing = c.scenarios.iter().filter(|s| s.differs()).count();
     let partial = c.scenarios.iter().filter(|s| s.is_partial()).count();
     let mut text = format!(
-        "{} reports, baseline {}; α = {}, p-values Holm-adjusted over {} test{}; {} of {} scenario{} {}",
+        "{} reports, baseline {}; α = {}, same = ratio inside [1/{m}, {m}] (90% interval){}; \
+         Holm over {} difference and {} equivalence test{}; {} of {} scenario{} {}",
         c.reports.len(),
         c.reports[c.baseline].label,
-        c.alpha,
+        c.rules.alpha,
+        c.rules.negligible.map_or(String::new(), |n| format!(
+            " or both below {}",
+            format_significant(n, 2)
+        )),
         c.tests,
-        plural(c.tests),
+        c.equivalence_tests,
+        plural(c.equivalence_tests),
         differing,
         c.scenarios.len(),
         plural(c.scenarios.len()),
         if differing == 1 { "differs" } else { "differ" },
+        m = c.rules.margin,
     );
     if partial > 0 {
         text.push_str(&format!("; {partial} not in every report"));
@@ -81,6 +49,13 @@ pub fn summary(c: &Comparison) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// A table of text: a header row and rows of the same width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// The machine fields that are worth showing: the key ones, and any other
@@ -113,109 +88,332 @@ pub fn machine_table(c: &Comparison) -> Table {
     Table { header, rows }
 }
 
-/// Every scenario's rows.
-pub fn scenario_blocks(c: &Comparison) -> Vec<ScenarioBlock> {
-    c.scenarios.iter().map(|s| scenario_block(c, s)).collect()
+/// A report's part in a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The comparison's baseline.
+    Baseline,
+    /// The scenario's reference when the baseline does not have it.
+    Reference,
+    /// Compared with the reference.
+    Compared,
+    /// Does not have the scenario.
+    Missing,
 }
 
-fn scenario_block(c: &Comparison, s: &ScenarioComparison) -> ScenarioBlock {
-    let shown: Vec<&ClassComparison> = s.classes.iter().filter(|k| !k.all_zero()).collect();
-    let compared = s.present_in().len() > 1;
-    let mut rows = Vec::new();
-    for (r, loaded) in c.reports.iter().enumerate() {
-        let Some(run) = &s.runs[r] else {
-            let mut row = blank_row();
-            row[0] = loaded.label.clone();
-            row[1] = "–".into();
-            row[4] = "not in this report".into();
-            rows.push(row);
-            continue;
-        };
-        let mut first = true;
-        let classes: Vec<Option<&ClassComparison>> = if shown.is_empty() {
-            vec![None]
-        } else {
-            shown.iter().map(|k| Some(*k)).collect()
-        };
-        for class in classes {
-            let mut row = blank_row();
-            if first {
-                row[0] = loaded.label.clone();
-                row[1] = format_count(run.cycles);
-                row[2] = format_ns(run.ns_per_cycle);
-                if compared {
-                    row[3] = run.ns_per_cycle_ratio.map_or("–".into(), format_factor);
-                }
-                first = false;
-            }
-            if let Some(class) = class {
-                row[4] = class.class.to_string();
-                match &class.counts[r] {
-                    Some(count) => {
-                        row[5] = count.count.to_string();
-                        row[6] = format_rate(count.rate);
-                        row[7] = format_interval(count.interval);
-                    }
-                    None => row[5] = "–".into(),
-                }
-                if let Some(test) = &class.tests[r] {
-                    row[8] = format_ratio(&test.rates);
-                    row[9] = format_ratio_interval(&test.rates);
-                    row[10] = format_p(test.p_adjusted);
-                    row[11] = test.verdict.name().into();
-                }
-            } else {
-                row[4] = "–".into();
-            }
-            if r == s.reference {
-                row[11] = if r == c.baseline {
-                    "baseline".into()
+/// One report's run of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub label: String,
+    pub role: Role,
+    pub cycles: Option<u64>,
+    pub ns_per_cycle: Option<f64>,
+    /// Time per cycle over the reference's.
+    pub ns_per_cycle_ratio: Option<f64>,
+}
+
+/// One class of one report in a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassRow {
+    pub class: String,
+    /// `true` on the class's first row (renderers show the name once).
+    pub first_of_class: bool,
+    pub label: String,
+    pub role: Role,
+    pub count: Option<ClassCount>,
+    /// The test against the reference; `None` for the reference itself.
+    pub test: Option<ClassTest>,
+}
+
+/// A column of the detail table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Class,
+    Report,
+    Count,
+    Rate,
+    Ratio,
+    P,
+    Verdict,
+}
+
+impl Column {
+    pub const ALL: [Column; 7] = [
+        Column::Class,
+        Column::Report,
+        Column::Count,
+        Column::Rate,
+        Column::Ratio,
+        Column::P,
+        Column::Verdict,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Class => "class",
+            Column::Report => "report",
+            Column::Count => "count",
+            Column::Rate => "rate [95% CI]",
+            Column::Ratio => "ratio [95% CI]",
+            Column::P => "p (Holm)",
+            Column::Verdict => "verdict",
+        }
+    }
+
+    /// Right-aligned.
+    pub fn numeric(self) -> bool {
+        matches!(self, Column::Count | Column::P)
+    }
+
+    /// The text of this column in `row`.
+    pub fn cell(self, row: &ClassRow) -> String {
+        match self {
+            Column::Class => {
+                if row.first_of_class {
+                    row.class.clone()
                 } else {
-                    "reference".into()
-                };
+                    String::new()
+                }
             }
-            rows.push(row);
+            Column::Report => row.label.clone(),
+            Column::Count => row
+                .count
+                .map_or_else(|| "–".into(), |c| format_count(c.count)),
+            Column::Rate => row.count.map_or_else(String::new, |c| {
+                format!("{} {}", format_rate(c.rate), format_interval(c.interval))
+            }),
+            Column::Ratio => row.test.map_or_else(String::new, |t| {
+                format!(
+                    "{} {}",
+                    format_ratio(&t.rates),
+                    format_ratio_interval(&t.rates)
+                )
+            }),
+            Column::P => row
+                .test
+                .map_or_else(String::new, |t| format_p(t.p_adjusted)),
+            Column::Verdict => match (row.role, row.test) {
+                (Role::Baseline, _) => "baseline".into(),
+                (Role::Reference, _) => "reference".into(),
+                (_, Some(t)) => t.verdict.name().into(),
+                _ => String::new(),
+            },
+        }
+    }
+}
+
+/// One scenario's details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioBlock {
+    pub name: String,
+    /// The verdict over every report and class; `None` when the scenario is
+    /// in one report only.
+    pub verdict: Option<Verdict>,
+    /// `higher`, `same (against linux-ext4: not in the baseline)`, `only in mac-apfs`.
+    pub outcome: String,
+    pub runs: Vec<RunRow>,
+    /// Classes with an event in some report.
+    pub rows: Vec<ClassRow>,
+    /// What the data can and cannot exclude where the verdict is
+    /// `inconclusive` (one line each), and the classes none saw.
+    pub notes: Vec<String>,
+}
+
+/// Every scenario's details; `short`: with [`labels`]`(c, true)`.
+pub fn scenario_blocks(c: &Comparison, short: bool) -> Vec<ScenarioBlock> {
+    let names = labels(c, short);
+    c.scenarios
+        .iter()
+        .map(|s| scenario_block(c, &names, s))
+        .collect()
+}
+
+fn role(c: &Comparison, s: &ScenarioComparison, r: usize) -> Role {
+    if s.runs[r].is_none() {
+        Role::Missing
+    } else if r == s.reference {
+        if r == c.baseline {
+            Role::Baseline
+        } else {
+            Role::Reference
+        }
+    } else {
+        Role::Compared
+    }
+}
+
+fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> ScenarioBlock {
+    let runs = names
+        .iter()
+        .enumerate()
+        .map(|(r, label)| {
+            let run = s.runs[r].as_ref();
+            RunRow {
+                label: label.clone(),
+                role: role(c, s, r),
+                cycles: run.map(|x| x.cycles),
+                ns_per_cycle: run.map(|x| x.ns_per_cycle),
+                ns_per_cycle_ratio: run.and_then(|x| x.ns_per_cycle_ratio),
+            }
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for k in s.classes.iter().filter(|k| !k.all_zero()) {
+        let mut first = true;
+        for (r, label) in names.iter().enumerate() {
+            if s.runs[r].is_none() {
+                continue;
+            }
+            rows.push(ClassRow {
+                class: k.class.to_string(),
+                first_of_class: std::mem::replace(&mut first, false),
+                label: label.clone(),
+                role: role(c, s, r),
+                count: k.counts[r],
+                test: k.tests[r],
+            });
+            if let Some(t) = &k.tests[r]
+                && t.verdict == Verdict::Inconclusive
+            {
+                notes.push(format!(
+                    "{} in {label}: inconclusive: {}",
+                    k.class,
+                    statement(&t.rates, c.rules.alpha)
+                ));
+            }
         }
     }
     let zero: Vec<&ClassComparison> = s.classes.iter().filter(|k| k.all_zero()).collect();
-    let zero_verdict = zero
-        .iter()
-        .flat_map(|k| k.tests.iter().flatten())
-        .map(|t| t.verdict)
-        .max_by_key(|v| match v {
-            Verdict::Same => 0,
-            _ => 1,
-        })
-        .map(|v| v.name().to_string());
+    if !zero.is_empty() {
+        let zero_names: Vec<&str> = zero.iter().map(|k| k.class.name()).collect();
+        for r in 0..c.reports.len() {
+            // One statement per report: the bounds differ by class only in
+            // the third digit (binomial or Poisson), so the first class speaks.
+            let Some(t) = zero[0].tests[r] else { continue };
+            let what = match t.verdict {
+                Verdict::Same => format!(
+                    "same (both 95% upper bounds below {})",
+                    c.rules
+                        .negligible
+                        .map_or_else(|| "–".to_string(), |n| format_significant(n, 2))
+                ),
+                _ => format!("inconclusive: {}", statement(&t.rates, c.rules.alpha)),
+            };
+            notes.push(format!(
+                "{} vs {}: {what} ({})",
+                names[r],
+                names[s.reference],
+                zero_names.join(", ")
+            ));
+        }
+    }
     ScenarioBlock {
         name: s.name.clone(),
-        outcome: outcome(c, s),
+        verdict: s.verdict(),
+        outcome: outcome(names, c.baseline, s),
+        runs,
         rows,
-        zero_classes: zero.iter().map(|k| k.class.to_string()).collect(),
-        zero_verdict,
+        notes,
     }
 }
 
-fn blank_row() -> Vec<String> {
-    vec![String::new(); SCENARIO_COLUMNS.len()]
+/// What an inconclusive comparison can and cannot exclude: `none seen in
+/// either; rates < 3.7e-6 and < 0.31; no ratio is excluded; at least 1.2e7
+/// more cycles would be needed to tell a 2× difference`.
+pub fn statement(r: &RateComparison, alpha: f64) -> String {
+    if !r.has_cycles() {
+        return "a run has no cycles".into();
+    }
+    let (more, _, bound) = cycles_to_tell(r, POWER_RATIO, alpha);
+    let need = if more <= 0.0 {
+        format!(
+            "these cycles would tell a {}× difference at this rate",
+            POWER_RATIO
+        )
+    } else {
+        format!(
+            "{} {} more cycles would be needed to tell a {}× difference",
+            if bound { "at least" } else { "about" },
+            format_figure(more),
+            POWER_RATIO
+        )
+    };
+    let upper = |k: u64, n: u64| crate::stats::rate_interval(k, n).high;
+    if r.k_a == 0 && r.k_b == 0 {
+        return format!(
+            "none seen in either; rates < {} and < {}; no ratio is excluded; {need}",
+            format_significant(upper(0, r.n_a), 2),
+            format_significant(upper(0, r.n_b), 2)
+        );
+    }
+    let widest = match r.ratio_high {
+        None => f64::INFINITY,
+        Some(h) if r.ratio_low > 0.0 => h.max(1.0 / r.ratio_low),
+        Some(_) => f64::INFINITY,
+    };
+    let excluded = if widest.is_finite() {
+        format!(
+            "a ratio up to {}× either way is not excluded",
+            format_figure(widest)
+        )
+    } else {
+        "the ratio is unbounded on one side".to_string()
+    };
+    format!(
+        "ratio {}; {excluded}; {need}",
+        ratio_with_interval(r, false).trim_start_matches('×')
+    )
 }
 
 /// `higher`, `same (against linux-ext4: not in the baseline)`, `only in mac-apfs`.
-fn outcome(c: &Comparison, s: &ScenarioComparison) -> String {
+fn outcome(names: &[String], baseline: usize, s: &ScenarioComparison) -> String {
     let present = s.present_in();
     if present.len() == 1 {
-        return format!("only in {}", c.reports[present[0]].label);
+        return format!("only in {}", names[present[0]]);
     }
     let word = s
         .verdict()
         .map_or("no anomaly class to compare", Verdict::name);
-    if s.reference == c.baseline {
+    if s.reference == baseline {
         word.to_string()
     } else {
         format!(
             "{word} (against {}: not in the baseline)",
-            c.reports[s.reference].label
+            names[s.reference]
         )
+    }
+}
+
+/// The runs of a block as one line: `a 1,000,000 cycles × 900 ns; b … (×0.56)`.
+pub fn runs_line(block: &ScenarioBlock) -> String {
+    block
+        .runs
+        .iter()
+        .map(|run| match (run.cycles, run.ns_per_cycle) {
+            (Some(cycles), Some(ns)) => format!(
+                "{} {} cycles × {} ns{}",
+                run.label,
+                format_count(cycles),
+                format_ns(ns),
+                run.ns_per_cycle_ratio
+                    .filter(|_| run.role == Role::Compared)
+                    .map_or(String::new(), |x| format!(" (×{})", format_factor(x)))
+            ),
+            _ => format!("{}: not in this report", run.label),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,
+/// `64,000`, `1.2e7` (from 10⁷).
+pub fn format_figure(x: f64) -> String {
+    if (100.0..1e7).contains(&x) {
+        let magnitude = 10f64.powi(x.log10().floor() as i32 - 1);
+        format_count(((x / magnitude).round() * magnitude) as u64)
+    } else {
+        format_significant(x, 2)
     }
 }
 
@@ -224,9 +422,13 @@ pub fn format_rate(rate: f64) -> String {
     format_significant(rate, 3)
 }
 
-/// `[3.71e-5, 6.59e-5]`.
+/// `[3.7e-5, 6.6e-5]`.
 pub fn format_interval(i: Interval) -> String {
-    format!("[{}, {}]", format_rate(i.low), format_rate(i.high))
+    format!(
+        "[{}, {}]",
+        format_significant(i.low, 2),
+        format_significant(i.high, 2)
+    )
 }
 
 /// The rate ratio B/A: `1.33`, `∞` (A has no event), `–` (neither has).
@@ -238,11 +440,11 @@ pub fn format_ratio(r: &RateComparison) -> String {
     }
 }
 
-/// `[0.412, 2.88]`, `[13.1, ∞)`, `[0, ∞)`.
+/// `[0.41, 2.9]`, `[13, ∞)`, `[0, ∞)`.
 pub fn format_ratio_interval(r: &RateComparison) -> String {
-    let low = format_significant(r.ratio_low, 3);
+    let low = format_figure(r.ratio_low);
     match r.ratio_high {
-        Some(high) => format!("[{low}, {}]", format_significant(high, 3)),
+        Some(high) => format!("[{low}, {}]", format_figure(high)),
         None => format!("[{low}, ∞)"),
     }
 }
@@ -252,6 +454,8 @@ pub fn format_p(p: f64) -> String {
     // Two significant digits of 0.995 and above round to 1.
     if p >= 0.995 {
         "1".into()
+    } else if p < 1e-300 {
+        "<1e-300".into()
     } else {
         format_significant(p, 2)
     }

@@ -30,7 +30,7 @@ pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
     names.sort();
     let mut out = Vec::new();
     for path in names {
-        match crate::compare::load_report(&path) {
+        match crate::report::load::load_report(&path) {
             Ok(r) => {
                 let name = path
                     .file_name()

@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use crate::compare::{Comparison, DEFAULT_ALPHA, compare};
+use crate::compare::{Comparison, Rules, compare};
 use crate::export::format::format_count;
 use crate::export::html::format::{RateText, format_unix_time};
 use crate::export::html::{self, IndexColumn, VerdictColumn, index_rows, short_verdict};
@@ -22,7 +22,7 @@ pub fn index_comparison(reports: &[(String, Report)]) -> Option<Comparison> {
             .iter()
             .map(|(name, r)| (PathBuf::from(name), r.clone()))
             .collect();
-        compare(loaded, 0, DEFAULT_ALPHA)
+        compare(loaded, 0, Rules::default())
     })
 }
 

@@ -1,9 +1,12 @@
 //! The comparison as Markdown ready to paste into a GitHub issue: a summary
-//! line, the machine table, then one scenario table. Every table is a pipe
-//! table with a header row; `|` in a cell is escaped.
+//! line and the verdict matrix first (short enough for a bug report), then
+//! the details: the machine table, one table of every scenario's classes,
+//! and what inconclusive comparisons can and cannot exclude. Every table is
+//! a pipe table with a header row; `|` in a cell is escaped, control
+//! characters are dropped.
 
 use crate::compare::Comparison;
-use crate::export::compare_table::{self, NUMERIC_COLUMNS, SCENARIO_COLUMNS};
+use crate::export::compare_table::{self, Column};
 
 /// Renders `c` as GitHub-flavoured Markdown (ends with a newline).
 pub fn render_markdown(c: &Comparison) -> String {
@@ -13,32 +16,68 @@ pub fn render_markdown(c: &Comparison) -> String {
         escape(&compare_table::summary(c))
     ));
 
+    let m = compare_table::matrix(c, false);
+    let mut header = vec!["scenario".to_string()];
+    header.extend(
+        m.titles
+            .iter()
+            .map(|t| format!("{t} vs {}", c.reports[c.baseline].label)),
+    );
+    let rows: Vec<Vec<String>> = m
+        .rows
+        .iter()
+        .map(|r| {
+            std::iter::once(format!("`{}`", r.scenario))
+                .chain(r.cells.iter().map(|cell| match cell.verdict {
+                    Some(v) if v.differs() => format!("**{}**", cell.text),
+                    _ => cell.text.clone(),
+                }))
+                .collect()
+        })
+        .collect();
+    table(&mut out, &header, &[], &rows);
+    out.push_str("\n### Details\n\n");
+
     let machine = compare_table::machine_table(c);
     table(&mut out, &machine.header, &[], &machine.rows);
     out.push('\n');
 
     let mut header = vec!["scenario".to_string()];
-    header.extend(SCENARIO_COLUMNS.iter().map(|s| s.to_string()));
+    header.extend(Column::ALL.iter().map(|c| c.title().to_string()));
     let mut numeric = vec![false];
-    numeric.extend(NUMERIC_COLUMNS);
+    numeric.extend(Column::ALL.iter().map(|c| c.numeric()));
+    let blocks = compare_table::scenario_blocks(c, false);
     let mut rows = Vec::new();
-    for block in compare_table::scenario_blocks(c) {
+    for block in &blocks {
         let title = format!("**{}**: {}", block.name, block.outcome);
-        for (i, cells) in block.rows.iter().enumerate() {
-            let mut row = vec![if i == 0 { title.clone() } else { String::new() }];
-            row.extend(cells.iter().cloned());
-            rows.push(row);
-        }
-        if !block.zero_classes.is_empty() {
+        if block.rows.is_empty() {
             let mut row = vec![String::new(); header.len()];
-            row[1] = "all".into();
-            row[5] = format!("0 in every report: {}", block.zero_classes.join(", "));
-            row[6] = "0".into();
-            row[12] = block.zero_verdict.clone().unwrap_or_default();
+            row[0] = title;
+            row[1] = "no event in any report".into();
+            rows.push(row);
+            continue;
+        }
+        for (i, class_row) in block.rows.iter().enumerate() {
+            let mut row = vec![if i == 0 { title.clone() } else { String::new() }];
+            row.extend(Column::ALL.iter().map(|col| col.cell(class_row)));
             rows.push(row);
         }
     }
     table(&mut out, &header, &numeric, &rows);
+
+    let notes: Vec<(&str, String)> = blocks
+        .iter()
+        .flat_map(|b| {
+            std::iter::once((b.name.as_str(), compare_table::runs_line(b)))
+                .chain(b.notes.iter().map(|n| (b.name.as_str(), n.clone())))
+        })
+        .collect();
+    if !notes.is_empty() {
+        out.push('\n');
+        for (name, note) in notes {
+            out.push_str(&format!("- `{name}`: {}\n", escape(&note)));
+        }
+    }
     out
 }
 
@@ -64,9 +103,12 @@ fn table(out: &mut String, header: &[String], numeric: &[bool], rows: &[Vec<Stri
     }
 }
 
-/// A cell's text made safe inside a pipe table: `|` escaped, no line breaks.
+/// A cell's text made safe inside a pipe table: `|` escaped, line breaks
+/// and other control characters turned into spaces.
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }

@@ -6,5 +6,6 @@ pub mod format;
 pub mod html;
 pub mod index_page;
 pub mod markdown;
+pub mod matrix;
 pub mod summary;
 pub mod terminal;

@@ -1,68 +1,146 @@
-//! The comparison as a compact terminal table, in the spirit of critcmp:
-//! a summary line, the machine fields, then every scenario's rows under one
-//! header, columns aligned across the whole output.
+//! The comparison for a terminal, in the spirit of critcmp, within 100
+//! columns: the summary, the verdict matrix (one row per scenario, one
+//! column per report against the baseline; stacked when the columns do not
+//! fit), the machine fields, then every scenario's details.
 
 use crate::compare::Comparison;
-use crate::export::compare_table::{self, NUMERIC_COLUMNS, SCENARIO_COLUMNS, ScenarioBlock, Table};
+use crate::export::compare_table::{self, Column, Matrix, Table};
+
+/// The terminal width the output is laid out for.
+pub const WIDTH: usize = 100;
 
 /// Renders `c` for a terminal (plain text, no colour, ends with a newline).
 pub fn render_terminal(c: &Comparison) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "unlink-race compare: {}\n\n",
-        compare_table::summary(c)
+    let mut lines: Vec<String> = Vec::new();
+    lines.extend(wrap(
+        &format!("unlink-race compare: {}", compare_table::summary(c)),
+        "",
+        "  ",
     ));
+    lines.push(String::new());
+    lines.extend(matrix_lines(&compare_table::matrix(c, true)));
+    lines.push(String::new());
 
     let machine = compare_table::machine_table(c);
-    out.push_str(&aligned(&machine, &[]).join("\n"));
-    out.push_str("\n\n");
+    lines.extend(aligned(&machine));
+    lines.push(String::new());
 
-    let blocks = compare_table::scenario_blocks(c);
-    let header: Vec<String> = SCENARIO_COLUMNS.iter().map(|s| s.to_string()).collect();
+    // The class heads its rows on a line of its own, to save width.
+    let blocks = compare_table::scenario_blocks(c, true);
+    let columns: Vec<Column> = Column::ALL
+        .into_iter()
+        .filter(|&c| c != Column::Class)
+        .collect();
+    let header: Vec<String> = columns.iter().map(|c| c.title().to_string()).collect();
+    let numeric: Vec<bool> = columns.iter().map(|c| c.numeric()).collect();
+    let cells: Vec<Vec<Vec<String>>> = blocks
+        .iter()
+        .map(|b| {
+            b.rows
+                .iter()
+                .map(|row| columns.iter().map(|col| col.cell(row)).collect())
+                .collect()
+        })
+        .collect();
     let all_rows: Vec<Vec<String>> = std::iter::once(header.clone())
-        .chain(blocks.iter().flat_map(|b| b.rows.iter().cloned()))
+        .chain(cells.iter().flatten().cloned())
         .collect();
     let widths = widths(&all_rows);
     let indent = "  ";
-    out.push_str(indent);
-    out.push_str(&line(&header, &widths, &[]));
-    out.push('\n');
-    for block in &blocks {
-        out.push_str(&format!("{}: {}\n", block.name, block.outcome));
-        for row in &block.rows {
-            out.push_str(indent);
-            out.push_str(&line(row, &widths, &NUMERIC_COLUMNS));
-            out.push('\n');
+    if blocks.iter().any(|b| !b.rows.is_empty()) {
+        lines.push(format!("{indent}  {}", line(&header, &widths, &[])));
+    }
+    for (block, rows) in blocks.iter().zip(&cells) {
+        lines.push(format!("{}: {}", block.name, block.outcome));
+        lines.extend(wrap(&compare_table::runs_line(block), indent, "    "));
+        for (class_row, row) in block.rows.iter().zip(rows) {
+            if class_row.first_of_class {
+                lines.push(format!("{indent}{}", class_row.class));
+            }
+            lines.push(format!("{indent}  {}", line(row, &widths, &numeric)));
         }
-        if let Some(note) = zero_note(block) {
-            out.push_str(indent);
-            out.push_str(&note);
-            out.push('\n');
+        for note in &block.notes {
+            lines.extend(wrap(note, indent, "    "));
+        }
+    }
+    let mut out: String = lines
+        .into_iter()
+        .map(|l| fit(&l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
+    out
+}
+
+/// The matrix as a table when it fits in [`WIDTH`] columns, else one
+/// scenario per line followed by its cells, one per line.
+fn matrix_lines(m: &Matrix) -> Vec<String> {
+    let mut header = vec!["scenario".to_string()];
+    header.extend(m.titles.iter().cloned());
+    let rows: Vec<Vec<String>> = std::iter::once(header)
+        .chain(m.rows.iter().map(|r| {
+            std::iter::once(r.scenario.clone())
+                .chain(r.cells.iter().map(|c| c.text.clone()))
+                .collect()
+        }))
+        .collect();
+    let widths = widths(&rows);
+    let total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+    if total <= WIDTH {
+        return rows.iter().map(|r| line(r, &widths, &[])).collect();
+    }
+    let mut out = Vec::new();
+    for row in &m.rows {
+        out.push(row.scenario.clone());
+        for (title, cell) in m.titles.iter().zip(&row.cells) {
+            let text = if cell.names_report {
+                cell.text.clone()
+            } else {
+                format!("{title}: {}", cell.text)
+            };
+            out.extend(wrap(&text, "  ", "    "));
         }
     }
     out
 }
 
-/// `0 in every report (same): write_einval, empty_read`.
-fn zero_note(block: &ScenarioBlock) -> Option<String> {
-    (!block.zero_classes.is_empty()).then(|| {
-        let verdict = block
-            .zero_verdict
-            .as_ref()
-            .map_or(String::new(), |v| format!(" ({v})"));
-        format!(
-            "0 in every report{verdict}: {}",
-            block.zero_classes.join(", ")
-        )
-    })
+/// Words of `text` in lines of at most [`WIDTH`] columns, the first after
+/// `first`, the others after `rest`.
+fn wrap(text: &str, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && width(&current) + 1 + width(word) > WIDTH {
+            lines.push(std::mem::replace(&mut current, rest.to_string()));
+            empty = true;
+        }
+        if !empty {
+            current.push(' ');
+        }
+        current.push_str(word);
+        empty = false;
+    }
+    lines.push(current);
+    lines
 }
 
-fn aligned(table: &Table, numeric: &[bool]) -> Vec<String> {
+/// A line cut to [`WIDTH`] columns (with `…`) if it is longer.
+fn fit(line: &str) -> String {
+    if width(line) <= WIDTH {
+        line.to_string()
+    } else {
+        let cut: String = line.chars().take(WIDTH - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+fn aligned(table: &Table) -> Vec<String> {
     let rows: Vec<Vec<String>> = std::iter::once(table.header.clone())
         .chain(table.rows.iter().cloned())
         .collect();
     let widths = widths(&rows);
-    rows.iter().map(|r| line(r, &widths, numeric)).collect()
+    rows.iter().map(|r| line(r, &widths, &[])).collect()
 }
 
 fn width(cell: &str) -> usize {

@@ -7,7 +7,8 @@ use crate::harness::{self, Tally};
 use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
     ClassStats, EmptyReadNlink, Example, Machine, Report, SCHEMA_VERSION, ScenarioConfig,
-    ScenarioReport, Source, StallRecord, TOOL_NAME, Timeline, TimelineEvent, Trial,
+    ScenarioReport, Source, StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline,
+    TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
@@ -23,7 +24,7 @@ pub fn class_stats(
         .iter()
         .map(|&class| {
             let count = counts[class.index()];
-            let ci = stats::rate_interval(count, cycles);
+            let ci = stats::class_interval(count, cycles, class.once_per_cycle());
             let rate = if cycles == 0 {
                 0.0
             } else {
@@ -64,7 +65,7 @@ pub fn scenario_report(
     } else {
         cycles as f64 * 1e9 / tally.elapsed_ns as f64
     };
-    let survival = stats::survival(&trials, ns_per_cycle);
+    let survival = survival(&trials, ns_per_cycle);
     ScenarioReport {
         name: scenario.name(),
         config: ScenarioConfig::from(scenario),
@@ -135,6 +136,37 @@ fn stall(s: &harness::Stall) -> StallRecord {
         elapsed_ns: s.elapsed_ns,
         unfinished: s.unfinished,
     }
+}
+
+/// The schema's survival summary of `trials` ([`stats::survival`]).
+fn survival(trials: &[Trial], ns_per_cycle: f64) -> Option<Survival> {
+    let trials: Vec<stats::Trial> = trials
+        .iter()
+        .map(|t| stats::Trial {
+            cycles: t.cycles,
+            censored: t.censored,
+        })
+        .collect();
+    let s = stats::survival(&trials, ns_per_cycle)?;
+    Some(Survival {
+        trials: s.trials,
+        events: s.events,
+        censored: s.censored,
+        curve: s
+            .curve
+            .iter()
+            .map(|p| SurvivalPoint {
+                cycles: p.cycles,
+                survival: p.survival,
+                at_risk: p.at_risk,
+            })
+            .collect(),
+        mle_rate_per_cycle: s.mle_rate_per_cycle,
+        mle_ci_low: s.mle_interval.low,
+        mle_ci_high: s.mle_interval.high,
+        median_cycles: s.median_cycles,
+        median_seconds: s.median_seconds,
+    })
 }
 
 /// A report around scenario entries.

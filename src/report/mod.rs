@@ -3,5 +3,6 @@
 
 pub mod build;
 pub mod command;
+pub mod load;
 pub mod machine;
 pub mod schema;

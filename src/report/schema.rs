@@ -27,7 +27,8 @@
 //! `elapsed_ns / cycles` otherwise), `anomalies` (sum of the classes that are
 //! anomalies for this scenario; expected races excluded), `classes` (every
 //! outcome class with `count`, `expected`, `rate`, `ci_low`, `ci_high`: 95%
-//! interval, exact one-sided upper bound `1 - 0.05^(1/n)` when the count is 0),
+//! interval, two-sided: upper end `1 - 0.025^(1/n)` when the count is 0; older
+//! reports stored the one-sided `1 - 0.05^(1/n)`),
 //! `empty_read_nlink` (the `empty_read` count split by `st_nlink == 0` / `>= 1`),
 //! `examples[]` (full records of anomalies, a few per class), `first_anomaly_cycle`
 //! (the cycle count when the first anomaly was seen, `null` if none), `trials[]`

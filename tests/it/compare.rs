@@ -1,31 +1,34 @@
-//! Comparing reports: matching, statistics, verdicts, load errors and the
-//! terminal and Markdown renderings, on reports built in code.
+//! Comparing reports: matching, statistics, verdicts, the verdict matrix,
+//! load errors and the terminal, Markdown and HTML renderings, on reports
+//! built in code and on the committed reports.
 
 use std::path::PathBuf;
 
-use unlink_race::compare::{
-    Comparison, DEFAULT_ALPHA, LoadError, compare, find_baseline, load_report,
-};
+use unlink_race::compare::{Comparison, Rules, compare, find_baseline};
 use unlink_race::export::markdown::render_markdown;
 use unlink_race::export::terminal::render_terminal;
 use unlink_race::outcome::Class;
 use unlink_race::report::schema::Report;
-use unlink_race::stats::{Verdict, holm};
+use unlink_race::stats::{Basis, Verdict, holm};
 
-use crate::fixtures::{ReportBuilder, write_report, write_text};
+use crate::fixtures::{ReportBuilder, write_report};
 
 const MILLION: u64 = 1_000_000;
 
 fn pair(a: Report, b: Report) -> Comparison {
+    pair_with(a, b, Rules::default())
+}
+
+fn pair_with(a: Report, b: Report, rules: Rules) -> Comparison {
     compare(
         vec![(PathBuf::from("a.json"), a), (PathBuf::from("b.json"), b)],
         0,
-        DEFAULT_ALPHA,
+        rules,
     )
 }
 
 /// A report with a few scenarios and events in several classes.
-fn busy_report(label: &str) -> Report {
+pub(crate) fn busy_report(label: &str) -> Report {
     ReportBuilder::new(label)
         .scenario(
             1,
@@ -44,34 +47,59 @@ fn busy_report(label: &str) -> Report {
 }
 
 #[test]
-fn a_report_against_itself_is_the_same_everywhere() {
+fn a_report_against_itself_is_never_higher_or_lower() {
     let r = busy_report("mac");
-    let c = pair(r.clone(), r);
+    let c = pair(r.clone(), r.clone());
     assert!(!c.differs());
     assert_eq!(c.scenarios.len(), 3);
     let mut tests = 0;
     for s in &c.scenarios {
         assert!(!s.is_partial());
-        assert_eq!(s.verdict(), Some(Verdict::Same), "{}", s.name);
         for class in &s.classes {
             assert!(
                 class.tests[0].is_none(),
                 "no test of the baseline against itself"
             );
             let t = class.tests[1].as_ref().unwrap();
-            assert_eq!(t.verdict, Verdict::Same, "{} {}", s.name, class.class);
             assert_eq!(t.p_adjusted, 1.0);
+            // 7 or 2 events are too few to show a ratio within 2×, and none
+            // says nothing: inconclusive, never `same` by default.
+            assert_eq!(
+                t.verdict,
+                Verdict::Inconclusive,
+                "{} {}",
+                s.name,
+                class.class
+            );
             tests += 1;
         }
+        assert_eq!(s.verdict(), Some(Verdict::Inconclusive), "{}", s.name);
         let run = s.runs[1].as_ref().unwrap();
         assert_eq!(run.ns_per_cycle_ratio, Some(1.0));
     }
     // Every anomaly class of every scenario is compared: 9 with one reader,
     // 7 with more (empty_read and short_read are expected races under
-    // inplace). Only those with an event enter Holm's family: zombie_fd in the
-    // first scenario, write_einval in the second.
+    // inplace). Only those with an event enter the difference family:
+    // zombie_fd in the first scenario, write_einval in the second; both
+    // have events on both sides, so both enter the equivalence family.
     assert_eq!(tests, 9 + 7 + 7);
-    assert_eq!(c.tests, 2);
+    assert_eq!((c.tests, c.equivalence_tests), (2, 2));
+
+    // A declared negligible rate makes the zero classes `same` where both
+    // upper bounds are below it (3.7e-6 at 10⁶ cycles).
+    let rules = Rules {
+        negligible: Some(1e-5),
+        ..Rules::default()
+    };
+    let c = pair_with(r.clone(), r, rules);
+    let third = &c.scenarios[2];
+    assert_eq!(third.verdict(), Some(Verdict::Same));
+    for class in &third.classes {
+        let t = class.tests[1].unwrap();
+        assert_eq!((t.verdict, t.basis), (Verdict::Same, Basis::Negligible));
+    }
+    // 7 of 10⁶ has a bound of 1.4e-5: not below 1e-5, so still inconclusive.
+    assert_eq!(c.scenarios[0].verdict(), Some(Verdict::Inconclusive));
 }
 
 #[test]
@@ -116,27 +144,41 @@ fn zero_against_fifty_zombies_is_higher() {
     assert_eq!(t.p_adjusted, t.rates.p_value);
     // Time per cycle against the baseline.
     assert_eq!(s.runs[1].as_ref().unwrap().ns_per_cycle_ratio, Some(0.5));
-    // The other classes: no event anywhere, same.
+    // The other classes: no event anywhere, inconclusive (issue 10: never
+    // `same` for "no evidence of a difference").
     for k in s.classes.iter().filter(|k| k.class != Class::ZombieFd) {
         assert!(k.all_zero());
-        assert_eq!(k.tests[1].unwrap().verdict, Verdict::Same);
+        assert_eq!(k.tests[1].unwrap().verdict, Verdict::Inconclusive);
     }
 
     let text = render_terminal(&c);
-    let line = text
-        .lines()
-        .find(|l| l.contains("zombie_fd") && l.contains("mac"))
+    // The matrix leads: one row, the cell names the report, the class and
+    // the direction. Its lower end: 0.025^(1/50) / (1 − 0.025^(1/50)) = 13.06.
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("unlink-race compare: 2 reports"),
+        "{text}"
+    );
+    let matrix_row = lines
+        .iter()
+        .position(|l| l.starts_with("r1-d1-7B-inplace-unlink-threads "))
         .unwrap();
     assert!(
-        line.contains("50") && line.contains("higher") && line.contains('∞'),
-        "{line}"
+        lines[matrix_row].ends_with("mac higher: zombie_fd ×∞ [95%: 13–∞]"),
+        "{text}"
     );
+    assert!(matrix_row < lines.iter().position(|l| l.starts_with("machine")).unwrap());
+    let line = text
+        .lines()
+        .find(|l| l.contains("mac") && l.contains("50") && l.contains("higher") && l.contains('['))
+        .unwrap();
+    assert!(line.contains('∞'), "{line}");
     assert!(
         text.contains("r1-d1-7B-inplace-unlink-threads: higher"),
         "{text}"
     );
     assert!(
-        text.contains("0 in every report (same): write_einval"),
+        text.contains("mac vs linux: inconclusive: none seen in either"),
         "{text}"
     );
 }
@@ -152,8 +194,18 @@ fn three_against_four_does_not_differ() {
     let c = pair(a, b);
     assert!(!c.differs());
     let t = c.scenarios[0].classes[0].tests[1].unwrap();
-    assert!(matches!(t.verdict, Verdict::Same | Verdict::Inconclusive));
+    assert_eq!(t.verdict, Verdict::Inconclusive);
     assert!(t.p_adjusted > 0.9);
+    // What the data cannot exclude is said.
+    let text = render_terminal(&c);
+    assert!(
+        text.contains("zombie_fd in b: inconclusive: ratio 1.3 [95%: 0.23–9.1]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("more cycles would be needed to tell a 2× difference"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -194,7 +246,17 @@ fn scenarios_in_one_report_only_are_listed() {
         text.contains("r16-d1-7B-inplace-unlink-threads: only in b"),
         "{text}"
     );
-    assert_eq!(text.matches("not in this report").count(), 2, "{text}");
+    // In the matrix (b's column) and in the runs of each partial scenario.
+    assert!(
+        text.contains("r8-d1-7B-inplace-unlink-threads   not in this report"),
+        "{text}"
+    );
+    assert!(
+        text.contains("r16-d1-7B-inplace-unlink-threads  only in this report"),
+        "{text}"
+    );
+    assert!(text.contains("b: not in this report"), "{text}");
+    assert!(text.contains("a: not in this report"), "{text}");
     assert!(text.contains("2 not in every report"), "{text}");
     let md = render_markdown(&c);
     assert!(
@@ -221,7 +283,7 @@ fn a_scenario_missing_from_the_baseline_is_compared_with_the_first_report_that_h
             (PathBuf::from("c.json"), c3),
         ],
         0,
-        DEFAULT_ALPHA,
+        Rules::default(),
     );
     let s = &c.scenarios[1];
     assert_eq!(s.reference, 1);
@@ -278,8 +340,12 @@ fn alpha_decides_what_differs() {
             (PathBuf::from("b"), b.clone()),
         ]
     };
-    assert!(compare(paths(), 0, 0.05).differs());
-    assert!(!compare(paths(), 0, 0.01).differs());
+    let at = |alpha| Rules {
+        alpha,
+        ..Rules::default()
+    };
+    assert!(compare(paths(), 0, at(0.05)).differs());
+    assert!(!compare(paths(), 0, at(0.01)).differs());
 }
 
 #[test]
@@ -309,7 +375,7 @@ fn machine_differences_head_the_output() {
     let text = render_terminal(&c);
     let lines: Vec<&str> = text.lines().collect();
     let position = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap();
-    assert!(position("macOS 10.15.7") < position("r1-d1-7B"));
+    assert!(position("macOS 10.15.7") < position("r1-d1-7B-inplace-unlink-threads:"));
     assert!(lines[position("filesystem")].contains("apfs"));
     assert!(lines[position("filesystem")].contains("ext4"));
     assert!(lines[position("machine")].contains("mac (baseline)"));
@@ -320,25 +386,35 @@ fn machine_differences_head_the_output() {
 }
 
 #[test]
-fn terminal_columns_are_aligned() {
+fn terminal_fits_100_columns_and_columns_are_aligned() {
     let c = pair(busy_report("a-long-label"), busy_report("b"));
     let text = render_terminal(&c);
-    let rows: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("  ") && !l.contains("0 in every report"))
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("report") && l.contains("verdict"))
+        .unwrap();
+    let column = |title: &str| {
+        lines[header][..lines[header].find(title).unwrap()]
+            .chars()
+            .count()
+    };
+    let (count_column, verdict_column) = (column("count"), column("verdict"));
+    let rows: Vec<&str> = lines[header..]
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("    a-long-label") || l.starts_with("    b "))
         .collect();
-    let header = rows[0];
-    let column = |title: &str| header[..header.find(title).unwrap()].chars().count();
-    let (class_column, verdict_column) = (column("class"), column("verdict"));
-    for row in &rows[1..] {
+    assert!(rows.len() >= 4, "{text}");
+    for row in rows {
         // Character positions (the cells may hold non-ASCII, e.g. "∞").
         let chars: Vec<char> = row.chars().collect();
-        assert!(chars.len() > class_column, "{row}");
-        assert_ne!(chars[class_column], ' ', "class column in {row}");
-        assert!(
-            chars.len() <= verdict_column || chars[verdict_column - 1] == ' ',
-            "{row}"
-        );
+        assert!(chars.len() > verdict_column, "{row}");
+        assert_eq!(chars[count_column - 1], ' ', "{row}");
+        assert_ne!(chars[verdict_column], ' ', "verdict column in {row}");
     }
 }
 
@@ -374,7 +450,7 @@ fn assert_pipe_tables(md: &str) {
             assert_eq!(columns(line), columns(table[0]), "{line}");
         }
     }
-    assert_eq!(tables, 2, "machine and scenario tables:\n{md}");
+    assert_eq!(tables, 3, "matrix, machine and scenario tables:\n{md}");
 }
 
 #[test]
@@ -388,8 +464,15 @@ fn markdown_is_pipe_tables_with_headers() {
     let md = render_markdown(&c);
     assert_pipe_tables(&md);
     assert!(md.contains("mac\\|apfs (baseline)"), "{md}");
-    assert!(md.contains("| scenario | report | cycles |"), "{md}");
     assert!(md.starts_with("**unlink-race compare**: 2 reports"), "{md}");
+    // The matrix comes first, right after the summary.
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines[2], "| scenario | linux vs mac\\|apfs |", "{md}");
+    assert!(
+        lines[4].starts_with("| `r1-d1-7B-inplace-unlink-threads` | **linux higher: zombie_fd"),
+        "{md}"
+    );
+    assert!(md.contains("| scenario | class | report | count |"), "{md}");
     assert!(md.contains("| higher |"), "{md}");
 }
 
@@ -402,7 +485,7 @@ fn clashing_labels_fall_back_to_file_names() {
             (PathBuf::from("y/second.json"), r),
         ],
         1,
-        DEFAULT_ALPHA,
+        Rules::default(),
     );
     assert_eq!(c.labels(), ["first.json", "second.json"]);
     assert_eq!(c.baseline, 1);
@@ -421,141 +504,190 @@ fn baseline_is_found_by_path() {
     assert_eq!(find_baseline(&paths, &dir.path().join("c.json")), None);
 }
 
+/// The committed reports, loaded.
+fn committed_reports() -> Vec<(PathBuf, Report)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 3, "{paths:?}");
+    paths
+        .into_iter()
+        .map(|p| {
+            let r = unlink_race::report::load::load_report(&p).unwrap();
+            (p, r)
+        })
+        .collect()
+}
+
 #[test]
-fn a_written_report_loads_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let report = busy_report("a");
-    let path = write_report(dir.path(), "a.json", &report);
-    let loaded = load_report(&path).unwrap();
-    // serde_json may read a float back one ulp off; everything else is exact.
-    assert_eq!(loaded.machine, report.machine);
-    assert_eq!(loaded.label, report.label);
-    assert_eq!(loaded.scenarios.len(), report.scenarios.len());
-    for (l, r) in loaded.scenarios.iter().zip(&report.scenarios) {
-        assert_eq!(
-            (&l.name, &l.config, l.cycles),
-            (&r.name, &r.config, r.cycles)
+fn every_committed_report_against_itself() {
+    // Issue 10: `same` where the counts allow it, `inconclusive` where they
+    // are zero, never `higher` or `lower`.
+    for (path, report) in committed_reports() {
+        let c = compare(
+            vec![(path.clone(), report.clone()), (path.clone(), report)],
+            0,
+            Rules::default(),
         );
-        for (name, stats) in &r.classes {
-            assert_eq!(l.classes[name].count, stats.count);
-            assert_eq!(l.classes[name].expected, stats.expected);
-            assert!((l.classes[name].ci_high / stats.ci_high - 1.0).abs() < 1e-15);
+        assert!(!c.differs(), "{}", path.display());
+        let mut same = 0;
+        for s in &c.scenarios {
+            for k in &s.classes {
+                let t = k.tests[1].unwrap();
+                let count = t.rates.k_a;
+                match count {
+                    0 => assert_eq!(t.verdict, Verdict::Inconclusive, "{} {}", s.name, k.class),
+                    // Enough events for the 90% interval of the ratio to fit
+                    // in [1/2, 2] even after Holm over every class.
+                    100.. => {
+                        assert_eq!(t.verdict, Verdict::Same, "{} {} {count}", s.name, k.class);
+                        same += 1;
+                    }
+                    _ => assert!(!t.verdict.differs(), "{} {}", s.name, k.class),
+                }
+            }
+        }
+        // The zombiefs report has hundreds of zombie_fd per scenario.
+        if path.to_string_lossy().contains("zombiefs") {
+            assert!(same >= 20, "{same}");
         }
     }
 }
 
-/// The error for `text` written as `name`: one line naming the file.
-fn load_error(name: &str, text: &str) -> (LoadError, String) {
+#[test]
+fn committed_reports_against_themselves_through_the_binary() {
+    for (path, _) in committed_reports() {
+        let p = path.to_str().unwrap();
+        let o = crate::util::run(&["compare", p, p]);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{p}: {stdout}");
+        assert!(
+            !stdout.contains(" higher") && !stdout.contains(" lower"),
+            "{stdout}"
+        );
+        for line in stdout.lines() {
+            assert!(line.chars().count() <= 100, "{line}");
+        }
+    }
+}
+
+#[test]
+fn reports_without_a_common_scenario_are_an_error() {
+    // Issue 10: different file sizes said "0 of 2 scenarios differ", exit 0.
+    let a = ReportBuilder::new("a")
+        .scenario(1, MILLION, 1000.0, &[])
+        .scenario(2, MILLION, 1000.0, &[])
+        .build();
+    let four_k = unlink_race::scenario::Scenario {
+        file_size_bytes: 4096,
+        ..unlink_race::scenario::Scenario::default()
+    };
+    let b = ReportBuilder::new("b")
+        .scenario_of(&four_k, MILLION, 1000.0, &[])
+        .build();
+    let c = pair(a.clone(), b.clone());
+    let why = c.no_match().unwrap();
+    assert_eq!(
+        why,
+        "no scenario is in two of the reports, nothing to compare \
+         (a vs b: readers 1/2 vs 1, file_size_bytes 7 vs 4096)"
+    );
+    assert!(pair(a.clone(), a.clone()).no_match().is_none());
+
     let dir = tempfile::tempdir().unwrap();
-    let path = write_text(dir.path(), name, text);
-    let error = load_report(&path).unwrap_err();
-    let message = error.to_string();
-    assert!(!message.contains('\n'), "one line: {message}");
-    assert!(
-        message.starts_with(&path.display().to_string()),
-        "names the file: {message}"
+    let (pa, pb) = (
+        write_report(dir.path(), "a.json", &a),
+        write_report(dir.path(), "b.json", &b),
     );
-    assert_eq!(error.path(), path);
-    (error, message)
-}
-
-fn report_json() -> serde_json::Value {
-    serde_json::to_value(busy_report("a")).unwrap()
-}
-
-#[test]
-fn json_from_another_tool_is_rejected() {
-    let (error, message) = load_error(
-        "hyperfine.json",
-        r#"{"tool": "hyperfine", "results": [{"command": "sleep 1", "mean": 1.0}]}"#,
-    );
-    assert!(matches!(error, LoadError::NotReport { .. }));
-    assert!(
-        message.contains("not an unlink-race report") && message.contains("`tool`"),
-        "{message}"
-    );
-    assert!(message.contains("\"hyperfine\""), "{message}");
-
-    // Criterion's estimates.json has no `tool` at all.
-    let (_, message) = load_error("estimates.json", r#"{"mean": {"point_estimate": 1.0}}"#);
-    assert!(message.contains("field `tool` is missing"), "{message}");
-
-    let (_, message) = load_error("list.json", "[1, 2, 3]");
-    assert!(message.contains("an array"), "{message}");
+    let md = dir.path().join("c.md");
+    let o = crate::util::run(&[
+        "compare",
+        pa.to_str().unwrap(),
+        pb.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("file_size_bytes 7 vs 4096"), "{stderr}");
+    assert!(!md.exists(), "nothing written");
 }
 
 #[test]
-fn a_truncated_file_is_rejected() {
-    let text = serde_json::to_string_pretty(&report_json()).unwrap();
-    let cut = &text[..text.len() * 2 / 3];
-    let (error, message) = load_error("truncated.json", cut);
-    assert!(matches!(error, LoadError::Truncated { .. }), "{message}");
-    assert!(message.contains("truncated JSON"), "{message}");
-    assert!(message.contains("line "), "{message}");
+fn outputs_never_overwrite_an_input() {
+    // Issue 13, item 1: `compare` refuses to write over one of its inputs.
+    let dir = tempfile::tempdir().unwrap();
+    let a = write_report(dir.path(), "a.json", &busy_report("a"));
+    let b = write_report(dir.path(), "b.json", &busy_report("b"));
+    let before = std::fs::read(&b).unwrap();
+    let via_dot = dir.path().join(".").join("b.json");
+    for flag in ["--markdown", "--html"] {
+        for target in [&b, &via_dot] {
+            let o = crate::util::run(&[
+                "compare",
+                a.to_str().unwrap(),
+                b.to_str().unwrap(),
+                flag,
+                target.to_str().unwrap(),
+            ]);
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{stderr}");
+            assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+            assert_eq!(std::fs::read(&b).unwrap(), before);
+        }
+    }
+}
+
+#[test]
+fn colours_follow_the_verdict_not_the_label() {
+    // Issue 14: a report labelled `higher-end-mac` rendered red.
+    let a = busy_report("higher-end-mac");
+    let b = busy_report("same-old-box");
+    let c = pair(a, b);
+    assert!(!c.differs());
+    let page = unlink_race::export::html::render_comparison(&c);
+    assert!(!page.contains("class=\"bad\""), "no difference, no red");
     assert!(
-        message.contains("field `scenarios["),
-        "names the field: {message}"
+        !page.contains("class=\"good\""),
+        "nothing shown the same, no green"
+    );
+    // And a real difference is red, whatever the label says.
+    let clean = ReportBuilder::new("same-old-box")
+        .scenario(1, MILLION, 1000.0, &[])
+        .build();
+    let defect = ReportBuilder::new("lower-end")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 50)])
+        .build();
+    let page = unlink_race::export::html::render_comparison(&pair(clean, defect));
+    assert!(
+        page.contains("<td class=\"bad\">lower-end higher: zombie_fd"),
+        "{page}"
     );
 }
 
 #[test]
-fn an_unknown_schema_version_is_rejected() {
-    let mut json = report_json();
-    json["schema_version"] = 99.into();
-    let (error, message) = load_error("future.json", &json.to_string());
-    assert!(matches!(error, LoadError::UnsupportedVersion { .. }));
+fn the_index_says_which_report_is_higher_against_which_baseline() {
+    use unlink_race::export::html::{VerdictColumn, render_index_with};
+    let clean = ReportBuilder::new("linux")
+        .scenario(1, MILLION, 1000.0, &[])
+        .build();
+    let defect = ReportBuilder::new("mac")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 50)])
+        .build();
+    let c = pair(clean.clone(), defect.clone());
+    let reports = vec![
+        ("a.json".to_string(), clean),
+        ("b.json".to_string(), defect),
+    ];
+    let page = render_index_with(&reports, &[&VerdictColumn { comparison: &c }]);
+    assert!(page.contains("verdict vs linux"), "{page}");
     assert!(
-        message.contains("field `schema_version` is 99") && message.contains("schema_version 1"),
-        "{message}"
+        page.contains("<td class=\"bad\">mac higher than linux: zombie_fd ×∞ [95%: 13–∞]</td>"),
+        "{page}"
     );
-
-    json.as_object_mut().unwrap().remove("schema_version");
-    let (_, message) = load_error("unversioned.json", &json.to_string());
-    assert!(
-        message.contains("field `schema_version` is missing"),
-        "{message}"
-    );
-}
-
-#[test]
-fn a_missing_or_invalid_field_is_named() {
-    let mut json = report_json();
-    json["scenarios"][1]
-        .as_object_mut()
-        .unwrap()
-        .remove("cycles");
-    let (error, message) = load_error("missing.json", &json.to_string());
-    assert!(matches!(error, LoadError::Invalid { .. }));
-    assert!(
-        message.contains("field `scenarios[1].cycles` is missing"),
-        "{message}"
-    );
-
-    let mut json = report_json();
-    json["scenarios"][0]["classes"]["zombie_fd"]["count"] = "seven".into();
-    let (_, message) = load_error("wrong-type.json", &json.to_string());
-    assert!(
-        message.contains("field `scenarios[0].classes.zombie_fd.count`"),
-        "{message}"
-    );
-
-    let mut json = report_json();
-    json.as_object_mut().unwrap().remove("machine");
-    let (_, message) = load_error("no-machine.json", &json.to_string());
-    assert!(message.contains("field `machine` is missing"), "{message}");
-}
-
-#[test]
-fn unreadable_and_non_json_files_are_rejected() {
-    let (error, message) = load_error("notes.txt", "zombie_fd: 3\n");
-    assert!(matches!(error, LoadError::NotJson { .. }), "{message}");
-    let (_, message) = load_error("empty.json", "");
-    assert!(message.contains("empty"), "{message}");
-
-    let missing = PathBuf::from("/nonexistent/unlink-race/report.json");
-    let error = load_report(&missing).unwrap_err();
-    let message = error.to_string();
-    assert!(matches!(error, LoadError::Read { .. }));
-    assert!(message.starts_with("/nonexistent/unlink-race/report.json: cannot read"));
-    assert!(!message.contains('\n'));
 }

@@ -32,6 +32,12 @@ mod zombie_harness;
 // Statistics: reference values from R and published examples.
 mod stats;
 
+// The verdict rules: the cases, coverage, the equivalence test's size.
+mod verdicts;
+
+// Loading reports for compare: rejected files, validation, sanitising.
+mod report_load;
+
 // Comparing reports: matching, verdicts, load errors, terminal and Markdown.
 mod compare;
 

@@ -230,8 +230,11 @@ fn every_anomaly_class_shows_its_interval() {
                         s.name
                     );
                 } else {
-                    // Nothing seen: the scenario's bound stands for the class.
-                    let bound = format!("< {}", format_rate(c.ci_high));
+                    // Nothing seen: the scenario's bound stands for the
+                    // class, two-sided 95% by today's rule (older fixtures
+                    // stored a one-sided bound).
+                    let high = unlink_race::stats::rate_interval(0, s.cycles).high;
+                    let bound = format!("< {}", format_rate(high));
                     assert!(
                         text.contains(&bound),
                         "{name}: {} {class}: {bound} missing",
@@ -588,10 +591,11 @@ fn counts_durations_dates() {
 #[test]
 fn rate_text_bounds_and_intervals() {
     let none = RateText::from_count(0, 1_000_000);
-    assert_eq!(none.rate(), "< 3.0e-6");
-    assert_eq!(none.one_in(), "fewer than 1 in 330 K cycles");
-    assert_eq!(none.one_in_short(), "< 1 in 330 K");
-    assert_eq!(none.interval(), "< 3.0e-6 (upper bound)");
+    // The two-sided 95% upper end, 1 − 0.025^(1/10⁶) = 3.69e-6.
+    assert_eq!(none.rate(), "< 3.7e-6");
+    assert_eq!(none.one_in(), "fewer than 1 in 270 K cycles");
+    assert_eq!(none.one_in_short(), "< 1 in 270 K");
+    assert_eq!(none.interval(), "< 3.7e-6 (upper bound)");
     let seen = RateText::from_count(3, 1_000_000);
     assert_eq!(seen.rate(), "3.0e-6");
     assert_eq!(seen.one_in(), "1 in 330 K cycles");

@@ -1,16 +1,26 @@
 //! Statistics against reference values. Each test names where its numbers
 //! come from: R's documented outputs, published tables, or an independent
-//! computation (scipy 1.17 / statsmodels 0.15, or mpmath at 40 digits with the
-//! binomial sums written out, which needs no special function at all).
+//! computation (scipy 1.17 / statsmodels 0.15, or mpmath 1.3 at 40 digits with
+//! the binomial sums written out, which needs no special function at all).
+//! The verdict rules of issue 10 are in `verdicts.rs`.
 
-use unlink_race::report::schema::Trial;
 use unlink_race::stats::{
-    Interval, Verdict, binomial_test, clopper_pearson, compare_rates, holm, kaplan_meier,
-    rate_interval, survival, verdict, wilson,
+    Basis, Interval, RateComparison, Trial, Verdict, binomial_test, clopper_pearson, compare_rates,
+    decide, holm, kaplan_meier, rate_interval, survival, wilson,
 };
 
+/// The verdict of a single comparison (a family of one test each) at
+/// α = 0.05 and margin 2.
+pub(crate) fn verdict(k_a: u64, n_a: u64, k_b: u64, n_b: u64) -> Verdict {
+    verdict_of(&compare_rates(k_a, n_a, k_b, n_b, 2.0), None)
+}
+
+pub(crate) fn verdict_of(c: &RateComparison, negligible: Option<f64>) -> Verdict {
+    decide(c, c.p_value, c.equivalence_p, 0.05, negligible).verdict
+}
+
 #[track_caller]
-fn assert_close(got: f64, expected: f64, rel: f64) {
+pub(crate) fn assert_close(got: f64, expected: f64, rel: f64) {
     let err = if expected == 0.0 {
         got.abs()
     } else {
@@ -23,26 +33,28 @@ fn assert_close(got: f64, expected: f64, rel: f64) {
 }
 
 #[track_caller]
-fn assert_interval(got: Interval, low: f64, high: f64, rel: f64) {
+pub(crate) fn assert_interval(got: Interval, low: f64, high: f64, rel: f64) {
     assert_close(got.low, low, rel);
     assert_close(got.high, high, rel);
 }
 
 #[test]
-fn zero_events_give_the_exact_one_sided_bound() {
-    // 1 − 0.05^(1/n), mpmath (40 digits): 1 - mpf('0.05')**(1/mpf(n)).
+fn zero_events_give_the_two_sided_upper_end() {
+    // Issue 10: two-sided 95% everywhere, so with k = 0 the upper end is
+    // 1 − 0.025^(1/n); mpmath (40 digits): 1 - mpf('0.025')**(1/mpf(n)).
     for (n, expected) in [
-        (1u64, 0.95),
-        (100, 0.029_513_049_607_039_935),
-        (1_000_000, 2.995_727_786_352_544_6e-6),
-        (1_000_000_000, 2.995_732_269_066_785e-9),
+        (1u64, 0.975),
+        (10, 0.308_497_107_818_760_82),
+        (100, 0.036_216_692_645_176_42),
+        (1_000_000, 3.688_872_650_206_489e-6),
+        (1_000_000_000, 3.688_879_447_310_020_5e-9),
     ] {
         let i = rate_interval(0, n);
         assert_eq!(i.low, 0.0);
         assert_close(i.high, expected, 1e-14);
     }
-    // The "rule of three": close to 3/n for large n.
-    assert_close(rate_interval(0, 1_000_000_000).high, 3e-9, 2e-3);
+    // ≈ 3.7/n for large n (−ln 0.025 = 3.6889).
+    assert_close(rate_interval(0, 1_000_000_000).high, 3.688_879_454e-9, 1e-8);
     // No cycles: nothing is known.
     assert_eq!(
         rate_interval(0, 0),
@@ -234,11 +246,7 @@ fn kaplan_meier_without_events_is_empty() {
 }
 
 fn trial(cycles: u64, censored: bool) -> Trial {
-    Trial {
-        cycles,
-        censored,
-        elapsed_ns: cycles * 1000,
-    }
+    Trial { cycles, censored }
 }
 
 #[test]
@@ -256,8 +264,8 @@ fn survival_from_trials() {
     let s = survival(&trials, 1000.0).unwrap();
     assert_eq!((s.trials, s.events, s.censored), (4, 3, 1));
     assert_close(s.mle_rate_per_cycle, 0.03, 1e-15);
-    assert_close(s.mle_ci_low, 0.006_229_971_538_306_227, 1e-12);
-    assert_close(s.mle_ci_high, 0.085_176_052_974_280_28, 1e-12);
+    assert_close(s.mle_interval.low, 0.006_229_971_538_306_227, 1e-12);
+    assert_close(s.mle_interval.high, 0.085_176_052_974_280_28, 1e-12);
     assert_close(s.median_cycles.unwrap(), 22.756_573_062_773_43, 1e-14);
     assert_close(s.median_seconds.unwrap(), 22.756_573_062_773_43e-6, 1e-14);
     // Kaplan–Meier: 4 at risk at 10 (S = 3/4), 3 at 20 (S = 1/2), the
@@ -279,7 +287,7 @@ fn survival_without_events_or_trials() {
     assert_eq!(s.median_cycles, None);
     assert_eq!(s.median_seconds, None);
     // The bound is the zero-event one over all cycles.
-    assert_eq!(s.mle_ci_high, rate_interval(0, 2_000_000).high);
+    assert_eq!(s.mle_interval.high, rate_interval(0, 2_000_000).high);
 }
 
 #[test]
@@ -302,112 +310,65 @@ fn binomial_test_matches_r() {
 }
 
 #[test]
-fn compare_zero_with_fifty_in_a_million() {
-    // Given 50 events, all in B: binom.test(50, 50, 0.5), p = 2^-49
-    // = 1.7763568394002505e-15 (R: poisson.test(c(50, 0), c(1e6, 1e6))).
-    // Ratio interval lower end: π = 0.025^(1/50), π / (1 − π)
-    // = 13.060399108834964 (mpmath); the upper end is unbounded.
-    let c = compare_rates(0, 1_000_000, 50, 1_000_000);
-    assert_close(c.p_value, 1.776_356_839_400_250_5e-15, 1e-13);
-    assert!(c.p_value < 1e-10);
-    assert_eq!(c.ratio, None);
-    assert!(c.ratio_is_infinite());
-    assert_close(c.ratio_low, 13.060_399_108_834_964, 1e-12);
-    assert_eq!(c.ratio_high, None);
-    assert_eq!(
-        verdict(0, 1_000_000, 50, 1_000_000, c.p_value, 0.05),
-        Verdict::Higher
-    );
-    // And the other way round.
-    let c = compare_rates(50, 1_000_000, 0, 1_000_000);
-    assert_eq!(c.ratio, Some(0.0));
-    assert_eq!(c.ratio_low, 0.0);
-    assert_close(c.ratio_high.unwrap(), 1.0 / 13.060_399_108_834_964, 1e-12);
-    assert_eq!(
-        verdict(50, 1_000_000, 0, 1_000_000, c.p_value, 0.05),
-        Verdict::Lower
-    );
-}
-
-#[test]
 fn compare_three_with_four_in_a_million() {
-    // binom.test(4, 7, 0.5)$p.value = 1: every outcome is at most as likely
-    // as the observed one.
-    let c = compare_rates(3, 1_000_000, 4, 1_000_000);
+    // 4 of 7 events in B at π₀ = ½: central p = 2 · P(X ≥ 4) = 1 (capped).
+    // Too few events for either claim.
+    let c = compare_rates(3, 1_000_000, 4, 1_000_000, 2.0);
     assert_close(c.p_value, 1.0, 1e-14);
     assert_close(c.ratio.unwrap(), 4.0 / 3.0, 1e-15);
     assert!(c.ratio_low < 1.0 && c.ratio_high.unwrap() > 1.0);
-    assert_eq!(
-        verdict(3, 1_000_000, 4, 1_000_000, c.p_value, 0.05),
-        Verdict::Same
-    );
+    assert_eq!(verdict(3, 1_000_000, 4, 1_000_000), Verdict::Inconclusive);
 }
 
 #[test]
 fn compare_a_run_with_itself() {
-    for (k, n) in [
-        (0u64, 1_000_000u64),
-        (7, 1_000_000),
-        (123_456, 1_000_000_000),
+    // Same counts: p = 1; same once there are enough events for the 90%
+    // interval to fit in [1/2, 2]; inconclusive with none.
+    for (k, n, expected) in [
+        (0u64, 1_000_000u64, Verdict::Inconclusive),
+        (7, 1_000_000, Verdict::Inconclusive),
+        (123_456, 1_000_000_000, Verdict::Same),
     ] {
-        let c = compare_rates(k, n, k, n);
+        let c = compare_rates(k, n, k, n, 2.0);
         assert_eq!(c.p_value, 1.0, "{k} of {n}");
-        assert_eq!(verdict(k, n, k, n, c.p_value, 0.05), Verdict::Same);
+        assert_eq!(verdict(k, n, k, n), expected, "{k} of {n}");
     }
-    let c = compare_rates(0, 1_000_000, 0, 1_000_000);
+    let c = compare_rates(0, 1_000_000, 0, 1_000_000, 2.0);
     assert_eq!((c.ratio, c.ratio_low, c.ratio_high), (None, 0.0, None));
     assert!(!c.ratio_is_infinite());
-}
-
-#[test]
-fn compare_zero_with_three_is_inconclusive() {
-    // binom.test(3, 3, 0.5)$p.value = 0.25 (scipy: binomtest(3, 3).pvalue):
-    // not significant, but 3 in 10⁶ is above the zero-event bound 2.9957e-6.
-    let c = compare_rates(0, 1_000_000, 3, 1_000_000);
-    assert_close(c.p_value, 0.25, 1e-14);
-    assert_eq!(
-        verdict(0, 1_000_000, 3, 1_000_000, c.p_value, 0.05),
-        Verdict::Inconclusive
-    );
 }
 
 #[test]
 fn compare_matches_r_poisson_test_example() {
     // R's ?poisson.test example:
     //   poisson.test(c(11, 6 + 8 + 7), c(800, 1083 + 1050 + 878))
-    //   p-value = 0.07967, 95% CI 0.8584264 4.2772659, rate ratio 1.971488.
-    // Digits: scipy binomtest(11, 32, p=800/3811).pvalue = 0.0796686330333295,
-    // interval from mpmath.
-    let c = compare_rates(21, 3011, 11, 800);
+    //   95% CI 0.8584264 4.2772659, rate ratio 1.971488.
+    // Its p-value (0.07967) is the minimum-likelihood one; the central
+    // p-value is 0.11201731957539931 (mpmath) and the TOST p-value at margin 2
+    // 0.56571660213170183 (mpmath).
+    let c = compare_rates(21, 3011, 11, 800, 2.0);
     assert_close(c.ratio.unwrap(), 1.971_488_095_238_095, 1e-15);
     assert_close(c.ratio_low, 0.858_426_403_391_639_7, 1e-12);
     assert_close(c.ratio_high.unwrap(), 4.277_265_943_654_075, 1e-12);
-    assert_close(c.p_value, 0.079_668_633_033_329_5, 1e-11);
-    // Not significant, yet B's rate (0.01375) is above A's interval
-    // (binom.test(21, 3011)$conf.int = 0.00432 0.01064): too few events to
-    // call it either way.
-    assert_eq!(
-        verdict(21, 3011, 11, 800, c.p_value, 0.05),
-        Verdict::Inconclusive
-    );
+    assert_close(c.p_value, 0.112_017_319_575_399_31, 1e-11);
+    assert_close(c.equivalence_p, 0.565_716_602_131_701_8, 1e-11);
+    assert_eq!(verdict(21, 3011, 11, 800), Verdict::Inconclusive);
 }
 
 #[test]
 fn compare_different_denominators() {
-    // The same rate measured over different cycle counts is the same rate.
-    let c = compare_rates(10, 1_000_000, 30, 3_000_000);
+    // The same rate measured over different cycle counts.
+    let c = compare_rates(1000, 1_000_000, 3000, 3_000_000, 2.0);
     assert_close(c.ratio.unwrap(), 1.0, 1e-15);
-    assert_eq!(c.p_value, 1.0);
-    assert_eq!(
-        verdict(10, 1_000_000, 30, 3_000_000, c.p_value, 0.05),
-        Verdict::Same
-    );
+    assert_close(c.p_value, 1.0, 1e-12);
+    assert_eq!(verdict(1000, 1_000_000, 3000, 3_000_000), Verdict::Same);
     // A run without cycles can say nothing.
-    let c = compare_rates(0, 0, 5, 1000);
+    let c = compare_rates(0, 0, 5, 1000, 2.0);
     assert_eq!((c.ratio, c.p_value), (None, 1.0));
+    let d = decide(&c, c.p_value, c.equivalence_p, 0.05, Some(1.0));
     assert_eq!(
-        verdict(0, 0, 5, 1000, c.p_value, 0.05),
-        Verdict::Inconclusive
+        (d.verdict, d.basis),
+        (Verdict::Inconclusive, Basis::NoCycles)
     );
 }
 
@@ -462,8 +423,9 @@ fn clopper_pearson_closed_forms() {
         0.975f64.sqrt(),
         1e-13,
     );
-    // A count above the cycles (a class counted per removal) is capped.
-    assert_eq!(rate_interval(12, 10), rate_interval(10, 10));
+    // clopper_pearson caps a count above the cycles; rate_interval does not
+    // (see poisson_interval_when_counts_exceed_cycles).
+    assert_eq!(clopper_pearson(12, 10, 0.95), clopper_pearson(10, 10, 0.95));
 }
 
 #[test]
@@ -480,6 +442,14 @@ fn intervals_bracket_the_rate_across_sizes() {
     ] {
         let mut ks: Vec<u64> = vec![0, 1, 2, 3, 10, 999, 1000, 5000, n / 3, n / 2, n - 1, n];
         ks.retain(|&k| k <= n);
+        // Counts above the cycles get the Poisson interval.
+        for k in [n + 1, 2 * n, 15 * n] {
+            let i = rate_interval(k, n);
+            assert!(
+                i.contains(k as f64 / n as f64) && i.low > 0.0,
+                "{k} of {n}: {i:?}"
+            );
+        }
         for k in ks {
             let rate = k as f64 / n as f64;
             for i in [

@@ -1,31 +1,32 @@
 //! A [`Comparison`] as one self-contained HTML page (`compare --html`), and
 //! the verdict column that `reports/index.html` adds from the same comparison.
 //!
-//! The cells come from [`compare_table`], as in the terminal and Markdown
-//! outputs; this file only lays them out.
+//! The rows come from [`compare_table`], as in the terminal and Markdown
+//! outputs; this file only lays them out. Colours come from the [`Verdict`]
+//! of a row, never from its text.
 
 use super::index::{Cell, IndexColumn, IndexRow};
 use super::markup::{Markup, page};
 use crate::compare::Comparison;
-use crate::export::compare_table::{self, NUMERIC_COLUMNS, SCENARIO_COLUMNS};
+use crate::export::compare_table::{self, Column, Matrix};
+use crate::stats::Verdict;
 
-/// CSS class of a verdict text.
-fn verdict_class(outcome: &str) -> &'static str {
-    if outcome.starts_with("higher") || outcome.starts_with("lower") {
-        "bad"
-    } else if outcome.starts_with("same") {
-        "good"
-    } else {
-        ""
+/// CSS class of a verdict: differences in red, `same` in green.
+fn verdict_class(verdict: Option<Verdict>) -> &'static str {
+    match verdict {
+        Some(Verdict::Higher | Verdict::Lower) => "bad",
+        Some(Verdict::Same) => "good",
+        Some(Verdict::Inconclusive) | None => "",
     }
 }
 
-/// Renders `c` as a page: summary, machine differences, one table per scenario.
+/// Renders `c` as a page: summary, verdict matrix, machine differences, one
+/// table per scenario.
 pub fn render_comparison(c: &Comparison) -> String {
     let mut m = Markup::new();
     m.elem("h1", &[], "unlink-race compare");
     let differing = c.scenarios.iter().filter(|s| s.differs()).count();
-    let verdict = if differing == 0 {
+    let headline = if differing == 0 {
         "no scenario differs".to_string()
     } else {
         format!(
@@ -33,57 +34,111 @@ pub fn render_comparison(c: &Comparison) -> String {
             if differing == 1 { "" } else { "s" }
         )
     };
-    m.open(
-        "div",
-        &[(
-            "class",
-            if differing == 0 {
-                "verdict pass"
-            } else {
-                "verdict fail"
-            },
-        )],
-    );
-    m.elem("p", &[("class", "headline")], &verdict);
+    let box_class = if differing == 0 {
+        "verdict pass"
+    } else {
+        "verdict fail"
+    };
+    m.open("div", &[("class", box_class)]);
+    m.elem("p", &[("class", "headline")], &headline);
     m.elem("p", &[], &compare_table::summary(c));
     m.close();
 
+    m.elem("h2", &[], "Verdicts");
+    matrix(&mut m, c, &compare_table::matrix(c, false));
+
     m.elem("h2", &[], "Machines");
     let machine = compare_table::machine_table(c);
-    table(&mut m, &machine.header, &[], &machine.rows);
+    plain_table(&mut m, &machine.header, &machine.rows);
 
     m.elem("h2", &[], "Scenarios");
-    for block in compare_table::scenario_blocks(c) {
-        m.open("h3", &[]);
-        m.text(&format!("{} — ", block.name));
-        m.elem(
-            "span",
-            &[("class", verdict_class(&block.outcome))],
-            &block.outcome,
-        );
-        m.close();
-        let header: Vec<String> = SCENARIO_COLUMNS.iter().map(|s| s.to_string()).collect();
-        let mut rows = block.rows.clone();
-        if !block.zero_classes.is_empty() {
-            let mut row = vec![String::new(); header.len()];
-            row[4] = format!("0 in every report: {}", block.zero_classes.join(", "));
-            row[11] = block.zero_verdict.clone().unwrap_or_default();
-            rows.push(row);
-        }
-        table(&mut m, &header, &NUMERIC_COLUMNS, &rows);
-    }
+    scenarios(&mut m, c);
     m.elem(
         "p",
         &[("class", "sub")],
-        "Rates are per reader cycle with 95% intervals (Clopper–Pearson; a zero count gives the exact one-sided \
-         bound 1 − 0.05^(1/n)). Each report is compared with the baseline by the exact conditional binomial test; \
-         p-values are Holm-adjusted over all tests. higher/lower: the difference is significant; same: each rate \
-         lies in the other's interval; inconclusive: neither.",
+        "Rates are per reader cycle with two-sided 95% intervals (Clopper–Pearson; Poisson for classes that can \
+         happen more than once per cycle). Each report is compared with the baseline by the exact conditional \
+         binomial test (central p-value, the dual of the ratio's 95% interval) and by two one-sided tests of \
+         equivalence against the margin; each family of p-values is Holm-adjusted. higher/lower: the difference \
+         is significant; same: the ratio's 90% interval lies inside [1/margin, margin] (or both rates are shown \
+         below --negligible); inconclusive: neither.",
     );
     page("unlink-race compare", m)
 }
 
-fn table(m: &mut Markup, header: &[String], numeric: &[bool], rows: &[Vec<String>]) {
+/// One section per scenario: its verdict, runs, class table and notes.
+fn scenarios(m: &mut Markup, c: &Comparison) {
+    for block in compare_table::scenario_blocks(c, false) {
+        m.open("h3", &[]);
+        m.text(&format!("{} — ", block.name));
+        m.elem(
+            "span",
+            &[("class", verdict_class(block.verdict))],
+            &block.outcome,
+        );
+        m.close();
+        m.elem("p", &[("class", "note")], &compare_table::runs_line(&block));
+        if !block.rows.is_empty() {
+            m.open("table", &[]);
+            m.open("thead", &[]).open("tr", &[]);
+            for col in Column::ALL {
+                m.elem("th", &[], col.title());
+            }
+            m.close().close();
+            m.open("tbody", &[]);
+            for row in &block.rows {
+                m.open("tr", &[]);
+                for col in Column::ALL {
+                    let class = if col.numeric() {
+                        "num"
+                    } else if col == Column::Verdict {
+                        verdict_class(row.test.map(|t| t.verdict))
+                    } else {
+                        ""
+                    };
+                    m.elem("td", &[("class", class)], &col.cell(row));
+                }
+                m.close();
+            }
+            m.close().close();
+        }
+        if !block.notes.is_empty() {
+            m.open("ul", &[("class", "note")]);
+            for note in &block.notes {
+                m.elem("li", &[], note);
+            }
+            m.close();
+        }
+    }
+}
+
+fn matrix(m: &mut Markup, c: &Comparison, matrix: &Matrix) {
+    m.open("table", &[]);
+    m.open("thead", &[]).open("tr", &[]);
+    m.elem("th", &[], "scenario");
+    for title in &matrix.titles {
+        m.elem(
+            "th",
+            &[],
+            &format!("{title} vs {}", c.reports[c.baseline].label),
+        );
+    }
+    m.close().close();
+    m.open("tbody", &[]);
+    for row in &matrix.rows {
+        m.open("tr", &[]);
+        m.open("td", &[]);
+        m.elem("code", &[], &row.scenario);
+        m.close();
+        for cell in &row.cells {
+            m.elem("td", &[("class", verdict_class(cell.verdict))], &cell.text);
+        }
+        m.close();
+    }
+    m.close().close();
+}
+
+fn plain_table(m: &mut Markup, header: &[String], rows: &[Vec<String>]) {
     m.open("table", &[]);
     m.open("thead", &[]).open("tr", &[]);
     for h in header {
@@ -93,21 +148,16 @@ fn table(m: &mut Markup, header: &[String], numeric: &[bool], rows: &[Vec<String
     m.open("tbody", &[]);
     for row in rows {
         m.open("tr", &[]);
-        for (i, cell) in row.iter().enumerate() {
-            let class = if numeric.get(i).copied().unwrap_or(false) {
-                "num"
-            } else {
-                verdict_class(cell)
-            };
-            m.elem("td", &[("class", class)], cell);
+        for cell in row {
+            m.elem("td", &[], cell);
         }
         m.close();
     }
     m.close().close();
 }
 
-/// The index's verdict column: each scenario's outcome in a comparison of
-/// every report in the index (the first report is the baseline).
+/// The index's verdict column: for each scenario, which report is higher,
+/// lower, the same or inconclusive against the first report (the baseline).
 pub struct VerdictColumn<'a> {
     pub comparison: &'a Comparison,
 }
@@ -121,19 +171,29 @@ impl IndexColumn for VerdictColumn<'_> {
     }
 
     fn cell(&self, row: &IndexRow<'_>) -> Cell {
-        let found = self
-            .comparison
-            .scenarios
-            .iter()
-            .find(|s| &s.config == row.config);
-        let text = match found {
-            None => String::new(),
-            Some(s) if s.is_partial() && s.present_in().len() < 2 => "only in one report".into(),
-            Some(s) => s
-                .verdict()
-                .map_or_else(|| "—".into(), |v| v.name().to_string()),
+        let c = self.comparison;
+        let Some(s) = c.scenarios.iter().find(|s| &s.config == row.config) else {
+            return Cell {
+                text: String::new(),
+                class: "",
+            };
         };
-        let class = verdict_class(&text);
-        Cell { text, class }
+        if s.present_in().len() < 2 {
+            return Cell {
+                text: "only in one report".into(),
+                class: "",
+            };
+        }
+        let names = compare_table::labels(c, false);
+        let texts: Vec<String> = s
+            .present_in()
+            .into_iter()
+            .filter(|&r| r != s.reference)
+            .map(|r| compare_table::verdict_cell(c, &names, s, r, true).text)
+            .collect();
+        Cell {
+            text: texts.join("; "),
+            class: verdict_class(s.verdict()),
+        }
     }
 }

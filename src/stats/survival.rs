@@ -1,0 +1,114 @@
+//! Cycles to the first anomaly (DESIGN §5): Kaplan–Meier and the per-cycle
+//! maximum-likelihood rate from trials that may be censored.
+
+use super::interval::{Interval, rate_interval};
+
+/// One cycles-to-first-anomaly observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trial {
+    /// Cycles run until the first anomaly, or until the cap.
+    pub cycles: u64,
+    /// `true` when the cap was reached without an anomaly.
+    pub censored: bool,
+}
+
+/// One step of the Kaplan–Meier curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurvivalPoint {
+    pub cycles: u64,
+    /// Estimated probability of no anomaly within `cycles` cycles.
+    pub survival: f64,
+    /// Trials at risk just before `cycles`.
+    pub at_risk: u64,
+}
+
+/// What the trials say about the time to the first anomaly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Survival {
+    pub trials: u64,
+    pub events: u64,
+    pub censored: u64,
+    /// Kaplan–Meier estimate, one point per distinct event time.
+    pub curve: Vec<SurvivalPoint>,
+    /// Maximum-likelihood per-cycle probability of an anomaly.
+    pub mle_rate_per_cycle: f64,
+    /// Its 95% interval ([`rate_interval`] of events over total cycles).
+    pub mle_interval: Interval,
+    /// Median cycles to the first anomaly the MLE implies (`None` without an event).
+    pub median_cycles: Option<f64>,
+    /// `median_cycles` at the measured time per cycle, in seconds.
+    pub median_seconds: Option<f64>,
+}
+
+/// Kaplan–Meier estimate of the probability of no anomaly within a number of
+/// cycles, from `(cycles, event_observed)` pairs (`false`: censored at
+/// `cycles`). One point per distinct event time, in increasing order, with the
+/// survival just after it and the number of trials at risk just before it.
+/// Trials censored at an event time count as at risk at that time.
+pub fn kaplan_meier(observations: &[(u64, bool)]) -> Vec<SurvivalPoint> {
+    let mut sorted = observations.to_vec();
+    sorted.sort_unstable_by_key(|&(cycles, _)| cycles);
+    let mut at_risk = sorted.len() as u64;
+    let mut survival = 1.0;
+    let mut curve = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let cycles = sorted[i].0;
+        let (mut events, mut leaving) = (0u64, 0u64);
+        while i < sorted.len() && sorted[i].0 == cycles {
+            events += u64::from(sorted[i].1);
+            leaving += 1;
+            i += 1;
+        }
+        if events > 0 {
+            survival *= 1.0 - events as f64 / at_risk as f64;
+            curve.push(SurvivalPoint {
+                cycles,
+                survival,
+                at_risk,
+            });
+        }
+        at_risk -= leaving;
+    }
+    curve
+}
+
+/// What the trials say about the time to the first anomaly; `None` without
+/// trials.
+///
+/// The per-cycle rate is the maximum-likelihood estimate for a geometric
+/// number of cycles to the first anomaly with right censoring: events divided
+/// by the cycles of all trials (the likelihood is that of a binomial count, so
+/// its interval is [`rate_interval`]). The median is the one the estimate
+/// implies, `ln 0.5 / ln(1 − p)` cycles, and that many cycles at
+/// `ns_per_cycle` in seconds (`None` without an event, or when
+/// `ns_per_cycle` is not a positive number).
+pub fn survival(trials: &[Trial], ns_per_cycle: f64) -> Option<Survival> {
+    if trials.is_empty() {
+        return None;
+    }
+    let observations: Vec<(u64, bool)> = trials.iter().map(|t| (t.cycles, !t.censored)).collect();
+    let events = observations.iter().filter(|o| o.1).count() as u64;
+    let total_cycles = trials
+        .iter()
+        .fold(0u64, |sum, t| sum.saturating_add(t.cycles));
+    let rate = if total_cycles == 0 {
+        if events > 0 { 1.0 } else { 0.0 }
+    } else {
+        (events as f64 / total_cycles as f64).min(1.0)
+    };
+    let median_cycles = (events > 0).then(|| 0.5f64.ln() / (-rate).ln_1p());
+    let median_seconds = median_cycles
+        .filter(|_| ns_per_cycle.is_finite() && ns_per_cycle > 0.0)
+        .map(|cycles| cycles * ns_per_cycle / 1e9);
+    Some(Survival {
+        trials: trials.len() as u64,
+        events,
+        censored: trials.len() as u64 - events,
+        curve: kaplan_meier(&observations),
+        mle_rate_per_cycle: rate,
+        mle_interval: rate_interval(events, total_cycles),
+        median_cycles,
+        median_seconds,
+    })
+}
