@@ -396,8 +396,9 @@ fn labels(reports: &[(PathBuf, Report)]) -> Vec<String> {
             labels[i] = file_name(&reports[i].0);
         }
     }
-    for i in 0..labels.len() {
-        if clashes(&labels, i) {
+    let clashing: Vec<bool> = (0..labels.len()).map(|i| clashes(&labels, i)).collect();
+    for (i, clash) in clashing.into_iter().enumerate() {
+        if clash {
             labels[i] = format!("{} ({})", labels[i], i + 1);
         }
     }

@@ -409,12 +409,40 @@ pub fn runs_line(block: &ScenarioBlock) -> String {
 /// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,
 /// `64,000`, `1.2e7` (from 10⁷).
 pub fn format_figure(x: f64) -> String {
+    format_figure_digits(x, 2)
+}
+
+/// [`format_figure`] with `digits` significant digits.
+pub fn format_figure_digits(x: f64, digits: usize) -> String {
     if (100.0..1e7).contains(&x) {
-        let magnitude = 10f64.powi(x.log10().floor() as i32 - 1);
+        let magnitude = 10f64.powi(x.log10().floor() as i32 + 1 - digits as i32);
         format_count(((x / magnitude).round() * magnitude) as u64)
     } else {
-        format_significant(x, 2)
+        format_significant(x, digits)
     }
+}
+
+/// A value and the ends of its interval with two significant digits, or
+/// more (up to four) where two would print an end equal to the value
+/// although they differ (`×1.00 [0.962–1.04]`, not `×1.0 [0.96–1.0]`).
+pub fn format_figures(x: f64, low: f64, high: Option<f64>) -> (String, String, String) {
+    let distinct = |digits| {
+        let (a, b) = (
+            format_figure_digits(x, digits),
+            format_figure_digits(low, digits),
+        );
+        let c = high.map(|h| format_figure_digits(h, digits));
+        let clash = (a == b && low != x) || c.as_ref().is_some_and(|c| *c == a && high != Some(x));
+        (!clash).then_some((a, b, c))
+    };
+    let (a, b, c) = (2..=4).find_map(distinct).unwrap_or_else(|| {
+        (
+            format_figure(x),
+            format_figure(low),
+            high.map(format_figure),
+        )
+    });
+    (a, b, c.unwrap_or_else(|| "∞".into()))
 }
 
 /// A rate: `0`, `5.00e-5`, `0.0123`.
@@ -440,11 +468,12 @@ pub fn format_ratio(r: &RateComparison) -> String {
     }
 }
 
-/// `[0.41, 2.9]`, `[13, ∞)`, `[0, ∞)`.
+/// `[0.41, 2.9]`, `[13, ∞)`, `[0, ∞)`; more digits where two would not
+/// tell the ends from the ratio (`[0.964, 1.04]`).
 pub fn format_ratio_interval(r: &RateComparison) -> String {
-    let low = format_figure(r.ratio_low);
+    let (_, low, high) = format_figures(r.ratio.unwrap_or(r.ratio_low), r.ratio_low, r.ratio_high);
     match r.ratio_high {
-        Some(high) => format!("[{low}, {}]", format_figure(high)),
+        Some(_) => format!("[{low}, {high}]"),
         None => format!("[{low}, ∞)"),
     }
 }

@@ -4,7 +4,7 @@
 //! (`mac higher: zombie_fd ×310 [95%: 180–600]`).
 
 use crate::compare::{ClassComparison, ClassTest, Comparison, ScenarioComparison};
-use crate::export::compare_table::format_figure;
+use crate::export::compare_table::format_figures;
 use crate::export::format::format_significant;
 use crate::stats::{Basis, RateComparison, Verdict};
 
@@ -58,15 +58,16 @@ pub fn labels(c: &Comparison, short: bool) -> Vec<String> {
         if !full.iter().all(|l| l.starts_with(prefix)) {
             break;
         }
-        if matches!(ch, '-' | '_' | '.' | ' ') {
+        if matches!(ch, '-' | '_') {
             cut = i + ch.len_utf8();
         }
     }
     let shortened: Vec<String> = full.iter().map(|l| l[cut..].to_string()).collect();
-    let distinct = shortened
-        .iter()
-        .enumerate()
-        .all(|(i, a)| !a.is_empty() && shortened.iter().skip(i + 1).all(|b| a != b));
+    let distinct = shortened.iter().enumerate().all(|(i, a)| {
+        a.chars().count() >= 3
+            && a.starts_with(|c: char| c.is_alphanumeric())
+            && shortened.iter().skip(i + 1).all(|b| a != b)
+    });
     if distinct { shortened } else { full }
 }
 
@@ -192,21 +193,46 @@ impl Cell<'_> {
     }
 
     /// `inconclusive: zombie_fd ×3.0 [95%: 0.24–160]`, the class with the
-    /// most events, or `inconclusive: none seen in either`.
+    /// most events, or `inconclusive: none seen in either (7 classes)`; then
+    /// the class with the most events shown the same, if any (`; same:
+    /// zombie_fd ×1.0 [90%: 0.95–1.1]`).
     fn inconclusive(&self) -> String {
         let word = if self.name_reference {
             format!("{} vs {} inconclusive", self.label, self.reference)
         } else {
             "inconclusive".to_string()
         };
-        match self.most_events(Verdict::Inconclusive) {
+        let mut text = match self.most_events(Verdict::Inconclusive) {
             Some((k, t)) => format!(
                 "{word}: {} {}",
                 k.class,
                 ratio_with_interval(&t.rates, false)
             ),
-            None => format!("{word}: none seen in either"),
+            None => {
+                let unseen = self
+                    .tests
+                    .iter()
+                    .filter(|t| t.1.verdict == Verdict::Inconclusive)
+                    .count();
+                if unseen > 1 {
+                    format!("{word}: none seen in either ({unseen} classes)")
+                } else {
+                    format!("{word}: none seen in either")
+                }
+            }
+        };
+        // What was shown the same still counts for something.
+        if let Some((k, t)) = self
+            .most_events(Verdict::Same)
+            .filter(|t| t.1.basis == Basis::Equivalence)
+        {
+            text.push_str(&format!(
+                "; same: {} {}",
+                k.class,
+                ratio_with_interval(&t.rates, true)
+            ));
         }
+        text
     }
 
     /// `same: zombie_fd ×1.0 [90%: 0.93–1.1]`, the class with the most events
@@ -255,19 +281,18 @@ fn short_label(label: &str) -> String {
 /// `×310 [95%: 180–600]`, or with the 90% interval of the equivalence test
 /// (`×1.0 [90%: 0.93–1.1]`); `×∞ [95%: 13–∞]`; `× – ` without events.
 pub fn ratio_with_interval(r: &RateComparison, equivalence: bool) -> String {
-    let ratio = match r.ratio {
-        Some(x) => format_figure(x),
-        None if r.ratio_is_infinite() => "∞".into(),
-        None => return "(no event)".into(),
-    };
     let (level, low, high) = if equivalence {
         (90, r.equivalence_low, r.equivalence_high)
     } else {
         (95, r.ratio_low, r.ratio_high)
     };
-    format!(
-        "×{ratio} [{level}%: {}–{}]",
-        format_figure(low),
-        high.map_or_else(|| "∞".to_string(), format_figure)
-    )
+    let (ratio, low, high) = match r.ratio {
+        Some(x) => format_figures(x, low, high),
+        None if r.ratio_is_infinite() => {
+            let (_, low, high) = format_figures(low, low, high);
+            ("∞".into(), low, high)
+        }
+        None => return "(no event)".into(),
+    };
+    format!("×{ratio} [{level}%: {low}–{high}]")
 }
