@@ -16,13 +16,12 @@ pub fn render_markdown(c: &Comparison) -> String {
         escape(&compare_table::summary(c))
     ));
 
-    let m = compare_table::matrix(c, false);
+    // Short labels (without the prefix all share) keep the matrix narrow;
+    // the machine table below gives them in full.
+    let m = compare_table::matrix(c, true);
+    let names = compare_table::labels(c, true);
     let mut header = vec!["scenario".to_string()];
-    header.extend(
-        m.titles
-            .iter()
-            .map(|t| format!("{t} vs {}", c.reports[c.baseline].label)),
-    );
+    header.extend(m.titles.iter().map(|t| format!("{t} vs {}", names[c.baseline])));
     let rows: Vec<Vec<String>> = m
         .rows
         .iter()
