@@ -21,7 +21,11 @@ pub fn render_markdown(c: &Comparison) -> String {
     let m = compare_table::matrix(c, true);
     let names = compare_table::labels(c, true);
     let mut header = vec!["scenario".to_string()];
-    header.extend(m.titles.iter().map(|t| format!("{t} vs {}", names[c.baseline])));
+    header.extend(
+        m.titles
+            .iter()
+            .map(|t| format!("{t} vs {}", names[c.baseline])),
+    );
     let rows: Vec<Vec<String>> = m
         .rows
         .iter()

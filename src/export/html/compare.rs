@@ -45,7 +45,7 @@ pub fn render_comparison(c: &Comparison) -> String {
     m.close();
 
     m.elem("h2", &[], "Verdicts");
-    matrix(&mut m, c, &compare_table::matrix(c, false));
+    matrix(&mut m, c, &compare_table::matrix(c, true));
 
     m.elem("h2", &[], "Machines");
     let machine = compare_table::machine_table(c);
@@ -116,12 +116,9 @@ fn matrix(m: &mut Markup, c: &Comparison, matrix: &Matrix) {
     m.open("table", &[]);
     m.open("thead", &[]).open("tr", &[]);
     m.elem("th", &[], "scenario");
+    let names = compare_table::labels(c, true);
     for title in &matrix.titles {
-        m.elem(
-            "th",
-            &[],
-            &format!("{title} vs {}", c.reports[c.baseline].label),
-        );
+        m.elem("th", &[], &format!("{title} vs {}", names[c.baseline]));
     }
     m.close().close();
     m.open("tbody", &[]);
