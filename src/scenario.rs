@@ -61,12 +61,17 @@ pub enum Workers {
 /// How a deleter paces itself (DESIGN §2, "pacing"): what it does between
 /// removals. Pacing changes how often an `open` races an `unlink` by orders
 /// of magnitude, and no one pacing wins on every filesystem and thread count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Pace {
     /// Remove blindly in a tight loop; a failed removal (`ENOENT`) is retried at once.
     Spin,
     /// Look (`faccessat`), remove when present, look again at once when absent.
     Check,
+    /// Look, remove when present, `sched_yield` when absent.
+    Yield,
     /// Look, remove when present, sleep the shortest `nanosleep` when absent.
     Sleep,
     /// Spin on a flag in memory (no syscall) until a reader announces it is
@@ -82,8 +87,14 @@ impl Pace {
     /// The pacings `auto` chooses from for a scenario run with `workers`.
     pub fn candidates(workers: Workers) -> &'static [Pace] {
         match workers {
-            Workers::Threads => &[Pace::Spin, Pace::Check, Pace::Sleep, Pace::Aimed],
-            Workers::Processes => &[Pace::Spin, Pace::Check, Pace::Sleep],
+            Workers::Threads => &[
+                Pace::Spin,
+                Pace::Check,
+                Pace::Yield,
+                Pace::Sleep,
+                Pace::Aimed,
+            ],
+            Workers::Processes => &[Pace::Spin, Pace::Check, Pace::Yield, Pace::Sleep],
         }
     }
 }
@@ -134,7 +145,7 @@ macro_rules! named_enum {
 named_enum!(Recreate, "recreate strategy", Inplace => "inplace", Atomic => "atomic");
 named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace");
 named_enum!(Workers, "worker kind", Threads => "threads", Processes => "processes");
-named_enum!(Pace, "pace", Spin => "spin", Check => "check", Sleep => "sleep", Aimed => "aimed", Auto => "auto");
+named_enum!(Pace, "pace", Spin => "spin", Check => "check", Yield => "yield", Sleep => "sleep", Aimed => "aimed", Auto => "auto");
 
 /// One configuration of the race.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

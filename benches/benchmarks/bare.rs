@@ -88,14 +88,17 @@ pub fn deleter(dir: BorrowedFd<'_>, pace: Pace, stop: &AtomicBool, aim: &AtomicU
                 let _ = sys::unlinkat(dir, TARGET);
             }
         }
-        Pace::Check | Pace::Sleep | Pace::Auto => {
+        Pace::Check | Pace::Yield | Pace::Sleep | Pace::Auto => {
             while !stop.load(Relaxed) {
                 match sys::exists_at(dir, TARGET) {
                     Ok(true) => {
                         let _ = sys::unlinkat(dir, TARGET);
                     }
-                    _ if pace == Pace::Check => {}
-                    _ => sys::pause_briefly(),
+                    _ => match pace {
+                        Pace::Check => {}
+                        Pace::Yield => std::thread::yield_now(),
+                        _ => sys::pause_briefly(),
+                    },
                 }
             }
         }

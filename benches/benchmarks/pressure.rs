@@ -26,7 +26,13 @@ use super::overhead::Tmpfs;
 /// Thread counts measured.
 pub const THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4)];
 /// Bare pacings measured.
-pub const BARE_PACES: &[Pace] = &[Pace::Spin, Pace::Check, Pace::Sleep, Pace::Aimed];
+pub const BARE_PACES: &[Pace] = &[
+    Pace::Spin,
+    Pace::Check,
+    Pace::Yield,
+    Pace::Sleep,
+    Pace::Aimed,
+];
 
 /// One point: a filesystem and a thread count.
 pub struct Point {

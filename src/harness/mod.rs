@@ -144,6 +144,8 @@ pub struct Tally {
     /// Cycles whose `open` succeeded on a file already unlinked (`fstat`:
     /// `st_nlink == 0` or `st_ino == 0`).
     pub raced_opens: u64,
+    /// How pace `auto` was resolved (`None` when the pace was given).
+    pub calibration: Option<calibrate::Calibration>,
     pub removals: u64,
     pub recreations: u64,
     /// Anomalies (classes that are anomalies under the scenario, stalls included).
@@ -494,6 +496,7 @@ impl Harness {
         t.timeline = self.timeline(snapshots);
         t.first_anomaly_cycle = self.first_anomaly_cycle;
         t.elapsed_ns = self.elapsed_ns;
+        t.calibration = self.calibration.clone();
         t
     }
 

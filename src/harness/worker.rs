@@ -433,12 +433,14 @@ impl<'a> Worker<'a> {
                 Ok(true) => {}
                 Ok(false) => {
                     self.slot.busy_since_ns.store(0, Relaxed);
-                    if self.pace == Pace::Sleep {
-                        // The shortest sleep. `sched_yield` starves deleters
-                        // under EEVDF (Linux >= 6.6 pushes a yielding task's
-                        // deadline back each time); a sleeper wakes with
-                        // priority, right when the file is likely back.
-                        sys::pause_briefly();
+                    match self.pace {
+                        // The shortest sleep: a sleeper wakes with priority,
+                        // often right when the file is back.
+                        Pace::Sleep => sys::pause_briefly(),
+                        // Under EEVDF (Linux >= 6.6) a yielding task's deadline
+                        // moves back each time: sometimes that starves it.
+                        Pace::Yield => std::thread::yield_now(),
+                        _ => {}
                     }
                     return;
                 }
