@@ -15,6 +15,7 @@
 pub mod calibrate;
 mod pool;
 pub mod process;
+pub mod protocol;
 pub mod records;
 mod slot;
 mod threads;

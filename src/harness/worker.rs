@@ -145,18 +145,20 @@ pub struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
+    /// A worker publishing into `control.slots[slot_index]`.
     pub fn new(
         id: WorkerId,
         scenario: &Scenario,
         dir: BorrowedFd<'a>,
         control: &'a Control,
+        slot_index: usize,
     ) -> Worker<'a> {
         let content = Content::new(scenario.file_size_bytes as usize);
         let (tmp, trash) = match id.role {
             Role::Reader => (format!("tmp-r{}", id.index), String::new()),
             Role::Deleter => (format!("tmp-d{}", id.index), format!("trash/d{}", id.index)),
         };
-        let slot = &control.slots[id.slot_index(scenario.readers)];
+        let slot = &control.slots[slot_index];
         Worker {
             id,
             dir,
