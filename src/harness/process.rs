@@ -477,7 +477,7 @@ fn send_progress(control: &Control) {
     let s = &control.slots[0];
     let first_ns = control.first_anomaly_ns.load(Relaxed);
     let errno = control.environment_errno.load(Relaxed);
-    send(&ToParent::Progress(ChildProgress {
+    send(&ToParent::Progress(Box::new(ChildProgress {
         cycles: s.cycles.load(Relaxed),
         raced_opens: s.raced_opens.load(Relaxed),
         removals: s.removals.load(Relaxed),
@@ -491,5 +491,5 @@ fn send_progress(control: &Control) {
         first_anomaly: (first_ns != NONE)
             .then(|| (first_ns, control.first_anomaly_class.load(Relaxed))),
         environment: (errno != 0).then(|| (errno, control.environment_op.load(Relaxed))),
-    }));
+    })));
 }

@@ -107,7 +107,7 @@ pub enum ToParent {
     /// Started, scratch directory open.
     Ready,
     /// Every 20 ms and at the end of each batch.
-    Progress(ChildProgress),
+    Progress(Box<ChildProgress>),
     /// The batch ended at `t_ns` (`CLOCK_MONOTONIC`, shared by all processes).
     Done { t_ns: u64 },
     /// The final counters, examples and timeline ring.
@@ -219,7 +219,7 @@ mod tests {
         round_trip(ToChild::Quit);
         round_trip(ToParent::Ready);
         round_trip(ToParent::Done { t_ns: 12 });
-        round_trip(ToParent::Progress(ChildProgress {
+        round_trip(ToParent::Progress(Box::new(ChildProgress {
             cycles: 7,
             raced_opens: 3,
             removals: 2,
@@ -232,7 +232,7 @@ mod tests {
             counts: std::array::from_fn(|i| i as u64),
             first_anomaly: Some((99, 5)),
             environment: Some((28, 5)),
-        }));
+        })));
         let snapshot = SlotSnapshot {
             cycles: 5,
             raced_opens: 2,
