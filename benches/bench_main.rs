@@ -25,7 +25,13 @@ fn main() {
         Vec::new()
     };
     criterion.final_summary();
+    let pressure = if config.pressure {
+        benchmarks::pressure::run(&config, &interrupted)
+    } else {
+        Vec::new()
+    };
     benchmarks::report::print_ratios(&overhead);
+    benchmarks::pressure::print_table(&pressure);
     benchmarks::report::write(&config, results);
     // Normal end: the same clean-ups as an early exit (zombiefs is unmounted).
     benchmarks::exit(0);

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::scenario::{self, Delete, Recreate, Scenario, Workers};
+use crate::scenario::{self, Delete, Pace, Recreate, Scenario, Workers};
 
 /// Thread counts (readers × deleters) of the default grid.
 pub const DEFAULT_THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4), (8, 8)];
@@ -30,6 +30,8 @@ pub enum Setting {
     Label,
     Quick,
     Overhead,
+    Pressure,
+    Pace,
     Reports,
     Zombiefs,
 }
@@ -45,6 +47,8 @@ impl Setting {
         Setting::Label,
         Setting::Quick,
         Setting::Overhead,
+        Setting::Pressure,
+        Setting::Pace,
         Setting::Reports,
         Setting::Zombiefs,
     ];
@@ -60,6 +64,8 @@ impl Setting {
             Setting::Label => "UNLINK_RACE_LABEL",
             Setting::Quick => "UNLINK_RACE_QUICK",
             Setting::Overhead => "UNLINK_RACE_OVERHEAD",
+            Setting::Pressure => "UNLINK_RACE_PRESSURE",
+            Setting::Pace => "UNLINK_RACE_PACE",
             Setting::Reports => "UNLINK_RACE_REPORTS",
             Setting::Zombiefs => "UNLINK_RACE_ZOMBIEFS",
         }
@@ -80,6 +86,12 @@ impl Setting {
                 "`1`: smoke grid (1×1 and 2×2, 7 B and 4 KiB, inplace and atomic, unlink), short timings"
             }
             Setting::Overhead => "`1`: run the overhead benchmarks",
+            Setting::Pressure => {
+                "`1`: run the pressure benchmarks (`cargo bench -- pressure` runs only them)"
+            }
+            Setting::Pace => {
+                "deleter pacing of every scenario: `auto`, `spin`, `check`, `yield`, `sleep`, `aimed`"
+            }
             Setting::Reports => "where reports are written",
             Setting::Zombiefs => {
                 "`1`: run the grid on a zombiefs mount (needs `--features zombiefs` and root)"
@@ -98,6 +110,8 @@ impl Setting {
             Setting::Label => "see above",
             Setting::Quick => "`0`",
             Setting::Overhead => "`1`, `0` with QUICK",
+            Setting::Pressure => "`1`, `0` with QUICK",
+            Setting::Pace => "`auto`",
             Setting::Reports => "`reports/`",
             Setting::Zombiefs => "`0`",
         }
@@ -136,6 +150,10 @@ pub struct GridConfig {
     pub zombiefs: bool,
     /// Run the overhead benchmarks (harness against a bare loop).
     pub overhead: bool,
+    /// Run the pressure benchmarks (raced opens per second against bare loops).
+    pub pressure: bool,
+    /// Deleter pacing of every grid scenario.
+    pub pace: Pace,
     pub timing: Timing,
 }
 
@@ -203,6 +221,15 @@ impl GridConfig {
         let quick = switch(Setting::Quick, false)?;
         let zombiefs = switch(Setting::Zombiefs, false)?;
         let overhead = switch(Setting::Overhead, !quick)?;
+        let pressure = switch(Setting::Pressure, !quick)?;
+        let pace = match get(Setting::Pace) {
+            Some(v) => v.parse::<Pace>().map_err(|e| GridError {
+                setting: Setting::Pace,
+                value: v.clone(),
+                reason: e.to_string(),
+            })?,
+            None => Pace::Auto,
+        };
         let dir = match get(Setting::Dir) {
             Some(d) => {
                 let p = PathBuf::from(&d);
@@ -287,6 +314,8 @@ impl GridConfig {
             reports_dir,
             zombiefs,
             overhead,
+            pressure,
+            pace,
             timing,
         })
     }
@@ -313,6 +342,7 @@ impl GridConfig {
                                 recreate,
                                 delete: *delete,
                                 workers: Workers::Threads,
+                                pace: self.pace,
                             });
                         }
                     }
@@ -418,6 +448,8 @@ mod tests {
             ("UNLINK_RACE_DELETE", "shred"),
             ("UNLINK_RACE_QUICK", "maybe"),
             ("UNLINK_RACE_OVERHEAD", "2"),
+            ("UNLINK_RACE_PRESSURE", "on"),
+            ("UNLINK_RACE_PACE", "fast"),
             ("UNLINK_RACE_DIR", "/definitely/not/here"),
             ("UNLINK_RACE_LABEL", " "),
         ] {

@@ -58,6 +58,47 @@ pub enum Workers {
     Processes,
 }
 
+/// How a deleter paces itself (DESIGN §2, "pacing"): what it does between
+/// removals. Pacing changes how often an `open` races an `unlink` by orders
+/// of magnitude, and no one pacing wins on every filesystem and thread count.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Pace {
+    /// Remove blindly in a tight loop; a failed removal (`ENOENT`) is retried at once.
+    Spin,
+    /// Look (`faccessat`), remove when present, look again at once when absent.
+    Check,
+    /// Look, remove when present, `sched_yield` when absent.
+    Yield,
+    /// Look, remove when present, sleep the shortest `nanosleep` when absent.
+    Sleep,
+    /// Spin on a flag in memory (no syscall) until a reader announces it is
+    /// about to `open`, then remove at that moment. Threads only: the flag
+    /// lives in the process's memory.
+    Aimed,
+    /// Calibrate before timing starts: run each of the others briefly and keep
+    /// the one with the most raced opens per second.
+    Auto,
+}
+
+impl Pace {
+    /// The pacings `auto` chooses from for a scenario run with `workers`.
+    pub fn candidates(workers: Workers) -> &'static [Pace] {
+        match workers {
+            Workers::Threads => &[
+                Pace::Spin,
+                Pace::Check,
+                Pace::Yield,
+                Pace::Sleep,
+                Pace::Aimed,
+            ],
+            Workers::Processes => &[Pace::Spin, Pace::Check, Pace::Yield, Pace::Sleep],
+        }
+    }
+}
+
 /// A value that is not one of a fixed set of names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} '{value}' (expected one of: {expected})")]
@@ -104,6 +145,7 @@ macro_rules! named_enum {
 named_enum!(Recreate, "recreate strategy", Inplace => "inplace", Atomic => "atomic");
 named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace");
 named_enum!(Workers, "worker kind", Threads => "threads", Processes => "processes");
+named_enum!(Pace, "pace", Spin => "spin", Check => "check", Yield => "yield", Sleep => "sleep", Aimed => "aimed", Auto => "auto");
 
 /// One configuration of the race.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -114,10 +156,15 @@ pub struct Scenario {
     pub recreate: Recreate,
     pub delete: Delete,
     pub workers: Workers,
+    /// How deleters pace themselves. `auto` is resolved (calibrated) when the
+    /// harness starts; a running harness's scenario never holds `auto`.
+    pub pace: Pace,
 }
 
 impl Default for Scenario {
-    /// The seed's scenario: 1 reader, 1 deleter, 7 bytes, inplace, unlink, threads.
+    /// The seed's scenario: 1 reader, 1 deleter, 7 bytes, inplace, unlink,
+    /// threads, paced by `sleep` (deterministic and needs no calibration;
+    /// `unlink-race run` and `cargo bench` default to `auto`).
     fn default() -> Self {
         Scenario {
             readers: 1,
@@ -126,6 +173,7 @@ impl Default for Scenario {
             recreate: Recreate::Inplace,
             delete: Delete::Unlink,
             workers: Workers::Threads,
+            pace: Pace::Sleep,
         }
     }
 }
@@ -143,6 +191,8 @@ pub enum ScenarioError {
         got = format_size(*.0)
     )]
     FileSize(u64),
+    #[error("--pace aimed needs --workers threads (its flag lives in the process's memory)")]
+    AimedNeedsThreads,
 }
 
 /// `n` if it is an allowed number of readers.
@@ -179,32 +229,37 @@ impl Scenario {
         if !FILE_SIZE_BYTES.contains(&self.file_size_bytes) {
             return Err(ScenarioError::FileSize(self.file_size_bytes));
         }
+        if self.pace == Pace::Aimed && self.workers != Workers::Threads {
+            return Err(ScenarioError::AimedNeedsThreads);
+        }
         Ok(())
     }
 
-    /// Stable short name, e.g. `r1-d1-7B-inplace-unlink-threads`.
+    /// Stable short name, e.g. `r1-d1-7B-inplace-unlink-threads-check`.
     pub fn name(&self) -> String {
         format!(
-            "r{}-d{}-{}-{}-{}-{}",
+            "r{}-d{}-{}-{}-{}-{}-{}",
             self.readers,
             self.deleters,
             format_size(self.file_size_bytes),
             self.recreate,
             self.delete,
-            self.workers
+            self.workers,
+            self.pace
         )
     }
 
     /// The `unlink-race run` flags that select this scenario.
     pub fn run_flags(&self) -> String {
         format!(
-            "--readers {} --deleters {} --size {} --recreate {} --delete {} --workers {}",
+            "--readers {} --deleters {} --size {} --recreate {} --delete {} --workers {} --pace {}",
             self.readers,
             self.deleters,
             format_size(self.file_size_bytes),
             self.recreate,
             self.delete,
-            self.workers
+            self.workers,
+            self.pace
         )
     }
 }
@@ -317,7 +372,10 @@ mod tests {
             "unknown delete strategy 'rm' (expected one of: unlink trash replace)"
         );
         let s = Scenario::default();
-        assert_eq!(s.name(), "r1-d1-7B-inplace-unlink-threads");
+        assert_eq!(s.name(), "r1-d1-7B-inplace-unlink-threads-sleep");
+        for p in Pace::ALL {
+            assert_eq!(p.name().parse::<Pace>(), Ok(*p));
+        }
     }
 
     #[test]

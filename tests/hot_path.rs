@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use unlink_race::harness::{BatchLimit, Harness, HarnessOptions};
-use unlink_race::scenario::{Delete, Recreate, Scenario};
+use unlink_race::scenario::{Delete, Pace, Recreate, Scenario};
 
 struct Counting;
 
@@ -52,16 +52,20 @@ fn allocations_in_batch(h: &mut Harness, cycles: u64) -> u64 {
 #[test]
 fn allocations_do_not_grow_with_cycles() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    for (recreate, delete) in [
-        (Recreate::Inplace, Delete::Unlink),
-        (Recreate::Atomic, Delete::Trash),
-        (Recreate::Inplace, Delete::Replace),
+    for (recreate, delete, pace) in [
+        (Recreate::Inplace, Delete::Unlink, Pace::Sleep),
+        (Recreate::Atomic, Delete::Trash, Pace::Check),
+        (Recreate::Inplace, Delete::Replace, Pace::Sleep),
+        (Recreate::Inplace, Delete::Unlink, Pace::Spin),
+        (Recreate::Inplace, Delete::Unlink, Pace::Yield),
+        (Recreate::Inplace, Delete::Unlink, Pace::Aimed),
     ] {
         let s = Scenario {
             readers: 2,
             deleters: 2,
             recreate,
             delete,
+            pace,
             file_size_bytes: 4096,
             ..Scenario::default()
         };

@@ -73,9 +73,11 @@ pub fn run(
             }
             if let Some(h) = harness {
                 let target = h.target().clone();
+                // With its pace resolved (`auto` calibrated when it started).
+                let scenario = h.scenario().clone();
                 let tally = h.finish();
                 results.push(ScenarioResult {
-                    scenario: scenario.clone(),
+                    scenario,
                     tally,
                     trials,
                     target,

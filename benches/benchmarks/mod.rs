@@ -1,7 +1,9 @@
 //! Benchmark families of `cargo bench`, one file each.
 
+pub mod bare;
 pub mod grid;
 pub mod overhead;
+pub mod pressure;
 pub mod report;
 pub mod zombiefs;
 

@@ -3,100 +3,44 @@
 //! on a tmpfs (when root can mount one) and on the target filesystem; and
 //! `processes` against `threads`. Prints the throughput ratios at the end.
 
-use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use unlink_race::content::Content;
 use unlink_race::grid::GridConfig;
 use unlink_race::harness::Harness;
-use unlink_race::scenario::{Scenario, Workers};
-use unlink_race::sys::{self, ENOENT, flags::*};
+use unlink_race::scenario::{Pace, Scenario, Workers};
+use unlink_race::sys;
 
-const TARGET: &CStr = c"DEST.txt";
+use super::bare::{self, Stop};
 
-/// One bare reader cycle: the seed's syscalls, nothing else.
-fn bare_reader_cycle(dir: BorrowedFd<'_>, write_buf: &[u8], read_buf: &mut [u8]) {
-    match sys::openat(dir, TARGET, O_RDONLY | O_NOFOLLOW, 0) {
-        Err(ENOENT) => {
-            if let Ok(fd) = sys::openat(
-                dir,
-                TARGET,
-                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                0o600,
-            ) {
-                let _ = sys::write(fd.as_fd(), write_buf);
-                let _ = sys::close(fd);
-            }
-        }
-        Err(_) => {}
-        Ok(fd) => {
-            let _ = sys::fstat(fd.as_fd());
-            while let Ok(n) = sys::read(fd.as_fd(), read_buf) {
-                if n == 0 {
-                    break;
-                }
-            }
-            let _ = sys::close(fd);
-        }
-    }
-}
-
-/// `readers` × `deleters` bare threads, `cycles` reader cycles in total; the
-/// time from the start barrier to the last reader's end.
+/// `readers` × `deleters` bare threads (the harness's default pace, `sleep`),
+/// `cycles` reader cycles in total; the time from the start barrier to the
+/// last reader's end.
 fn bare_run(dir: BorrowedFd<'_>, s: &Scenario, cycles: u64) -> Duration {
-    let content = Content::new(s.file_size_bytes as usize);
-    let per_reader = cycles.div_ceil(u64::from(s.readers));
-    let stop = AtomicBool::new(false);
-    let barrier = Barrier::new((s.readers + s.deleters + 1) as usize);
-    std::thread::scope(|scope| {
-        let readers: Vec<_> = (0..s.readers)
-            .map(|_| {
-                let (content, barrier) = (&content, &barrier);
-                scope.spawn(move || {
-                    let write_buf = content.buffer();
-                    let mut read_buf = vec![0u8; content.len() + 1];
-                    barrier.wait();
-                    for _ in 0..per_reader {
-                        bare_reader_cycle(dir, &write_buf, &mut read_buf);
-                    }
-                })
-            })
-            .collect();
-        for _ in 0..s.deleters {
-            let (stop, barrier) = (&stop, &barrier);
-            scope.spawn(move || {
-                barrier.wait();
-                while !stop.load(Relaxed) {
-                    match sys::exists_at(dir, TARGET) {
-                        Ok(true) => {
-                            let _ = sys::unlinkat(dir, TARGET);
-                        }
-                        _ => sys::pause_briefly(),
-                    }
-                }
-            });
-        }
-        barrier.wait();
-        let start = Instant::now();
-        for r in readers {
-            let _ = r.join();
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Relaxed);
-        elapsed
-    })
+    let until = Stop::Cycles(cycles);
+    bare::run(
+        dir,
+        s.readers,
+        s.deleters,
+        s.file_size_bytes,
+        Pace::Sleep,
+        until,
+    )
+    .elapsed
 }
 
 /// A tmpfs on a temp dir, unmounted on drop; `None` when it cannot be mounted.
-struct Tmpfs(tempfile::TempDir);
+pub struct Tmpfs(tempfile::TempDir);
 
 impl Tmpfs {
-    fn mount() -> Option<Tmpfs> {
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    pub fn mount() -> Option<Tmpfs> {
         let dir = tempfile::tempdir().ok()?;
         let ok = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", "size=256m", "tmpfs"])

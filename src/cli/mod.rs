@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use unlink_race::scenario::{Delete, Recreate, Workers};
+use unlink_race::scenario::{Delete, Pace, Recreate, Workers};
 
 /// Exit code: no anomaly / no difference.
 pub const EXIT_OK: u8 = 0;
@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// Run workers as threads or as child processes.
     #[arg(long, default_value = "threads", value_parser = parse_name::<Workers>)]
     pub workers: Workers,
+    /// Deleter pacing: spin, check, sleep, aimed, or auto (a short calibration
+    /// picks the one with the most raced opens per second).
+    #[arg(long, default_value = "auto", value_parser = parse_name::<Pace>)]
+    pub pace: Pace,
     /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir.
     #[arg(long)]
     pub dir: Option<PathBuf>,

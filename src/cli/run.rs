@@ -112,6 +112,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         recreate: args.recreate,
         delete: args.delete,
         workers: args.workers,
+        pace: args.pace,
     };
     scenario.validate()?;
     for (flag, path) in [("--json", &args.json), ("--html", &args.html)] {
@@ -130,6 +131,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         ..HarnessOptions::default()
     };
     let mut harness = Harness::start(&scenario, &dir, options)?;
+    // `auto` is resolved now: the name and the rerun command carry the pace it chose.
+    let scenario = harness.scenario().clone();
     let machine = machine::fingerprint(harness.target());
 
     let started = Instant::now();

@@ -12,8 +12,10 @@
 //! report progress, enforce the deadline, honour interruption and run the stall
 //! watchdog; the workers never wait for it.
 
+pub mod calibrate;
 mod pool;
 pub mod process;
+pub mod protocol;
 pub mod records;
 mod slot;
 mod threads;
@@ -27,7 +29,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
-use crate::scenario::{Scenario, ScenarioError, Workers};
+use crate::scenario::{Pace, Scenario, ScenarioError, Workers};
 use crate::sys::{self, Errno, platform};
 
 use pool::Pool;
@@ -125,6 +127,8 @@ pub enum BatchEnd {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Batch {
     pub cycles: u64,
+    /// Cycles of this batch whose `open` raced an unlink.
+    pub raced_opens: u64,
     /// Wall time from release to the last reader's finish.
     pub elapsed_ns: u64,
     pub anomalies: u64,
@@ -138,6 +142,11 @@ pub struct Batch {
 pub struct Tally {
     pub counts: [u64; CLASS_COUNT],
     pub cycles: u64,
+    /// Cycles whose `open` succeeded on a file already unlinked (`fstat`:
+    /// `st_nlink == 0` or `st_ino == 0`).
+    pub raced_opens: u64,
+    /// How pace `auto` was resolved (`None` when the pace was given).
+    pub calibration: Option<calibrate::Calibration>,
     pub removals: u64,
     pub recreations: u64,
     /// Anomalies (classes that are anomalies under the scenario, stalls included).
@@ -162,7 +171,10 @@ pub struct TargetInfo {
 
 /// A started scenario.
 pub struct Harness {
+    /// The scenario with its pace resolved (never `auto`).
     scenario: Scenario,
+    /// How `auto` chose the pace, when it did.
+    calibration: Option<calibrate::Calibration>,
     options: HarnessOptions,
     control: Arc<Control>,
     pool: Option<Box<dyn Pool>>,
@@ -221,12 +233,26 @@ pub fn fs_type_of(dir: &Path) -> String {
 
 impl Harness {
     /// Creates the scratch directory under `target_dir` and starts the workers, parked.
+    /// Pace `auto` is resolved first by [`calibrate::calibrate`].
     pub fn start(
         scenario: &Scenario,
         target_dir: &Path,
         options: HarnessOptions,
     ) -> Result<Harness, HarnessError> {
         scenario.validate()?;
+        let mut calibration = None;
+        let resolved;
+        let scenario = if scenario.pace == Pace::Auto {
+            let cal = calibrate::calibrate(scenario, target_dir, &options)?;
+            resolved = Scenario {
+                pace: cal.chosen,
+                ..scenario.clone()
+            };
+            calibration = Some(cal);
+            &resolved
+        } else {
+            scenario
+        };
         let (scratch, dir, canonical) = create_scratch(target_dir)?;
         let fs = platform::fs_info(dir.as_fd(), &canonical);
         let dir = Arc::new(dir);
@@ -250,6 +276,7 @@ impl Harness {
         };
         Ok(Harness {
             scenario: scenario.clone(),
+            calibration,
             options,
             control,
             pool: Some(pool),
@@ -267,8 +294,14 @@ impl Harness {
         })
     }
 
+    /// The scenario as it runs: its pace resolved, never `auto`.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// How pace `auto` was resolved (`None` when the pace was given).
+    pub fn calibration(&self) -> Option<&calibrate::Calibration> {
+        self.calibration.as_ref()
     }
 
     /// The target directory and its filesystem.
@@ -299,6 +332,7 @@ impl Harness {
         let anomalies_before = c.total_anomalies();
         let stalls_before = self.stalls.len() as u64;
         let cycles_before = c.total_cycles();
+        let raced_before = c.total_raced_opens();
         self.cycles_before_batch = cycles_before;
         c.quota_per_reader.store(quota, Relaxed);
         c.until_anomalies
@@ -408,6 +442,7 @@ impl Harness {
         }
         Ok(Batch {
             cycles,
+            raced_opens: c.total_raced_opens() - raced_before,
             elapsed_ns,
             anomalies,
             first_anomaly_cycle,
@@ -440,6 +475,7 @@ impl Harness {
                 *total += n;
             }
             t.cycles += s.cycles;
+            t.raced_opens += s.raced_opens;
             t.removals += s.removals;
             t.recreations += s.recreations;
             t.anomalies += s.anomalies;
@@ -461,6 +497,7 @@ impl Harness {
         t.timeline = self.timeline(snapshots);
         t.first_anomaly_cycle = self.first_anomaly_cycle;
         t.elapsed_ns = self.elapsed_ns;
+        t.calibration = self.calibration.clone();
         t
     }
 

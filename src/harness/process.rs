@@ -1,22 +1,12 @@
 //! Workers as child processes of the same binary (`--workers processes`), as
 //! the seed ran its reader and deleter.
 //!
-//! Each child runs one worker (`unlink-race __worker …`, see [`child_main`])
-//! and talks to the parent over its standard streams, one line per message:
-//!
-//! | parent → child | meaning |
-//! |---|---|
-//! | `go QUOTA UNTIL` | run a batch: QUOTA reader cycles, stop at UNTIL own anomalies (`-` for none) |
-//! | `stop` | end the batch now |
-//! | `first T_NS` | the run's first anomaly happened at T_NS (freezes the timeline ring) |
-//! | `quit` | send the result and exit (so does end of input) |
-//!
-//! | child → parent | meaning |
-//! |---|---|
-//! | `ready` | started, scratch directory open |
-//! | `p …` | progress, every 20 ms: counters, the watchdog's view, first anomaly |
-//! | `done T_NS` | the batch ended at T_NS (`CLOCK_MONOTONIC`, shared by all processes) |
-//! | `result JSON` | the final [`SlotSnapshot`], examples and timeline ring included |
+//! Each child runs one worker (`unlink-race __worker SCRATCH SPEC`, see
+//! [`child_main`]) and talks to the parent over its standard streams in the
+//! typed, versioned line protocol of [`super::protocol`]: the parent sends
+//! `go`, `stop`, `first_anomaly` and `quit`; the child answers `ready`,
+//! `progress` (every 20 ms), `done` and, at the end, its `result`. A child
+//! holds only its own worker's slot.
 //!
 //! The parent mirrors each child's progress into its own `Control` slots, so the
 //! controller, the watchdog and the progress line work as with threads. The
@@ -31,12 +21,12 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::outcome::CLASS_COUNT;
-use crate::scenario::{Scenario, Workers};
+use crate::scenario::Scenario;
 use crate::sys;
 
 use super::HarnessError;
 use super::pool::Pool;
+use super::protocol::{self, ChildProgress, ToChild, ToParent, WorkerSpec};
 use super::records::{Role, WorkerId};
 use super::slot::{SlotSnapshot, WorkerSlot};
 use super::worker::{Control, NONE, Worker};
@@ -67,9 +57,10 @@ impl Shared {
     }
 }
 
-/// Sends one line to every child; a child that is gone is ignored (its reader
-/// thread reports it).
-fn broadcast(stdins: &Mutex<Vec<ChildStdin>>, line: &str) {
+/// Sends one message to every child; a child that is gone is ignored (its
+/// reader thread reports it).
+fn broadcast(stdins: &Mutex<Vec<ChildStdin>>, msg: &ToChild) {
+    let line = protocol::encode(msg);
     let mut stdins = stdins.lock().unwrap_or_else(|e| e.into_inner());
     for s in stdins.iter_mut() {
         let _ = s.write_all(line.as_bytes());
@@ -105,16 +96,11 @@ impl ProcessPool {
             readers_threads: Vec::new(),
         };
         for (slot_index, id) in ids.iter().enumerate() {
-            let role = match id.role {
-                Role::Reader => "reader",
-                Role::Deleter => "deleter",
-            };
+            let spec = WorkerSpec::new(*id, scenario, examples_per_class);
             let mut child = Command::new(&exe)
                 .arg(WORKER_SUBCOMMAND)
                 .arg(scratch)
-                .args([role, &id.index.to_string()])
-                .args(scenario.run_flags().split(' '))
-                .args(["--examples", &examples_per_class.to_string()])
+                .arg(spec.encode())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
@@ -193,7 +179,8 @@ fn worker_executable() -> Result<std::path::PathBuf, HarnessError> {
     })
 }
 
-/// Parent side: one thread per child turns its lines into slot updates.
+/// Parent side: one thread per child turns its lines into slot updates. A
+/// line that is not a message of the protocol ends the run with an error.
 fn read_child(
     out: impl BufRead,
     slot_index: usize,
@@ -205,33 +192,33 @@ fn read_child(
     let slot = &control.slots[slot_index];
     for line in out.lines() {
         let Ok(line) = line else { break };
-        let (tag, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
-        match tag {
-            "ready" => {
+        let msg = match protocol::decode::<ToParent>(&line) {
+            Ok(msg) => msg,
+            Err(e) => {
+                shared.lock().failure = Some(format!("{id}: {e}"));
+                shared.changed.notify_all();
+                return;
+            }
+        };
+        match msg {
+            ToParent::Ready => {
                 shared.lock().ready += 1;
                 shared.changed.notify_all();
             }
-            "p" => apply_progress(rest, slot, control, id),
-            "done" => {
-                slot.finished_ns
-                    .store(rest.trim().parse().unwrap_or(0), Relaxed);
+            ToParent::Progress(p) => apply_progress(&p, slot, control, id),
+            ToParent::Done { t_ns } => {
+                slot.finished_ns.store(t_ns, Relaxed);
                 if id.role == Role::Reader && control.readers_running.fetch_sub(1, Relaxed) == 1 {
                     control.stop.store(true, Relaxed);
-                    broadcast(stdins, "stop\n");
+                    broadcast(stdins, &ToChild::Stop);
                 }
                 shared.lock().done += 1;
                 shared.changed.notify_all();
             }
-            "result" => {
-                let parsed = serde_json::from_str::<SlotSnapshot>(rest);
-                let mut state = shared.lock();
-                match parsed {
-                    Ok(snap) => state.results[slot_index] = Some(snap),
-                    Err(e) => state.failure = Some(format!("{}: bad result: {e}", id.label())),
-                }
+            ToParent::Result(snap) => {
+                shared.lock().results[slot_index] = Some(*snap);
                 shared.changed.notify_all();
             }
-            _ => {}
         }
     }
     // End of output: the child exited. If it was not asked to, say so.
@@ -242,26 +229,26 @@ fn read_child(
     shared.changed.notify_all();
 }
 
-/// Mirrors a child's `p` line into the parent's slot.
-fn apply_progress(rest: &str, slot: &WorkerSlot, control: &Control, id: WorkerId) {
-    let v: Vec<u64> = rest.split(' ').map(|x| x.parse().unwrap_or(0)).collect();
-    if v.len() != 12 + CLASS_COUNT {
-        return;
-    }
+/// Mirrors a child's progress into the parent's slot.
+fn apply_progress(p: &ChildProgress, slot: &WorkerSlot, control: &Control, id: WorkerId) {
     let before = slot.anomalies.load(Relaxed);
-    slot.cycles.store(v[0], Relaxed);
-    slot.removals.store(v[1], Relaxed);
-    slot.recreations.store(v[2], Relaxed);
-    slot.empty_nlink_zero.store(v[4], Relaxed);
-    slot.empty_nlink_nonzero.store(v[5], Relaxed);
-    slot.busy_since_ns.store(v[6], Relaxed);
-    slot.busy_op.store(v[7] as u8, Relaxed);
-    for (c, n) in slot.counts.iter().zip(&v[12..]) {
-        c.store(*n, Relaxed);
+    slot.cycles.store(p.cycles, Relaxed);
+    slot.raced_opens.store(p.raced_opens, Relaxed);
+    slot.removals.store(p.removals, Relaxed);
+    slot.recreations.store(p.recreations, Relaxed);
+    slot.empty_nlink_zero.store(p.empty_nlink_zero, Relaxed);
+    slot.empty_nlink_nonzero
+        .store(p.empty_nlink_nonzero, Relaxed);
+    slot.busy_since_ns.store(p.busy_since_ns, Relaxed);
+    slot.busy_op.store(p.busy_op, Relaxed);
+    for (c, n) in slot.counts.iter().zip(p.counts) {
+        c.store(n, Relaxed);
     }
-    slot.anomalies.store(v[3], Relaxed);
-    if v[3] > before {
-        control.batch_anomalies.fetch_add(v[3] - before, Relaxed);
+    slot.anomalies.store(p.anomalies, Relaxed);
+    if p.anomalies > before {
+        control
+            .batch_anomalies
+            .fetch_add(p.anomalies - before, Relaxed);
         let _ = control.batch_first_anomaly_cycle.compare_exchange(
             NONE,
             control.total_cycles(),
@@ -269,21 +256,23 @@ fn apply_progress(rest: &str, slot: &WorkerSlot, control: &Control, id: WorkerId
             Relaxed,
         );
     }
-    let first_ns = v[8];
-    if first_ns != NONE
-        && control.first_anomaly_ns.load(Relaxed) == NONE
-        && control
-            .first_anomaly_ns
-            .compare_exchange(NONE, first_ns, Relaxed, Relaxed)
-            .is_ok()
-    {
-        control.first_anomaly_worker.store(id.packed(), Relaxed);
-        control.first_anomaly_class.store(v[9] as u32, Relaxed);
+    if let Some((first_ns, class)) = p.first_anomaly {
+        if control.first_anomaly_ns.load(Relaxed) == NONE
+            && control
+                .first_anomaly_ns
+                .compare_exchange(NONE, first_ns, Relaxed, Relaxed)
+                .is_ok()
+        {
+            control.first_anomaly_worker.store(id.packed(), Relaxed);
+            control.first_anomaly_class.store(class, Relaxed);
+        }
     }
-    if v[10] != 0 && control.environment_errno.load(Relaxed) == 0 {
-        control.environment_op.store(v[11] as u8, Relaxed);
-        control.environment_errno.store(v[10] as i32, Relaxed);
-        control.stop.store(true, Relaxed);
+    if let Some((errno, op)) = p.environment {
+        if control.environment_errno.load(Relaxed) == 0 {
+            control.environment_op.store(op, Relaxed);
+            control.environment_errno.store(errno, Relaxed);
+            control.stop.store(true, Relaxed);
+        }
     }
 }
 
@@ -292,14 +281,12 @@ impl Pool for ProcessPool {
         self.shared.lock().done = 0;
         let quota = self.control.quota_per_reader.load(Relaxed);
         let until = self.control.until_anomalies.load(Relaxed);
-        let fmt = |v: u64| {
-            if v == NONE {
-                "-".to_string()
-            } else {
-                v.to_string()
-            }
+        let some = |v: u64| (v != NONE).then_some(v);
+        let go = ToChild::Go {
+            quota: some(quota),
+            until_anomalies: some(until),
         };
-        broadcast(&self.stdins, &format!("go {} {}\n", fmt(quota), fmt(until)));
+        broadcast(&self.stdins, &go);
     }
 
     fn wait(&mut self, timeout: Duration) -> bool {
@@ -315,7 +302,7 @@ impl Pool for ProcessPool {
 
     fn stop(&mut self) {
         self.control.stop.store(true, Relaxed);
-        broadcast(&self.stdins, "stop\n");
+        broadcast(&self.stdins, &ToChild::Stop);
     }
 
     fn failure(&self) -> Option<String> {
@@ -323,11 +310,12 @@ impl Pool for ProcessPool {
     }
 
     fn announce_first_anomaly(&mut self, t_ns: u64) {
-        broadcast(&self.stdins, &format!("first {t_ns}\n"));
+        broadcast(&self.stdins, &ToChild::FirstAnomaly { t_ns });
     }
 
     fn finish(mut self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {
-        broadcast(&self.stdins, "stop\nquit\n");
+        broadcast(&self.stdins, &ToChild::Stop);
+        broadcast(&self.stdins, &ToChild::Quit);
         let n = self.children.len();
         let deadline = Instant::now()
             + if all_done {
@@ -372,113 +360,82 @@ impl Pool for ProcessPool {
     }
 }
 
-/// Parses a child's arguments: `SCRATCH ROLE INDEX` then `run` flags.
-struct ChildArgs {
-    scratch: std::path::PathBuf,
-    id: WorkerId,
-    scenario: Scenario,
-    examples: u32,
-}
-
-fn parse_child_args(args: &[String]) -> Result<ChildArgs, String> {
-    let [scratch, role, index, flags @ ..] = args else {
-        return Err("usage: __worker SCRATCH ROLE INDEX FLAGS".into());
-    };
-    let role = match role.as_str() {
-        "reader" => Role::Reader,
-        "deleter" => Role::Deleter,
-        other => return Err(format!("bad role {other}")),
-    };
-    let index = index.parse().map_err(|_| format!("bad index {index}"))?;
-    let mut scenario = Scenario {
-        workers: Workers::Processes,
-        ..Scenario::default()
-    };
-    let mut examples = super::DEFAULT_EXAMPLES_PER_CLASS;
-    for pair in flags.chunks(2) {
-        let [flag, value] = pair else {
-            return Err("flags come in pairs".into());
-        };
-        let bad = |_| format!("bad value {value} for {flag}");
-        match flag.as_str() {
-            "--readers" => scenario.readers = value.parse().map_err(|_| format!("bad {flag}"))?,
-            "--deleters" => scenario.deleters = value.parse().map_err(|_| format!("bad {flag}"))?,
-            "--size" => {
-                scenario.file_size_bytes =
-                    crate::scenario::parse_size(value).map_err(|e| e.to_string())?
-            }
-            "--recreate" => scenario.recreate = value.parse().map_err(bad)?,
-            "--delete" => scenario.delete = value.parse().map_err(bad)?,
-            "--workers" => {}
-            "--examples" => examples = value.parse().map_err(|_| format!("bad {flag}"))?,
-            other => return Err(format!("unknown flag {other}")),
-        }
-    }
-    Ok(ChildArgs {
-        scratch: scratch.into(),
-        id: WorkerId { role, index },
-        scenario,
-        examples,
-    })
-}
-
 enum ChildCommand {
     Go,
     Quit,
 }
 
-/// Child side: runs one worker for the parent. Returns the exit code.
+/// Sends one message to the parent.
+fn send(msg: &ToParent) {
+    let line = protocol::encode(msg);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(line.as_bytes());
+    let _ = out.flush();
+}
+
+/// Child side: runs one worker for the parent (`SCRATCH SPEC`, the spec as
+/// JSON). Returns the exit code; a message from the parent that does not
+/// decode ends the child with exit 2 (the parent then reports it gone).
 pub fn child_main(args: &[String]) -> i32 {
     // Ctrl-C reaches the whole process group; the parent decides when to stop.
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ =
             signal_hook::flag::register(sig, Arc::new(std::sync::atomic::AtomicBool::new(false)));
     }
-    let args = match parse_child_args(args) {
-        Ok(a) => a,
+    let [scratch, spec] = args else {
+        eprintln!("error: worker: usage: {WORKER_SUBCOMMAND} SCRATCH SPEC");
+        return 2;
+    };
+    let spec = match WorkerSpec::decode(spec) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: worker: {e}");
             return 2;
         }
     };
-    let dir = match sys::open_dir(&args.scratch) {
+    let scenario = spec.scenario();
+    let dir = match sys::open_dir(std::path::Path::new(scratch)) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: worker: cannot open {}: {e}", args.scratch.display());
+            eprintln!("error: worker: cannot open {scratch}: {e}");
             return 2;
         }
     };
-    let workers = (args.scenario.readers + args.scenario.deleters) as usize;
-    let control = Arc::new(Control::new(workers, args.examples));
-    let slot_index = args.id.slot_index(args.scenario.readers);
+    // This worker's slot only: the parent holds everyone's.
+    let control = Arc::new(Control::new(1, spec.examples_per_class));
     let (tx, rx) = mpsc::channel();
     let stdin_control = Arc::clone(&control);
     std::thread::spawn(move || {
         let c = &stdin_control;
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            let mut words = line.split(' ');
-            let parse = |w: Option<&str>| w.and_then(|w| w.parse().ok()).unwrap_or(NONE);
-            match words.next() {
-                Some("go") => {
-                    c.quota_per_reader.store(parse(words.next()), Relaxed);
-                    c.until_anomalies.store(parse(words.next()), Relaxed);
+            let msg = match protocol::decode::<ToChild>(&line) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: worker: from the parent: {e}");
+                    std::process::exit(2);
+                }
+            };
+            match msg {
+                ToChild::Go {
+                    quota,
+                    until_anomalies,
+                } => {
+                    c.quota_per_reader.store(quota.unwrap_or(NONE), Relaxed);
+                    c.until_anomalies
+                        .store(until_anomalies.unwrap_or(NONE), Relaxed);
                     c.batch_anomalies.store(0, Relaxed);
                     c.readers_running.store(1, Relaxed);
                     c.stop.store(false, Relaxed);
                     let _ = tx.send(ChildCommand::Go);
                 }
-                Some("stop") => c.stop.store(true, Relaxed),
-                Some("first") => {
-                    let _ = c.first_anomaly_ns.compare_exchange(
-                        NONE,
-                        parse(words.next()),
-                        Relaxed,
-                        Relaxed,
-                    );
+                ToChild::Stop => c.stop.store(true, Relaxed),
+                ToChild::FirstAnomaly { t_ns } => {
+                    let _ = c
+                        .first_anomaly_ns
+                        .compare_exchange(NONE, t_ns, Relaxed, Relaxed);
                 }
-                Some("quit") => break,
-                _ => {}
+                ToChild::Quit => break,
             }
         }
         c.stop.store(true, Relaxed);
@@ -489,61 +446,50 @@ pub fn child_main(args: &[String]) -> i32 {
         let (control, quit) = (Arc::clone(&control), Arc::clone(&quit));
         std::thread::spawn(move || {
             while !quit.load(Relaxed) {
-                print_progress(&control, slot_index);
+                send_progress(&control);
                 std::thread::sleep(PROGRESS_INTERVAL);
             }
         })
     };
-    println!("ready");
+    send(&ToParent::Ready);
     let mut worker = Worker::new(
-        args.id,
-        &args.scenario,
+        spec.worker,
+        &scenario,
         std::os::fd::AsFd::as_fd(&dir),
         &control,
+        0,
     );
     while let Ok(ChildCommand::Go) = rx.recv() {
         worker.run_batch();
-        print_progress(&control, slot_index);
-        println!(
-            "done {}",
-            control.slots[slot_index].finished_ns.load(Relaxed)
-        );
+        send_progress(&control);
+        send(&ToParent::Done {
+            t_ns: control.slots[0].finished_ns.load(Relaxed),
+        });
     }
     quit.store(true, Relaxed);
     let _ = progress.join();
-    print_progress(&control, slot_index);
-    let snapshot = control.slots[slot_index].snapshot();
-    match serde_json::to_string(&snapshot) {
-        Ok(json) => println!("result {json}"),
-        Err(e) => eprintln!("error: worker: cannot encode result: {e}"),
-    }
-    let _ = std::io::stdout().flush();
+    send_progress(&control);
+    send(&ToParent::Result(Box::new(control.slots[0].snapshot())));
     0
 }
 
-fn print_progress(control: &Control, slot_index: usize) {
-    let s = &control.slots[slot_index];
-    let mut line = format!(
-        "p {} {} {} {} {} {} {} {} {} {} {} {}",
-        s.cycles.load(Relaxed),
-        s.removals.load(Relaxed),
-        s.recreations.load(Relaxed),
-        s.anomalies.load(Relaxed),
-        s.empty_nlink_zero.load(Relaxed),
-        s.empty_nlink_nonzero.load(Relaxed),
-        s.busy_since_ns.load(Relaxed),
-        s.busy_op.load(Relaxed),
-        control.first_anomaly_ns.load(Relaxed),
-        control.first_anomaly_class.load(Relaxed),
-        control.environment_errno.load(Relaxed) as u32,
-        control.environment_op.load(Relaxed),
-    );
-    for c in &s.counts {
-        line.push(' ');
-        line.push_str(&c.load(Relaxed).to_string());
-    }
-    line.push('\n');
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(line.as_bytes());
-    let _ = out.flush();
+fn send_progress(control: &Control) {
+    let s = &control.slots[0];
+    let first_ns = control.first_anomaly_ns.load(Relaxed);
+    let errno = control.environment_errno.load(Relaxed);
+    send(&ToParent::Progress(Box::new(ChildProgress {
+        cycles: s.cycles.load(Relaxed),
+        raced_opens: s.raced_opens.load(Relaxed),
+        removals: s.removals.load(Relaxed),
+        recreations: s.recreations.load(Relaxed),
+        anomalies: s.anomalies.load(Relaxed),
+        empty_nlink_zero: s.empty_nlink_zero.load(Relaxed),
+        empty_nlink_nonzero: s.empty_nlink_nonzero.load(Relaxed),
+        busy_since_ns: s.busy_since_ns.load(Relaxed),
+        busy_op: s.busy_op.load(Relaxed),
+        counts: s.counts.each_ref().map(|c| c.load(Relaxed)),
+        first_anomaly: (first_ns != NONE)
+            .then(|| (first_ns, control.first_anomaly_class.load(Relaxed))),
+        environment: (errno != 0).then(|| (errno, control.environment_op.load(Relaxed))),
+    })));
 }

@@ -109,6 +109,9 @@ pub struct WorkerSlot {
     pub counts: [AtomicU64; CLASS_COUNT],
     /// Reader cycles (open attempts).
     pub cycles: AtomicU64,
+    /// Cycles whose `open` succeeded on a file already unlinked: `fstat` gave
+    /// `st_nlink == 0` or the zombie signature (`st_ino == 0`).
+    pub raced_opens: AtomicU64,
     pub removals: AtomicU64,
     pub recreations: AtomicU64,
     /// Anomalies (classes that are anomalies under the scenario).
@@ -135,6 +138,7 @@ impl Default for WorkerSlot {
         WorkerSlot {
             counts: Default::default(),
             cycles: AtomicU64::new(0),
+            raced_opens: AtomicU64::new(0),
             removals: AtomicU64::new(0),
             recreations: AtomicU64::new(0),
             anomalies: AtomicU64::new(0),
@@ -189,6 +193,7 @@ impl WorkerSlot {
         SlotSnapshot {
             counts: self.counts.each_ref().map(|c| c.load(Relaxed)),
             cycles: self.cycles.load(Relaxed),
+            raced_opens: self.raced_opens.load(Relaxed),
             removals: self.removals.load(Relaxed),
             recreations: self.recreations.load(Relaxed),
             anomalies: self.anomalies.load(Relaxed),
@@ -205,6 +210,8 @@ impl WorkerSlot {
 pub struct SlotSnapshot {
     pub counts: [u64; CLASS_COUNT],
     pub cycles: u64,
+    #[serde(default)]
+    pub raced_opens: u64,
     pub removals: u64,
     pub recreations: u64,
     pub anomalies: u64,

@@ -66,7 +66,8 @@ impl ThreadPool {
 }
 
 fn worker_thread(id: WorkerId, scenario: &Scenario, dir: &OwnedFd, control: &Control, gate: &Gate) {
-    let mut worker = Worker::new(id, scenario, dir.as_fd(), control);
+    let slot_index = id.slot_index(scenario.readers);
+    let mut worker = Worker::new(id, scenario, dir.as_fd(), control, slot_index);
     let mut seen = 0;
     loop {
         {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, O
 
 use crate::content::Content;
 use crate::outcome::{CLASS_COUNT, Class, Observation, Op, Side, classify, is_expected};
-use crate::scenario::{Delete, Recreate, Scenario};
+use crate::scenario::{Delete, Pace, Recreate, Scenario};
 use crate::sys::{self, ENOENT, Errno, flags::*};
 
 use super::records::{AnomalyRecord, Role, WorkerId};
@@ -31,8 +31,18 @@ const EVENTS_AFTER_FIRST_ANOMALY: u64 = 64;
 /// "No value" in atomics that hold a cycle count or a time.
 pub const NONE: u64 = u64::MAX;
 
+/// A value on its own cache lines, so writes to it do not slow down reads of
+/// its neighbours.
+#[repr(align(128))]
+#[derive(Default)]
+pub struct Padded<T>(pub T);
+
 /// State every worker of a run shares with the controller.
 pub struct Control {
+    /// Readers' announcements that they are about to `open` (pace `aimed`):
+    /// each reader stores its cycle's start time; aimed deleters spin until
+    /// the value changes.
+    pub aim: Padded<AtomicU64>,
     /// Ends the current batch.
     pub stop: AtomicBool,
     /// Reader cycles each reader runs in the current batch ([`NONE`]: no cap).
@@ -69,6 +79,7 @@ pub struct Control {
 impl Control {
     pub fn new(workers: usize, examples_per_class: u32) -> Control {
         Control {
+            aim: Padded(AtomicU64::new(0)),
             stop: AtomicBool::new(false),
             quota_per_reader: AtomicU64::new(NONE),
             readers_running: AtomicU32::new(0),
@@ -96,6 +107,11 @@ impl Control {
     pub fn total_cycles(&self) -> u64 {
         self.slots.iter().map(|s| s.cycles.load(Relaxed)).sum()
     }
+
+    /// Sum of raced opens over every slot.
+    pub fn total_raced_opens(&self) -> u64 {
+        self.slots.iter().map(|s| s.raced_opens.load(Relaxed)).sum()
+    }
 }
 
 /// One worker: its buffers, names and precomputed tables.
@@ -106,6 +122,10 @@ pub struct Worker<'a> {
     slot: &'a WorkerSlot,
     recreate: Recreate,
     delete: Delete,
+    /// The deleter's pacing (never `auto`: the harness resolved it).
+    pace: Pace,
+    /// Whether this reader announces its opens (pace `aimed`).
+    announce: bool,
     content: Content,
     /// What writes write (stamped with a generation each time).
     write_buf: Vec<u8>,
@@ -125,18 +145,20 @@ pub struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
+    /// A worker publishing into `control.slots[slot_index]`.
     pub fn new(
         id: WorkerId,
         scenario: &Scenario,
         dir: BorrowedFd<'a>,
         control: &'a Control,
+        slot_index: usize,
     ) -> Worker<'a> {
         let content = Content::new(scenario.file_size_bytes as usize);
         let (tmp, trash) = match id.role {
             Role::Reader => (format!("tmp-r{}", id.index), String::new()),
             Role::Deleter => (format!("tmp-d{}", id.index), format!("trash/d{}", id.index)),
         };
-        let slot = &control.slots[id.slot_index(scenario.readers)];
+        let slot = &control.slots[slot_index];
         Worker {
             id,
             dir,
@@ -144,6 +166,8 @@ impl<'a> Worker<'a> {
             slot,
             recreate: scenario.recreate,
             delete: scenario.delete,
+            pace: scenario.pace,
+            announce: id.role == Role::Reader && scenario.pace == Pace::Aimed,
             write_buf: content.buffer(),
             read_buf: vec![0u8; content.len() + 1],
             content,
@@ -178,8 +202,33 @@ impl<'a> Worker<'a> {
     }
 
     fn deleter_batch(&mut self) {
-        while !self.control.stop.load(Relaxed) {
-            self.deleter_step();
+        match self.pace {
+            Pace::Aimed => self.aimed_batch(),
+            pace => {
+                // `replace` never creates the target, so it always looks first.
+                let look = pace != Pace::Spin || self.delete == Delete::Replace;
+                while !self.control.stop.load(Relaxed) {
+                    self.deleter_step(look);
+                }
+            }
+        }
+    }
+
+    /// Pace `aimed`: spin on the readers' announcement (a load, no syscall)
+    /// and remove the moment one announces an `open`.
+    fn aimed_batch(&mut self) {
+        let control = self.control;
+        let mut seen = control.aim.0.load(Relaxed);
+        loop {
+            let now = control.aim.0.load(Relaxed);
+            if now != seen {
+                seen = now;
+                self.deleter_step(self.delete == Delete::Replace);
+            } else if control.stop.load(Relaxed) {
+                break;
+            } else {
+                std::hint::spin_loop();
+            }
         }
     }
 
@@ -210,6 +259,9 @@ impl<'a> Worker<'a> {
         self.busy(Op::Open);
         let t = self.event(EventKind::OpenBegin, 0);
         self.slot.busy_since_ns.store(t, Relaxed);
+        if self.announce {
+            self.control.aim.0.store(t, Relaxed);
+        }
         let opened = sys::openat(self.dir, TARGET, O_RDONLY | O_NOFOLLOW, 0);
         match opened {
             Err(e) => {
@@ -232,7 +284,14 @@ impl<'a> Worker<'a> {
     fn read_and_verify(&mut self, fd: OwnedFd) {
         self.busy(Op::Fstat);
         let stat = match sys::fstat(fd.as_fd()) {
-            Ok(st) => st,
+            Ok(st) => {
+                // A raced open: the last link went before this `fstat`
+                // (or the descriptor is the macOS zombie, `st_ino == 0`).
+                if st.nlink == 0 || st.ino == 0 {
+                    bump(&self.slot.raced_opens);
+                }
+                st
+            }
             Err(e) => {
                 self.close_quietly(fd);
                 self.record(&Observation::failure(Side::Reader, Op::Fstat, e), 0);
@@ -365,25 +424,32 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// One deleter step: if the target exists, remove it; else yield.
-    fn deleter_step(&mut self) {
-        self.busy(Op::Access);
-        self.slot.busy_since_ns.store(sys::monotonic_ns(), Relaxed);
-        match sys::exists_at(self.dir, TARGET) {
-            Ok(true) => {}
-            Ok(false) => {
-                // "Yield briefly": the shortest sleep. `sched_yield` starves
-                // deleters under EEVDF (Linux >= 6.6 pushes a yielding task's
-                // deadline back each time) and spinning keeps the core from
-                // the reader that would recreate the file; a sleeper wakes
-                // with priority, right when the file is likely back.
-                self.slot.busy_since_ns.store(0, Relaxed);
-                sys::pause_briefly();
-                return;
-            }
-            Err(e) => {
-                self.record(&Observation::failure(Side::Deleter, Op::Access, e), 0);
-                return;
+    /// One deleter step: with `look`, remove the target if it exists and
+    /// pace when it does not; without, remove blindly (a removal that finds
+    /// nothing counts as `remove_enoent`).
+    fn deleter_step(&mut self, look: bool) {
+        if look {
+            self.busy(Op::Access);
+            self.slot.busy_since_ns.store(sys::monotonic_ns(), Relaxed);
+            match sys::exists_at(self.dir, TARGET) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.slot.busy_since_ns.store(0, Relaxed);
+                    match self.pace {
+                        // The shortest sleep: a sleeper wakes with priority,
+                        // often right when the file is back.
+                        Pace::Sleep => sys::pause_briefly(),
+                        // Under EEVDF (Linux >= 6.6) a yielding task's deadline
+                        // moves back each time: sometimes that starves it.
+                        Pace::Yield => std::thread::yield_now(),
+                        _ => {}
+                    }
+                    return;
+                }
+                Err(e) => {
+                    self.record(&Observation::failure(Side::Deleter, Op::Access, e), 0);
+                    return;
+                }
             }
         }
         let t = self.event(EventKind::RemoveBegin, 0);

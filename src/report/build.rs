@@ -6,36 +6,52 @@ use std::collections::BTreeMap;
 use crate::harness::{self, Tally};
 use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
-    ClassStats, EmptyReadNlink, Example, Machine, Report, SCHEMA_VERSION, ScenarioConfig,
-    ScenarioReport, Source, StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline,
+    Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, Example, Machine, Rate, Report,
+    SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source, StallRecord, Survival, SurvivalPoint,
+    TOOL_NAME, Timeline,
     TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
 use crate::sys;
 
-/// Rate, interval and expected flag of every class.
+/// `k / n` with its 95% interval ([`stats::class_interval`]: binomial for
+/// what happens at most once per cycle, Poisson otherwise).
+fn rate(k: u64, n: u64, once_per_cycle: bool) -> Rate {
+    let ci = stats::class_interval(k, n, once_per_cycle);
+    Rate {
+        rate: if n == 0 { 0.0 } else { k as f64 / n as f64 },
+        ci_low: ci.low,
+        ci_high: ci.high,
+    }
+}
+
+/// Rate, interval and expected flag of every class; anomaly classes also per
+/// raced open (when `raced_opens` is known, and for a class that happens at
+/// most once per cycle, when it was not seen more often than opens raced).
 pub fn class_stats(
     counts: &[u64],
     cycles: u64,
+    raced_opens: Option<u64>,
     scenario: &Scenario,
 ) -> BTreeMap<Class, ClassStats> {
     Class::ALL
         .iter()
         .map(|&class| {
             let count = counts[class.index()];
-            let ci = stats::class_interval(count, cycles, class.once_per_cycle());
-            let rate = if cycles == 0 {
-                0.0
-            } else {
-                count as f64 / cycles as f64
-            };
+            let once = class.once_per_cycle();
+            let per_cycle = rate(count, cycles, once);
+            let expected = is_expected(class, scenario);
+            let per_raced_open = raced_opens
+                .filter(|&n| !expected && (!once || count <= n))
+                .map(|n| rate(count, n, once));
             let entry = ClassStats {
                 count,
-                expected: is_expected(class, scenario),
-                rate,
-                ci_low: ci.low,
-                ci_high: ci.high,
+                expected,
+                rate: per_cycle.rate,
+                ci_low: per_cycle.ci_low,
+                ci_high: per_cycle.ci_high,
+                per_raced_open,
             };
             (class, entry)
         })
@@ -66,6 +82,11 @@ pub fn scenario_report(
         cycles as f64 * 1e9 / tally.elapsed_ns as f64
     };
     let survival = survival(&trials, ns_per_cycle);
+    let raced_opens_per_second = if tally.elapsed_ns == 0 {
+        0.0
+    } else {
+        tally.raced_opens as f64 * 1e9 / tally.elapsed_ns as f64
+    };
     ScenarioReport {
         name: scenario.name(),
         config: ScenarioConfig::from(scenario),
@@ -75,8 +96,12 @@ pub fn scenario_report(
         elapsed_ns: tally.elapsed_ns,
         cycles_per_second,
         ns_per_cycle,
+        raced_opens: Some(tally.raced_opens),
+        raced_opens_per_second: Some(raced_opens_per_second),
+        pace: scenario.pace,
+        calibration: tally.calibration.as_ref().map(calibration),
         anomalies: tally.anomalies,
-        classes: class_stats(&tally.counts, cycles, scenario),
+        classes: class_stats(&tally.counts, cycles, Some(tally.raced_opens), scenario),
         empty_read_nlink: EmptyReadNlink {
             zero: tally.empty_nlink_zero,
             nonzero: tally.empty_nlink_nonzero,
@@ -127,6 +152,24 @@ fn timeline(t: &harness::Timeline) -> Option<Timeline> {
             })
             .collect(),
     })
+}
+
+fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
+    Calibration {
+        chosen: c.chosen,
+        candidates: c
+            .points
+            .iter()
+            .map(|p| CalibrationCandidate {
+                pace: p.pace,
+                cycles: p.cycles,
+                raced_opens: p.raced_opens,
+                anomalies: p.anomalies,
+                elapsed_ns: p.elapsed_ns,
+                raced_opens_per_second: p.raced_opens_per_second(),
+            })
+            .collect(),
+    }
 }
 
 fn stall(s: &harness::Stall) -> StallRecord {

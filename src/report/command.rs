@@ -54,12 +54,13 @@ pub fn run_command(scenario: &Scenario, dir: &Path, stop: &RunStop) -> String {
 /// `UNLINK_RACE_READERS=RxD … cargo bench`: the bench run of this one scenario.
 pub fn bench_command(scenario: &Scenario, dir: &Path) -> String {
     format!(
-        "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_DIR={} cargo bench",
+        "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_PACE={} UNLINK_RACE_DIR={} cargo bench",
         scenario.readers,
         scenario.deleters,
         format_size(scenario.file_size_bytes),
         scenario.recreate,
         scenario.delete,
+        scenario.pace,
         shell_word(&dir.display().to_string())
     )
 }
@@ -88,7 +89,7 @@ mod tests {
         let bench = bench_command(&s, Path::new("/tmp"));
         assert_eq!(
             bench,
-            "UNLINK_RACE_READERS=1x1 UNLINK_RACE_SIZES=7B UNLINK_RACE_RECREATE=inplace UNLINK_RACE_DELETE=unlink UNLINK_RACE_DIR=/tmp cargo bench"
+            "UNLINK_RACE_READERS=1x1 UNLINK_RACE_SIZES=7B UNLINK_RACE_RECREATE=inplace UNLINK_RACE_DELETE=unlink UNLINK_RACE_PACE=sleep UNLINK_RACE_DIR=/tmp cargo bench"
         );
     }
 }

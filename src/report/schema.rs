@@ -24,11 +24,18 @@
 //! delete, workers), `cycles` (reader cycles: the denominator of every rate),
 //! `removals`, `recreations`, `elapsed_ns` (wall time of the measured cycles),
 //! `cycles_per_second`, `ns_per_cycle` (Criterion's estimate in bench reports,
-//! `elapsed_ns / cycles` otherwise), `anomalies` (sum of the classes that are
+//! `elapsed_ns / cycles` otherwise), `raced_opens` (cycles whose `open`
+//! succeeded on a file already unlinked: `fstat` gave `st_nlink == 0` or
+//! `st_ino == 0`; `null` in older reports), `raced_opens_per_second`, `pace`
+//! (the deleters' pacing: `spin`, `check`, `sleep`, `aimed`; older reports read
+//! as `sleep`), `calibration` (how `auto` chose the pace: every candidate's
+//! cycles, raced opens and raced opens per second; absent when the pace was
+//! given), `anomalies` (sum of the classes that are
 //! anomalies for this scenario; expected races excluded), `classes` (every
 //! outcome class with `count`, `expected`, `rate`, `ci_low`, `ci_high`: 95%
 //! interval, two-sided: upper end `1 - 0.025^(1/n)` when the count is 0; older
-//! reports stored the one-sided `1 - 0.05^(1/n)`),
+//! reports stored the one-sided `1 - 0.05^(1/n)`; anomaly classes also
+//! `per_raced_open` {`rate`, `ci_low`, `ci_high`}),
 //! `empty_read_nlink` (the `empty_read` count split by `st_nlink == 0` / `>= 1`),
 //! `examples[]` (full records of anomalies, a few per class), `first_anomaly_cycle`
 //! (the cycle count when the first anomaly was seen, `null` if none), `trials[]`
@@ -44,7 +51,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::harness::{EventKind, WorkerId};
 pub use crate::outcome::{Class, Op};
-pub use crate::scenario::{Delete, Recreate, Workers};
+pub use crate::scenario::{Delete, Pace, Recreate, Workers};
 
 /// The schema version written by this crate.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -143,6 +150,8 @@ impl From<&crate::scenario::Scenario> for ScenarioConfig {
 }
 
 impl From<&ScenarioConfig> for crate::scenario::Scenario {
+    /// The config holds no pace (the report carries it beside the config, so
+    /// runs with different pacings still compare): the scenario gets `sleep`.
     fn from(c: &ScenarioConfig) -> crate::scenario::Scenario {
         crate::scenario::Scenario {
             readers: c.readers,
@@ -151,6 +160,7 @@ impl From<&ScenarioConfig> for crate::scenario::Scenario {
             recreate: c.recreate,
             delete: c.delete,
             workers: c.workers,
+            pace: Pace::Sleep,
         }
     }
 }
@@ -168,6 +178,47 @@ pub struct ClassStats {
     pub ci_low: f64,
     /// Upper end of the 95% interval of `rate`.
     pub ci_high: f64,
+    /// `count / raced_opens` with its 95% interval (binomial or Poisson, as
+    /// `ci_low`/`ci_high`), for anomaly classes. Absent for expected classes,
+    /// in reports older than the raced-open count, and when a class that
+    /// happens at most once per cycle was seen more often than opens raced
+    /// (it is then not confined to raced opens: `write_einval` happens on
+    /// creates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_raced_open: Option<Rate>,
+}
+
+/// A rate with its 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    pub rate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// How pace `auto` chose the deleters' pacing: each candidate's figures in
+/// its short calibration run (not counted in the scenario's own figures).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The pacing chosen: the most raced opens per second.
+    pub chosen: Pace,
+    pub candidates: Vec<CalibrationCandidate>,
+}
+
+/// One candidate pacing's calibration run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationCandidate {
+    pub pace: Pace,
+    pub cycles: u64,
+    pub raced_opens: u64,
+    pub anomalies: u64,
+    pub elapsed_ns: u64,
+    pub raced_opens_per_second: f64,
+}
+
+/// Reports written before pacing was a setting all ran `sleep`.
+fn legacy_pace() -> Pace {
+    Pace::Sleep
 }
 
 /// `empty_read` split by the link count `fstat` reported.
@@ -332,6 +383,22 @@ pub struct ScenarioReport {
     pub elapsed_ns: u64,
     pub cycles_per_second: f64,
     pub ns_per_cycle: f64,
+    /// Cycles whose `open` succeeded on a file whose last link was already
+    /// removed (`fstat`: `st_nlink == 0`, or the zombie signature `st_ino ==
+    /// 0`): the only cycles that can show the macOS defect. `null` in reports
+    /// older than this count.
+    #[serde(default)]
+    pub raced_opens: Option<u64>,
+    /// `raced_opens` per second of `elapsed_ns`: how hard the race was pressed.
+    #[serde(default)]
+    pub raced_opens_per_second: Option<f64>,
+    /// The deleters' pacing, resolved (`auto` is never written: see
+    /// `calibration`). Reports older than the setting read as `sleep`.
+    #[serde(default = "legacy_pace")]
+    pub pace: Pace,
+    /// How `auto` chose `pace`; absent when the pace was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
     pub anomalies: u64,
     /// Every class, in report order.
     #[serde(deserialize_with = "classes_by_name")]

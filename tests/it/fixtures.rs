@@ -101,6 +101,7 @@ impl ReportBuilder {
                     },
                     ci_low: ci.low,
                     ci_high: ci.high,
+                    per_raced_open: None,
                 };
                 (class, stats)
             })
@@ -120,6 +121,10 @@ impl ReportBuilder {
             elapsed_ns,
             cycles_per_second: 1e9 / ns_per_cycle,
             ns_per_cycle,
+            raced_opens: None,
+            raced_opens_per_second: None,
+            pace: scenario.pace,
+            calibration: None,
             anomalies,
             classes,
             empty_read_nlink: EmptyReadNlink::default(),

@@ -38,6 +38,9 @@ mod verdicts;
 // Loading reports for compare: rejected files, validation, sanitising.
 mod report_load;
 
+// Race pressure: raced opens against strace's count, pacings, calibration.
+mod pressure;
+
 // Comparing reports: matching, verdicts, load errors, terminal and Markdown.
 mod compare;
 

@@ -27,6 +27,9 @@ fn interrupt(workers: &str) {
             "60",
             "--workers",
             workers,
+            // A given pace: no calibration before the run (this test is about the run).
+            "--pace",
+            "sleep",
         ])
         .arg("--dir")
         .arg(fs.path())
@@ -257,7 +260,8 @@ fn the_scratch_directory_is_private() {
 fn a_killed_worker_process_ends_the_run_with_an_error() {
     let fs = Tmpfs::mount("size=16m");
     let child = bin()
-        .args(["run", "--workers", "processes", "--duration", "60", "--dir"])
+        .args(["run", "--workers", "processes", "--pace", "sleep"])
+        .args(["--duration", "60", "--dir"])
         .arg(fs.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

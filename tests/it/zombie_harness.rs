@@ -49,6 +49,13 @@ fn exact(scenario: &Scenario) {
         truth.zombie_opens,
         "{name}: {truth:?}"
     );
+    // Every zombie is a raced open (its fstat gives st_ino == 0).
+    assert!(
+        t.raced_opens >= count(&t, Class::ZombieFd),
+        "{name}: {} raced opens, {} zombies",
+        t.raced_opens,
+        count(&t, Class::ZombieFd)
+    );
     assert_eq!(
         count(&t, Class::WriteEinval),
         truth.zombie_writes,
