@@ -25,11 +25,7 @@ pub fn class_stats(
         .map(|&class| {
             let count = counts[class.index()];
             let ci = stats::class_interval(count, cycles, class.once_per_cycle());
-            let rate = if cycles == 0 {
-                0.0
-            } else {
-                count as f64 / cycles as f64
-            };
+            let rate = stats::rate(count, cycles);
             let entry = ClassStats {
                 count,
                 expected: is_expected(class, scenario),

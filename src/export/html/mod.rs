@@ -10,8 +10,9 @@
 //! assert_eq!(escape("<script>"), "&lt;script&gt;");
 //! ```
 
-pub mod format;
 pub mod markup;
+/// The shared number formatting, under its old path.
+pub use crate::export::format;
 pub mod svg;
 
 mod compare;

@@ -1,0 +1,2 @@
+//! Tests of the pure parts of the report page: pooled totals, chart layout,
+//! the timeline's spans.
