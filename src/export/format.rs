@@ -49,7 +49,6 @@ pub fn format_significant(x: f64, digits: usize) -> String {
     }
 }
 
-
 /// A rate, written with [`RATE_DIGITS`] significant digits: `0.25`, `0.031`,
 /// `3.1e-7`.
 pub fn format_rate(rate: f64) -> String {

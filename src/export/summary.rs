@@ -198,9 +198,14 @@ pub fn progress_line(
     goal: &Goal,
 ) -> String {
     let secs = elapsed.as_secs_f64();
-    let per_second = if secs > 0.0 { cycles as f64 / secs } else { 0.0 };
+    let per_second = if secs > 0.0 {
+        cycles as f64 / secs
+    } else {
+        0.0
+    };
     let rate = RateText::from_count(anomalies, cycles);
-    let of = |limit: Option<u64>| limit.map_or(String::new(), |n| format!(" of {}", format_count(n)));
+    let of =
+        |limit: Option<u64>| limit.map_or(String::new(), |n| format!(" of {}", format_count(n)));
     let mut left: Vec<f64> = Vec::new();
     if let Some(d) = goal.duration {
         left.push((d.as_secs_f64() - secs).max(0.0));
@@ -221,7 +226,11 @@ pub fn progress_line(
         of(goal.cycles),
         format_count(anomalies),
         of(goal.anomalies),
-        if cycles == 0 { "–".to_string() } else { rate.rate() },
+        if cycles == 0 {
+            "–".to_string()
+        } else {
+            rate.rate()
+        },
         format_si(per_second),
     )
 }

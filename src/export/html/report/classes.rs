@@ -12,6 +12,19 @@ use crate::report::schema::{Class, Report, ScenarioReport};
 pub(super) fn classes(m: &mut Markup, r: &Report) {
     m.elem("h2", &[], "Outcome classes");
     if let [s] = r.scenarios.as_slice() {
+        single_table(m, s);
+    } else {
+        pooled_table(m, r);
+    }
+    nlink_note(m, r);
+    if r.scenarios.len() > 1 {
+        seen_matrix(m, r);
+    }
+}
+
+/// Every class of the one scenario, grouped by kind.
+fn single_table(m: &mut Markup, s: &ScenarioReport) {
+    {
         m.open("table", &[]);
         m.open("tr", &[]);
         for h in ["class", "count", "per cycle", "1 in", "95% interval"] {
@@ -40,10 +53,11 @@ pub(super) fn classes(m: &mut Markup, r: &Report) {
             m.close();
         }
         m.close();
-        nlink_note(m, r);
-        return;
     }
+}
 
+/// Every class of a grid, pooled over the scenarios where it has one kind.
+fn pooled_table(m: &mut Markup, r: &Report) {
     m.elem(
         "p",
         &[("class", "note")],
@@ -92,9 +106,6 @@ pub(super) fn classes(m: &mut Markup, r: &Report) {
         m.close();
     }
     m.close();
-    nlink_note(m, r);
-
-    seen_matrix(m, r);
 }
 
 /// Rows: scenarios that saw an anomaly or an expected race; columns: the
@@ -148,56 +159,61 @@ fn seen_matrix(m: &mut Markup, r: &Report) {
     }
     m.close();
     for s in rows {
-        m.open("tr", &[]);
-        m.open("td", &[]);
-        m.elem("code", &[], &s.name);
-        m.close();
-        // Every unseen anomaly class of a scenario has the same bound, 1 - 0.05^(1/n).
-        let unseen = s
-            .classes
-            .iter()
-            .filter(|(n, c)| class_kind(**n, c) == Kind::Anomaly && c.count == 0)
-            .map(|(_, c)| c.ci_high)
-            .fold(None, |acc: Option<f64>, h| {
-                Some(acc.map_or(h, |a| a.max(h)))
-            });
-        m.elem(
-            "td",
-            &[("class", "muted")],
-            &unseen.map_or("—".into(), |h| {
-                RateText::stored(0, s.cycles, 0.0, 0.0, h).rate()
-            }),
-        );
-        for (kind, name) in &columns {
-            match s.classes.get(name) {
-                Some(c) if class_kind(*name, c) == *kind && c.count > 0 => {
-                    let rate = class_rate(s, c);
-                    let hot = *kind == Kind::Anomaly;
-                    m.open("td", &[("class", if hot { "cell hit" } else { "cell" })]);
-                    m.elem(
-                        "span",
-                        &[("class", if hot { "bad" } else { "" })],
-                        &rate.one_in_short(),
-                    );
-                    m.void("br", &[]);
-                    m.elem(
-                        "span",
-                        &[("class", "note")],
-                        &format!("{} seen · {}", format_count(c.count), rate.interval()),
-                    );
-                    m.close();
-                }
-                Some(c) if class_kind(*name, c) == *kind => {
-                    m.elem("td", &[("class", "muted")], "0");
-                }
-                _ => {
-                    m.elem("td", &[], "");
-                }
-            }
-        }
-        m.close();
+        matrix_row(m, s, &columns);
     }
     m.close();
+    m.close();
+}
+
+/// One scenario's row of the matrix.
+fn matrix_row(m: &mut Markup, s: &ScenarioReport, columns: &[(Kind, Class)]) {
+    m.open("tr", &[]);
+    m.open("td", &[]);
+    m.elem("code", &[], &s.name);
+    m.close();
+    // Every unseen anomaly class of a scenario has the same bound, 1 - 0.05^(1/n).
+    let unseen = s
+        .classes
+        .iter()
+        .filter(|(n, c)| class_kind(**n, c) == Kind::Anomaly && c.count == 0)
+        .map(|(_, c)| c.ci_high)
+        .fold(None, |acc: Option<f64>, h| {
+            Some(acc.map_or(h, |a| a.max(h)))
+        });
+    m.elem(
+        "td",
+        &[("class", "muted")],
+        &unseen.map_or("—".into(), |h| {
+            RateText::stored(0, s.cycles, 0.0, 0.0, h).rate()
+        }),
+    );
+    for (kind, name) in columns {
+        match s.classes.get(name) {
+            Some(c) if class_kind(*name, c) == *kind && c.count > 0 => {
+                let rate = class_rate(s, c);
+                let hot = *kind == Kind::Anomaly;
+                m.open("td", &[("class", if hot { "cell hit" } else { "cell" })]);
+                m.elem(
+                    "span",
+                    &[("class", if hot { "bad" } else { "" })],
+                    &rate.one_in_short(),
+                );
+                m.void("br", &[]);
+                m.elem(
+                    "span",
+                    &[("class", "note")],
+                    &format!("{} seen · {}", format_count(c.count), rate.interval()),
+                );
+                m.close();
+            }
+            Some(c) if class_kind(*name, c) == *kind => {
+                m.elem("td", &[("class", "muted")], "0");
+            }
+            _ => {
+                m.elem("td", &[], "");
+            }
+        }
+    }
     m.close();
 }
 
@@ -218,4 +234,3 @@ fn nlink_note(m: &mut Markup, r: &Report) {
         );
     }
 }
-

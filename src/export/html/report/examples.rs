@@ -75,23 +75,27 @@ pub(super) fn examples(m: &mut Markup, r: &Report) {
     }
 }
 
+/// An fstat field: its name and how it is written.
+type Field = (&'static str, fn(&StatRecord) -> String);
+
+/// Every field of `struct stat` the report keeps, in `<sys/stat.h>` order.
+const STAT_FIELDS: [Field; 13] = [
+    ("st_dev", |s| s.dev.to_string()),
+    ("st_ino", |s| s.ino.to_string()),
+    ("st_mode", |s| format!("0o{:o}", s.mode)),
+    ("st_nlink", |s| s.nlink.to_string()),
+    ("st_uid", |s| s.uid.to_string()),
+    ("st_gid", |s| s.gid.to_string()),
+    ("st_rdev", |s| s.rdev.to_string()),
+    ("st_size", |s| s.size.to_string()),
+    ("st_blksize", |s| s.blksize.to_string()),
+    ("st_blocks", |s| s.blocks.to_string()),
+    ("st_atime", |s| format!("{}.{:09}", s.atime_s, s.atime_ns)),
+    ("st_mtime", |s| format!("{}.{:09}", s.mtime_s, s.mtime_ns)),
+    ("st_ctime", |s| format!("{}.{:09}", s.ctime_s, s.ctime_ns)),
+];
+
 fn example_table(m: &mut Markup, list: &[(&ScenarioReport, &Example)]) {
-    type Field = (&'static str, fn(&StatRecord) -> String);
-    let stat_fields: [Field; 13] = [
-        ("st_dev", |s| s.dev.to_string()),
-        ("st_ino", |s| s.ino.to_string()),
-        ("st_mode", |s| format!("0o{:o}", s.mode)),
-        ("st_nlink", |s| s.nlink.to_string()),
-        ("st_uid", |s| s.uid.to_string()),
-        ("st_gid", |s| s.gid.to_string()),
-        ("st_rdev", |s| s.rdev.to_string()),
-        ("st_size", |s| s.size.to_string()),
-        ("st_blksize", |s| s.blksize.to_string()),
-        ("st_blocks", |s| s.blocks.to_string()),
-        ("st_atime", |s| format!("{}.{:09}", s.atime_s, s.atime_ns)),
-        ("st_mtime", |s| format!("{}.{:09}", s.mtime_s, s.mtime_ns)),
-        ("st_ctime", |s| format!("{}.{:09}", s.ctime_s, s.ctime_ns)),
-    ];
     m.open("table", &[]);
     m.open("tr", &[]);
     m.elem("th", &[], "field");
@@ -139,7 +143,7 @@ fn example_table(m: &mut Markup, list: &[(&ScenarioReport, &Example)]) {
         m.close();
         return;
     }
-    for (name, field) in stat_fields {
+    for (name, field) in STAT_FIELDS {
         m.open("tr", &[]);
         m.elem("th", &[("class", "mono")], name);
         for (_, e) in list {

@@ -53,25 +53,7 @@ impl<'a> Grid<'a> {
         workers.sort_unstable();
         workers.dedup();
         let multi_workers = workers.len() > 1;
-        let mut series: Vec<(String, &'static str)> = Vec::new();
-        let mut keys: Vec<(Recreate, Delete, Workers, String)> = r
-            .scenarios
-            .iter()
-            .map(|s| {
-                let c = &s.config;
-                (
-                    c.recreate,
-                    c.delete,
-                    c.workers,
-                    series_label(c, multi_workers),
-                )
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
-        for (i, k) in keys.into_iter().enumerate() {
-            series.push((k.3, svg::PALETTE[i % svg::PALETTE.len()]));
-        }
+        let series = strategy_series(r, multi_workers);
         let (categories, labels, panels) = match x {
             XAxis::Threads => {
                 let labels = thread_keys
@@ -154,6 +136,30 @@ impl<'a> Grid<'a> {
             })
             .collect()
     }
+}
+
+/// One series per strategy (recreate · delete, and workers when both kinds
+/// occur), in strategy order, each with its palette color.
+fn strategy_series(r: &Report, multi_workers: bool) -> Vec<(String, &'static str)> {
+    let mut keys: Vec<(Recreate, Delete, Workers, String)> = r
+        .scenarios
+        .iter()
+        .map(|s| {
+            let c = &s.config;
+            (
+                c.recreate,
+                c.delete,
+                c.workers,
+                series_label(c, multi_workers),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .enumerate()
+        .map(|(i, k)| (k.3, svg::PALETTE[i % svg::PALETTE.len()]))
+        .collect()
 }
 
 fn series_label(c: &ScenarioConfig, with_workers: bool) -> String {

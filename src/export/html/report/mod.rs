@@ -25,9 +25,9 @@ mod verdict;
 #[cfg(test)]
 mod tests;
 
+use super::Kind;
 use super::format::{RateText, format_unix_time};
 use super::markup::{Markup, is_relative_link, page};
-use super::Kind;
 use crate::report::schema::{ClassStats, Machine, Report, ScenarioReport, Source};
 
 /// Width of the content column, in CSS pixels.
@@ -90,11 +90,12 @@ fn header(m: &mut Markup, r: &Report) {
     );
 }
 
-/// Per-class totals over the scenarios where the class has one kind.
+/// Anomalies of a scenario per cycle, with the interval.
 pub(super) fn scenario_rate(s: &ScenarioReport) -> RateText {
     RateText::from_count(s.anomalies, s.cycles)
 }
 
+/// A class of a scenario as stored in the report.
 pub(super) fn class_rate(s: &ScenarioReport, c: &ClassStats) -> RateText {
     RateText::stored(c.count, s.cycles, c.rate, c.ci_low, c.ci_high)
 }

@@ -7,6 +7,7 @@ use super::super::format::RateText;
 use super::super::{Kind, class_kind};
 use crate::report::schema::{Class, ClassStats, Report, ScenarioReport};
 
+/// Per-class totals over the scenarios where the class has one kind.
 #[derive(Debug)]
 pub(super) struct Pooled<'a> {
     pub(super) name: Class,
@@ -27,6 +28,8 @@ impl Pooled<'_> {
     }
 }
 
+/// Every (kind, class) of a report with its totals, anomalies first, then
+/// expected races, then normal outcomes; classes in schema order within each.
 pub(super) fn pooled(report: &Report) -> Vec<Pooled<'_>> {
     let mut by: BTreeMap<(Kind, Class), Pooled<'_>> = BTreeMap::new();
     for s in &report.scenarios {

@@ -3,7 +3,6 @@
 use super::super::markup::Markup;
 use super::{Frame, Scale, line, n, open_svg, title, x_axis};
 
-
 /// The shape of a [`Mark`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MarkShape {
@@ -108,44 +107,48 @@ pub fn lane_chart(m: &mut Markup, c: &LaneChart<'_>) {
             m.close();
         }
         for k in &lane.marks {
-            let x = f.x(&c.x, k.at);
-            m.open("g", &[("stroke", k.color), ("fill", k.color)]);
-            m.elem("title", &[], &k.tooltip);
-            match k.shape {
-                MarkShape::Tick => line(
-                    m,
-                    (x, mid - 10.0),
-                    (x, mid + 10.0),
-                    &[("stroke-width", "2")],
-                ),
-                MarkShape::Diamond => {
-                    m.void(
-                        "path",
-                        &[("d", &format!("M{} {}l5 5l-5 5l-5 -5z", n(x), n(mid - 5.0)))],
-                    );
-                }
-                MarkShape::Star => {
-                    let d = format!(
-                        "M{x} {t}V{b}M{l} {y}H{r}M{l2} {t2}L{r2} {b2}M{l2} {b2}L{r2} {t2}",
-                        x = n(x),
-                        t = n(mid - 9.0),
-                        b = n(mid + 9.0),
-                        l = n(x - 9.0),
-                        r = n(x + 9.0),
-                        y = n(mid),
-                        l2 = n(x - 6.0),
-                        r2 = n(x + 6.0),
-                        t2 = n(mid - 6.0),
-                        b2 = n(mid + 6.0),
-                    );
-                    m.void(
-                        "path",
-                        &[("d", &d), ("stroke", "#fff"), ("stroke-width", "5")],
-                    );
-                    m.void("path", &[("d", &d), ("stroke-width", "2.5")]);
-                }
-            }
-            m.close();
+            mark(m, k, f.x(&c.x, k.at), mid);
+        }
+    }
+    m.close();
+}
+
+/// A [`Mark`] at `x` in the lane centered on `mid`.
+fn mark(m: &mut Markup, k: &Mark, x: f64, mid: f64) {
+    m.open("g", &[("stroke", k.color), ("fill", k.color)]);
+    m.elem("title", &[], &k.tooltip);
+    match k.shape {
+        MarkShape::Tick => line(
+            m,
+            (x, mid - 10.0),
+            (x, mid + 10.0),
+            &[("stroke-width", "2")],
+        ),
+        MarkShape::Diamond => {
+            m.void(
+                "path",
+                &[("d", &format!("M{} {}l5 5l-5 5l-5 -5z", n(x), n(mid - 5.0)))],
+            );
+        }
+        MarkShape::Star => {
+            let d = format!(
+                "M{x} {t}V{b}M{l} {y}H{r}M{l2} {t2}L{r2} {b2}M{l2} {b2}L{r2} {t2}",
+                x = n(x),
+                t = n(mid - 9.0),
+                b = n(mid + 9.0),
+                l = n(x - 9.0),
+                r = n(x + 9.0),
+                y = n(mid),
+                l2 = n(x - 6.0),
+                r2 = n(x + 6.0),
+                t2 = n(mid - 6.0),
+                b2 = n(mid + 6.0),
+            );
+            m.void(
+                "path",
+                &[("d", &d), ("stroke", "#fff"), ("stroke-width", "5")],
+            );
+            m.void("path", &[("d", &d), ("stroke-width", "2.5")]);
         }
     }
     m.close();

@@ -7,7 +7,6 @@
 //! SVG `<title>` elements: the browser shows them on hover without scripts.
 //! Coordinates are written with one decimal to keep pages small.
 
-
 mod lanes;
 mod points;
 mod steps;
@@ -275,7 +274,12 @@ pub(super) fn title(m: &mut Markup, x: f64, text: &str) {
     );
 }
 
-pub(super) fn line(m: &mut Markup, (x1, y1): (f64, f64), (x2, y2): (f64, f64), attrs: &[(&str, &str)]) {
+pub(super) fn line(
+    m: &mut Markup,
+    (x1, y1): (f64, f64),
+    (x2, y2): (f64, f64),
+    attrs: &[(&str, &str)],
+) {
     let mut all: Vec<(&str, &str)> = Vec::with_capacity(attrs.len() + 4);
     let (a, b, c, d) = (n(x1), n(y1), n(x2), n(y2));
     all.extend([("x1", a.as_str()), ("y1", &b), ("x2", &c), ("y2", &d)]);
@@ -284,7 +288,13 @@ pub(super) fn line(m: &mut Markup, (x1, y1): (f64, f64), (x2, y2): (f64, f64), a
 }
 
 /// Horizontal grid lines and labels of a vertical axis, and its title.
-pub(super) fn y_axis(m: &mut Markup, f: &Frame, scale: &Scale, label: &str, fmt: &dyn Fn(f64) -> String) {
+pub(super) fn y_axis(
+    m: &mut Markup,
+    f: &Frame,
+    scale: &Scale,
+    label: &str,
+    fmt: &dyn Fn(f64) -> String,
+) {
     for t in scale.ticks() {
         let y = f.y(scale, t);
         line(m, (f.left, y), (f.right(), y), &[("class", "grid")]);
@@ -324,7 +334,13 @@ pub(super) fn y_axis(m: &mut Markup, f: &Frame, scale: &Scale, label: &str, fmt:
 }
 
 /// Vertical grid lines and labels of a horizontal value axis, and its title.
-pub(super) fn x_axis(m: &mut Markup, f: &Frame, scale: &Scale, label: &str, fmt: &dyn Fn(f64) -> String) {
+pub(super) fn x_axis(
+    m: &mut Markup,
+    f: &Frame,
+    scale: &Scale,
+    label: &str,
+    fmt: &dyn Fn(f64) -> String,
+) {
     for t in scale.ticks() {
         let x = f.x(scale, t);
         line(m, (x, f.top), (x, f.bottom()), &[("class", "grid")]);

@@ -83,46 +83,7 @@ pub fn point_chart(m: &mut Markup, c: &PointChart<'_>) {
         } else {
             0.0
         };
-        let x_of = |p: &Point| center(p.category) + offset;
-        m.open("g", &[("stroke", s.color), ("fill", s.color)]);
-        let mut pts: Vec<&Point> = s.points.iter().collect();
-        pts.sort_by_key(|p| p.category);
-        // The line joins observed values only: a bound is not a value.
-        let seen: Vec<&&Point> = pts.iter().filter(|p| !p.bound).collect();
-        if seen.len() > 1 {
-            let d: Vec<String> = seen
-                .iter()
-                .map(|p| format!("{},{}", n(x_of(p)), n(f.y(&c.y, p.value))))
-                .collect();
-            m.void(
-                "polyline",
-                &[
-                    ("points", &d.join(" ")),
-                    ("fill", "none"),
-                    ("stroke-width", "1.2"),
-                    ("stroke-opacity", "0.45"),
-                ],
-            );
-        }
-        for p in pts {
-            let x = x_of(p);
-            let y = f.y(&c.y, p.value);
-            m.open("g", &[]);
-            m.elem("title", &[], &p.tooltip);
-            if p.bound {
-                bound_marker(m, x, y, 1.0);
-            } else {
-                if let (Some(lo), Some(hi)) = (p.low, p.high) {
-                    let (y1, y2) = (f.y(&c.y, lo), f.y(&c.y, hi));
-                    line(m, (x, y1), (x, y2), &[("stroke-width", "1.5")]);
-                    line(m, (x - 4.0, y1), (x + 4.0, y1), &[("stroke-width", "1.5")]);
-                    line(m, (x - 4.0, y2), (x + 4.0, y2), &[("stroke-width", "1.5")]);
-                }
-                m.void("circle", &[("cx", &n(x)), ("cy", &n(y)), ("r", "4")]);
-            }
-            m.close();
-        }
-        m.close();
+        series(m, s, &f, &c.y, &|p: &Point| center(p.category) + offset);
     }
     m.close();
 }
@@ -182,4 +143,48 @@ fn bound_marker(m: &mut Markup, x: f64, y: f64, scale: f64) {
             ("stroke-width", "1.3"),
         ],
     );
+}
+
+/// One series: a thin line through its observed values, then each point
+/// with its error bar or bound marker, at `x_of`.
+fn series(m: &mut Markup, s: &Series, f: &Frame, scale: &Scale, x_of: &dyn Fn(&Point) -> f64) {
+    m.open("g", &[("stroke", s.color), ("fill", s.color)]);
+    let mut pts: Vec<&Point> = s.points.iter().collect();
+    pts.sort_by_key(|p| p.category);
+    // The line joins observed values only: a bound is not a value.
+    let seen: Vec<&&Point> = pts.iter().filter(|p| !p.bound).collect();
+    if seen.len() > 1 {
+        let d: Vec<String> = seen
+            .iter()
+            .map(|p| format!("{},{}", n(x_of(p)), n(f.y(scale, p.value))))
+            .collect();
+        m.void(
+            "polyline",
+            &[
+                ("points", &d.join(" ")),
+                ("fill", "none"),
+                ("stroke-width", "1.2"),
+                ("stroke-opacity", "0.45"),
+            ],
+        );
+    }
+    for p in pts {
+        let x = x_of(p);
+        let y = f.y(scale, p.value);
+        m.open("g", &[]);
+        m.elem("title", &[], &p.tooltip);
+        if p.bound {
+            bound_marker(m, x, y, 1.0);
+        } else {
+            if let (Some(lo), Some(hi)) = (p.low, p.high) {
+                let (y1, y2) = (f.y(scale, lo), f.y(scale, hi));
+                line(m, (x, y1), (x, y2), &[("stroke-width", "1.5")]);
+                line(m, (x - 4.0, y1), (x + 4.0, y1), &[("stroke-width", "1.5")]);
+                line(m, (x - 4.0, y2), (x + 4.0, y2), &[("stroke-width", "1.5")]);
+            }
+            m.void("circle", &[("cx", &n(x)), ("cy", &n(y)), ("r", "4")]);
+        }
+        m.close();
+    }
+    m.close();
 }

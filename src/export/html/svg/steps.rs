@@ -3,7 +3,6 @@
 use super::super::markup::Markup;
 use super::{Frame, Scale, line, n, open_svg, title, x_axis, y_axis};
 
-
 /// One Kaplan–Meier style curve.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepCurve {
@@ -53,7 +52,13 @@ pub fn step_chart(m: &mut Markup, c: &StepChart<'_>) {
     let y_scale = Scale::Linear { min: 0.0, max: 1.0 };
     open_svg(m, c.width, c.height, c.title);
     title(m, f.left, c.title);
-    y_axis(m, &f, &y_scale, c.y_label, &super::super::format::format_plain);
+    y_axis(
+        m,
+        &f,
+        &y_scale,
+        c.y_label,
+        &super::super::format::format_plain,
+    );
     x_axis(m, &f, &c.x, c.x_label, c.x_format);
     for curve in c.curves {
         if curve.model.len() > 1 {
