@@ -234,3 +234,78 @@ pub fn progress_line(
         format_si(per_second),
     )
 }
+
+/// The verdict of a whole report in a few lines, for the terminal after
+/// `cargo bench` (one block per filesystem): the same answer as the top of
+/// the report page.
+///
+/// ```text
+/// verdict on ext4 (48 scenarios, 48,419,054 cycles):
+///   no anomaly: < 6.2e-8 per cycle at 95%, all scenarios pooled; in every
+///   scenario < 8.9e-5 (the least-sampled ran 33,811 cycles)
+/// ```
+pub fn report_verdict(r: &Report) -> String {
+    use crate::export::pooled::{Kind, pooled};
+    let cycles: u64 = r.scenarios.iter().map(|s| s.cycles).sum();
+    let mut out = format!(
+        "verdict on {} ({} {}, {} cycles{}):\n",
+        r.machine.fs_type,
+        r.scenarios.len(),
+        if r.scenarios.len() == 1 {
+            "scenario"
+        } else {
+            "scenarios"
+        },
+        format_count(cycles),
+        if r.interrupted { ", interrupted" } else { "" }
+    );
+    let pooled = pooled(r);
+    let seen: Vec<_> = pooled
+        .iter()
+        .filter(|p| p.kind == Kind::Anomaly && p.count > 0)
+        .collect();
+    if seen.is_empty() {
+        let least = r
+            .scenarios
+            .iter()
+            .min_by_key(|s| s.cycles)
+            .map_or(String::new(), |s| {
+                let bound = RateText::from_count(0, s.cycles);
+                format!(
+                    "; in every scenario {} (the least-sampled ran {} cycles)",
+                    bound.rate(),
+                    format_count(s.cycles)
+                )
+            });
+        out += &format!(
+            "  no anomaly: {} per cycle at 95%, all scenarios pooled{least}\n",
+            RateText::from_count(0, cycles).rate()
+        );
+    }
+    for p in seen {
+        let rate = p.rate();
+        out += &format!(
+            "  {} seen {} time{} in {} of {} scenarios: {} pooled [95%: {}]",
+            p.name,
+            format_count(p.count),
+            if p.count == 1 { "" } else { "s" },
+            p.seen_in,
+            p.scenarios,
+            rate.one_in(),
+            rate.interval()
+        );
+        if let Some((s, c)) = p.worst.filter(|_| r.scenarios.len() > 1) {
+            out += &format!(
+                "; highest in {}: {}",
+                s.name,
+                class_rate(s, c).one_in_short()
+            );
+        }
+        out += "\n";
+    }
+    let stalls: usize = r.scenarios.iter().map(|s| s.stalls.len()).sum();
+    if stalls > 0 {
+        out += &format!("  {stalls} syscalls blocked longer than the watchdog limit\n");
+    }
+    out
+}

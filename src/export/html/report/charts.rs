@@ -95,7 +95,7 @@ fn rate_charts(m: &mut Markup, r: &Report, grid: &Grid<'_>) {
 }
 
 /// The unit a time axis writes its ticks in: the largest of ns, µs, ms, s
-/// in which the axis's top is at least 1.
+/// in which the largest value is at least 1.
 pub(super) fn time_unit(max_ns: f64) -> (&'static str, f64) {
     [("s", 1e9), ("ms", 1e6), ("µs", 1e3)]
         .into_iter()
@@ -108,10 +108,7 @@ pub(super) fn time_unit(max_ns: f64) -> (&'static str, f64) {
 pub(super) fn time_scale(scenarios: &[ScenarioReport]) -> (Scale, &'static str, f64) {
     let ns: Vec<f64> = scenarios.iter().map(|s| s.ns_per_cycle).collect();
     let y = Scale::log_covering(ns.iter().copied(), 1);
-    let top = match y {
-        Scale::Log { max, .. } | Scale::Linear { max, .. } => max,
-    };
-    let (unit, per) = time_unit(top);
+    let (unit, per) = time_unit(ns.iter().copied().fold(0.0, f64::max));
     (y, unit, per)
 }
 

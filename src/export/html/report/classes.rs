@@ -4,9 +4,9 @@
 use super::super::format::{RateText, format_count};
 use super::super::markup::Markup;
 use super::super::{Kind, class_kind};
-use super::pooled::pooled;
 use super::scenarios::{group_row, rate_cells, sorted_classes};
 use super::{class_rate, kind_pill};
+use crate::export::pooled::pooled;
 use crate::report::schema::{Class, Report, ScenarioReport};
 
 pub(super) fn classes(m: &mut Markup, r: &Report) {

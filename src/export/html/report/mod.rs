@@ -8,14 +8,13 @@
 //! vanishing.
 //!
 //! One file per section; what a section computes before it writes markup
-//! (pooled totals in [`pooled`], chart layout in [`grid`], the timeline's
+//! (pooled totals in [`crate::export::pooled`], chart layout in [`grid`], the timeline's
 //! call spans in [`timeline`]) is a pure function with its own tests.
 
 mod charts;
 mod classes;
 mod examples;
 mod grid;
-mod pooled;
 mod scenarios;
 mod stalls;
 mod survival;

@@ -3,8 +3,8 @@
 use super::super::Kind;
 use super::super::format::{RateText, format_count, format_duration_ns, format_si};
 use super::super::markup::Markup;
-use super::pooled::{Pooled, pooled};
 use super::{class_rate, scenario_rate, times};
+use crate::export::pooled::{Pooled, pooled};
 use crate::report::schema::{Report, ScenarioReport, Survival};
 
 /// Scenarios whose trials the verdict names one by one; the rest are counted.
@@ -217,8 +217,10 @@ fn totals(r: &Report) -> String {
     )
 }
 
-/// One line per scenario with trials, up to [`TRIAL_LINES`], then
-/// `…and N more` for the rest: the verdict never drops one silently.
+/// One line per scenario whose trials saw an anomaly, up to
+/// [`TRIAL_LINES`], then `…and N more` for the rest, then one line for the
+/// scenarios whose trials saw none: the verdict never drops one silently.
+/// A one-scenario report gets its line whatever its trials saw.
 pub(super) fn trial_lines(r: &Report) -> Vec<String> {
     let with: Vec<(&ScenarioReport, &Survival)> = r
         .scenarios
@@ -226,16 +228,33 @@ pub(super) fn trial_lines(r: &Report) -> Vec<String> {
         .filter_map(|s| s.survival.as_ref().map(|sv| (s, sv)))
         .collect();
     let multi = r.scenarios.len() > 1;
-    let mut lines: Vec<String> = with
+    let (seen, clean): (Vec<_>, Vec<_>) = with.iter().partition(|(_, sv)| sv.events > 0 || !multi);
+    let mut lines: Vec<String> = seen
         .iter()
         .take(TRIAL_LINES)
         .map(|(s, sv)| trial_line(s, sv, multi))
         .collect();
-    if with.len() > TRIAL_LINES {
-        let rest = with.len() - TRIAL_LINES;
+    if seen.len() > TRIAL_LINES {
+        let rest = seen.len() - TRIAL_LINES;
         lines.push(format!(
-            "…and {rest} more {} with trials (see Cycles to the first anomaly).",
+            "…and {rest} more {} whose trials saw an anomaly (see Cycles to the first anomaly).",
             if rest == 1 { "scenario" } else { "scenarios" }
+        ));
+    }
+    if !clean.is_empty() {
+        let trials: u64 = clean.iter().map(|(_, sv)| sv.trials).sum();
+        lines.push(format!(
+            "Trials of {} {}: none of their {} trials saw an anomaly.",
+            if clean.len() == with.len() {
+                "all"
+            } else {
+                "the other"
+            },
+            match clean.len() {
+                1 => "scenario".to_string(),
+                n => format!("{n} scenarios"),
+            },
+            format_count(trials)
         ));
     }
     lines
