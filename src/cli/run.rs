@@ -10,14 +10,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use unlink_race::export::files;
-use unlink_race::export::format::format_rate;
 use unlink_race::export::summary::{Goal, progress_line, summary};
 use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
 use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
 use unlink_race::scenario::Scenario;
-use unlink_race::stats;
 
 use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 

@@ -234,6 +234,6 @@ pre { overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
   main { padding: 14px 12px 40px; }
   .verdict { padding: 10px 12px; border-left-width: 6px; }
   .verdict .headline { font-size: 23px; }
-  .panels svg { max-width: calc(50% - 7px); }
+  .panels svg:not(:only-child) { max-width: 48%; }
 }
 "#;
