@@ -27,7 +27,7 @@ trap 'rm -rf "$profile"' EXIT
 chrome() {
     "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
-        --hide-scrollbars --user-data-dir="$profile" "$@" 2>/dev/null
+        --user-data-dir="$profile" "$@" 2>/dev/null
 }
 
 # Appended to a copy of each page (no & in it: bash replacement below): measures the layout and writes the verdict

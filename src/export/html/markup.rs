@@ -213,7 +213,7 @@ tr.group th { background: #fff; color: var(--muted); font-weight: 600; padding-t
 details { margin: 6px 0; }
 summary { cursor: pointer; color: #334; }
 .survival { display: flex; flex-wrap: wrap; gap: 4px 24px; align-items: flex-start; margin-bottom: 8px; }
-.facts td, .facts th { border: none; padding: 2px 14px 2px 0; background: none; }
+.facts td, .facts th { border: none; padding: 2px 14px 2px 0; background: none; white-space: nowrap; }
 svg { display: block; overflow: visible; max-width: 100%; height: auto; }
 svg.icon { display: inline-block; vertical-align: -4px; margin: 0 5px 0 8px; }
 svg text { font-size: 11.5px; fill: #333; }
