@@ -272,9 +272,10 @@ pub fn report_verdict(r: &Report) -> String {
             .map_or(String::new(), |s| {
                 let bound = RateText::from_count(0, s.cycles);
                 format!(
-                    "; in every scenario {} (the least-sampled ran {} cycles)",
+                    "; in every scenario {} (the least-sampled ran {} cycle{})",
                     bound.rate(),
-                    format_count(s.cycles)
+                    format_count(s.cycles),
+                    if s.cycles == 1 { "" } else { "s" }
                 )
             });
         out += &format!(
