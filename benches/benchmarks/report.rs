@@ -96,6 +96,10 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
     );
     match unlink_race::export::files::write_report_files(&report, &reports_dir) {
         Ok(paths) => {
+            println!(
+                "\n{}",
+                unlink_race::export::summary::report_verdict(&report)
+            );
             for p in paths {
                 println!("report: {}", p.display());
             }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 use unlink_race::scenario::{Delete, Pace, Recreate, Workers};
 
@@ -39,12 +40,38 @@ enum Command {
     /// Mount zombiefs: a passthrough FUSE filesystem that emulates the macOS defect (runs until Ctrl-C or umount).
     #[cfg(all(feature = "zombiefs", target_os = "linux"))]
     Zombiefs(ZombiefsArgs),
+    /// Not in this build: says how to get it instead of "unrecognized subcommand".
+    #[cfg(not(all(feature = "zombiefs", target_os = "linux")))]
+    #[command(hide = true, disable_help_flag = true)]
+    Zombiefs {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<String>,
+    },
     /// Compare reports from different machines or runs, scenario by scenario.
     Compare(CompareArgs),
     /// Put reports (files, or directories of them) side by side: the page `cargo bench` writes as reports/index.html, and Markdown.
     Index(IndexArgs),
     /// Show the scenarios `cargo bench` would run with the UNLINK_RACE_* settings in the environment.
     Grid,
+}
+
+/// What `unlink-race zombiefs` says in a build without it.
+#[cfg(not(all(feature = "zombiefs", target_os = "linux")))]
+const ZOMBIEFS_MISSING: &str = if cfg!(target_os = "linux") {
+    "error: unlink-race zombiefs is not in this build: build it with \
+     `cargo build --release --features zombiefs` (needs the FUSE library: fuse3, libfuse3-dev)"
+} else {
+    "error: unlink-race zombiefs runs on Linux only (a FUSE filesystem that emulates the \
+     macOS defect); build it there with `cargo build --release --features zombiefs`"
+};
+
+/// The names of a closed set, as a parser that lists them in `--help` and in
+/// the error for a name not in the set.
+macro_rules! named {
+    ($ty:ty) => {
+        clap::builder::PossibleValuesParser::new(<$ty>::ALL.iter().map(|v| v.name()))
+            .map(|s| s.parse::<$ty>().expect("every listed name parses"))
+    };
 }
 
 /// Flags of `unlink-race run`.
@@ -60,17 +87,17 @@ pub struct RunArgs {
     #[arg(long, default_value = "7", value_parser = parse_file_size)]
     pub size: u64,
     /// How a reader recreates the file after ENOENT: inplace (O_CREAT|O_TRUNC + write) or atomic (temp file + rename).
-    #[arg(long, default_value = "inplace", value_parser = parse_name::<Recreate>)]
+    #[arg(long, default_value = "inplace", value_parser = named!(Recreate))]
     pub recreate: Recreate,
     /// How a deleter removes the file: unlink, trash (rename into a trash dir, then unlink) or replace (rename a fresh file over it).
-    #[arg(long, default_value = "unlink", value_parser = parse_name::<Delete>)]
+    #[arg(long, default_value = "unlink", value_parser = named!(Delete))]
     pub delete: Delete,
     /// Run workers as threads or as child processes.
-    #[arg(long, default_value = "threads", value_parser = parse_name::<Workers>)]
+    #[arg(long, default_value = "threads", value_parser = named!(Workers))]
     pub workers: Workers,
     /// Deleter pacing: spin, check, sleep, aimed, or auto (a short calibration
     /// picks the one with the most raced opens per second).
-    #[arg(long, default_value = "auto", value_parser = parse_name::<Pace>)]
+    #[arg(long, default_value = "auto", value_parser = named!(Pace))]
     pub pace: Pace,
     /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir.
     #[arg(long)]
@@ -270,13 +297,6 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     unlink_race::scenario::parse_duration(s).map_err(|e| e.to_string())
 }
 
-fn parse_name<T: std::str::FromStr<Err = unlink_race::scenario::UnknownName>>(
-    s: &str,
-) -> Result<T, String> {
-    s.parse()
-        .map_err(|e: unlink_race::scenario::UnknownName| e.to_string())
-}
-
 /// Prints to stdout; a closed pipe (`| head`) is not an error worth a panic.
 pub fn print_stdout(text: &str) {
     use std::io::Write;
@@ -317,6 +337,11 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         Command::Index(args) => index::run(&args),
         #[cfg(all(feature = "zombiefs", target_os = "linux"))]
         Command::Zombiefs(args) => zombiefs(&args),
+        #[cfg(not(all(feature = "zombiefs", target_os = "linux")))]
+        Command::Zombiefs { .. } => {
+            eprintln!("{ZOMBIEFS_MISSING}");
+            Ok(ExitCode::from(EXIT_ERROR))
+        }
     }
 }
 

@@ -10,13 +10,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use unlink_race::export::files;
-use unlink_race::export::summary::{format_rate, summary};
+use unlink_race::export::summary::{Goal, progress_line, summary};
 use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
 use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
 use unlink_race::scenario::Scenario;
-use unlink_race::stats;
 
 use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 
@@ -63,10 +62,11 @@ struct ProgressLine {
     bar: Option<indicatif::ProgressBar>,
     /// Cycles and anomalies of earlier batches (trials).
     before: std::cell::Cell<(u64, u64)>,
+    goal: Goal,
 }
 
 impl ProgressLine {
-    fn new(enabled: bool) -> ProgressLine {
+    fn new(enabled: bool, goal: Goal) -> ProgressLine {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
@@ -75,24 +75,18 @@ impl ProgressLine {
         ProgressLine {
             bar,
             before: Default::default(),
+            goal,
         }
     }
 
     fn update(&self, p: &Progress, started: Instant) {
         let Some(bar) = &self.bar else { return };
-        let elapsed = started.elapsed().as_secs_f64();
         let (cycles_before, anomalies_before) = self.before.get();
-        let cycles = cycles_before + p.cycles;
-        let anomalies = anomalies_before + p.anomalies;
-        let ci = stats::rate_interval(anomalies, cycles);
-        let rate = if anomalies == 0 {
-            format!("< {}", format_rate(ci.high))
-        } else {
-            format_rate(anomalies as f64 / cycles as f64)
-        };
-        bar.set_message(format!(
-            "{elapsed:7.1}s  {cycles:>12} cycles  {anomalies} anomalies (rate {rate})  {:.0} cycles/s",
-            cycles as f64 / elapsed.max(1e-9)
+        bar.set_message(progress_line(
+            started.elapsed(),
+            cycles_before + p.cycles,
+            anomalies_before + p.anomalies,
+            &self.goal,
         ));
         bar.tick();
     }
@@ -136,11 +130,24 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let machine = machine::fingerprint(harness.target());
 
     let started = Instant::now();
-    let progress = ProgressLine::new(!args.no_progress);
     let deadline = args.duration.or_else(|| {
         (args.cycles.is_none() && args.until.is_none() && args.trials.is_none())
             .then_some(DEFAULT_DURATION)
     });
+    let goal = Goal {
+        cycles: if args.trials.is_some() {
+            None
+        } else {
+            args.cycles
+        },
+        duration: deadline,
+        anomalies: if args.trials.is_some() {
+            None
+        } else {
+            args.until
+        },
+    };
+    let progress = ProgressLine::new(!args.no_progress, goal);
     let mut monitor = |p: &Progress| {
         progress.update(p, started);
         if interrupted.load(Relaxed) {

@@ -1,5 +1,18 @@
-//! Number formatting shared by every output: counts with thousands
-//! separators and numbers with a fixed number of significant digits.
+//! Number formatting for people, shared by every output (terminal, Markdown,
+//! HTML): counts with thousands separators, numbers with a fixed number of
+//! significant digits, rates, magnitudes, durations and dates.
+//!
+//! One rule for every number: [`format_significant`]. Rates are written with
+//! [`RATE_DIGITS`] significant digits wherever they appear; only comparison
+//! tables ask for more, through the same function. Every rate a page or the
+//! terminal shows as text goes through [`RateText`], so a rate always comes
+//! with its 95% interval and a zero count is always written as an upper bound
+//! (`< 3.0e-6`), never as `0`.
+
+use crate::stats::{Interval, rate, rate_interval};
+
+/// Significant digits of a rate in reports and in the terminal summary.
+pub const RATE_DIGITS: usize = 2;
 
 /// `1,000,000`.
 pub fn format_count(n: u64) -> String {
@@ -14,8 +27,8 @@ pub fn format_count(n: u64) -> String {
     out
 }
 
-/// `digits` significant digits: fixed notation from 0.01 to 10⁶, scientific
-/// outside (`5.00e-5`).
+/// `digits` significant digits (at least 1): fixed notation from 0.01 to 10⁶,
+/// scientific outside (`5.00e-5`); `–` for NaN.
 pub fn format_significant(x: f64, digits: usize) -> String {
     if x == 0.0 {
         return "0".into();
@@ -33,5 +46,241 @@ pub fn format_significant(x: f64, digits: usize) -> String {
         format!("{x:.decimals$}")
     } else {
         format!("{x:.*e}", digits - 1)
+    }
+}
+
+/// A rate, written with [`RATE_DIGITS`] significant digits: `0.25`, `0.031`,
+/// `3.1e-7`.
+pub fn format_rate(rate: f64) -> String {
+    format_significant(rate, RATE_DIGITS)
+}
+
+/// A rate with `sig` significant digits (at least 1): [`format_significant`].
+pub fn format_rate_sig(rate: f64, sig: usize) -> String {
+    format_significant(rate, sig)
+}
+
+/// `"3.2 M"`, `"850 K"`, `"12"`, `"1.5"`: a magnitude with a metric suffix and
+/// two significant digits.
+pub fn format_si(x: f64) -> String {
+    if !x.is_finite() {
+        return "∞".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    const SUFFIXES: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")];
+    for (scale, suffix) in SUFFIXES {
+        // Round first so 999_960 becomes "1.0 M", not "1000 K".
+        if round_sig(x, 2) >= scale {
+            return format!("{} {suffix}", short_number(x / scale));
+        }
+    }
+    short_number(x)
+}
+
+fn round_sig(x: f64, sig: i32) -> f64 {
+    if x <= 0.0 {
+        return x;
+    }
+    // Divide or multiply by an exact power of ten, never by an inexact inverse.
+    let e = x.log10().floor() as i32 - (sig - 1);
+    if e >= 0 {
+        let p = 10f64.powi(e);
+        (x / p).round() * p
+    } else {
+        let p = 10f64.powi(-e);
+        (x * p).round() / p
+    }
+}
+
+/// Two significant digits: `1.5`, `12`, `850`.
+fn short_number(x: f64) -> String {
+    let r = round_sig(x, 2);
+    if r < 10.0 {
+        format!("{r:.1}")
+    } else {
+        format!("{r:.0}")
+    }
+}
+
+/// `"1 in 3.2 M cycles"` for a positive rate.
+pub fn format_one_in(rate: f64) -> String {
+    if rate <= 0.0 || !rate.is_finite() {
+        return "none".into();
+    }
+    format!("1 in {} cycles", format_si(1.0 / rate))
+}
+
+/// `1.5`, `-20`, `0.25`: a plain number with at most three decimals and no
+/// float noise (axis ticks).
+pub fn format_plain(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+/// `"850 ns"`, `"1.2 µs"`, `"3.4 ms"`, `"2.1 s"`, `"4.0 min"`, `"2.5 h"`, `"3.1 days"`.
+pub fn format_duration_ns(ns: f64) -> String {
+    if !ns.is_finite() || ns < 0.0 {
+        return "n/a".into();
+    }
+    const UNITS: [(f64, &str); 7] = [
+        (86_400e9, "days"),
+        (3_600e9, "h"),
+        (60e9, "min"),
+        (1e9, "s"),
+        (1e6, "ms"),
+        (1e3, "µs"),
+        (1.0, "ns"),
+    ];
+    for (scale, unit) in UNITS {
+        if round_sig(ns, 2) >= scale {
+            return format!("{} {unit}", short_number(ns / scale));
+        }
+    }
+    "0 ns".into()
+}
+
+/// Seconds since the epoch as `2024-05-01 12:34 UTC`.
+pub fn format_unix_time(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (era arithmetic:
+/// 400-year eras of 146 097 days, years starting in March).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A count out of a number of cycles, with its 95% interval, ready to write.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateText {
+    pub count: u64,
+    pub cycles: u64,
+    pub rate: f64,
+    pub interval: Interval,
+}
+
+impl RateText {
+    /// From a count: the interval comes from [`rate_interval`].
+    pub fn from_count(count: u64, cycles: u64) -> RateText {
+        RateText {
+            count,
+            cycles,
+            rate: rate(count, cycles),
+            interval: rate_interval(count, cycles),
+        }
+    }
+
+    /// From a rate and interval stored in a report.
+    pub fn stored(count: u64, cycles: u64, rate: f64, low: f64, high: f64) -> RateText {
+        RateText {
+            count,
+            cycles,
+            rate,
+            interval: Interval { low, high },
+        }
+    }
+
+    /// `true` when nothing was seen: only an upper bound is known.
+    pub fn is_bound(&self) -> bool {
+        self.count == 0
+    }
+
+    /// `"3.1e-7"` or `"< 3.0e-6"`.
+    pub fn rate(&self) -> String {
+        if self.is_bound() {
+            format!("< {}", format_rate(self.interval.high))
+        } else {
+            format_rate(self.rate)
+        }
+    }
+
+    /// `"1 in 3.2 M cycles"` or `"fewer than 1 in 330 K cycles"`.
+    pub fn one_in(&self) -> String {
+        if self.is_bound() {
+            format!("fewer than {}", format_one_in(self.interval.high))
+        } else {
+            format_one_in(self.rate)
+        }
+    }
+
+    /// `"2.3e-7 – 4.4e-7"` or `"< 3.0e-6 (upper bound)"`. Narrow intervals get
+    /// more digits, so the two ends never read the same.
+    pub fn interval(&self) -> String {
+        if self.is_bound() {
+            return format!("< {} (upper bound)", format_rate(self.interval.high));
+        }
+        let (low, high) = (self.interval.low, self.interval.high);
+        let mut sig = 2;
+        while sig < 6 && low != high && format_rate_sig(low, sig) == format_rate_sig(high, sig) {
+            sig += 1;
+        }
+        format!(
+            "{} – {}",
+            format_rate_sig(low, sig),
+            format_rate_sig(high, sig)
+        )
+    }
+
+    /// `"1 in 3.2 M"` or `"< 1 in 330 K"`: [`RateText::one_in`] for tables.
+    pub fn one_in_short(&self) -> String {
+        let r = if self.is_bound() {
+            self.interval.high
+        } else {
+            self.rate
+        };
+        if r <= 0.0 {
+            return "none".into();
+        }
+        let text = format!("1 in {}", format_si(1.0 / r));
+        if self.is_bound() {
+            format!("< {text}")
+        } else {
+            text
+        }
+    }
+
+    /// [`RateText::interval`] for a table that already shows the bound:
+    /// `"upper bound"` when nothing was seen.
+    pub fn interval_short(&self) -> String {
+        if self.is_bound() {
+            "95% upper bound".into()
+        } else {
+            self.interval()
+        }
+    }
+
+    /// `"1 in 4.4 M – 1 in 2.4 M"`: the interval in the `1 in` form.
+    pub fn one_in_interval(&self) -> String {
+        let one_in = |r: f64| {
+            if r <= 0.0 {
+                "∞".to_string()
+            } else {
+                format!("1 in {}", format_si(1.0 / r))
+            }
+        };
+        format!(
+            "{} – {}",
+            one_in(self.interval.low),
+            one_in(self.interval.high)
+        )
     }
 }

@@ -7,5 +7,6 @@ pub mod html;
 pub mod index_page;
 pub mod markdown;
 pub mod matrix;
+pub(crate) mod pooled;
 pub mod summary;
 pub mod terminal;

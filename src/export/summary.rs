@@ -4,8 +4,8 @@
 use crate::outcome::Class;
 use crate::report::schema::{Report, ScenarioReport};
 
-pub use crate::export::compare_table::format_rate;
-use crate::export::html::format::{format_one_in, format_si};
+pub use crate::export::format::format_rate;
+use crate::export::format::{RateText, format_count, format_duration_ns, format_si};
 
 /// The anomaly classes of a scenario with a non-zero count, most frequent first.
 pub fn seen_anomalies(s: &ScenarioReport) -> Vec<(Class, &crate::report::schema::ClassStats)> {
@@ -25,16 +25,21 @@ pub fn zero_bound(s: &ScenarioReport) -> f64 {
     s.classes.get(&Class::ZombieFd).map_or(1.0, |c| c.ci_high)
 }
 
-/// `no anomaly in 200000 cycles; rate < 1.50e-5 at 95%; 0 zombie_fd in 1.2 M
-/// raced opens (< 2.50e-6 per raced open)` or `zombie_fd seen 12 times: 1 in
-/// 8.3 K cycles [95%: 6.2e-5 .. 2.1e-4]; 12 in 40 K raced opens (3.00e-4 per
-/// raced open [95%: ...])`.
+/// A class's stored count and rate as [`RateText`].
+fn class_rate(s: &ScenarioReport, c: &crate::report::schema::ClassStats) -> RateText {
+    RateText::stored(c.count, s.cycles, c.rate, c.ci_low, c.ci_high)
+}
+
+/// `no anomaly in 200,000 cycles; rate < 1.5e-5 per class at 95%; 0
+/// zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)` or `zombie_fd
+/// seen 12 times: 1 in 8.3 K cycles [95%: 6.2e-5 – 2.1e-4]; 12 in 40 K raced
+/// opens (3.0e-4 per raced open [95%: …])`.
 pub fn verdict(s: &ScenarioReport) -> String {
     let seen = seen_anomalies(s);
     if seen.is_empty() {
         let mut out = format!(
             "no anomaly in {} cycles; rate < {} per class at 95%",
-            s.cycles,
+            format_count(s.cycles),
             format_rate(zero_bound(s))
         );
         if let (Some(raced), Some(z)) = (
@@ -53,18 +58,18 @@ pub fn verdict(s: &ScenarioReport) -> String {
     }
     seen.iter()
         .map(|(name, c)| {
+            let rate = class_rate(s, c);
             let mut out = format!(
-                "{name} seen {} time{}: {} [95%: {} .. {}]",
-                c.count,
+                "{name} seen {} time{}: {} [95%: {}]",
+                format_count(c.count),
                 if c.count == 1 { "" } else { "s" },
-                format_one_in(c.rate),
-                format_rate(c.ci_low),
-                format_rate(c.ci_high)
+                rate.one_in(),
+                rate.interval()
             );
             if let (Some(raced), Some(r)) = (s.raced_opens, c.per_raced_open) {
                 out += &format!(
-                    "; {} in {} raced opens ({} per raced open [95%: {} .. {}])",
-                    c.count,
+                    "; {} in {} raced opens ({} per raced open [95%: {} – {}])",
+                    format_count(c.count),
                     format_si(raced as f64),
                     format_rate(r.rate),
                     format_rate(r.ci_low),
@@ -116,7 +121,8 @@ fn pressure_line(s: &ScenarioReport) -> String {
         100.0 * raced as f64 / s.cycles as f64
     };
     let mut out = format!(
-        "raced opens: {raced} ({share:.2}% of cycles, {}/s); pace {}",
+        "raced opens: {} ({share:.2}% of cycles, {}/s); pace {}",
+        format_count(raced),
         format_si(s.raced_opens_per_second.unwrap_or(0.0)),
         s.pace
     );
@@ -144,20 +150,19 @@ pub fn summary(report: &Report) -> String {
             s.name, m.fs_type, m.mount_point, m.os, m.os_version, m.kernel, m.cpu_model
         );
         out += &format!(
-            "{} cycles in {:.2} s: {:.0} cycles/s ({:.1} µs/cycle); {} removals, {} recreations{}\n\n",
-            s.cycles,
-            s.elapsed_ns as f64 / 1e9,
-            s.cycles_per_second,
-            s.ns_per_cycle / 1e3,
-            s.removals,
-            s.recreations,
+            "{} cycles in {}: {} cycles/s ({} per cycle); {} removals, {} recreations{}\n",
+            format_count(s.cycles),
+            format_duration_ns(s.elapsed_ns as f64),
+            format_si(s.cycles_per_second),
+            format_duration_ns(s.ns_per_cycle),
+            format_count(s.removals),
+            format_count(s.recreations),
             if report.interrupted {
                 " — INTERRUPTED"
             } else {
                 ""
             }
         );
-        out.truncate(out.len() - 1);
         out += &pressure_line(s);
         if let Some(w) = pressure_warning(s) {
             out += &w;
@@ -166,20 +171,31 @@ pub fn summary(report: &Report) -> String {
         out += "\n";
         out += &class_table(s);
         if let Some(first) = s.first_anomaly_cycle {
-            out += &format!("\nfirst anomaly at cycle {first}\n");
+            out += &format!("\nfirst anomaly at cycle {}\n", format_count(first));
         }
         if let Some(sv) = &s.survival {
-            out += &format!(
-                "\ntrials: {} ({} saw an anomaly, {} censored); per-cycle rate {} [{} .. {}]",
-                sv.trials,
+            let first = RateText::stored(
                 sv.events,
-                sv.censored,
-                format_rate(sv.mle_rate_per_cycle),
-                format_rate(sv.mle_ci_low),
-                format_rate(sv.mle_ci_high)
+                0,
+                sv.mle_rate_per_cycle,
+                sv.mle_ci_low,
+                sv.mle_ci_high,
+            );
+            out += &format!(
+                "\ntrials: {} ({} saw an anomaly, {} censored); first anomalies per cycle \
+                 before them {} [95%: {}]",
+                format_count(sv.trials),
+                format_count(sv.events),
+                format_count(sv.censored),
+                first.rate(),
+                first.interval_short()
             );
             if let (Some(c), Some(secs)) = (sv.median_cycles, sv.median_seconds) {
-                out += &format!("; median {c:.0} cycles ({secs:.2} s) to the first anomaly");
+                out += &format!(
+                    "; median {} cycles ({}) to the first anomaly",
+                    format_si(c),
+                    format_duration_ns(secs * 1e9)
+                );
             }
             out += "\n";
         }
@@ -220,11 +236,9 @@ fn class_table(s: &ScenarioReport) -> String {
         let Some(c) = s.classes.get(&class) else {
             continue;
         };
-        let interval = if c.count == 0 {
-            format!("< {}", format_rate(c.ci_high))
-        } else {
-            format!("[{} .. {}]", format_rate(c.ci_low), format_rate(c.ci_high))
-        };
+        // A zero count has no point estimate, only its bound: never `0`
+        // beside `< 2.5e-6`.
+        let rate = class_rate(s, c);
         let kind = if class.is_normal() {
             "expected"
         } else if c.expected {
@@ -237,17 +251,158 @@ fn class_table(s: &ScenarioReport) -> String {
         let per_raced = match c.per_raced_open {
             None => String::new(),
             Some(r) if c.count == 0 => format!("< {}", format_rate(r.ci_high)),
-            Some(r) => format!("[{} .. {}]", format_rate(r.ci_low), format_rate(r.ci_high)),
+            Some(r) => format!("[{} – {}]", format_rate(r.ci_low), format_rate(r.ci_high)),
         };
         out += &format!(
             "{:<26} {:>12} {:>10}  {:<24} {:<24} {}\n",
             class.name(),
-            c.count,
-            format_rate(c.rate),
-            interval,
+            format_count(c.count),
+            rate.rate(),
+            rate.interval_short(),
             per_raced,
             kind
         );
+    }
+    out
+}
+
+/// What a run stops at, for the progress line: each is a limit, the first
+/// reached ends the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Goal {
+    pub cycles: Option<u64>,
+    pub duration: Option<std::time::Duration>,
+    pub anomalies: Option<u64>,
+}
+
+/// The live progress line: elapsed time, cycles and anomalies (with thousands
+/// separators) against the goal, the anomaly rate (a bound while none was
+/// seen), throughput and the time left until the nearest limit.
+///
+/// ```
+/// use std::time::Duration;
+/// use unlink_race::export::summary::{Goal, progress_line};
+/// let goal = Goal { cycles: Some(1_000_000), ..Goal::default() };
+/// let line = progress_line(Duration::from_secs(10), 250_000, 0, &goal);
+/// assert!(line.contains("250,000 of 1,000,000 cycles"), "{line}");
+/// assert!(line.contains("30 s left"), "{line}");
+/// ```
+pub fn progress_line(
+    elapsed: std::time::Duration,
+    cycles: u64,
+    anomalies: u64,
+    goal: &Goal,
+) -> String {
+    let secs = elapsed.as_secs_f64();
+    let per_second = if secs > 0.0 {
+        cycles as f64 / secs
+    } else {
+        0.0
+    };
+    let rate = RateText::from_count(anomalies, cycles);
+    let of =
+        |limit: Option<u64>| limit.map_or(String::new(), |n| format!(" of {}", format_count(n)));
+    let mut left: Vec<f64> = Vec::new();
+    if let Some(d) = goal.duration {
+        left.push((d.as_secs_f64() - secs).max(0.0));
+    }
+    if let Some(n) = goal.cycles.filter(|_| per_second > 0.0) {
+        left.push(n.saturating_sub(cycles) as f64 / per_second);
+    }
+    let left = left
+        .into_iter()
+        .reduce(f64::min)
+        .map_or(String::new(), |l| {
+            format!(" · {} left", format_duration_ns((l * 1e9).round()))
+        });
+    format!(
+        "{:>8} · {}{} cycles · {}{} anomalies (rate {}) · {} cycles/s{left}",
+        format_duration_ns(secs * 1e9),
+        format_count(cycles),
+        of(goal.cycles),
+        format_count(anomalies),
+        of(goal.anomalies),
+        if cycles == 0 {
+            "–".to_string()
+        } else {
+            rate.rate()
+        },
+        format_si(per_second),
+    )
+}
+
+/// The verdict of a whole report in a few lines, for the terminal after
+/// `cargo bench` (one block per filesystem): the same answer as the top of
+/// the report page.
+///
+/// ```text
+/// verdict on ext4 (48 scenarios, 48,419,054 cycles):
+///   no anomaly: < 6.2e-8 per cycle at 95%, all scenarios pooled; in every
+///   scenario < 8.9e-5 (the least-sampled ran 33,811 cycles)
+/// ```
+pub fn report_verdict(r: &Report) -> String {
+    use crate::export::pooled::{Kind, pooled};
+    let cycles: u64 = r.scenarios.iter().map(|s| s.cycles).sum();
+    let mut out = format!(
+        "verdict on {} ({} {}, {} cycles{}):\n",
+        r.machine.fs_type,
+        r.scenarios.len(),
+        if r.scenarios.len() == 1 {
+            "scenario"
+        } else {
+            "scenarios"
+        },
+        format_count(cycles),
+        if r.interrupted { ", interrupted" } else { "" }
+    );
+    let pooled = pooled(r);
+    let seen: Vec<_> = pooled
+        .iter()
+        .filter(|p| p.kind == Kind::Anomaly && p.count > 0)
+        .collect();
+    if seen.is_empty() {
+        let least = r
+            .scenarios
+            .iter()
+            .min_by_key(|s| s.cycles)
+            .map_or(String::new(), |s| {
+                let bound = RateText::from_count(0, s.cycles);
+                format!(
+                    "; in every scenario {} (the least-sampled ran {} cycle{})",
+                    bound.rate(),
+                    format_count(s.cycles),
+                    if s.cycles == 1 { "" } else { "s" }
+                )
+            });
+        out += &format!(
+            "  no anomaly: {} per cycle at 95%, all scenarios pooled{least}\n",
+            RateText::from_count(0, cycles).rate()
+        );
+    }
+    for p in seen {
+        let rate = p.rate();
+        out += &format!(
+            "  {} seen {} time{} in {} of {} scenarios: {} pooled [95%: {}]",
+            p.name,
+            format_count(p.count),
+            if p.count == 1 { "" } else { "s" },
+            p.seen_in,
+            p.scenarios,
+            rate.one_in(),
+            rate.interval()
+        );
+        if let Some((s, c)) = p.worst.filter(|_| r.scenarios.len() > 1) {
+            out += &format!(
+                "; highest in {}: {}",
+                s.name,
+                class_rate(s, c).one_in_short()
+            );
+        }
+        out += "\n";
+    }
+    let stalls: usize = r.scenarios.iter().map(|s| s.stalls.len()).sum();
+    if stalls > 0 {
+        out += &format!("  {stalls} syscalls blocked longer than the watchdog limit\n");
     }
     out
 }

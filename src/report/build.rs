@@ -20,7 +20,7 @@ use crate::sys;
 fn rate(k: u64, n: u64, once_per_cycle: bool) -> Rate {
     let ci = stats::class_interval(k, n, once_per_cycle);
     Rate {
-        rate: if n == 0 { 0.0 } else { k as f64 / n as f64 },
+        rate: stats::rate(k, n),
         ci_low: ci.low,
         ci_high: ci.high,
     }

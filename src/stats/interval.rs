@@ -34,6 +34,16 @@ impl Interval {
     }
 }
 
+/// `count / cycles`, and 0 when there are no cycles (nothing observed, no
+/// rate). Every stored or shown point estimate of a rate is this quotient.
+pub fn rate(count: u64, cycles: u64) -> f64 {
+    if cycles == 0 {
+        0.0
+    } else {
+        count as f64 / cycles as f64
+    }
+}
+
 /// Two-sided 95% interval of a rate `k / n` of something that happens at
 /// most once per cycle: Clopper–Pearson ([`clopper_pearson`] at 95%; with
 /// `k == 0` the upper end is `1 − 0.025^(1/n)`). A count above `n` cannot be

@@ -46,7 +46,7 @@ pub use compare::{
 };
 pub use interval::{
     CONFIDENCE, Interval, class_interval, clopper_pearson, event_rate_interval, poisson_interval,
-    rate_interval, wilson,
+    rate, rate_interval, wilson,
 };
 pub use special::normal_quantile;
 pub use survival::{Survival, SurvivalPoint, Trial, kaplan_meier, survival};

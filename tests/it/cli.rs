@@ -1,7 +1,7 @@
 //! `unlink-race run` through the real binary: short runs on tmpfs and on the
 //! root filesystem, expected races, worker kinds and bad input.
 
-use crate::util::{Tmpfs, entries, load, out_path, run};
+use crate::util::{Tmpfs, bin, entries, load, out_path, run};
 
 /// Runs `run` with `args` plus `--dir dir --json <tmp>`, returns (exit code, report).
 fn run_json(dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
@@ -316,4 +316,26 @@ fn compare_a_report_with_itself_and_with_another() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("lower"));
+}
+
+/// `--help` lists the values of the strategy flags (issue 15).
+#[test]
+fn help_lists_strategy_values() {
+    let out = bin().args(["run", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for values in [
+        "[possible values: inplace, atomic]",
+        "[possible values: unlink, trash, replace]",
+        "[possible values: threads, processes]",
+    ] {
+        assert!(help.contains(values), "no {values} in:\n{help}");
+    }
+    let out = bin()
+        .args(["run", "--recreate", "copy", "--cycles", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("copy") && err.contains("inplace"), "{err}");
 }

@@ -18,6 +18,9 @@ mod reliability;
 // The HTML report and the index page, rendered from stored JSON reports.
 mod report_html;
 
+// The committed reports answer at a glance: verdict, trials, notes, axis units.
+mod report_pages;
+
 // Malformed input across run, compare, zombiefs and the bench settings.
 mod bad_input;
 

@@ -44,10 +44,11 @@ fn parse(html: &str) -> roxmltree::Document<'_> {
         .unwrap_or_else(|e| panic!("page is not well-formed: {e}"))
 }
 
-/// Every text node of the page, separated by newlines.
+/// Every text node of the page but the stylesheet, separated by newlines.
 fn text_of(doc: &roxmltree::Document<'_>) -> String {
     let mut out = String::new();
-    for node in doc.descendants().filter(|n| n.is_text()) {
+    let styled = |n: &roxmltree::Node<'_, '_>| n.parent().is_some_and(|p| p.has_tag_name("style"));
+    for node in doc.descendants().filter(|n| n.is_text() && !styled(n)) {
         out.push_str(node.text().unwrap_or(""));
         out.push('\n');
     }

@@ -190,7 +190,7 @@ code, .mono { font-family: ui-monospace, "SF Mono", Menlo, "DejaVu Sans Mono", m
 .verdict li { margin: 3px 0; font-size: 16px; }
 .verdict .minor { color: #444; font-size: 14px; }
 .big { font-weight: 700; }
-table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13.5px; }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13.5px; display: block; max-width: 100%; overflow-x: auto; }
 th, td { padding: 4px 9px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: var(--bg-soft); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -213,8 +213,8 @@ tr.group th { background: #fff; color: var(--muted); font-weight: 600; padding-t
 details { margin: 6px 0; }
 summary { cursor: pointer; color: #334; }
 .survival { display: flex; flex-wrap: wrap; gap: 4px 24px; align-items: flex-start; margin-bottom: 8px; }
-.facts td, .facts th { border: none; padding: 2px 14px 2px 0; background: none; }
-svg { display: block; overflow: visible; }
+.facts td, .facts th { border: none; padding: 2px 14px 2px 0; background: none; white-space: nowrap; }
+svg { display: block; overflow: visible; max-width: 100%; height: auto; }
 svg.icon { display: inline-block; vertical-align: -4px; margin: 0 5px 0 8px; }
 svg text { font-size: 11.5px; fill: #333; }
 svg .title { font-size: 13px; font-weight: 600; fill: #1d1f24; }
@@ -229,4 +229,11 @@ table.matrix { font-size: 12.5px; }
 table.matrix td, table.matrix th { padding: 4px 7px; }
 td.cell .note { font-size: 12px; }
 td.cmd { max-width: 760px; word-break: break-all; }
+pre { overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+@media (max-width: 900px) {
+  main { padding: 14px 12px 40px; }
+  .verdict { padding: 10px 12px; border-left-width: 6px; }
+  .verdict .headline { font-size: 23px; }
+  .panels svg:not(:only-child) { max-width: 48%; }
+}
 "#;

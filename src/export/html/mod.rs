@@ -10,8 +10,9 @@
 //! assert_eq!(escape("<script>"), "&lt;script&gt;");
 //! ```
 
-pub mod format;
 pub mod markup;
+/// The shared number formatting, under its old path.
+pub use crate::export::format;
 pub mod svg;
 
 mod compare;
@@ -22,29 +23,9 @@ pub use compare::{VerdictColumn, render_comparison};
 pub use index::{Cell, IndexColumn, IndexRow, index_rows, render_index, render_index_with};
 pub use report::render_report;
 
+pub(crate) use super::pooled::{Kind, class_kind};
 use crate::outcome::Class;
-use crate::report::schema::{ClassStats, Report};
-
-/// How a page treats an outcome class in one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Kind {
-    /// Not allowed by POSIX: counted in the anomaly rate.
-    Anomaly,
-    /// A race the scenario makes normal (DESIGN §4); shown apart.
-    ExpectedRace,
-    /// `ok`, `enoent_on_open`, `recreated`, `removed`, `remove_enoent`.
-    Normal,
-}
-
-pub(crate) fn class_kind(class: Class, stats: &ClassStats) -> Kind {
-    if class.is_normal() {
-        Kind::Normal
-    } else if stats.expected {
-        Kind::ExpectedRace
-    } else {
-        Kind::Anomaly
-    }
-}
+use crate::report::schema::Report;
 
 /// The verdict of a report in a few words: `"no anomaly in 12 M cycles"` or
 /// `"zombie_fd ×57 · write_einval ×12"`, and whether an anomaly was seen.

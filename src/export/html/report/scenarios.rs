@@ -1,0 +1,117 @@
+//! The scenarios table: one row per scenario with its rate and interval.
+
+use super::super::format::{RateText, format_count, format_duration_ns, format_rate};
+use super::super::markup::Markup;
+use super::super::{Kind, class_kind};
+use super::{class_rate, link_or_text, scenario_rate};
+use crate::report::schema::{Class, ClassStats, Report, ScenarioReport};
+
+pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
+    m.elem("h2", &[], "Scenarios");
+    let any_criterion = r.scenarios.iter().any(|s| s.criterion_page.is_some());
+    m.open("table", &[("class", "tight")]);
+    m.open("tr", &[]);
+    m.elem("th", &[], "scenario");
+    for h in ["cycles", "time per cycle", "anomalies", "per cycle"] {
+        m.elem("th", &[("class", "num")], h);
+    }
+    for h in ["1 in", "95% interval", "expected races (not anomalies)"] {
+        m.elem("th", &[], h);
+    }
+    m.close();
+    for s in &r.scenarios {
+        let rate = scenario_rate(s);
+        let hit = s.anomalies > 0;
+        m.open("tr", if hit { &[("class", "hit")] } else { &[] });
+        m.open("td", &[]);
+        m.elem("code", &[], &s.name);
+        m.close();
+        m.elem("td", &[("class", "num")], &format_count(s.cycles));
+        m.open("td", &[("class", "num")]);
+        link_or_text(
+            m,
+            s.criterion_page.as_deref(),
+            &format_duration_ns(s.ns_per_cycle),
+        );
+        m.close();
+        m.elem(
+            "td",
+            &[("class", if hit { "num bad" } else { "num" })],
+            &format_count(s.anomalies),
+        );
+        m.elem(
+            "td",
+            &[("class", if hit { "num bad" } else { "num bound" })],
+            &rate.rate(),
+        );
+        m.elem(
+            "td",
+            &[("class", if hit { "bad" } else { "bound" })],
+            &rate.one_in_short(),
+        );
+        m.elem(
+            "td",
+            &[("class", if hit { "" } else { "muted" })],
+            &rate.interval_short(),
+        );
+        let races: Vec<String> = sorted_classes(s)
+            .into_iter()
+            .filter(|(n, c)| class_kind(*n, c) == Kind::ExpectedRace && c.count > 0)
+            .map(|(n, c)| format!("{n} {}", class_rate(s, c).one_in_short()))
+            .collect();
+        m.elem(
+            "td",
+            &[("class", "muted wrap")],
+            &if races.is_empty() {
+                "—".to_string()
+            } else {
+                races.join(" · ")
+            },
+        );
+        m.close();
+    }
+    m.close();
+    if any_criterion {
+        m.elem(
+            "p",
+            &[("class", "note")],
+            "Each time per cycle links to the benchmark's Criterion page (under target/criterion).",
+        );
+    }
+}
+
+pub(super) fn sorted_classes(s: &ScenarioReport) -> Vec<(Class, &ClassStats)> {
+    let mut v: Vec<(Class, &ClassStats)> = s.classes.iter().map(|(&n, c)| (n, c)).collect();
+    v.sort_by_key(|&(n, c)| (class_kind(n, c), n));
+    v
+}
+
+pub(super) fn group_row(m: &mut Markup, columns: usize, kind: Kind) {
+    let text = match kind {
+        Kind::Anomaly => "Anomalies (POSIX allows none of these)",
+        Kind::ExpectedRace => "Expected races under these scenarios (not anomalies)",
+        Kind::Normal => "Normal outcomes",
+    };
+    m.open("tr", &[("class", "group")]);
+    m.elem("th", &[("colspan", &columns.to_string())], text);
+    m.close();
+}
+
+pub(super) fn rate_cells(m: &mut Markup, rate: &RateText) {
+    m.elem("td", &[("class", "num")], &format_count(rate.count));
+    m.elem(
+        "td",
+        &[("class", "num")],
+        &if rate.is_bound() {
+            rate.rate()
+        } else {
+            format_rate(rate.rate)
+        },
+    );
+    m.elem("td", &[], &rate.one_in_short());
+    m.elem(
+        "td",
+        &[("class", if rate.is_bound() { "muted" } else { "" })],
+        &rate.interval_short(),
+    );
+}
