@@ -174,7 +174,7 @@ fn zero_against_fifty_zombies_is_higher() {
         .unwrap();
     assert!(line.contains('∞'), "{line}");
     assert!(
-        text.contains("r1-d1-7B-inplace-unlink-threads-sleep: higher"),
+        text.contains("r1-d1-7B-inplace-unlink-threads: higher"),
         "{text}"
     );
     assert!(
@@ -223,9 +223,9 @@ fn scenarios_in_one_report_only_are_listed() {
     assert_eq!(
         names,
         [
-            "r1-d1-7B-inplace-unlink-threads-sleep",
-            "r8-d1-7B-inplace-unlink-threads-sleep",
-            "r16-d1-7B-inplace-unlink-threads-sleep"
+            "r1-d1-7B-inplace-unlink-threads",
+            "r8-d1-7B-inplace-unlink-threads",
+            "r16-d1-7B-inplace-unlink-threads"
         ]
     );
     let only_a = &c.scenarios[1];
@@ -239,11 +239,11 @@ fn scenarios_in_one_report_only_are_listed() {
 
     let text = render_terminal(&c);
     assert!(
-        text.contains("r8-d1-7B-inplace-unlink-threads-sleep: only in a"),
+        text.contains("r8-d1-7B-inplace-unlink-threads: only in a"),
         "{text}"
     );
     assert!(
-        text.contains("r16-d1-7B-inplace-unlink-threads-sleep: only in b"),
+        text.contains("r16-d1-7B-inplace-unlink-threads: only in b"),
         "{text}"
     );
     // In the matrix (b's column) and in the runs of each partial scenario.
@@ -260,7 +260,7 @@ fn scenarios_in_one_report_only_are_listed() {
     assert!(text.contains("2 not in every report"), "{text}");
     let md = render_markdown(&c);
     assert!(
-        md.contains("**r8-d1-7B-inplace-unlink-threads-sleep**: only in a"),
+        md.contains("**r8-d1-7B-inplace-unlink-threads**: only in a"),
         "{md}"
     );
 }
