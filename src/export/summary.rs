@@ -30,7 +30,7 @@ fn class_rate(s: &ScenarioReport, c: &crate::report::schema::ClassStats) -> Rate
     RateText::stored(c.count, s.cycles, c.rate, c.ci_low, c.ci_high)
 }
 
-/// `no anomaly in 200,000 cycles; rate < 1.5e-5 per class at 95%; 0
+/// `no anomaly in 200,000 cycles; rate < 1.8e-5 per class at 95%; 0
 /// zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)` or `zombie_fd
 /// seen 12 times: 1 in 8.3 K cycles [95%: 6.2e-5 – 2.1e-4]; 12 in 40 K raced
 /// opens (3.0e-4 per raced open [95%: …])`.
@@ -337,8 +337,8 @@ pub fn progress_line(
 ///
 /// ```text
 /// verdict on ext4 (48 scenarios, 48,419,054 cycles):
-///   no anomaly: < 6.2e-8 per cycle at 95%, all scenarios pooled; in every
-///   scenario < 8.9e-5 (the least-sampled ran 33,811 cycles)
+///   no anomaly: < 7.6e-8 per cycle at 95%, all scenarios pooled; in every
+///   scenario < 1.1e-4 (the least-sampled ran 33,811 cycles)
 /// ```
 pub fn report_verdict(r: &Report) -> String {
     use crate::export::pooled::{Kind, pooled};
