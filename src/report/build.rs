@@ -8,8 +8,7 @@ use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
     Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, Example, Machine, Rate, Report,
     SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source, StallRecord, Survival, SurvivalPoint,
-    TOOL_NAME, Timeline,
-    TimelineEvent, Trial,
+    TOOL_NAME, Timeline, TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
