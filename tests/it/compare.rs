@@ -161,7 +161,7 @@ fn zero_against_fifty_zombies_is_higher() {
     );
     let matrix_row = lines
         .iter()
-        .position(|l| l.starts_with("r1-d1-7B-inplace-unlink-threads-sleep "))
+        .position(|l| l.starts_with("r1-d1-7B-inplace-unlink-threads "))
         .unwrap();
     assert!(
         lines[matrix_row].ends_with("mac higher: zombie_fd ×∞ [95%: 13–∞]"),
@@ -248,11 +248,11 @@ fn scenarios_in_one_report_only_are_listed() {
     );
     // In the matrix (b's column) and in the runs of each partial scenario.
     assert!(
-        text.contains("r8-d1-7B-inplace-unlink-threads-sleep   not in this report"),
+        text.contains("r8-d1-7B-inplace-unlink-threads   not in this report"),
         "{text}"
     );
     assert!(
-        text.contains("r16-d1-7B-inplace-unlink-threads-sleep  only in this report"),
+        text.contains("r16-d1-7B-inplace-unlink-threads  only in this report"),
         "{text}"
     );
     assert!(text.contains("b: not in this report"), "{text}");
@@ -375,7 +375,7 @@ fn machine_differences_head_the_output() {
     let text = render_terminal(&c);
     let lines: Vec<&str> = text.lines().collect();
     let position = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap();
-    assert!(position("macOS 10.15.7") < position("r1-d1-7B-inplace-unlink-threads-sleep:"));
+    assert!(position("macOS 10.15.7") < position("r1-d1-7B-inplace-unlink-threads:"));
     assert!(lines[position("filesystem")].contains("apfs"));
     assert!(lines[position("filesystem")].contains("ext4"));
     assert!(lines[position("machine")].contains("mac (baseline)"));
@@ -469,8 +469,7 @@ fn markdown_is_pipe_tables_with_headers() {
     let lines: Vec<&str> = md.lines().collect();
     assert_eq!(lines[2], "| scenario | linux vs mac\\|apfs |", "{md}");
     assert!(
-        lines[4]
-            .starts_with("| `r1-d1-7B-inplace-unlink-threads-sleep` | **linux higher: zombie_fd"),
+        lines[4].starts_with("| `r1-d1-7B-inplace-unlink-threads` | **linux higher: zombie_fd"),
         "{md}"
     );
     assert!(md.contains("| scenario | class | report | count |"), "{md}");
