@@ -192,13 +192,13 @@ fn bad_paths_are_named_in_the_error() {
     let e = Mount::new(dir.path(), &file, Options::default()).unwrap_err();
     assert!(matches!(e, Error::Mountpoint { .. }), "{e}");
     let bad = Options {
-        probability: 2.0,
+        open_probability: 2.0,
         ..Options::default()
     };
     let e = Mount::new(dir.path(), dir.path(), bad).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "--probability must be a number between 0 and 1, got '2'"
+        "--open-probability must be a number between 0 and 1, got '2'"
     );
 }
 
@@ -422,6 +422,86 @@ fn a_create_unlinked_before_its_first_write_fails_with_einval() {
     assert_eq!((s.zombie_creates, s.zombie_writes), (1, 2), "{s:?}");
     assert_eq!(s.zombie_opens + s.zombie_write_opens, 0, "{s:?}");
     assert_eq!(s.creates, 4, "{s:?}");
+}
+
+/// `--write-probability 0`: a racing create is counted as one, and writes to
+/// the unlinked file as Linux lets it; racing opens still get zombies.
+#[test]
+fn with_write_probability_zero_a_racing_create_writes_as_linux_would() {
+    let f = Fixture::with(Options {
+        write_probability: 0.0,
+        ..Options::default()
+    });
+    let dir = open_dir(f.mount.mountpoint());
+    let create = flags::O_WRONLY | flags::O_CREAT | flags::O_TRUNC;
+    let late = sys::openat(dir.as_fd(), c"late", create, 0o644).unwrap();
+    sys::unlinkat(dir.as_fd(), c"late").unwrap();
+    assert_eq!(sys::write(late.as_fd(), SEED_CONTENT), Ok(7));
+    assert_eq!(sys::fstat(late.as_fd()).unwrap().nlink, 0);
+
+    fs::write(f.path("DEST.txt"), SEED_CONTENT).unwrap();
+    let node = looked_up(dir.as_fd(), c"DEST.txt");
+    sys::unlinkat(dir.as_fd(), c"DEST.txt").unwrap();
+    let file = reopen(&node, false).unwrap();
+    assert_zombie(&sys::fstat(file.as_fd()).unwrap());
+
+    let s = f.mount.stats();
+    assert_eq!((s.racing_creates, s.zombie_creates), (1, 0), "{s:?}");
+    assert_eq!((s.racing_opens, s.zombie_opens), (1, 1), "{s:?}");
+    assert_eq!(s.create_zombie_fraction(), Some(0.0));
+    assert_eq!(s.open_zombie_fraction(), Some(1.0));
+}
+
+/// Issue 17: `--probability 0.01` is what the filesystem delivers. `RACES`
+/// times each, the race is made to happen, in one thread so that every one
+/// counts: a racing open (look the file up, unlink it, open the looked-up
+/// node) and a racing create (create, unlink, first write). The zombie
+/// fraction of each must lie in the 99% Clopper–Pearson interval that
+/// contains 0.01 (a wrong rate, e.g. 0.02 or 1, falls outside it).
+#[test]
+fn probability_sets_the_zombie_fraction_of_racing_opens_and_creates() {
+    use unlink_race::stats::clopper_pearson;
+    const P: f64 = 0.01;
+    const RACES: u64 = 4_000;
+    let f = Fixture::with(Options::new(P, 0, 0).unwrap());
+    let dir = open_dir(f.mount.mountpoint());
+    let create = flags::O_WRONLY | flags::O_CREAT | flags::O_TRUNC;
+    let (mut open_zombies, mut create_zombies) = (0u64, 0u64);
+    for _ in 0..RACES {
+        fs::write(f.path("DEST.txt"), SEED_CONTENT).unwrap();
+        let node = looked_up(dir.as_fd(), c"DEST.txt");
+        sys::unlinkat(dir.as_fd(), c"DEST.txt").unwrap();
+        let file = reopen(&node, false).unwrap();
+        open_zombies += u64::from(sys::fstat(file.as_fd()).unwrap().ino == 0);
+
+        let fd = sys::openat(dir.as_fd(), c"late", create, 0o644).unwrap();
+        sys::unlinkat(dir.as_fd(), c"late").unwrap();
+        match sys::write(fd.as_fd(), SEED_CONTENT) {
+            Ok(7) => {}
+            Err(libc::EINVAL) => create_zombies += 1,
+            other => panic!("write after unlink: {other:?}"),
+        }
+    }
+    let s = f.mount.stats();
+    eprintln!("zombiefs at probability {P}: {s:?}");
+    assert_eq!((s.racing_opens, s.racing_creates), (RACES, RACES), "{s:?}");
+    assert_eq!(
+        (s.zombie_opens, s.zombie_creates),
+        (open_zombies, create_zombies),
+        "what the program saw is what zombiefs counted"
+    );
+    for (what, k) in [
+        ("racing opens", open_zombies),
+        ("racing creates", create_zombies),
+    ] {
+        let ci = clopper_pearson(k, RACES, 0.99);
+        assert!(
+            ci.contains(P),
+            "{what}: {k} zombies in {RACES}, 99% interval [{:.4}, {:.4}] excludes {P}",
+            ci.low,
+            ci.high
+        );
+    }
 }
 
 #[test]

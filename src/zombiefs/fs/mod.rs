@@ -94,9 +94,10 @@ impl ZombieFs {
         }
     }
 
-    /// Whether this racing open becomes a zombie (`--probability`).
-    fn draw(&self) -> bool {
-        let p = self.options.probability;
+    /// Whether a race becomes a zombie, with probability `p`
+    /// (`--open-probability` for racing opens, `--write-probability` for
+    /// racing creates).
+    fn draw(&self, p: f64) -> bool {
         if p >= 1.0 {
             return true;
         }
@@ -416,7 +417,7 @@ impl Filesystem for ZombieFs {
         let mut table = self.table();
         if table.is_racing_open(ino.0) {
             bump(&self.counters.racing_opens);
-            if self.draw() {
+            if self.draw(self.options.open_probability) {
                 // The defect: the open succeeds on a dead node.
                 let fh = table.add_handle(ino.0, Open::Zombie, req.pid(), false);
                 drop(table);
@@ -504,7 +505,11 @@ impl Filesystem for ZombieFs {
         reply: ReplyWrite,
     ) {
         self.stall();
-        let fate = self.table().before_write(fh.0);
+        let p = self.options.write_probability;
+        let fate = self.table().before_write(fh.0, || {
+            bump(&self.counters.racing_creates);
+            self.draw(p)
+        });
         let file = match fate {
             Ok(WriteFate::Write(file)) => file,
             Ok(WriteFate::TurnedZombie) => {
