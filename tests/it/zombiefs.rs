@@ -814,3 +814,103 @@ fn reading_the_python_way_through_a_zombie_needs_no_special_case() {
         1
     );
 }
+
+/// Issue 17 (and 15): trials of the harness measure the race, not its start.
+/// On zombiefs at probability 1 (1 reader × 1 deleter), long batches give
+/// the pooled rate, anomalies per cycle; between them, `TRIALS` batches each
+/// race until their first anomaly. A trial starts where the last one ended,
+/// right after an anomaly, so its cycles to the first anomaly are one gap
+/// between anomalies of a long run, and their mean is 1 / pooled rate
+/// (renewal): the geometric maximum-likelihood rate of the trials (events /
+/// their cycles), with its 99% interval, must contain the pooled rate.
+///
+/// Ignored by default: with the deleter's default pause (a 1 µs `nanosleep`
+/// when the file is absent) it fails on a busy 2-core machine about half the
+/// time. The excess is a heavy tail (99th percentile 50–250 cycles, against
+/// 15 when it passes) of trials in which the deleter, asleep, needs
+/// milliseconds per wake-up while the reader and the FUSE server hold both
+/// cores (zombiefs counted 1 unlink per 5–10 reader cycles in them, against 1
+/// per 2 in steady state). Starting every worker together does not remove it;
+/// with a deleter that spins 20 µs instead of sleeping it passed every time
+/// (mean 28.5 against 25.0, 29.3 against 32.6 cycles) at a fifth of the rate.
+/// Run it with `--ignored` on an idle machine, or with the pacing of the
+/// pressure benchmarks.
+#[test]
+#[ignore = "fails on a busy machine with the sleeping deleter pause: see its doc comment"]
+fn cycles_to_the_first_zombie_are_geometric_with_the_pooled_rate() {
+    use unlink_race::harness::{BatchLimit, Harness, HarnessOptions};
+    use unlink_race::scenario::Scenario;
+    use unlink_race::stats::clopper_pearson;
+    const TRIALS: usize = 300;
+    const ROUNDS: usize = 10;
+    const POOLED_PER_ROUND: u64 = 2_000;
+    const CAP: u64 = 5_000;
+    let f = Fixture::new();
+    let mut h = Harness::start(
+        &Scenario::default(),
+        f.mount.mountpoint(),
+        HarnessOptions::default(),
+    )
+    .unwrap();
+    let go = &mut |_: &_| std::ops::ControlFlow::Continue(());
+    // The rate drifts with the machine's load: the pooled rate is taken in
+    // rounds between the trials, so that both see the same machine.
+    let long = BatchLimit {
+        cycles: Some(POOLED_PER_ROUND),
+        ..BatchLimit::default()
+    };
+    let trial = BatchLimit {
+        cycles: Some(CAP),
+        until_anomalies: Some(1),
+        ..BatchLimit::default()
+    };
+    let (mut pooled_anomalies, mut pooled_cycles) = (0, 0);
+    let mut firsts = Vec::with_capacity(TRIALS);
+    for _ in 0..ROUNDS {
+        let b = h.run_batch(&long, go).unwrap();
+        pooled_anomalies += b.anomalies;
+        pooled_cycles += b.cycles;
+        for _ in 0..TRIALS / ROUNDS {
+            let b = h.run_batch(&trial, go).unwrap();
+            firsts.push(b.first_anomaly_cycle.unwrap_or(b.cycles));
+        }
+    }
+    let pooled_rate = pooled_anomalies as f64 / pooled_cycles as f64;
+    drop(h.finish());
+    let events = firsts.len() as u64;
+    let cycles: u64 = firsts.iter().sum();
+    let ci = clopper_pearson(events, cycles, 0.99);
+    let mut sorted = firsts.clone();
+    sorted.sort_unstable();
+    eprintln!(
+        "pooled: {} zombies in {} cycles (1 in {:.2}); trials: mean {:.2} cycles, \
+         99% interval of the mean [{:.2}, {:.2}]; quantiles 50/90/99/max: {} {} {} {}",
+        pooled_anomalies,
+        pooled_cycles,
+        1.0 / pooled_rate,
+        cycles as f64 / events as f64,
+        1.0 / ci.high,
+        1.0 / ci.low,
+        sorted[TRIALS / 2],
+        sorted[TRIALS * 9 / 10],
+        sorted[TRIALS * 99 / 100],
+        sorted[TRIALS - 1],
+    );
+    assert!(
+        pooled_anomalies > 100,
+        "{pooled_anomalies} in {pooled_cycles}"
+    );
+    assert!(
+        firsts.iter().all(|&c| c < CAP),
+        "a trial reached the cap: {sorted:?}"
+    );
+    assert!(
+        ci.contains(pooled_rate),
+        "mean cycles to the first zombie {:.2} (99% interval [{:.2}, {:.2}]) against \
+         1 / pooled rate {:.2}: {sorted:?}",
+        cycles as f64 / events as f64,
+        1.0 / ci.high,
+        1.0 / ci.low,
+        1.0 / pooled_rate
+    );
+}
