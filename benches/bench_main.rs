@@ -24,6 +24,11 @@ fn main() {
     } else {
         Vec::new()
     };
+    let latency = if config.latency {
+        benchmarks::latency::run(&mut criterion, &config, &interrupted)
+    } else {
+        Vec::new()
+    };
     criterion.final_summary();
     let pressure = if config.pressure {
         benchmarks::pressure::run(&config, &interrupted)
@@ -32,6 +37,7 @@ fn main() {
     };
     benchmarks::report::print_ratios(&overhead);
     benchmarks::pressure::print_table(&pressure);
+    benchmarks::latency::print(&latency);
     benchmarks::report::write(&config, results);
     // Normal end: the same clean-ups as an early exit (zombiefs is unmounted).
     benchmarks::exit(0);

@@ -34,6 +34,7 @@ pub enum Setting {
     Pace,
     Reports,
     Zombiefs,
+    Latency,
 }
 
 impl Setting {
@@ -51,6 +52,7 @@ impl Setting {
         Setting::Pace,
         Setting::Reports,
         Setting::Zombiefs,
+        Setting::Latency,
     ];
 
     /// The environment variable.
@@ -68,6 +70,7 @@ impl Setting {
             Setting::Pace => "UNLINK_RACE_PACE",
             Setting::Reports => "UNLINK_RACE_REPORTS",
             Setting::Zombiefs => "UNLINK_RACE_ZOMBIEFS",
+            Setting::Latency => "UNLINK_RACE_LATENCY",
         }
     }
 
@@ -96,6 +99,11 @@ impl Setting {
             Setting::Zombiefs => {
                 "`1`: run the grid on a zombiefs mount (needs `--features zombiefs` and root)"
             }
+            Setting::Latency => {
+                "`1`: the [latency benchmarks](#time-to-the-first-anomaly): time to the first \
+                 anomaly on zombiefs, harness against a bare loop (needs `--features zombiefs` \
+                 and root)"
+            }
         }
     }
 
@@ -114,6 +122,7 @@ impl Setting {
             Setting::Pace => "`auto`",
             Setting::Reports => "`reports/`",
             Setting::Zombiefs => "`0`",
+            Setting::Latency => "`1` with `--features zombiefs`, `0` without or with QUICK",
         }
     }
 }
@@ -154,6 +163,8 @@ pub struct GridConfig {
     pub pressure: bool,
     /// Deleter pacing of every grid scenario.
     pub pace: Pace,
+    /// Run the latency benchmarks (time to the first anomaly on zombiefs).
+    pub latency: bool,
     pub timing: Timing,
 }
 
@@ -230,6 +241,14 @@ impl GridConfig {
             })?,
             None => Pace::Auto,
         };
+        let latency = switch(Setting::Latency, cfg!(feature = "zombiefs") && !quick)?;
+        if latency && !cfg!(feature = "zombiefs") {
+            return Err(GridError {
+                setting: Setting::Latency,
+                value: get(Setting::Latency).unwrap_or_default(),
+                reason: "needs `cargo bench --features zombiefs`".into(),
+            });
+        }
         let dir = match get(Setting::Dir) {
             Some(d) => {
                 let p = PathBuf::from(&d);
@@ -316,6 +335,7 @@ impl GridConfig {
             overhead,
             pressure,
             pace,
+            latency,
             timing,
         })
     }
@@ -450,6 +470,7 @@ mod tests {
             ("UNLINK_RACE_OVERHEAD", "2"),
             ("UNLINK_RACE_PRESSURE", "on"),
             ("UNLINK_RACE_PACE", "fast"),
+            ("UNLINK_RACE_LATENCY", "sometimes"),
             ("UNLINK_RACE_DIR", "/definitely/not/here"),
             ("UNLINK_RACE_LABEL", " "),
         ] {

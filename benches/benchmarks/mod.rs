@@ -2,6 +2,7 @@
 
 pub mod bare;
 pub mod grid;
+pub mod latency;
 pub mod overhead;
 pub mod pressure;
 pub mod report;

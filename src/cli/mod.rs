@@ -146,9 +146,17 @@ pub struct ZombiefsArgs {
     pub backing: PathBuf,
     /// Where to mount.
     pub mountpoint: PathBuf,
-    /// Fraction of racing opens that get a zombie (0..=1); the others behave as Linux does.
+    /// Fraction of races that get a zombie (0..=1), for every symptom: racing
+    /// opens and racing creates; the others behave as Linux does.
     #[arg(long, default_value = "1", value_parser = parse_probability)]
     pub probability: f64,
+    /// Fraction of racing opens that get a zombie (fstat gives st_ino 0); overrides --probability.
+    #[arg(long, value_parser = parse_probability)]
+    pub open_probability: Option<f64>,
+    /// Fraction of racing creates (unlinked before their first write) whose writes fail
+    /// with EINVAL; overrides --probability.
+    #[arg(long, value_parser = parse_probability)]
+    pub write_probability: Option<f64>,
     /// Delay every Nth operation by this many milliseconds (to exercise the stall watchdog).
     #[arg(long, default_value_t = 0)]
     pub stall_ms: u64,
@@ -166,7 +174,12 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
     use unlink_race::zombiefs::{Options, STATS_FILE, run_foreground};
-    let options = Options::new(args.probability, args.stall_ms, args.stall_every)?;
+    let options = Options {
+        open_probability: args.open_probability.unwrap_or(args.probability),
+        write_probability: args.write_probability.unwrap_or(args.probability),
+        ..Options::new(args.probability, args.stall_ms, args.stall_every)?
+    };
+    options.validate()?;
     for (what, dir) in [
         ("--backing", &args.backing),
         ("mountpoint", &args.mountpoint),

@@ -3,8 +3,9 @@
 //!
 //! [`Harness::start`] creates the scratch directory (mode 0700, under the
 //! target directory) and starts the workers, parked. [`Harness::run_batch`]
-//! releases them until a [`BatchLimit`] is met and returns the batch's wall
-//! time and counts; the bench calls it once per Criterion measurement, the CLI
+//! releases them together (with threads, no cycle runs until every worker is
+//! awake: see `threads.rs`) until a [`BatchLimit`] is met and returns the
+//! batch's wall time and counts; the bench calls it once per Criterion measurement, the CLI
 //! once per run or trial. [`Harness::finish`] stops the workers, removes the
 //! scratch directory and returns the merged [`Tally`].
 //!
@@ -129,7 +130,8 @@ pub struct Batch {
     pub cycles: u64,
     /// Cycles of this batch whose `open` raced an unlink.
     pub raced_opens: u64,
-    /// Wall time from release to the last reader's finish.
+    /// Wall time from release (with threads: from the moment every worker was
+    /// racing) to the last reader's finish.
     pub elapsed_ns: u64,
     pub anomalies: u64,
     /// Cycles of this batch when its first anomaly was seen.
@@ -414,6 +416,8 @@ impl Harness {
             .map(|s| s.finished_ns.load(Relaxed))
             .max()
             .unwrap_or(0);
+        // From the moment every worker was racing, where the pool knows it.
+        let t_start = pool.racing_since_ns().unwrap_or(t_start);
         let elapsed_ns = if all_done && last_reader > t_start {
             last_reader - t_start
         } else {

@@ -12,6 +12,11 @@ use super::slot::SlotSnapshot;
 pub trait Pool {
     /// Releases every worker into a new batch.
     fn start_batch(&mut self);
+    /// When every worker of the current batch was running (`None`: not known,
+    /// or not yet), the start of the batch's time.
+    fn racing_since_ns(&self) -> Option<u64> {
+        None
+    }
     /// Waits up to `timeout` for every worker to finish the batch; `true` when all have.
     fn wait(&mut self, timeout: Duration) -> bool;
     /// Asks every worker to end the batch now.

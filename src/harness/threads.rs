@@ -1,12 +1,26 @@
 //! Workers as threads of this process, started once and parked between batches.
+//!
+//! A batch starts in two steps. The controller wakes every parked worker;
+//! each one, once awake, waits at the start line until the last one is
+//! there, and that one releases them all. A reader woken first therefore
+//! never runs cycles alone while a deleter is still waiting for a core, and
+//! the batch's time (and its cycle count) starts when every worker is running
+//! ([`Pool::racing_since_ns`]). They wait asleep, not spinning: a thread that
+//! spun before the race starts it with less of the scheduler's favour than
+//! one that slept, and on zombiefs that lengthened the time to the first
+//! zombie (measured: mean cycles to the first 9.4 against 5.0 by the
+//! pooled rate, where waiting asleep gave 4.1 against 3.6).
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::scenario::Scenario;
+use crate::sys;
 
 use super::pool::Pool;
 use super::records::WorkerId;
@@ -28,6 +42,37 @@ struct Gate {
     state: Mutex<GateState>,
     start: Condvar,
     done: Condvar,
+    /// Signalled when the last worker has arrived.
+    racing: Condvar,
+    /// Workers awake in the current batch.
+    arrived: AtomicUsize,
+    /// Monotonic time the last worker arrived (0: not yet): the race is on.
+    racing_since_ns: AtomicU64,
+}
+
+/// How often a worker waiting at the start line looks at the stop flag.
+const START_POLL: Duration = Duration::from_millis(5);
+
+impl Gate {
+    /// A worker is awake in the new batch and waits, asleep, until all
+    /// `workers` are (or the batch is stopped before it began); the last one
+    /// to arrive releases them all.
+    fn arrive(&self, workers: usize, control: &Control) {
+        if self.arrived.fetch_add(1, Relaxed) + 1 == workers {
+            let _g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            self.racing_since_ns.store(sys::monotonic_ns(), Release);
+            self.racing.notify_all();
+            return;
+        }
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while self.racing_since_ns.load(Acquire) == 0 && !control.stop.load(Relaxed) {
+            g = self
+                .racing
+                .wait_timeout(g, START_POLL)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
 }
 
 pub struct ThreadPool {
@@ -44,6 +89,7 @@ impl ThreadPool {
         ids: &[WorkerId],
     ) -> std::io::Result<ThreadPool> {
         let gate = Arc::new(Gate::default());
+        let workers = ids.len();
         let mut handles = Vec::with_capacity(ids.len());
         for &id in ids {
             let (scenario, dir, control, gate) = (
@@ -54,7 +100,7 @@ impl ThreadPool {
             );
             let handle = std::thread::Builder::new()
                 .name(id.label())
-                .spawn(move || worker_thread(id, &scenario, &dir, &control, &gate))?;
+                .spawn(move || worker_thread(id, &scenario, &dir, &control, &gate, workers))?;
             handles.push(handle);
         }
         Ok(ThreadPool {
@@ -65,7 +111,14 @@ impl ThreadPool {
     }
 }
 
-fn worker_thread(id: WorkerId, scenario: &Scenario, dir: &OwnedFd, control: &Control, gate: &Gate) {
+fn worker_thread(
+    id: WorkerId,
+    scenario: &Scenario,
+    dir: &OwnedFd,
+    control: &Control,
+    gate: &Gate,
+    workers: usize,
+) {
     let slot_index = id.slot_index(scenario.readers);
     let mut worker = Worker::new(id, scenario, dir.as_fd(), control, slot_index);
     let mut seen = 0;
@@ -80,6 +133,7 @@ fn worker_thread(id: WorkerId, scenario: &Scenario, dir: &OwnedFd, control: &Con
             }
             seen = g.epoch;
         }
+        gate.arrive(workers, control);
         worker.run_batch();
         let mut g = gate.state.lock().unwrap_or_else(|e| e.into_inner());
         g.done += 1;
@@ -91,6 +145,8 @@ impl Pool for ThreadPool {
     fn start_batch(&mut self) {
         let mut g = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
         g.done = 0;
+        self.gate.arrived.store(0, Relaxed);
+        self.gate.racing_since_ns.store(0, Relaxed);
         g.epoch += 1;
         self.gate.start.notify_all();
     }
@@ -104,6 +160,10 @@ impl Pool for ThreadPool {
             .wait_timeout_while(g, timeout, |g| g.done < n)
             .unwrap_or_else(|e| e.into_inner());
         g.done >= n
+    }
+
+    fn racing_since_ns(&self) -> Option<u64> {
+        Some(self.gate.racing_since_ns.load(Acquire)).filter(|&t| t != 0)
     }
 
     fn stop(&mut self) {

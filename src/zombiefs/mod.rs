@@ -33,7 +33,8 @@
 //!
 //! Layout: [`stats`] holds the counters, `table` the inodes and handles and
 //! the rule that makes zombies, `fs` the FUSE operations on the backing
-//! directory; this file mounts and unmounts.
+//! directory (`fs/attr.rs` converts attributes, `fs/ops.rs` holds the longer
+//! operations); this file mounts and unmounts.
 
 mod fs;
 pub mod stats;
@@ -72,7 +73,11 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 pub struct Options {
     /// Fraction of racing opens that get a zombie, in `[0, 1]`; the others are
     /// served as Linux would (the content of the unlinked file).
-    pub probability: f64,
+    pub open_probability: f64,
+    /// Fraction of racing creates (a created file unlinked before its first
+    /// `write`) whose writes fail with `EINVAL`, in `[0, 1]`; the others write
+    /// to the unlinked file as Linux does.
+    pub write_probability: f64,
     /// Delay, in milliseconds, of every `stall_every`-th operation (0: none).
     pub stall_ms: u64,
     /// Which operations are delayed: every N-th one (needs `stall_ms > 0`).
@@ -80,10 +85,11 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// Every racing open gets a zombie; nothing is delayed.
+    /// Every racing open and racing create gets a zombie; nothing is delayed.
     fn default() -> Self {
         Options {
-            probability: 1.0,
+            open_probability: 1.0,
+            write_probability: 1.0,
             stall_ms: 0,
             stall_every: 0,
         }
@@ -95,15 +101,24 @@ impl Default for Options {
 pub enum OptionsError {
     #[error("--probability must be a number between 0 and 1, got '{0}'")]
     Probability(String),
+    #[error("--open-probability must be a number between 0 and 1, got '{0}'")]
+    OpenProbability(String),
+    #[error("--write-probability must be a number between 0 and 1, got '{0}'")]
+    WriteProbability(String),
     #[error("--stall-every must be at least 1 when --stall-ms is set")]
     StallEvery,
 }
 
 impl Options {
-    /// Options checked as [`Options::validate`] does.
+    /// Options with `probability` for every symptom (racing opens and racing
+    /// creates), checked as [`Options::validate`] does.
     pub fn new(probability: f64, stall_ms: u64, stall_every: u64) -> Result<Options, OptionsError> {
+        if !(0.0..=1.0).contains(&probability) {
+            return Err(OptionsError::Probability(probability.to_string()));
+        }
         let options = Options {
-            probability,
+            open_probability: probability,
+            write_probability: probability,
             stall_ms,
             stall_every,
         };
@@ -111,10 +126,17 @@ impl Options {
         Ok(options)
     }
 
-    /// `probability` in `[0, 1]`; `stall_every >= 1` when `stall_ms > 0`.
+    /// Both probabilities in `[0, 1]`; `stall_every >= 1` when `stall_ms > 0`.
     pub fn validate(&self) -> Result<(), OptionsError> {
-        if !(0.0..=1.0).contains(&self.probability) {
-            return Err(OptionsError::Probability(self.probability.to_string()));
+        if !(0.0..=1.0).contains(&self.open_probability) {
+            return Err(OptionsError::OpenProbability(
+                self.open_probability.to_string(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.write_probability) {
+            return Err(OptionsError::WriteProbability(
+                self.write_probability.to_string(),
+            ));
         }
         if self.stall_ms > 0 && self.stall_every == 0 {
             return Err(OptionsError::StallEvery);
@@ -331,7 +353,16 @@ mod tests {
             Err(OptionsError::Probability("1.5".into()))
         );
         assert_eq!(Options::new(0.5, 10, 0), Err(OptionsError::StallEvery));
-        assert!(Options::new(0.5, 0, 0).is_ok());
+        let both = Options::new(0.5, 0, 0).unwrap();
+        assert_eq!((both.open_probability, both.write_probability), (0.5, 0.5));
+        let bad_write = Options {
+            write_probability: -1.0,
+            ..Options::default()
+        };
+        assert_eq!(
+            bad_write.validate().unwrap_err().to_string(),
+            "--write-probability must be a number between 0 and 1, got '-1'"
+        );
         assert_eq!(parse_probability("0.25"), Ok(0.25));
         assert_eq!(parse_probability("1"), Ok(1.0));
         assert!(parse_probability("-0.1").is_err());

@@ -20,8 +20,14 @@ pub struct Stats {
     pub creates: u64,
     /// Successful `unlink`s.
     pub unlinks: u64,
-    /// `OPEN`s that reached a node unlinked after its lookup: the race, zombie or not.
+    /// `OPEN`s that reached a node unlinked after its lookup: the race, zombie or
+    /// not. `zombie_opens + zombie_write_opens` of them got a zombie.
     pub racing_opens: u64,
+    /// Created files whose name was unlinked before their first `write`: the
+    /// race of the second symptom, zombie or not. `zombie_creates` of them
+    /// got a zombie.
+    #[serde(default)]
+    pub racing_creates: u64,
     /// Zombie handles handed out for reading (`O_RDONLY` or `O_RDWR`).
     pub zombie_opens: u64,
     /// Zombie handles handed out for writing only (`O_WRONLY`, e.g. `O_CREAT|O_TRUNC`
@@ -42,6 +48,7 @@ pub(crate) struct Counters {
     pub creates: AtomicU64,
     pub unlinks: AtomicU64,
     pub racing_opens: AtomicU64,
+    pub racing_creates: AtomicU64,
     pub zombie_opens: AtomicU64,
     pub zombie_write_opens: AtomicU64,
     pub zombie_creates: AtomicU64,
@@ -63,6 +70,7 @@ impl Counters {
             creates: get(&self.creates),
             unlinks: get(&self.unlinks),
             racing_opens: get(&self.racing_opens),
+            racing_creates: get(&self.racing_creates),
             zombie_opens: get(&self.zombie_opens),
             zombie_write_opens: get(&self.zombie_write_opens),
             zombie_creates: get(&self.zombie_creates),
@@ -78,6 +86,20 @@ impl Stats {
         let mut json = serde_json::to_string_pretty(self).expect("counters always serialize");
         json.push('\n');
         json
+    }
+
+    /// Zombies handed out per racing open (`None` before the first racing
+    /// open): what `--open-probability` sets.
+    pub fn open_zombie_fraction(&self) -> Option<f64> {
+        (self.racing_opens > 0).then(|| {
+            (self.zombie_opens + self.zombie_write_opens) as f64 / self.racing_opens as f64
+        })
+    }
+
+    /// Zombies per racing create (`None` before the first racing create): what
+    /// `--write-probability` sets.
+    pub fn create_zombie_fraction(&self) -> Option<f64> {
+        (self.racing_creates > 0).then(|| self.zombie_creates as f64 / self.racing_creates as f64)
     }
 
     /// Every zombie handle handed out, however it was made.
@@ -105,6 +127,8 @@ mod tests {
             "opens",
             "unlinks",
             "creates",
+            "racing_opens",
+            "racing_creates",
         ] {
             assert!(
                 json.contains(&format!("\"{key}\"")),

@@ -153,9 +153,9 @@ fn replace_is_the_workaround() {
 #[test]
 fn stalls_are_counted_and_the_run_ends_on_time() {
     let fx = Fixture::with(Options {
-        probability: 1.0,
         stall_ms: 1_500,
         stall_every: 200,
+        ..Options::default()
     });
     let options = HarnessOptions {
         stall_timeout: Duration::from_millis(400),

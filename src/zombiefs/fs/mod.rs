@@ -15,15 +15,16 @@
 //! Reads and writes run outside it. Changes made to the backing directory
 //! from outside the mount are not tracked.
 
+mod attr;
+mod ops;
+
 use std::ffi::{CString, OsStr};
-use std::fs::{File, OpenOptions};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirEntryExt, FileExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use fuser::{
     AccessFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
@@ -33,11 +34,14 @@ use fuser::{
 };
 
 use super::Options;
-use super::STATS_FILE;
 use super::stats::{Counters, bump};
-use super::table::{DirEntry, Key, Links, Open, ROOT, STATS_NODE, Table, WriteFate};
-use crate::sys::Stat;
+use super::table::{Links, Open, ROOT, STATS_NODE, Table, WriteFate};
 use crate::sys::{self, flags};
+use attr::{
+    attr, cname, errno, io_errno, is_stats_name, key, kind, proc_cpath, proc_path, reopen,
+    stats_attr, zombie_attr,
+};
+use ops::Changes;
 
 /// Entry and attribute timeout: none, so that the kernel always asks.
 const TTL: Duration = Duration::ZERO;
@@ -53,137 +57,6 @@ pub(crate) struct ZombieFs {
     requests: AtomicU64,
     /// SplitMix64 state for `--probability`.
     rng: AtomicU64,
-}
-
-/// A raw errno from the syscall layer as a FUSE error.
-fn errno(e: sys::Errno) -> Errno {
-    Errno::from_i32(e)
-}
-
-fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_i32(e.raw_os_error().unwrap_or(libc::EIO))
-}
-
-fn cname(name: &OsStr) -> Result<CString, Errno> {
-    CString::new(name.as_bytes()).map_err(|_| Errno::EINVAL)
-}
-
-/// The path through which a descriptor can be reopened with other flags.
-fn proc_path(fd: &OwnedFd) -> PathBuf {
-    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-}
-
-fn proc_cpath(fd: &OwnedFd) -> CString {
-    CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("no NUL in a number")
-}
-
-fn key(st: &Stat) -> Key {
-    (st.dev, st.ino)
-}
-
-fn kind(mode: u32) -> FileType {
-    match mode & libc::S_IFMT {
-        libc::S_IFDIR => FileType::Directory,
-        libc::S_IFLNK => FileType::Symlink,
-        libc::S_IFIFO => FileType::NamedPipe,
-        libc::S_IFSOCK => FileType::Socket,
-        libc::S_IFCHR => FileType::CharDevice,
-        libc::S_IFBLK => FileType::BlockDevice,
-        _ => FileType::RegularFile,
-    }
-}
-
-fn time(s: i64, ns: i64) -> SystemTime {
-    let ns = ns.clamp(0, 999_999_999) as u32;
-    if s >= 0 {
-        UNIX_EPOCH + Duration::new(s as u64, ns)
-    } else {
-        UNIX_EPOCH - Duration::new(s.unsigned_abs(), 0) + Duration::new(0, ns)
-    }
-}
-
-/// The attributes of node `id`, whose backing inode has `st`.
-fn attr(id: u64, st: &Stat) -> FileAttr {
-    FileAttr {
-        ino: INodeNo(id),
-        size: st.size.max(0) as u64,
-        blocks: st.blocks.max(0) as u64,
-        atime: time(st.atime_s, st.atime_ns),
-        mtime: time(st.mtime_s, st.mtime_ns),
-        ctime: time(st.ctime_s, st.ctime_ns),
-        crtime: UNIX_EPOCH,
-        kind: kind(st.mode),
-        perm: (st.mode & 0o7777) as u16,
-        nlink: st.nlink.min(u32::MAX as u64) as u32,
-        uid: st.uid,
-        gid: st.gid,
-        rdev: st.rdev as u32,
-        blksize: st.blksize.clamp(512, 1 << 30) as u32,
-        flags: 0,
-    }
-}
-
-/// What `fstat` on a dead macOS vnode reports (DESIGN §1).
-fn zombie_attr() -> FileAttr {
-    FileAttr {
-        ino: INodeNo(0),
-        size: 0,
-        blocks: 0,
-        atime: UNIX_EPOCH,
-        mtime: UNIX_EPOCH,
-        ctime: UNIX_EPOCH,
-        crtime: UNIX_EPOCH,
-        kind: FileType::RegularFile,
-        perm: 0,
-        nlink: 1,
-        uid: 0,
-        gid: 0,
-        rdev: 0,
-        blksize: 4096,
-        flags: 0,
-    }
-}
-
-/// The stats file: read-only, sized like the JSON it would serve now.
-fn stats_attr(len: usize) -> FileAttr {
-    let now = SystemTime::now();
-    FileAttr {
-        ino: INodeNo(STATS_NODE),
-        size: len as u64,
-        blocks: len.div_ceil(512) as u64,
-        atime: now,
-        mtime: now,
-        ctime: now,
-        crtime: now,
-        kind: FileType::RegularFile,
-        perm: 0o444,
-        nlink: 1,
-        uid: 0,
-        gid: 0,
-        rdev: 0,
-        blksize: 4096,
-        flags: 0,
-    }
-}
-
-/// Flags for reopening a backing file: the access mode and the flags that
-/// change what I/O does; `O_CREAT`, `O_EXCL`, `O_NOCTTY` and `O_DIRECT` are
-/// the kernel's business (or would need aligned buffers).
-fn reopen_flags(flags: i32) -> i32 {
-    flags & (flags::O_TRUNC | flags::O_APPEND | flags::O_SYNC | flags::O_DSYNC)
-}
-
-fn reopen(fd: &OwnedFd, flags: i32) -> std::io::Result<File> {
-    let acc = flags & flags::O_ACCMODE;
-    OpenOptions::new()
-        .read(acc == flags::O_RDONLY || acc == flags::O_RDWR)
-        .write(acc == flags::O_WRONLY || acc == flags::O_RDWR)
-        .custom_flags(reopen_flags(flags))
-        .open(proc_path(fd))
-}
-
-fn is_stats_name(parent: INodeNo, name: &OsStr) -> bool {
-    parent.0 == ROOT && name.as_bytes() == STATS_FILE.as_bytes()
 }
 
 impl ZombieFs {
@@ -221,9 +94,10 @@ impl ZombieFs {
         }
     }
 
-    /// Whether this racing open becomes a zombie (`--probability`).
-    fn draw(&self) -> bool {
-        let p = self.options.probability;
+    /// Whether a race becomes a zombie, with probability `p`
+    /// (`--open-probability` for racing opens, `--write-probability` for
+    /// racing creates).
+    fn draw(&self, p: f64) -> bool {
         if p >= 1.0 {
             return true;
         }
@@ -340,59 +214,19 @@ impl Filesystem for ZombieFs {
             return reply.error(Errno::EPERM);
         }
         self.stall();
-        let table = self.table();
-        if table.through_zombie(ino.0, fh.map(|f| f.0), req.pid()) {
-            // A dead vnode takes no changes.
-            return reply.error(Errno::EINVAL);
-        }
-        let Some(node) = table.node(ino.0) else {
-            return reply.error(Errno::ENOENT);
+        let changes = Changes {
+            mode,
+            uid,
+            gid,
+            size,
+            atime,
+            mtime,
         };
-        let path = proc_path(&node.fd);
-        let handle_file = fh
-            .and_then(|fh| table.handle(fh.0))
-            .and_then(|h| match &h.open {
-                Open::File(f) => Some(Arc::clone(f)),
-                _ => None,
-            });
-        let result = (|| -> std::io::Result<()> {
-            if let Some(mode) = mode {
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o7777))?;
-            }
-            if uid.is_some() || gid.is_some() {
-                std::os::unix::fs::chown(&path, uid, gid)?;
-            }
-            if let Some(size) = size {
-                match &handle_file {
-                    Some(f) if f.set_len(size).is_ok() => {}
-                    _ => OpenOptions::new().write(true).open(&path)?.set_len(size)?,
-                }
-            }
-            if atime.is_some() || mtime.is_some() {
-                let to_time = |t: TimeOrNow| match t {
-                    TimeOrNow::SpecificTime(t) => t,
-                    TimeOrNow::Now => SystemTime::now(),
-                };
-                let mut times = std::fs::FileTimes::new();
-                if let Some(t) = atime {
-                    times = times.set_accessed(to_time(t));
-                }
-                if let Some(t) = mtime {
-                    times = times.set_modified(to_time(t));
-                }
-                File::open(&path)?.set_times(times)?;
-            }
-            Ok(())
-        })();
-        match result
-            .map_err(|e| io_errno(&e))
-            .and_then(|()| self.node_attr(&table, ino.0))
-        {
+        match self.set_attributes(req.pid(), ino.0, fh.map(|f| f.0), &changes) {
             Ok(attr) => reply.attr(&TTL, &attr),
             Err(e) => reply.error(e),
         }
     }
-
     fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
         self.stall();
         let fd = match self.table().node(ino.0) {
@@ -583,7 +417,7 @@ impl Filesystem for ZombieFs {
         let mut table = self.table();
         if table.is_racing_open(ino.0) {
             bump(&self.counters.racing_opens);
-            if self.draw() {
+            if self.draw(self.options.open_probability) {
                 // The defect: the open succeeds on a dead node.
                 let fh = table.add_handle(ino.0, Open::Zombie, req.pid(), false);
                 drop(table);
@@ -671,7 +505,11 @@ impl Filesystem for ZombieFs {
         reply: ReplyWrite,
     ) {
         self.stall();
-        let fate = self.table().before_write(fh.0);
+        let p = self.options.write_probability;
+        let fate = self.table().before_write(fh.0, || {
+            bump(&self.counters.racing_creates);
+            self.draw(p)
+        });
         let file = match fate {
             Ok(WriteFate::Write(file)) => file,
             Ok(WriteFate::TurnedZombie) => {
@@ -741,60 +579,10 @@ impl Filesystem for ZombieFs {
 
     fn opendir(&self, req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         self.stall();
-        let (fd, dev) = {
-            let table = self.table();
-            match table.node(ino.0) {
-                Some(node) if node.kind == FileType::Directory => {
-                    (Arc::clone(&node.fd), node.key.0)
-                }
-                Some(_) => return reply.error(Errno::ENOTDIR),
-                None => return reply.error(Errno::ENOENT),
-            }
-        };
-        let listing = match std::fs::read_dir(proc_path(&fd)) {
-            Ok(listing) => listing,
-            Err(e) => return reply.error(io_errno(&e)),
-        };
-        let mut entries = vec![
-            DirEntry {
-                name: ".".into(),
-                ino: ino.0,
-                kind: FileType::Directory,
-            },
-            DirEntry {
-                name: "..".into(),
-                ino: ROOT,
-                kind: FileType::Directory,
-            },
-        ];
-        if ino.0 == ROOT {
-            entries.push(DirEntry {
-                name: STATS_FILE.into(),
-                ino: STATS_NODE,
-                kind: FileType::RegularFile,
-            });
+        match self.list_dir(req.pid(), ino.0) {
+            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+            Err(e) => reply.error(e),
         }
-        let mut table = self.table();
-        for entry in listing {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => return reply.error(io_errno(&e)),
-            };
-            let name = entry.file_name();
-            if ino.0 == ROOT && name == STATS_FILE {
-                continue; // hidden by the virtual file
-            }
-            let kind = entry
-                .file_type()
-                .ok()
-                .and_then(FileType::from_std)
-                .unwrap_or(FileType::RegularFile);
-            // Known inodes show their node id, as `stat` does.
-            let ino = table.id_of((dev, entry.ino())).unwrap_or(entry.ino());
-            entries.push(DirEntry { name, ino, kind });
-        }
-        let fh = table.add_handle(ino.0, Open::Dir(entries.into()), req.pid(), false);
-        reply.opened(FileHandle(fh), FopenFlags::empty());
     }
 
     fn readdir(
@@ -896,35 +684,7 @@ impl Filesystem for ZombieFs {
             return reply.error(Errno::EEXIST);
         }
         self.stall();
-        let result = cname(name).and_then(|name| {
-            let mut table = self.table();
-            let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
-            let open_flags = (flags & flags::O_ACCMODE) | reopen_flags(flags) | flags::O_NOFOLLOW;
-            let perm = mode & 0o7777;
-            // Exclusive first, to know whether this call made the file.
-            let excl = flags::O_CREAT | flags::O_EXCL;
-            let (fd, made) = match sys::openat(dir.as_fd(), &name, open_flags | excl, perm) {
-                Ok(fd) => (fd, true),
-                Err(libc::EEXIST) if flags & flags::O_EXCL == 0 => (
-                    sys::openat(dir.as_fd(), &name, open_flags, 0).map_err(errno)?,
-                    false,
-                ),
-                Err(e) => return Err(errno(e)),
-            };
-            let file = File::from(fd);
-            if made {
-                // The kernel applied the caller's umask already; ours must not narrow it.
-                let perm = std::fs::Permissions::from_mode(perm);
-                file.set_permissions(perm).map_err(|e| io_errno(&e))?;
-            }
-            let st = sys::fstat(file.as_fd()).map_err(errno)?;
-            let node_fd = file.try_clone().map_err(|e| io_errno(&e))?;
-            let id = table.remember(node_fd.into(), key(&st), kind(st.mode));
-            let fh = table.add_handle(id, Open::File(Arc::new(file)), req.pid(), true);
-            bump(&self.counters.creates);
-            Ok((attr(id, &st), fh))
-        });
-        match result {
+        match self.create_file(req.pid(), parent.0, name, mode, flags) {
             Ok((attr, fh)) => reply.created(
                 &TTL,
                 &attr,
