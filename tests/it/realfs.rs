@@ -277,3 +277,64 @@ fn a_failing_test_leaves_no_mount_or_daemon_behind() {
         );
     }
 }
+
+/// Issue 12: `run --dir A --dir B` runs in each directory and writes one
+/// report per directory, labelled by filesystem so neither overwrites the other.
+#[test]
+fn run_in_several_directories_writes_a_report_each() {
+    let (Some(xfs), Some(overlay)) = (RealFs::xfs(), RealFs::overlay()) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("survey.json");
+    let html = out.path().join("survey.html");
+    let result = run(&[
+        "run",
+        "--no-progress",
+        "--cycles",
+        "2000",
+        "--label",
+        "survey",
+        "--dir",
+        xfs.path().to_str().unwrap(),
+        "--dir",
+        overlay.path().to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let mut names = entries(out.path());
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "survey-survey-overlay.html",
+            "survey-survey-overlay.json",
+            "survey-survey-xfs.html",
+            "survey-survey-xfs.json"
+        ]
+    );
+    for (fs, name) in [
+        (&xfs, "survey-survey-xfs.json"),
+        (&overlay, "survey-survey-overlay.json"),
+    ] {
+        let r = load(&out.path().join(name));
+        assert_eq!(r["machine"]["fs_type"], fs.fs_type);
+        assert_eq!(r["label"], format!("survey-{}", fs.fs_type));
+        assert!(r["scenarios"][0]["cycles"].as_u64().unwrap() >= 2000);
+        assert!(stdout.contains(name), "the summary names {name}: {stdout}");
+    }
+    assert_eq!(
+        stdout.matches("verdict:").count(),
+        2,
+        "a summary per directory"
+    );
+}
