@@ -197,6 +197,15 @@ pub enum Side {
     Deleter,
 }
 
+impl Side {
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Reader => "reader",
+            Side::Deleter => "deleter",
+        }
+    }
+}
+
 /// Everything [`classify`] looks at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {

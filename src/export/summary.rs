@@ -75,6 +75,7 @@ pub fn summary(report: &Report) -> String {
             }
         );
         out += &class_table(s);
+        out += &errno_table(s);
         if let Some(first) = s.first_anomaly_cycle {
             out += &format!("\nfirst anomaly at cycle {first}\n");
         }
@@ -151,6 +152,39 @@ fn class_table(s: &ScenarioReport) -> String {
             format_rate(c.rate),
             interval,
             kind
+        );
+    }
+    out
+}
+
+/// The errno breakdown of `io_error`, `stale`, `unexpected_errno` and
+/// `fd_enoent`: one line per (class, side, operation, errno), with its rate
+/// per cycle and 95% interval; nothing when none was seen.
+fn errno_table(s: &ScenarioReport) -> String {
+    if s.errno_breakdown.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{:<26} {:<8} {:<8} {:<14} {:>8} {:>10}  {}\n",
+        "by errno", "side", "op", "errno", "count", "rate", "95% interval"
+    );
+    for row in &s.errno_breakdown {
+        let ci = crate::stats::rate_interval(row.count, s.cycles);
+        let errno = if row.errno_name.is_empty() {
+            row.errno.to_string()
+        } else {
+            format!("{} ({})", row.errno_name, row.errno)
+        };
+        out += &format!(
+            "{:<26} {:<8} {:<8} {:<14} {:>8} {:>10}  [{} .. {}]\n",
+            row.class.name(),
+            row.side.name(),
+            row.op.name(),
+            errno,
+            row.count,
+            format_rate(row.count as f64 / s.cycles.max(1) as f64),
+            format_rate(ci.low),
+            format_rate(ci.high)
         );
     }
     out

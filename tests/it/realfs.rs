@@ -14,10 +14,27 @@ use unlink_race::grid::GridConfig;
 use crate::realfs_util::RealFs;
 use crate::util::{entries, load, run};
 
+/// What one `unlink-race run` produced.
+struct RunOutput {
+    code: i32,
+    report: serde_json::Value,
+    /// The terminal summary.
+    stdout: String,
+    /// The HTML report.
+    html: String,
+}
+
 /// Runs `unlink-race run --dir <fs> --json <tmp> <flags>`; returns (exit code, report).
 fn run_on(fs: &RealFs, flags: &str) -> (i32, serde_json::Value) {
+    let out = run_full(fs, flags);
+    (out.code, out.report)
+}
+
+/// Runs `unlink-race run --dir <fs> --json <tmp> --html <tmp> <flags>`.
+fn run_full(fs: &RealFs, flags: &str) -> RunOutput {
     let out_dir = tempfile::tempdir().unwrap();
     let json = out_dir.path().join("report.json");
+    let html = out_dir.path().join("report.html");
     let mut args = vec![
         "run",
         "--no-progress",
@@ -25,6 +42,8 @@ fn run_on(fs: &RealFs, flags: &str) -> (i32, serde_json::Value) {
         fs.path().to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
     ];
     args.extend(flags.split_whitespace());
     let out = run(&args);
@@ -47,7 +66,12 @@ fn run_on(fs: &RealFs, flags: &str) -> (i32, serde_json::Value) {
         "{}: the scratch directory is gone",
         fs.name
     );
-    (code, report)
+    RunOutput {
+        code,
+        report,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        html: std::fs::read_to_string(&html).expect("the HTML report"),
+    }
 }
 
 fn count(scenario: &serde_json::Value, class: &str) -> u64 {
@@ -211,10 +235,11 @@ fn bindfs_spurious_enoent_on_create() {
 #[test]
 fn sshfs_fd_enoent() {
     let Some(fs) = RealFs::sshfs() else { return };
-    let (code, r) = run_on(
+    let out = run_full(
         &fs,
         "--readers 1 --deleters 1 --size 7 --recreate inplace --until 3 --cycles 50000",
     );
+    let (code, r) = (out.code, &out.report);
     let s = &r["scenarios"][0];
     assert_eq!(code, 1, "{}: an anomaly was found", fs.name);
     let found = count(s, "fd_enoent");
@@ -248,6 +273,21 @@ fn sshfs_fd_enoent() {
         "{}: the breakdown adds up to the class count",
         fs.name
     );
+    // The terminal summary and the HTML report show the breakdown too.
+    let op = rows[0]["op"].as_str().unwrap();
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("fd_enoent") && l.contains(" reader "))
+        .unwrap_or_else(|| panic!("no breakdown line in the summary: {}", out.stdout));
+    assert!(line.contains(op) && line.contains("ENOENT (2)"), "{line}");
+    assert!(
+        out.html.contains("By errno"),
+        "the HTML report has the breakdown"
+    );
+    assert!(out.html.contains(&format!(
+        "<td><code>fd_enoent</code></td><td>reader</td><td class=\"mono\">{op}</td>"
+    )));
 }
 
 /// A test that fails still leaves no mount and no daemon behind: sshfs has
