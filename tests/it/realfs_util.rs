@@ -317,19 +317,19 @@ impl RealFs {
         Some(fs)
     }
 
-    /// bindfs (FUSE) mirroring a directory of the temp dir. Mounted by root,
-    /// it names its filesystem type plain `fuse`.
+    /// bindfs (FUSE) mirroring a directory of the temp dir. Mounted by root
+    /// it would name its type plain `fuse`; `subtype=bindfs` makes it `fuse.bindfs`.
     pub fn bindfs() -> Option<RealFs> {
         let progs = match check(&[("bindfs", "bindfs")], true) {
             Ok(p) => p,
             Err(reason) => return unavailable("bindfs", &reason),
         };
-        let mut fs = RealFs::new("bindfs", "fuse");
+        let mut fs = RealFs::new("bindfs", "fuse.bindfs");
         let source = fs.mkdir("source");
         let mount_point = fs.mount_point.clone();
         fs.spawn_fuse(
             Command::new(&progs[0])
-                .arg("-f")
+                .args(["-f", "-o", "subtype=bindfs"])
                 .arg(source)
                 .arg(mount_point),
         );
