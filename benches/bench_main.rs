@@ -14,11 +14,16 @@ fn main() {
         }
     };
     if config.zombiefs {
-        config.dir = benchmarks::zombiefs::mount();
+        config.dirs = vec![benchmarks::zombiefs::mount()];
     }
     let interrupted = benchmarks::interrupt_flag();
     let mut criterion = benchmarks::criterion(&config);
-    let results = benchmarks::grid::run(&mut criterion, &config, &interrupted);
+    // One grid per directory (UNLINK_RACE_DIR=/a,/b), each its own report.
+    let targets = unlink_race::grid::survey_targets(&config.dirs);
+    let results: Vec<_> = targets
+        .iter()
+        .map(|t| benchmarks::grid::run(&mut criterion, &config, t, &interrupted))
+        .collect();
     let overhead = if config.overhead {
         benchmarks::overhead::run(&mut criterion, &config, &interrupted)
     } else {
@@ -38,7 +43,9 @@ fn main() {
     benchmarks::report::print_ratios(&overhead);
     benchmarks::pressure::print_table(&pressure);
     benchmarks::latency::print(&latency);
-    benchmarks::report::write(&config, results);
+    for (target, results) in targets.iter().zip(results) {
+        benchmarks::report::write(&config, target, targets.len() > 1, results);
+    }
     // Normal end: the same clean-ups as an early exit (zombiefs is unmounted).
     benchmarks::exit(0);
 }

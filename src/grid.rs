@@ -4,10 +4,14 @@
 //! `UNLINK_RACE_*` variables ([`GridConfig::from_env`]). Every value is checked
 //! before any benchmark runs; an error names the variable and the value.
 
-use std::path::PathBuf;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::report::machine;
+use crate::report::schema::Machine;
 use crate::scenario::{self, Delete, Pace, Recreate, Scenario, Workers};
+use crate::sys::{self, platform, platform::FsInfo};
 
 /// Thread counts (readers × deleters) of the default grid.
 pub const DEFAULT_THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4), (8, 8)];
@@ -77,7 +81,9 @@ impl Setting {
     /// What it sets, as the README's table says it.
     pub fn meaning(self) -> &'static str {
         match self {
-            Setting::Dir => "directory to race in (a private scratch dir is made inside)",
+            Setting::Dir => {
+                "directories to race in, comma-separated: the grid runs on each, one report per directory (a private scratch dir is made inside)"
+            }
             Setting::Readers => {
                 "thread counts, comma-separated: `N` (N readers × N deleters) or `RxD`"
             }
@@ -147,7 +153,8 @@ pub struct Timing {
 /// The bench's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridConfig {
-    pub dir: PathBuf,
+    /// Target directories: the grid runs on each, one report per directory.
+    pub dirs: Vec<PathBuf>,
     pub threads: Vec<(u32, u32)>,
     pub sizes: Vec<u64>,
     pub recreate: Vec<Recreate>,
@@ -202,6 +209,28 @@ fn parse_threads(s: &str) -> Result<(u32, u32), String> {
     }
 }
 
+fn parse_dir(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if p.is_dir() {
+        Ok(p)
+    } else if p.exists() {
+        Err(format!("{s} is not a directory"))
+    } else {
+        Err(format!("directory {s} does not exist"))
+    }
+}
+
+/// The first directory listed twice (compared after resolving links and `..`).
+pub fn first_duplicate(dirs: &[PathBuf]) -> Option<&PathBuf> {
+    let canonical: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| d.canonicalize().unwrap_or_else(|_| d.clone()))
+        .collect();
+    (1..dirs.len())
+        .find(|&i| canonical[..i].contains(&canonical[i]))
+        .map(|i| &dirs[i])
+}
+
 fn flag(setting: Setting, value: &str) -> Result<bool, GridError> {
     match value.trim() {
         "1" | "true" | "yes" => Ok(true),
@@ -249,25 +278,17 @@ impl GridConfig {
                 reason: "needs `cargo bench --features zombiefs`".into(),
             });
         }
-        let dir = match get(Setting::Dir) {
-            Some(d) => {
-                let p = PathBuf::from(&d);
-                if !p.is_dir() {
-                    let reason = if p.exists() {
-                        "not a directory"
-                    } else {
-                        "directory does not exist"
-                    };
-                    return Err(GridError {
-                        setting: Setting::Dir,
-                        value: d,
-                        reason: reason.into(),
-                    });
-                }
-                p
-            }
-            None => scenario::default_target_dir(),
+        let dirs = match get(Setting::Dir) {
+            Some(v) => list(Setting::Dir, &v, parse_dir)?,
+            None => vec![scenario::default_target_dir()],
         };
+        if let Some(dup) = first_duplicate(&dirs) {
+            return Err(GridError {
+                setting: Setting::Dir,
+                value: get(Setting::Dir).unwrap_or_default(),
+                reason: format!("{} is listed twice", dup.display()),
+            });
+        }
         let (def_threads, def_sizes, def_recreate): (&[(u32, u32)], &[u64], &[Recreate]) = if quick
         {
             (
@@ -323,7 +344,7 @@ impl GridConfig {
             }
         };
         Ok(GridConfig {
-            dir,
+            dirs,
             threads,
             sizes,
             recreate,
@@ -394,6 +415,98 @@ pub fn bench_id(s: &Scenario) -> String {
     format!("r{}-d{}", s.readers, s.deleters)
 }
 
+/// One directory of a survey: its filesystem and the tag that names its
+/// report and its Criterion groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyTarget {
+    pub dir: PathBuf,
+    pub fs_type: String,
+    pub mount_point: String,
+    /// The filesystem type, unique among the survey's directories ([`survey_tags`]).
+    pub tag: String,
+}
+
+/// The filesystem of each directory, tagged so that no two share a name.
+pub fn survey_targets(dirs: &[PathBuf]) -> Vec<SurveyTarget> {
+    let infos: Vec<FsInfo> = dirs
+        .iter()
+        .map(|dir| {
+            let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+            match sys::open_dir(&canonical) {
+                Ok(fd) => platform::fs_info(fd.as_fd(), &canonical),
+                Err(_) => FsInfo {
+                    fs_type: "unknown".into(),
+                    mount_point: "unknown".into(),
+                },
+            }
+        })
+        .collect();
+    let tags = survey_tags(
+        &infos
+            .iter()
+            .zip(dirs)
+            .map(|(i, d)| (i.fs_type.as_str(), i.mount_point.as_str(), d.as_path()))
+            .collect::<Vec<_>>(),
+    );
+    dirs.iter()
+        .zip(infos)
+        .zip(tags)
+        .map(|((dir, info), tag)| SurveyTarget {
+            dir: dir.clone(),
+            fs_type: info.fs_type,
+            mount_point: info.mount_point,
+            tag,
+        })
+        .collect()
+}
+
+/// A path as a label part: `/mnt/a` → `mnt_a`, `/` → `root`.
+fn path_tag(path: &str) -> String {
+    let t = path.trim_matches('/').replace('/', "_");
+    if t.is_empty() { "root".into() } else { t }
+}
+
+/// Tags of `(fs_type, mount_point, dir)` triples: the filesystem type where it
+/// is unique; else the type and the mount point (`ext4-mnt_a`); else the type
+/// and the directory; else with the position appended. Never two equal.
+pub fn survey_tags(fs: &[(&str, &str, &Path)]) -> Vec<String> {
+    let mut tags: Vec<String> = fs.iter().map(|(t, _, _)| t.to_string()).collect();
+    let refine: [&dyn Fn(usize) -> String; 3] = [
+        &|i| format!("{}-{}", fs[i].0, path_tag(fs[i].1)),
+        &|i| format!("{}-{}", fs[i].0, path_tag(&fs[i].2.display().to_string())),
+        &|i| format!("{}-{}", fs[i].0, i + 1),
+    ];
+    for step in refine {
+        let shared: Vec<bool> = (0..tags.len())
+            .map(|i| tags.iter().filter(|t| **t == tags[i]).count() > 1)
+            .collect();
+        for (i, shared) in shared.into_iter().enumerate() {
+            if shared {
+                tags[i] = step(i);
+            }
+        }
+    }
+    tags.into_iter()
+        .map(|t| machine::sanitize_label(&t))
+        .collect()
+}
+
+/// The label of one directory's report. With one directory: `base`, else the
+/// default `<os>-<os_version>-<fs_type>-<hostname>`. With several, each label
+/// carries the directory's tag, so their reports never overwrite each other:
+/// `<base>-<tag>`, else the default label with the tag for the filesystem type.
+pub fn survey_label(base: Option<&str>, m: &Machine, tag: &str, several: bool) -> String {
+    match (base, several) {
+        (Some(b), false) => machine::sanitize_label(b),
+        (None, false) => machine::default_label(m),
+        (Some(b), true) => machine::sanitize_label(&format!("{b}-{tag}")),
+        (None, true) => machine::default_label(&Machine {
+            fs_type: tag.into(),
+            ..m.clone()
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +567,79 @@ mod tests {
             })
             .collect();
         assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn several_directories() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let list = format!("{},{}", a.path().display(), b.path().display());
+        let c = cfg(&[("UNLINK_RACE_DIR", &list)]).unwrap();
+        assert_eq!(c.dirs, vec![a.path().to_path_buf(), b.path().to_path_buf()]);
+        let twice = format!("{},{}/.", a.path().display(), a.path().display());
+        let e = cfg(&[("UNLINK_RACE_DIR", &twice)]).unwrap_err();
+        assert!(e.to_string().contains("listed twice"), "{e}");
+        let one_missing = format!("{},/definitely/not/here", a.path().display());
+        let e = cfg(&[("UNLINK_RACE_DIR", &one_missing)]).unwrap_err();
+        assert!(e.reason.contains("/definitely/not/here"), "{e}");
+    }
+
+    #[test]
+    fn survey_tags_are_unique() {
+        let p = Path::new;
+        assert_eq!(
+            survey_tags(&[
+                ("xfs", "/mnt/x", p("/mnt/x")),
+                ("btrfs", "/mnt/b", p("/mnt/b"))
+            ]),
+            vec!["xfs", "btrfs"]
+        );
+        assert_eq!(
+            survey_tags(&[
+                ("ext4", "/", p("/tmp")),
+                ("ext4", "/mnt/a", p("/mnt/a")),
+                ("tmpfs", "/run", p("/run")),
+            ]),
+            vec!["ext4-root", "ext4-mnt_a", "tmpfs"]
+        );
+        assert_eq!(
+            survey_tags(&[("ext4", "/", p("/tmp/a")), ("ext4", "/", p("/tmp/b"))]),
+            vec!["ext4-tmp_a", "ext4-tmp_b"]
+        );
+        assert_eq!(
+            survey_tags(&[("fuse", "/m", p("/m/a_b")), ("fuse", "/m", p("/m/a/b"))]),
+            vec!["fuse-1", "fuse-2"]
+        );
+    }
+
+    #[test]
+    fn survey_labels_carry_the_tag() {
+        let m = Machine {
+            os: "linux".into(),
+            os_version: "12".into(),
+            fs_type: "fuse.sshfs".into(),
+            os_name: "Debian GNU/Linux 12".into(),
+            kernel: "6.1".into(),
+            arch: "x86_64".into(),
+            cpu_model: "cpu".into(),
+            cpus: 2,
+            mount_point: "/mnt".into(),
+            target_dir: "/mnt".into(),
+            hostname: "vm".into(),
+            crate_version: "0.1.0".into(),
+        };
+        assert_eq!(
+            survey_label(None, &m, "fuse.sshfs", false),
+            "linux-12-fuse.sshfs-vm"
+        );
+        assert_eq!(survey_label(Some("a b"), &m, "x", false), "a_b");
+        assert_eq!(
+            survey_label(Some("mac"), &m, "apfs-root", true),
+            "mac-apfs-root"
+        );
+        assert_eq!(
+            survey_label(None, &m, "ext4-mnt_a", true),
+            "linux-12-ext4-mnt_a-vm"
+        );
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub enum Class {
     ShortRead,
     /// `open(O_CREAT)` returned `ENOENT` while the directory exists.
     SpuriousEnoentOnCreate,
+    /// An operation on an open descriptor (`fstat`, `read`, `write`, `close`)
+    /// failed with `ENOENT`: the file is gone, but the descriptor must still work.
+    FdEnoent,
     /// `ESTALE` on any operation.
     Stale,
     /// `EIO` on any operation.
@@ -49,7 +52,7 @@ pub enum Class {
 }
 
 /// Number of classes.
-pub const CLASS_COUNT: usize = 14;
+pub const CLASS_COUNT: usize = 15;
 
 impl Class {
     /// Every class, in report order.
@@ -64,6 +67,7 @@ impl Class {
         Class::EmptyRead,
         Class::ShortRead,
         Class::SpuriousEnoentOnCreate,
+        Class::FdEnoent,
         Class::Stale,
         Class::IoError,
         Class::UnexpectedErrno,
@@ -83,6 +87,7 @@ impl Class {
             Class::EmptyRead => "empty_read",
             Class::ShortRead => "short_read",
             Class::SpuriousEnoentOnCreate => "spurious_enoent_on_create",
+            Class::FdEnoent => "fd_enoent",
             Class::Stale => "stale",
             Class::IoError => "io_error",
             Class::UnexpectedErrno => "unexpected_errno",
@@ -117,6 +122,15 @@ impl Class {
                 | Class::EmptyRead
                 | Class::ShortRead
                 | Class::SpuriousEnoentOnCreate
+        )
+    }
+
+    /// `true` for the classes that reports break down by (side, operation,
+    /// errno): the ones an errno alone produces, whichever operation failed.
+    pub fn has_errno_breakdown(self) -> bool {
+        matches!(
+            self,
+            Class::IoError | Class::Stale | Class::UnexpectedErrno | Class::FdEnoent
         )
     }
 
@@ -178,6 +192,12 @@ impl Op {
     fn is_removal(self) -> bool {
         matches!(self, Op::Unlink | Op::Rename)
     }
+
+    /// Whether this op works on an open descriptor, not on a name: its
+    /// `ENOENT` can only mean the filesystem lost a file that is still open.
+    pub fn is_on_descriptor(self) -> bool {
+        matches!(self, Op::Fstat | Op::Read | Op::Write | Op::Close)
+    }
 }
 
 impl std::fmt::Display for Op {
@@ -194,6 +214,15 @@ pub enum Side {
     Reader,
     /// A deleter's removal.
     Deleter,
+}
+
+impl Side {
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Reader => "reader",
+            Side::Deleter => "deleter",
+        }
+    }
 }
 
 /// Everything [`classify`] looks at.
@@ -242,6 +271,7 @@ pub fn classify(obs: &Observation) -> Class {
             (EIO, _) => Class::IoError,
             (ENOENT, Op::Open) if obs.side == Side::Reader => Class::EnoentOnOpen,
             (ENOENT, Op::Create) if obs.dir_exists => Class::SpuriousEnoentOnCreate,
+            (ENOENT, op) if op.is_on_descriptor() => Class::FdEnoent,
             (ENOENT, op) if obs.side == Side::Deleter && op.is_removal() => Class::RemoveEnoent,
             (EINVAL, Op::Write) => Class::WriteEinval,
             _ => Class::UnexpectedErrno,

@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use unlink_race::grid::{GridConfig, bench_id, group_name};
+use unlink_race::grid::{GridConfig, SurveyTarget, bench_id, group_name};
 use unlink_race::harness::{BatchEnd, Harness, Tally, TargetInfo};
 use unlink_race::report::schema::Trial;
 use unlink_race::scenario::Scenario;
@@ -33,24 +33,26 @@ fn exit_interrupted(harness: Option<Harness>) -> ! {
 pub fn run(
     c: &mut Criterion,
     config: &GridConfig,
+    on: &SurveyTarget,
     interrupted: &AtomicBool,
 ) -> Vec<ScenarioResult> {
     let mut results = Vec::new();
     let scenarios = config.scenarios();
-    let fs = unlink_race::harness::fs_type_of(&config.dir);
-    let mut groups: Vec<String> = scenarios.iter().map(|s| group_name(&fs, s)).collect();
+    // The tag is the filesystem type, unique per directory of a survey.
+    let fs = &on.tag;
+    let mut groups: Vec<String> = scenarios.iter().map(|s| group_name(fs, s)).collect();
     groups.dedup();
     for group_label in groups {
         let mut group = c.benchmark_group(&group_label);
         group.throughput(Throughput::Elements(1));
         for scenario in scenarios
             .iter()
-            .filter(|s| group_name(&fs, s) == group_label)
+            .filter(|s| group_name(fs, s) == group_label)
         {
             let mut harness: Option<Harness> = None;
             let mut trials = Vec::new();
             group.bench_function(BenchmarkId::from_parameter(bench_id(scenario)), |b| {
-                let h = harness.get_or_insert_with(|| super::start_harness(scenario, &config.dir));
+                let h = harness.get_or_insert_with(|| super::start_harness(scenario, &on.dir));
                 let mut stop_now = false;
                 b.iter_custom(|iters| {
                     let (batch, time) = super::timed_batch(h, iters, interrupted);

@@ -90,13 +90,13 @@ pub fn run(config: &GridConfig, interrupted: &AtomicBool) -> Vec<Point> {
     let target_name = if config.zombiefs {
         "zombiefs".to_string()
     } else {
-        unlink_race::harness::fs_type_of(&config.dir)
+        unlink_race::harness::fs_type_of(&config.dirs[0])
     };
     let mut places: Vec<(String, PathBuf)> = Vec::new();
     if let Some(t) = &tmpfs {
         places.push(("tmpfs".into(), t.path().to_path_buf()));
     }
-    places.push((target_name, config.dir.clone()));
+    places.push((target_name, config.dirs[0].clone()));
     let mut points = Vec::new();
     for (place, dir) in &places {
         for &(readers, deleters) in THREADS {

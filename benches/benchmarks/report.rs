@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use unlink_race::grid::{GridConfig, bench_id, group_name};
+use unlink_race::grid::{GridConfig, SurveyTarget, bench_id, group_name, survey_label};
 use unlink_race::report::{build, machine};
 
 use super::grid::ScenarioResult;
@@ -58,16 +58,20 @@ pub fn print_ratios(pairs: &[super::overhead::Pair]) {
     }
 }
 
-pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
+/// Writes the report of one directory's grid; `several`: one of a survey of
+/// several directories, so its label carries the directory's tag.
+pub fn write(
+    config: &GridConfig,
+    target: &SurveyTarget,
+    several: bool,
+    results: Vec<ScenarioResult>,
+) {
     let Some(first) = results.first() else {
         eprintln!("no scenario ran (filtered out?): no report written");
         return;
     };
     let machine = machine::fingerprint(&first.target);
-    let label = config
-        .label
-        .as_deref()
-        .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
+    let label = survey_label(config.label.as_deref(), &machine, &target.tag, several);
     let reports_dir = config
         .reports_dir
         .clone()
@@ -76,7 +80,7 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
     let scenarios = results
         .into_iter()
         .map(|r| {
-            let group = group_name(&r.target.fs.fs_type, &r.scenario);
+            let group = group_name(&target.tag, &r.scenario);
             let page_dir = criterion.join(group).join(bench_id(&r.scenario));
             let ns = criterion_ns_per_cycle(&page_dir);
             let command =

@@ -99,9 +99,9 @@ pub struct RunArgs {
     /// picks the one with the most raced opens per second).
     #[arg(long, default_value = "auto", value_parser = named!(Pace))]
     pub pace: Pace,
-    /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir.
+    /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir. Give it more than once to run in each directory in turn, one report each (--json out.json writes out-<label>.json per directory).
     #[arg(long)]
-    pub dir: Option<PathBuf>,
+    pub dir: Vec<PathBuf>,
     /// Stop after this many reader cycles in total.
     #[arg(long, value_parser = parse_positive)]
     pub cycles: Option<u64>,
@@ -362,25 +362,40 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
 fn grid() -> Result<ExitCode> {
     let config = unlink_race::grid::GridConfig::from_env()?;
     let scenarios = config.scenarios();
-    let mut out = format!(
-        "target directory: {}\n{} scenarios{}{}\n",
-        config.dir.display(),
+    let targets = unlink_race::grid::survey_targets(&config.dirs);
+    let mut out = String::new();
+    for t in &targets {
+        out += &format!(
+            "target directory: {} ({}, report tag {})\n",
+            t.dir.display(),
+            t.fs_type,
+            t.tag
+        );
+    }
+    out += &format!(
+        "{} scenarios{}{}{}\n",
         scenarios.len(),
         if config.quick { " (quick)" } else { "" },
+        if targets.len() > 1 {
+            " on each directory"
+        } else {
+            ""
+        },
         if config.overhead {
             ", then the overhead benchmarks"
         } else {
             ""
         }
     );
-    let fs = unlink_race::harness::fs_type_of(&config.dir);
-    for s in &scenarios {
-        out += &format!(
-            "  {}/{}  {}\n",
-            unlink_race::grid::group_name(&fs, s),
-            unlink_race::grid::bench_id(s),
-            s.name()
-        );
+    for t in &targets {
+        for s in &scenarios {
+            out += &format!(
+                "  {}/{}  {}\n",
+                unlink_race::grid::group_name(&t.tag, s),
+                unlink_race::grid::bench_id(s),
+                s.name()
+            );
+        }
     }
     out += "\nsettings:\n";
     for setting in unlink_race::grid::Setting::ALL {

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -98,6 +98,42 @@ impl ProgressLine {
     }
 }
 
+/// `path` for one directory of several: `out.json` → `out-<label>.json`.
+pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{label}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{label}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Checks every `--dir` before any of them is raced in.
+fn check_dirs(dirs: &[PathBuf]) -> Result<()> {
+    for dir in dirs {
+        if !dir.is_dir() {
+            let why = if dir.exists() {
+                "is not a directory"
+            } else {
+                "does not exist"
+            };
+            bail!("--dir {}: {why}", dir.display());
+        }
+    }
+    if let Some(dup) = unlink_race::grid::first_duplicate(dirs) {
+        bail!("--dir {}: given twice", dup.display());
+    }
+    Ok(())
+}
+
+/// How one directory's run ended.
+struct DirOutcome {
+    interrupted: bool,
+    anomalies: u64,
+}
+
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let scenario = Scenario {
         readers: args.readers,
@@ -114,21 +150,45 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             check_output_path(flag, path)?;
         }
     }
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(unlink_race::scenario::default_target_dir);
+    let dirs = if args.dir.is_empty() {
+        vec![unlink_race::scenario::default_target_dir()]
+    } else {
+        args.dir.clone()
+    };
+    check_dirs(&dirs)?;
     let interrupted = install_signal_flag()?;
+    // Several directories: one run and one report each, labelled by filesystem.
+    let targets = unlink_race::grid::survey_targets(&dirs);
+    let several = targets.len() > 1;
+    let mut found = false;
+    for target in &targets {
+        let outcome = run_in(args, &scenario, target, several, &interrupted)?;
+        found |= outcome.anomalies > 0;
+        if outcome.interrupted {
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+    }
+    Ok(ExitCode::from(if found { EXIT_FOUND } else { EXIT_OK }))
+}
+
+/// Runs the scenario in one directory, prints its summary and writes its reports.
+fn run_in(
+    args: &RunArgs,
+    scenario: &Scenario,
+    target: &unlink_race::grid::SurveyTarget,
+    several: bool,
+    interrupted: &AtomicBool,
+) -> Result<DirOutcome> {
+    let dir = &target.dir;
     let options = HarnessOptions {
         examples_per_class: args.examples,
         stall_timeout: args.stall_timeout,
         ..HarnessOptions::default()
     };
-    let mut harness = Harness::start(&scenario, &dir, options)?;
-    // `auto` is resolved now: the name and the rerun command carry the pace it chose.
+    let mut harness = Harness::start(scenario, dir, options)?;
+    // `auto` is resolved now: the report and the rerun command carry the pace it chose.
     let scenario = harness.scenario().clone();
     let machine = machine::fingerprint(harness.target());
-
     let started = Instant::now();
     let deadline = args.duration.or_else(|| {
         (args.cycles.is_none() && args.until.is_none() && args.trials.is_none())
@@ -211,7 +271,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         was_interrupted = batch.end == BatchEnd::Interrupted;
     }
     progress.finish();
-    let target = harness.target().clone();
+    let target_info = harness.target().clone();
     let tally = harness.finish();
 
     let stop = RunStop {
@@ -220,38 +280,39 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         until: args.until,
         trials: args.trials.map(|t| (t, args.trial_cycles)),
     };
-    let command = run_command(&scenario, &target.target_dir, &stop);
+    let command = run_command(&scenario, &target_info.target_dir, &stop);
     let entry = build::scenario_report(&scenario, &tally, trials, None, command);
-    let label = args
-        .label
-        .as_deref()
-        .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
+    let label =
+        unlink_race::grid::survey_label(args.label.as_deref(), &machine, &target.tag, several);
     let report = build::report(
-        label,
+        label.clone(),
         unlink_race::report::schema::Source::Run,
         machine,
         vec![entry],
         was_interrupted,
     );
     let mut text = summary(&report);
-    if let Some(path) = &args.json {
-        files::write_json(&report, path)
+    let output = |path: &PathBuf| {
+        if several {
+            path_for_label(path, &label)
+        } else {
+            path.clone()
+        }
+    };
+    if let Some(path) = args.json.as_ref().map(output) {
+        files::write_json(&report, &path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         text += &format!("report: {}\n", path.display());
     }
-    if let Some(path) = &args.html {
+    if let Some(path) = args.html.as_ref().map(output) {
         let page = unlink_race::export::html::render_report(&report);
-        files::write_atomic(path, page.as_bytes())
+        files::write_atomic(&path, page.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         text += &format!("report: {}\n", path.display());
     }
     super::print_stdout(&text);
-    let code = if was_interrupted {
-        EXIT_INTERRUPTED
-    } else if report.scenarios[0].anomalies > 0 {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    };
-    Ok(ExitCode::from(code))
+    Ok(DirOutcome {
+        interrupted: was_interrupted,
+        anomalies: report.scenarios[0].anomalies,
+    })
 }

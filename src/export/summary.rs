@@ -170,6 +170,7 @@ pub fn summary(report: &Report) -> String {
         }
         out += "\n";
         out += &class_table(s);
+        out += &errno_table(s);
         if let Some(first) = s.first_anomaly_cycle {
             out += &format!("\nfirst anomaly at cycle {}\n", format_count(first));
         }
@@ -403,6 +404,39 @@ pub fn report_verdict(r: &Report) -> String {
     let stalls: usize = r.scenarios.iter().map(|s| s.stalls.len()).sum();
     if stalls > 0 {
         out += &format!("  {stalls} syscalls blocked longer than the watchdog limit\n");
+    }
+    out
+}
+
+/// The errno breakdown of `io_error`, `stale`, `unexpected_errno` and
+/// `fd_enoent`: one line per (class, side, operation, errno), with its rate
+/// per cycle and 95% interval; nothing when none was seen.
+fn errno_table(s: &ScenarioReport) -> String {
+    if s.errno_breakdown.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{:<26} {:<8} {:<8} {:<14} {:>8} {:>10}  {}\n",
+        "by errno", "side", "op", "errno", "count", "rate", "95% interval"
+    );
+    for row in &s.errno_breakdown {
+        let ci = crate::stats::class_interval(row.count, s.cycles, row.class.once_per_cycle());
+        let errno = if row.errno_name.is_empty() {
+            row.errno.to_string()
+        } else {
+            format!("{} ({})", row.errno_name, row.errno)
+        };
+        out += &format!(
+            "{:<26} {:<8} {:<8} {:<14} {:>8} {:>10}  [{} – {}]\n",
+            row.class.name(),
+            row.side.name(),
+            row.op.name(),
+            errno,
+            format_count(row.count),
+            format_rate(crate::stats::rate(row.count, s.cycles)),
+            format_rate(ci.low),
+            format_rate(ci.high)
+        );
     }
     out
 }

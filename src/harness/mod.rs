@@ -34,7 +34,9 @@ use crate::scenario::{Pace, Scenario, ScenarioError, Workers};
 use crate::sys::{self, Errno, platform};
 
 use pool::Pool;
-pub use records::{AnomalyRecord, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId};
+pub use records::{
+    AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
+};
 use slot::{OPS, SlotSnapshot};
 use worker::{Control, NONE, TRASH_DIR};
 
@@ -156,6 +158,9 @@ pub struct Tally {
     pub empty_nlink_zero: u64,
     pub empty_nlink_nonzero: u64,
     pub examples: Vec<AnomalyRecord>,
+    /// Counts of `io_error`, `stale`, `unexpected_errno` and `fd_enoent` by
+    /// (side, operation, errno), ordered by class, then by count, largest first.
+    pub errno_counts: Vec<ErrnoCount>,
     pub timeline: Option<Timeline>,
     pub stalls: Vec<Stall>,
     /// Total cycles (over all batches) when the first anomaly was seen.
@@ -486,7 +491,16 @@ impl Harness {
             t.empty_nlink_zero += s.empty_nlink_zero;
             t.empty_nlink_nonzero += s.empty_nlink_nonzero;
             t.examples.extend(s.examples.iter().cloned());
+            for c in &s.errno_counts {
+                records::add_errno_count(
+                    &mut t.errno_counts,
+                    (c.class, c.side, c.op, c.errno),
+                    c.count,
+                );
+            }
         }
+        t.errno_counts
+            .sort_by_key(|c| (c.class, std::cmp::Reverse(c.count), c.op.name(), c.errno));
         t.counts[Class::Stall.index()] += self.stalls.len() as u64;
         t.anomalies += self.stalls.len() as u64;
         t.examples.sort_by_key(|e| e.t_ns);

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::outcome::{Class, Op};
+use crate::outcome::{Class, Op, Side};
 use crate::sys::{Errno, Stat};
 
 pub use super::slot::EventKind;
@@ -143,6 +143,39 @@ pub struct AnomalyRecord {
     pub worker: WorkerId,
     /// The worker's own cycle index.
     pub cycle: u64,
+}
+
+/// How often one (class, side, operation, errno) was seen: the breakdown of
+/// the classes an errno alone decides ([`Class::has_errno_breakdown`]),
+/// counted on the rare path where the errno was observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrnoCount {
+    pub class: Class,
+    pub side: Side,
+    pub op: Op,
+    pub errno: Errno,
+    pub count: u64,
+}
+
+/// Adds `n` observations of `(class, side, op, errno)` to `counts`.
+pub fn add_errno_count(
+    counts: &mut Vec<ErrnoCount>,
+    (class, side, op, errno): (Class, Side, Op, Errno),
+    n: u64,
+) {
+    match counts
+        .iter_mut()
+        .find(|c| (c.class, c.side, c.op, c.errno) == (class, side, op, errno))
+    {
+        Some(c) => c.count += n,
+        None => counts.push(ErrnoCount {
+            class,
+            side,
+            op,
+            errno,
+            count: n,
+        }),
+    }
 }
 
 /// A syscall step that took longer than the watchdog limit.

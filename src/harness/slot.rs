@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use serde::{Deserialize, Serialize};
 
-use super::records::AnomalyRecord;
+use super::records::{AnomalyRecord, ErrnoCount, add_errno_count};
 use crate::outcome::{CLASS_COUNT, Op};
 
 /// Events kept in a worker's timeline ring.
@@ -131,6 +131,9 @@ pub struct WorkerSlot {
     ring_next: AtomicU64,
     /// Full records of anomalies (rare path, hence a mutex).
     pub examples: Mutex<Vec<AnomalyRecord>>,
+    /// The errno breakdown of `io_error`, `stale`, `unexpected_errno` and
+    /// `fd_enoent` (rare path, hence a mutex; a handful of distinct entries).
+    pub errno_counts: Mutex<Vec<ErrnoCount>>,
 }
 
 impl Default for WorkerSlot {
@@ -150,6 +153,7 @@ impl Default for WorkerSlot {
             ring: (0..RING_EVENTS * 2).map(|_| AtomicU64::new(0)).collect(),
             ring_next: AtomicU64::new(0),
             examples: Mutex::new(Vec::new()),
+            errno_counts: Mutex::new(Vec::new()),
         }
     }
 }
@@ -188,6 +192,14 @@ impl WorkerSlot {
             .collect()
     }
 
+    /// Counts one observation of an errno class (rare path only).
+    #[cold]
+    pub fn count_errno(&self, key: (crate::outcome::Class, crate::outcome::Side, Op, i32)) {
+        if let Ok(mut counts) = self.errno_counts.lock() {
+            add_errno_count(&mut counts, key, 1);
+        }
+    }
+
     /// Everything the slot holds, as plain data.
     pub fn snapshot(&self) -> SlotSnapshot {
         SlotSnapshot {
@@ -200,6 +212,11 @@ impl WorkerSlot {
             empty_nlink_zero: self.empty_nlink_zero.load(Relaxed),
             empty_nlink_nonzero: self.empty_nlink_nonzero.load(Relaxed),
             examples: self.examples.lock().map(|e| e.clone()).unwrap_or_default(),
+            errno_counts: self
+                .errno_counts
+                .lock()
+                .map(|c| c.clone())
+                .unwrap_or_default(),
             events: self.events(),
         }
     }
@@ -218,6 +235,8 @@ pub struct SlotSnapshot {
     pub empty_nlink_zero: u64,
     pub empty_nlink_nonzero: u64,
     pub examples: Vec<AnomalyRecord>,
+    #[serde(default)]
+    pub errno_counts: Vec<ErrnoCount>,
     pub events: Vec<RawEvent>,
 }
 

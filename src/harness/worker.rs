@@ -568,6 +568,9 @@ impl<'a> Worker<'a> {
             c.first_anomaly_worker.store(self.id.packed(), Relaxed);
             c.first_anomaly_class.store(class.index() as u32, Relaxed);
         }
+        if class.has_errno_breakdown() {
+            self.slot.count_errno((class, obs.side, obs.op, obs.errno));
+        }
         if c.examples_kept[class.index()].fetch_add(1, Relaxed) < c.examples_per_class {
             let example = AnomalyRecord {
                 class,

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use crate::harness::{self, Tally};
 use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
-    Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, Example, Machine, Rate, Report,
-    SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source, StallRecord, Survival, SurvivalPoint,
-    TOOL_NAME, Timeline, TimelineEvent, Trial,
+    Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, ErrnoBreakdown, Example,
+    Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source, StallRecord,
+    Survival, SurvivalPoint, TOOL_NAME, Timeline, TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
@@ -106,6 +106,18 @@ pub fn scenario_report(
             nonzero: tally.empty_nlink_nonzero,
         },
         examples: tally.examples.iter().map(example).collect(),
+        errno_breakdown: tally
+            .errno_counts
+            .iter()
+            .map(|c| ErrnoBreakdown {
+                class: c.class,
+                side: c.side,
+                op: c.op,
+                errno: c.errno,
+                errno_name: sys::errno_name(c.errno).into(),
+                count: c.count,
+            })
+            .collect(),
         first_anomaly_cycle: tally.first_anomaly_cycle,
         trials,
         survival,

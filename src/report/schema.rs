@@ -37,7 +37,9 @@
 //! reports stored the one-sided `1 - 0.05^(1/n)`; anomaly classes also
 //! `per_raced_open` {`rate`, `ci_low`, `ci_high`}),
 //! `empty_read_nlink` (the `empty_read` count split by `st_nlink == 0` / `>= 1`),
-//! `examples[]` (full records of anomalies, a few per class), `first_anomaly_cycle`
+//! `examples[]` (full records of anomalies, a few per class), `errno_breakdown[]`
+//! (`io_error`, `stale`, `unexpected_errno` and `fd_enoent` counted by `class`,
+//! `side`, `op`, `errno` and `errno_name`; absent in older reports), `first_anomaly_cycle`
 //! (the cycle count when the first anomaly was seen, `null` if none), `trials[]`
 //! (cycles-to-first-anomaly observations, `censored` when the cap was hit),
 //! `survival` (Kaplan–Meier curve and per-cycle MLE from the trials, `null`
@@ -50,7 +52,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::harness::{EventKind, WorkerId};
-pub use crate::outcome::{Class, Op};
+pub use crate::outcome::{Class, Op, Side};
 pub use crate::scenario::{Delete, Pace, Recreate, Workers};
 
 /// The schema version written by this crate.
@@ -358,6 +360,23 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
 }
 
+/// How often one errno was seen at one operation on one side, for the
+/// classes an errno alone decides: `io_error`, `stale`, `unexpected_errno`
+/// and `fd_enoent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrnoBreakdown {
+    pub class: Class,
+    /// `reader` (its cycle or its recreate) or `deleter` (its removal).
+    pub side: Side,
+    /// The operation that failed (`fstat`, `read`, `create`, `unlink`, ...).
+    pub op: Op,
+    /// Raw errno.
+    pub errno: i32,
+    /// Symbolic name on the machine that observed it (`ENOENT`), else empty.
+    pub errno_name: String,
+    pub count: u64,
+}
+
 /// A syscall that took longer than the watchdog limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StallRecord {
@@ -405,6 +424,11 @@ pub struct ScenarioReport {
     pub classes: BTreeMap<Class, ClassStats>,
     pub empty_read_nlink: EmptyReadNlink,
     pub examples: Vec<Example>,
+    /// `io_error`, `stale`, `unexpected_errno` and `fd_enoent` by (side,
+    /// operation, errno), by class, then by count, largest first; empty when
+    /// none was seen (and in reports written before it existed).
+    #[serde(default)]
+    pub errno_breakdown: Vec<ErrnoBreakdown>,
     pub first_anomaly_cycle: Option<u64>,
     pub trials: Vec<Trial>,
     pub survival: Option<Survival>,

@@ -178,6 +178,40 @@ fn spurious_enoent_on_create_needs_the_directory() {
     assert_eq!(classify(&gone), Class::UnexpectedErrno);
 }
 
+/// Issue 12: `ENOENT` on an open descriptor (sshfs answers `fstat` so once
+/// the file is unlinked) is `fd_enoent`, on either side; `ENOENT` on a name
+/// keeps its own class.
+#[test]
+fn enoent_on_a_descriptor_is_fd_enoent() {
+    for side in [Side::Reader, Side::Deleter] {
+        for op in [Op::Fstat, Op::Read, Op::Write, Op::Close] {
+            let obs = Observation::failure(side, op, libc::ENOENT);
+            assert_eq!(classify(&obs), Class::FdEnoent, "{side:?} {op:?}");
+            assert!(!is_expected(Class::FdEnoent, &Scenario::default()));
+        }
+    }
+    let enoent = |side, op| classify(&Observation::failure(side, op, libc::ENOENT));
+    assert_eq!(enoent(Side::Reader, Op::Open), Class::EnoentOnOpen);
+    assert_eq!(
+        enoent(Side::Reader, Op::Create),
+        Class::SpuriousEnoentOnCreate
+    );
+    assert_eq!(enoent(Side::Deleter, Op::Unlink), Class::RemoveEnoent);
+    assert_eq!(enoent(Side::Deleter, Op::Rename), Class::RemoveEnoent);
+    assert_eq!(enoent(Side::Reader, Op::Rename), Class::UnexpectedErrno);
+    assert_eq!(enoent(Side::Deleter, Op::Access), Class::UnexpectedErrno);
+    for class in Class::ALL {
+        assert_eq!(
+            class.has_errno_breakdown(),
+            matches!(
+                class,
+                Class::IoError | Class::Stale | Class::UnexpectedErrno | Class::FdEnoent
+            ),
+            "{class}"
+        );
+    }
+}
+
 #[test]
 fn errno_classes_on_any_operation() {
     for op in [

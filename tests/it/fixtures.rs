@@ -129,6 +129,7 @@ impl ReportBuilder {
             classes,
             empty_read_nlink: EmptyReadNlink::default(),
             examples: Vec::new(),
+            errno_breakdown: Vec::new(),
             first_anomaly_cycle: None,
             trials: Vec::new(),
             survival: None,

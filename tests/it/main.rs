@@ -49,3 +49,10 @@ mod compare;
 
 // The fleet hunt's jobs and the action, run through scripts/fleet/hunt.sh as a runner runs them.
 mod fleet;
+
+// Fixtures: real filesystems (xfs and btrfs loop images, overlayfs, bindfs,
+// fuse-overlayfs, sshfs over a loopback sshd), undone on drop.
+mod realfs_util;
+
+// Real filesystems: clean local ones, and the FUSE ones' real defects, found and named.
+mod realfs;

@@ -124,13 +124,16 @@ pub fn render_index_with(reports: &[(String, Report)], extra: &[&dyn IndexColumn
 
 fn header_rows(m: &mut Markup, reports: &[(String, Report)], extra: &[&dyn IndexColumn]) {
     type Field = (&'static str, fn(&Report) -> String);
+    // Filesystem first: a survey of one machine differs only there.
     let fields: [Field; 7] = [
+        ("filesystem", |r| {
+            format!("{} ({})", r.machine.fs_type, r.machine.mount_point)
+        }),
         ("OS", |r| r.machine.os_name.clone()),
         ("OS version", |r| {
             format!("{} {}", r.machine.os, r.machine.os_version)
         }),
         ("kernel", |r| r.machine.kernel.clone()),
-        ("filesystem", |r| r.machine.fs_type.clone()),
         ("CPU", |r| {
             format!("{} × {}", r.machine.cpu_model, r.machine.cpus)
         }),
@@ -204,6 +207,15 @@ fn rate_cell(m: &mut Markup, s: Option<&ScenarioReport>) {
         &rate.one_in_short(),
     );
     m.void("br", &[]);
+    if seen {
+        // Which anomalies: on a survey of filesystems they differ by column.
+        let classes: Vec<&str> = crate::export::summary::seen_anomalies(s)
+            .iter()
+            .map(|(class, _)| class.name())
+            .collect();
+        m.elem("code", &[], &classes.join(", "));
+        m.void("br", &[]);
+    }
     let detail = if seen {
         format!("{} (95%: {})", rate.rate(), rate.interval())
     } else {

@@ -13,6 +13,7 @@
 
 mod charts;
 mod classes;
+mod errnos;
 mod examples;
 mod grid;
 mod scenarios;
@@ -49,6 +50,7 @@ pub fn render_report(report: &Report) -> String {
     charts::charts(&mut m, report);
     scenarios::scenarios_table(&mut m, report);
     classes::classes(&mut m, report);
+    errnos::errno_breakdown(&mut m, report);
     examples::examples(&mut m, report);
     survival::survival(&mut m, report);
     timeline::timelines(&mut m, report);
