@@ -175,54 +175,68 @@ pub fn summary(report: &Report) -> String {
             out += &format!("\nfirst anomaly at cycle {}\n", format_count(first));
         }
         if let Some(sv) = &s.survival {
-            let first = RateText::stored(
-                sv.events,
-                0,
-                sv.mle_rate_per_cycle,
-                sv.mle_ci_low,
-                sv.mle_ci_high,
-            );
-            out += &format!(
-                "\ntrials: {} ({} saw an anomaly, {} censored); first anomalies per cycle \
-                 before them {} [95%: {}]",
-                format_count(sv.trials),
-                format_count(sv.events),
-                format_count(sv.censored),
-                first.rate(),
-                first.interval_short()
-            );
-            if let (Some(c), Some(secs)) = (sv.median_cycles, sv.median_seconds) {
-                out += &format!(
-                    "; median {} cycles ({}) to the first anomaly",
-                    format_si(c),
-                    format_duration_ns(secs * 1e9)
-                );
-            }
-            out += "\n";
+            out += &trials_line(sv);
         }
-        const STALLS_SHOWN: usize = 8;
-        // Workers still stuck at the end first: they say where the run hung.
-        let (stuck, returned): (Vec<_>, Vec<_>) = s.stalls.iter().partition(|st| st.unfinished);
-        for st in stuck.into_iter().chain(returned).take(STALLS_SHOWN) {
-            out += &format!(
-                "stall: {} in {} for {:.1} s{}\n",
-                st.worker,
-                st.op.map_or("an unknown step", |op| op.name()),
-                st.elapsed_ns as f64 / 1e9,
-                if st.unfinished {
-                    " (still stuck at the end)"
-                } else {
-                    ""
-                }
-            );
-        }
-        if s.stalls.len() > STALLS_SHOWN {
-            out += &format!(
-                "... and {} more stalls (every one is in the JSON report)\n",
-                s.stalls.len() - STALLS_SHOWN
-            );
-        }
+        out += &stall_lines(s);
         out += &format!("\nverdict: {}\n", verdict(s));
+    }
+    out
+}
+
+/// `trials: 32 (29 saw an anomaly, 3 censored); first anomalies per cycle …`.
+fn trials_line(sv: &crate::report::schema::Survival) -> String {
+    let mut out = String::new();
+    let first = RateText::stored(
+        sv.events,
+        0,
+        sv.mle_rate_per_cycle,
+        sv.mle_ci_low,
+        sv.mle_ci_high,
+    );
+    out += &format!(
+        "\ntrials: {} ({} saw an anomaly, {} censored); first anomalies per cycle \
+         before them {} [95%: {}]",
+        format_count(sv.trials),
+        format_count(sv.events),
+        format_count(sv.censored),
+        first.rate(),
+        first.interval_short()
+    );
+    if let (Some(c), Some(secs)) = (sv.median_cycles, sv.median_seconds) {
+        out += &format!(
+            "; median {} cycles ({}) to the first anomaly",
+            format_si(c),
+            format_duration_ns(secs * 1e9)
+        );
+    }
+    out += "\n";
+    out
+}
+
+/// The stalls of a scenario, stuck ones first, at most a few.
+fn stall_lines(s: &ScenarioReport) -> String {
+    let mut out = String::new();
+    const STALLS_SHOWN: usize = 8;
+    // Workers still stuck at the end first: they say where the run hung.
+    let (stuck, returned): (Vec<_>, Vec<_>) = s.stalls.iter().partition(|st| st.unfinished);
+    for st in stuck.into_iter().chain(returned).take(STALLS_SHOWN) {
+        out += &format!(
+            "stall: {} in {} for {:.1} s{}\n",
+            st.worker,
+            st.op.map_or("an unknown step", |op| op.name()),
+            st.elapsed_ns as f64 / 1e9,
+            if st.unfinished {
+                " (still stuck at the end)"
+            } else {
+                ""
+            }
+        );
+    }
+    if s.stalls.len() > STALLS_SHOWN {
+        out += &format!(
+            "... and {} more stalls (every one is in the JSON report)\n",
+            s.stalls.len() - STALLS_SHOWN
+        );
     }
     out
 }
