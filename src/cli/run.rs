@@ -119,6 +119,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(unlink_race::scenario::default_target_dir);
     let interrupted = install_signal_flag()?;
+    // macOS starts processes with 256 descriptors. A refusal leaves the limit
+    // as it was: running out is then an environment error like any other.
+    let _ = unlink_race::sys::platform::raise_fd_limit();
     let options = HarnessOptions {
         examples_per_class: args.examples,
         stall_timeout: args.stall_timeout,

@@ -194,7 +194,7 @@ fn timeline_events_become_call_spans() {
     let t: Timeline = serde_json::from_value(text).expect("a timeline");
     let axis = TimeAxis::of(&t);
     assert_eq!(axis.unit, "µs");
-    let lanes = lanes(&t, &axis, true);
+    let lanes = lanes(&t, &axis);
     let labels: Vec<&str> = lanes.iter().map(|l| l.label.as_str()).collect();
     assert_eq!(labels, ["reader 0", "deleter 0"]);
     let reader = &lanes[0];
