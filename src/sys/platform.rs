@@ -20,13 +20,13 @@ use super::{SysResult, check};
 /// On macOS that is `CLOCK_UPTIME_RAW`, the clock `std::time::Instant` uses
 /// there: its `CLOCK_MONOTONIC` has 1 µs resolution and follows NTP slew.
 #[cfg(target_os = "macos")]
-pub(crate) const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_UPTIME_RAW;
+pub const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_UPTIME_RAW;
 
 /// The clock of every timestamp in a run ([`super::monotonic_ns`]): one that
 /// never steps, is shared by the processes of one boot and has nanosecond
 /// resolution. On Linux that is `CLOCK_MONOTONIC`.
 #[cfg(not(target_os = "macos"))]
-pub(crate) const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
+pub const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
 
 /// The descriptor limit before and after [`raise_fd_limit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
