@@ -13,6 +13,8 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // macOS starts processes with 256 descriptors (see `unlink-race run`).
+    let _ = unlink_race::sys::platform::raise_fd_limit();
     if config.zombiefs {
         config.dirs = vec![benchmarks::zombiefs::mount()];
     }

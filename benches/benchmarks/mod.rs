@@ -45,7 +45,7 @@ type Cleanup = Box<dyn FnOnce() + Send>;
 static CLEANUP: std::sync::Mutex<Vec<Cleanup>> = std::sync::Mutex::new(Vec::new());
 
 /// Registers `f` to run before an early [`exit`].
-#[cfg_attr(not(feature = "zombiefs"), allow(dead_code))]
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
 pub fn on_exit(f: impl FnOnce() + Send + 'static) {
     CLEANUP
         .lock()

@@ -157,6 +157,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     };
     check_dirs(&dirs)?;
     let interrupted = install_signal_flag()?;
+    // macOS starts processes with 256 descriptors. A refusal leaves the limit
+    // as it was: running out is then an environment error like any other.
+    let _ = unlink_race::sys::platform::raise_fd_limit();
     // Several directories: one run and one report each, labelled by filesystem.
     let targets = unlink_race::grid::survey_targets(&dirs);
     let several = targets.len() > 1;

@@ -160,6 +160,8 @@ fn timeline(t: &harness::Timeline) -> Option<Timeline> {
                 worker: e.worker,
                 kind: e.kind,
                 errno: e.errno,
+                // Named here, on the machine that observed it.
+                errno_name: sys::errno_name(e.errno).into(),
             })
             .collect(),
     })
@@ -242,5 +244,39 @@ pub fn report(
         source,
         machine,
         scenarios,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::{EventKind, WorkerId};
+
+    /// Timeline errnos are named where they are observed: errno numbers
+    /// differ between operating systems, so a report carries the names.
+    #[test]
+    fn timeline_errnos_are_named_here() {
+        let event = |kind, errno| harness::TimelineEvent {
+            t_ns: 0,
+            worker: WorkerId::reader(0),
+            kind,
+            errno,
+        };
+        let t = harness::Timeline {
+            class: Some(Class::ZombieFd),
+            worker: WorkerId::reader(0),
+            events: vec![
+                event(EventKind::OpenEnd, libc::ENOENT),
+                event(EventKind::ReadEnd, 0),
+                event(EventKind::RemoveEnd, libc::EAGAIN),
+            ],
+        };
+        let names: Vec<String> = timeline(&t)
+            .unwrap()
+            .events
+            .into_iter()
+            .map(|e| e.errno_name)
+            .collect();
+        assert_eq!(names, ["ENOENT", "", "EAGAIN"]);
     }
 }

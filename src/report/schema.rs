@@ -348,6 +348,11 @@ pub struct TimelineEvent {
     pub kind: EventKind,
     /// Raw errno of the operation that ended, `0` on success.
     pub errno: i32,
+    /// Its symbolic name on the machine that observed it (`EAGAIN`; errno
+    /// numbers differ between operating systems), empty when unknown or
+    /// `errno` is 0. Missing in reports written before it existed.
+    #[serde(default)]
+    pub errno_name: String,
 }
 
 /// Events of every worker around the first anomaly.

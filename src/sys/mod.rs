@@ -356,13 +356,15 @@ pub fn close(fd: OwnedFd) -> SysResult<()> {
     check(unsafe { libc::close(fd.into_raw_fd()) }).map(drop)
 }
 
-/// `CLOCK_MONOTONIC` in nanoseconds: comparable between processes of one boot.
+/// The monotonic clock in nanoseconds ([`platform::MONOTONIC_CLOCK`]:
+/// `CLOCK_UPTIME_RAW` on macOS, `CLOCK_MONOTONIC` elsewhere): comparable
+/// between processes of one boot.
 #[inline]
 pub fn monotonic_ns() -> u64 {
     let mut ts = MaybeUninit::<libc::timespec>::uninit();
-    // CLOCK_MONOTONIC cannot fail with a valid pointer.
-    // SAFETY: `ts` points to writable memory the size of a `timespec`.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, ts.as_mut_ptr()) };
+    // SAFETY: `ts` is writable for one `timespec`; with a valid pointer and a
+    // clock every supported target has, `clock_gettime` cannot fail.
+    unsafe { libc::clock_gettime(platform::MONOTONIC_CLOCK, ts.as_mut_ptr()) };
     // SAFETY: `clock_gettime` filled the struct.
     let ts = unsafe { ts.assume_init() };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64

@@ -1,14 +1,74 @@
-//! What differs between operating systems: the filesystem of a directory, the
-//! OS version and the CPU model.
+//! What differs between operating systems: the clock, the descriptor limit,
+//! the filesystem of a directory, the OS version and the CPU model.
 //!
 //! macOS answers from `fstatfs` (`f_fstypename`, `f_mntonname`) and
-//! `sysctlbyname` (`kern.osproductversion`, `machdep.cpu.brand_string`), written
-//! against the `libc` crate's Apple definitions. Linux answers from
-//! `/proc/self/mountinfo`, `/etc/os-release` and `/proc/cpuinfo`. Everything
-//! here runs once per report, never on the hot path.
+//! `sysctlbyname` (`kern.osproductversion`, `machdep.cpu.brand_string`,
+//! `kern.maxfilesperproc`), written against the `libc` crate's Apple
+//! definitions. Linux answers from `/proc/self/mountinfo`, `/etc/os-release`
+//! and `/proc/cpuinfo`. Apart from [`MONOTONIC_CLOCK`], everything here runs
+//! once per run or report, never on the hot path.
 
 use std::os::fd::BorrowedFd;
 use std::path::Path;
+
+use super::{SysResult, check};
+
+/// The clock of every timestamp in a run ([`super::monotonic_ns`]): one that
+/// never steps, is shared by the processes of one boot and has nanosecond
+/// resolution.
+///
+/// On macOS that is `CLOCK_UPTIME_RAW`, the clock `std::time::Instant` uses
+/// there: its `CLOCK_MONOTONIC` has 1 µs resolution and follows NTP slew.
+#[cfg(target_os = "macos")]
+pub const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_UPTIME_RAW;
+
+/// The clock of every timestamp in a run ([`super::monotonic_ns`]): one that
+/// never steps, is shared by the processes of one boot and has nanosecond
+/// resolution. On Linux that is `CLOCK_MONOTONIC`.
+#[cfg(not(target_os = "macos"))]
+pub const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
+
+/// The descriptor limit before and after [`raise_fd_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdLimit {
+    /// Soft limit found at start.
+    pub before: u64,
+    /// Soft limit in force now.
+    pub now: u64,
+}
+
+/// Raises the soft limit on open descriptors (`RLIMIT_NOFILE`) to the hard
+/// limit, as most tools do at start: macOS starts processes at 256, which a
+/// run with many workers can exhaust. Its kernel refuses a soft limit above
+/// `kern.maxfilesperproc`, so there the limit is the smaller of the two. The
+/// hard limit is never changed; the errno is returned when the kernel refuses.
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is `u64` on some targets only
+pub fn raise_fd_limit() -> SysResult<FdLimit> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable `rlimit`.
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) })?;
+    let before = lim.rlim_cur as u64;
+    let target = imp::fd_limit_ceiling(lim.rlim_max);
+    if target > lim.rlim_cur {
+        let raised = libc::rlimit {
+            rlim_cur: target,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: `raised` is a valid `rlimit`; the kernel only reads it.
+        check(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) })?;
+        return Ok(FdLimit {
+            before,
+            now: target as u64,
+        });
+    }
+    Ok(FdLimit {
+        before,
+        now: before,
+    })
+}
 
 /// Filesystem type and mount point of the filesystem holding `dir`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +112,7 @@ mod imp {
     /// `sysctlbyname` for a string value.
     fn sysctl_string(name: &CStr) -> Option<String> {
         let mut len: libc::size_t = 0;
+        // SAFETY: a null buffer asks only for the length, written to `len`.
         let ret = unsafe {
             libc::sysctlbyname(
                 name.as_ptr(),
@@ -65,6 +126,7 @@ mod imp {
             return None;
         }
         let mut buf = vec![0u8; len];
+        // SAFETY: `buf` is writable for `len` bytes, the length passed.
         let ret = unsafe {
             libc::sysctlbyname(
                 name.as_ptr(),
@@ -84,6 +146,7 @@ mod imp {
 
     pub fn fs_info(dir: BorrowedFd<'_>, _path: &Path) -> FsInfo {
         let mut st = MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: `st` is writable for one `statfs`; `dir` is an open descriptor.
         if unsafe { libc::fstatfs(dir.as_raw_fd(), st.as_mut_ptr()) } != 0 {
             return FsInfo {
                 fs_type: "unknown".into(),
@@ -109,6 +172,37 @@ mod imp {
     pub fn cpu_model() -> String {
         sysctl_string(c"machdep.cpu.brand_string").unwrap_or_else(|| std::env::consts::ARCH.into())
     }
+
+    /// `sysctlbyname` for an `int` value.
+    fn sysctl_int(name: &CStr) -> Option<libc::c_int> {
+        let mut value: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>();
+        // SAFETY: `value` is a writable `c_int` and `len` holds its size.
+        let ret = unsafe {
+            libc::sysctlbyname(
+                name.as_ptr(),
+                (&raw mut value).cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        (ret == 0 && len == std::mem::size_of::<libc::c_int>()).then_some(value)
+    }
+
+    /// `OPEN_MAX` of `<sys/syslimits.h>`: the ceiling older kernels enforce
+    /// when `kern.maxfilesperproc` cannot be read.
+    const OPEN_MAX: libc::rlim_t = 10240;
+
+    /// The highest soft descriptor limit the kernel accepts: the hard limit
+    /// (often `RLIM_INFINITY`), capped by `kern.maxfilesperproc`.
+    pub fn fd_limit_ceiling(hard: libc::rlim_t) -> libc::rlim_t {
+        let per_process = sysctl_int(c"kern.maxfilesperproc")
+            .and_then(|n| libc::rlim_t::try_from(n).ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(OPEN_MAX);
+        hard.min(per_process)
+    }
 }
 
 #[cfg(not(target_os = "macos"))]
@@ -129,6 +223,11 @@ mod imp {
     pub fn os_version() -> OsVersion {
         let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
         super::parse_os_release(&text)
+    }
+
+    /// The highest soft descriptor limit the kernel accepts: the hard limit.
+    pub fn fd_limit_ceiling(hard: libc::rlim_t) -> libc::rlim_t {
+        hard
     }
 
     pub fn cpu_model() -> String {
@@ -257,6 +356,18 @@ mod tests {
         // A bind mount elsewhere: the device decides over the prefix.
         let info = mount_of(MOUNTINFO, Some(makedev(254, 0)), Path::new("/tmp/x")).unwrap();
         assert_eq!(info.fs_type, "ext4");
+    }
+
+    #[test]
+    fn the_soft_descriptor_limit_is_raised_once_and_stays() {
+        let first = raise_fd_limit().expect("getrlimit and setrlimit work");
+        assert!(first.now >= first.before, "{first:?}");
+        let again = raise_fd_limit().unwrap();
+        assert_eq!(
+            again.before, first.now,
+            "the raised limit stayed: {again:?}"
+        );
+        assert_eq!(again.now, again.before, "nothing left to raise: {again:?}");
     }
 
     #[test]

@@ -57,8 +57,9 @@ const CASES: &[Case] = &[
         ],
         "does not exist",
     ),
+    // A regular file (made by `compare_files`).
     case(
-        &["run", "--dir", "/proc/self/status", "--json", "{out}"],
+        &["run", "--dir", "{dir}/a.json", "--json", "{out}"],
         "not a directory",
     ),
     case(
@@ -173,7 +174,7 @@ const CASES: &[Case] = &[
     ),
 ];
 
-#[cfg(feature = "zombiefs")]
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
 const ZOMBIEFS_CASES: &[Case] = &[
     case(
         &[
@@ -220,7 +221,7 @@ const ZOMBIEFS_CASES: &[Case] = &[
 ];
 /// A build without zombiefs says how to get it (issue 15), not "unrecognized
 /// subcommand".
-#[cfg(not(feature = "zombiefs"))]
+#[cfg(not(all(feature = "zombiefs", target_os = "linux")))]
 const ZOMBIEFS_CASES: &[Case] = &[
     case(
         &["zombiefs", "--backing", "{dir}", "{dir}"],
@@ -236,10 +237,12 @@ fn compare_files(dir: &std::path::Path) {
         .arg(dir.join("a.json"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
+    // The system temp dir: on a Mac it may show the defect (exit 1).
+    let may_have_anomalies = crate::util::host_may_have_the_defect();
+    assert!(
+        out.status.code() == Some(0) || (out.status.code() == Some(1) && may_have_anomalies),
+        "{:?} {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     let good = std::fs::read_to_string(dir.join("a.json")).unwrap();

@@ -98,7 +98,7 @@ fn is_root() -> bool {
 
 /// Whether the second runner is the zombiefs positive control.
 fn zombiefs_control() -> bool {
-    if !cfg!(feature = "zombiefs") {
+    if !cfg!(all(feature = "zombiefs", target_os = "linux")) {
         return false;
     }
     if is_root() && Path::new("/dev/fuse").exists() {

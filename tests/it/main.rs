@@ -1,6 +1,7 @@
 //! The one integration test binary; one module per area.
 
-// Fixtures: the real binary, temp dirs, tmpfs mounts.
+// Fixtures: the real binary, temp dirs, tmpfs mounts, and skipping or failing
+// when a mount is not possible.
 mod util;
 
 // Fixtures: reports built in code, written to temp dirs.
@@ -24,12 +25,13 @@ mod report_pages;
 // Malformed input across run, compare, zombiefs and the bench settings.
 mod bad_input;
 
-// zombiefs: the emulated macOS defect on a real FUSE mount (needs root and /dev/fuse).
-#[cfg(feature = "zombiefs")]
+// zombiefs: the emulated macOS defect on a real FUSE mount (Linux; needs root
+// or fusermount3, and /dev/fuse).
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod zombiefs;
 
 // The harness on a zombiefs mount: counts equal the filesystem's ground truth.
-#[cfg(feature = "zombiefs")]
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod zombie_harness;
 
 // Statistics: reference values from R and published examples.

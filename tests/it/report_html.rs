@@ -376,6 +376,42 @@ fn trials_timeline_stalls_and_interruption_are_shown() {
     assert!(!text.contains("Stalls"));
 }
 
+/// A timeline errno is shown by the name the observing machine gave it
+/// (errno 11 from a Mac is `EDEADLK`, where Linux would say `EAGAIN`); an
+/// event without a name, as in reports written before names were stored,
+/// shows its number.
+#[test]
+fn timeline_errnos_are_named_where_they_were_observed() {
+    let mut report = fixture(SINGLE);
+    let t = report
+        .scenarios
+        .iter_mut()
+        .find_map(|s| s.timeline.as_mut())
+        .expect("a timeline");
+    assert!(
+        t.events
+            .iter()
+            .any(|e| e.errno != 0 && e.errno_name.is_empty()),
+        "the stored report predates errno names"
+    );
+    let lo = t.events.iter().map(|e| e.t_ns).min().unwrap();
+    let hi = t.events.iter().map(|e| e.t_ns).max().unwrap();
+    let first = t.events.first_mut().unwrap();
+    (first.t_ns, first.errno, first.errno_name) = (lo - 1, 11, "EDEADLK".into());
+    let last = t.events.last_mut().unwrap();
+    (last.t_ns, last.errno, last.errno_name) = (hi + 1, 11, String::new());
+    let html = render_report(&report);
+    let doc = parse(&html);
+    let errno_cell = |t_ns: i64| {
+        let rows = rows_starting(&doc, &t_ns.to_string());
+        assert_eq!(rows.len(), 1, "one event at {t_ns}: {rows:?}");
+        rows[0].last().cloned().unwrap()
+    };
+    assert_eq!(errno_cell(lo - 1), "EDEADLK");
+    assert_eq!(errno_cell(hi + 1), "errno 11");
+    assert!(!text_of(&doc).contains("EAGAIN"));
+}
+
 #[test]
 fn grids_get_charts_and_a_single_scenario_gets_every_class() {
     let (_, html) = rendered(MACOS);

@@ -164,10 +164,12 @@ fn a_missing_survival_section_says_why() {
     assert!(absent_note(&r).starts_with("Not measured"));
 }
 
+/// An event as a report stores it, its errno named where it was observed.
 fn event(worker: &str, t_ns: i64, kind: EventKind, errno: i32) -> TimelineEvent {
     let text = format!(
-        r#"{{"t_ns": {t_ns}, "worker": "{worker}", "kind": "{}", "errno": {errno}}}"#,
-        kind.name()
+        r#"{{"t_ns": {t_ns}, "worker": "{worker}", "kind": "{}", "errno": {errno}, "errno_name": "{}"}}"#,
+        kind.name(),
+        crate::sys::errno_name(errno)
     );
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
@@ -194,7 +196,7 @@ fn timeline_events_become_call_spans() {
     let t: Timeline = serde_json::from_value(text).expect("a timeline");
     let axis = TimeAxis::of(&t);
     assert_eq!(axis.unit, "µs");
-    let lanes = lanes(&t, &axis, true);
+    let lanes = lanes(&t, &axis);
     let labels: Vec<&str> = lanes.iter().map(|l| l.label.as_str()).collect();
     assert_eq!(labels, ["reader 0", "deleter 0"]);
     let reader = &lanes[0];

@@ -12,18 +12,14 @@ use crate::report::schema::{EventKind, Report, ScenarioReport, Timeline, Timelin
 /// hundreds of events.
 const MAX_TIMELINES: usize = 4;
 
-/// Name of a timeline errno. Numbers 1–34 are the same on Linux, macOS and the
-/// BSDs; others are named only when the report comes from this OS.
-fn errno_text(errno: i32, same_os: bool) -> String {
-    let name = if (1..=34).contains(&errno) || same_os {
-        crate::sys::errno_name(errno)
+/// A timeline event's errno as the machine that observed it named it (errno
+/// numbers differ between operating systems: 11 is `EAGAIN` on Linux and
+/// `EDEADLK` on macOS), or its number when it has no name.
+fn errno_text(e: &TimelineEvent) -> String {
+    if e.errno_name.is_empty() {
+        format!("errno {}", e.errno)
     } else {
-        ""
-    };
-    if name.is_empty() {
-        format!("errno {errno}")
-    } else {
-        name.to_string()
+        e.errno_name.clone()
     }
 }
 
@@ -51,7 +47,6 @@ pub(super) fn timelines(m: &mut Markup, r: &Report) {
         m.elem("p", &[("class", "note")], text);
         return;
     }
-    let same_os = r.machine.os == std::env::consts::OS;
     m.elem(
         "p",
         &[("class", "note")],
@@ -68,7 +63,7 @@ pub(super) fn timelines(m: &mut Markup, r: &Report) {
                 &format!("{}: {} seen by {}", s.name, t.class, t.worker),
             );
         }
-        timeline_chart(m, s, t, same_os);
+        timeline_chart(m, s, t);
         if i > 0 {
             m.close();
         }
@@ -157,7 +152,7 @@ impl TimeAxis {
 
 /// One lane per worker, in worker order, with its calls as spans and its
 /// recreations and anomalies as marks.
-pub(super) fn lanes(t: &Timeline, axis: &TimeAxis, same_os: bool) -> Vec<Lane> {
+pub(super) fn lanes(t: &Timeline, axis: &TimeAxis) -> Vec<Lane> {
     let mut workers: Vec<WorkerId> = t.events.iter().map(|e| e.worker).collect();
     workers.sort();
     workers.dedup();
@@ -167,7 +162,7 @@ pub(super) fn lanes(t: &Timeline, axis: &TimeAxis, same_os: bool) -> Vec<Lane> {
             let mut events: Vec<&TimelineEvent> =
                 t.events.iter().filter(|e| e.worker == w).collect();
             events.sort_by_key(|e| e.t_ns);
-            let mut calls = Calls::new(w, axis, same_os, t);
+            let mut calls = Calls::new(w, axis, t);
             for e in events {
                 calls.step(e);
             }
@@ -182,7 +177,6 @@ pub(super) fn lanes(t: &Timeline, axis: &TimeAxis, same_os: bool) -> Vec<Lane> {
 struct Calls<'a> {
     worker: WorkerId,
     axis: &'a TimeAxis,
-    same_os: bool,
     timeline: &'a Timeline,
     lane: Lane,
     previous: f64,
@@ -192,11 +186,10 @@ struct Calls<'a> {
 }
 
 impl<'a> Calls<'a> {
-    fn new(worker: WorkerId, axis: &'a TimeAxis, same_os: bool, timeline: &'a Timeline) -> Self {
+    fn new(worker: WorkerId, axis: &'a TimeAxis, timeline: &'a Timeline) -> Self {
         Calls {
             worker,
             axis,
-            same_os,
             timeline,
             lane: Lane {
                 label: worker.to_string(),
@@ -211,11 +204,11 @@ impl<'a> Calls<'a> {
     }
 
     /// `", ENOENT"` for a failed call; `", succeeded"` (or nothing) otherwise.
-    fn result(&self, errno: i32, ok: Option<&str>) -> String {
-        match (errno, ok) {
+    fn result(&self, e: &TimelineEvent, ok: Option<&str>) -> String {
+        match (e.errno, ok) {
             (0, Some(ok)) => format!(", {ok}"),
             (0, None) => String::new(),
-            _ => format!(", {}", errno_text(errno, self.same_os)),
+            _ => format!(", {}", errno_text(e)),
         }
     }
 
@@ -248,19 +241,19 @@ impl<'a> Calls<'a> {
                 let start = self.open_at.take().unwrap_or(self.previous);
                 let ok = e.errno == 0;
                 let color = if ok { OPEN_COLOR } else { OPEN_FAILED_COLOR };
-                let result = self.result(e.errno, Some("succeeded"));
+                let result = self.result(e, Some("succeeded"));
                 self.span(start, now, color, "open", result);
                 self.read_from = ok.then_some(now);
             }
             EventKind::ReadEnd => {
                 let start = self.read_from.take().unwrap_or(self.previous);
-                let result = self.result(e.errno, None);
+                let result = self.result(e, None);
                 self.span(start, now, READ_COLOR, "fstat + read", result);
             }
             EventKind::RemoveBegin => self.remove_at = Some(now),
             EventKind::RemoveEnd => {
                 let start = self.remove_at.take().unwrap_or(self.previous);
-                let result = self.result(e.errno, Some("removed"));
+                let result = self.result(e, Some("removed"));
                 self.span(start, now, REMOVE_COLOR, "remove", result);
             }
             EventKind::Recreate => {
@@ -301,9 +294,9 @@ impl<'a> Calls<'a> {
     }
 }
 
-fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: bool) {
+fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline) {
     let axis = TimeAxis::of(t);
-    let lanes = lanes(t, &axis, same_os);
+    let lanes = lanes(t, &axis);
     let title = format!("{}: {} seen by {}", s.name, t.class, t.worker);
     svg::lane_chart(
         m,
@@ -317,11 +310,11 @@ fn timeline_chart(m: &mut Markup, s: &ScenarioReport, t: &Timeline, same_os: boo
             width: CONTENT_WIDTH,
         },
     );
-    events_table(m, t, same_os);
+    events_table(m, t);
 }
 
 /// Every event of the window, in time order, folded away.
-fn events_table(m: &mut Markup, t: &Timeline, same_os: bool) {
+fn events_table(m: &mut Markup, t: &Timeline) {
     m.open("details", &[]);
     m.elem("summary", &[], &format!("The {} events", t.events.len()));
     m.open("div", &[("class", "scroll")]);
@@ -346,7 +339,7 @@ fn events_table(m: &mut Markup, t: &Timeline, same_os: bool) {
         let errno = if e.errno == 0 {
             String::new()
         } else {
-            errno_text(e.errno, same_os)
+            errno_text(e)
         };
         m.elem("td", &[], &errno);
         m.close();
