@@ -15,7 +15,7 @@
 //!   for the Poisson distribution*, Biometrika 28, 437–442; R's
 //!   `poisson.test(k, n)$conf.int`). The score interval of Wilson (1927) is
 //!   kept for reference.
-//! - **Time to the first anomaly** ([`survival`]): the product-limit
+//! - **Time to the first anomaly** ([`survival()`]): the product-limit
 //!   estimator of Kaplan & Meier (1958), *Nonparametric estimation from
 //!   incomplete observations*, JASA 53, 457–481, and the maximum-likelihood
 //!   per-cycle rate of a geometric time with right censoring.
@@ -32,7 +32,7 @@
 //!   multiple test procedure*, Scand. J. Statist. 6, 65–70; R's
 //!   `p.adjust(method = "holm")`).
 //!
-//! The numerics are in [`special`]: about 13 significant digits for any count
+//! The numerics are in `special`: about 13 significant digits for any count
 //! up to 10¹⁰, a few microseconds per interval.
 
 pub mod compare;
