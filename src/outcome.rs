@@ -125,6 +125,13 @@ impl Class {
         )
     }
 
+    /// `false` for classes added after schema_version 1 was first written: a
+    /// report from then may lack them (`fd_enoent` was counted as
+    /// `unexpected_errno` before it had a class of its own).
+    pub fn in_every_report(self) -> bool {
+        !matches!(self, Class::FdEnoent)
+    }
+
     /// `true` for the classes that reports break down by (side, operation,
     /// errno): the ones an errno alone produces, whichever operation failed.
     pub fn has_errno_breakdown(self) -> bool {

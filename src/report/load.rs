@@ -235,7 +235,8 @@ fn truncated_field(reader: impl Read) -> Option<String> {
 }
 
 /// Checks what serde cannot (serde already rejects unknown classes, worker
-/// kinds and strategies): every class is present, counts fit the cycles (a
+/// kinds and strategies): every class is present (but those that older
+/// reports predate), counts fit the cycles (a
 /// class that happens at most once per cycle cannot outnumber them; no
 /// cycles means no counts), and `anomalies` is the sum of the anomaly
 /// classes. The message names the field.
@@ -245,6 +246,9 @@ pub fn validate(report: &Report) -> Result<(), String> {
         let mut anomalies = 0u64;
         for class in Class::ALL {
             let Some(stats) = s.classes.get(&class) else {
+                if !class.in_every_report() {
+                    continue;
+                }
                 return Err(format!("{} is missing", at(&format!("classes.{class}"))));
             };
             let field = at(&format!("classes.{class}.count"));
