@@ -187,7 +187,7 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
         args.mountpoint.display()
     );
     let stats = run_foreground(&args.backing, &args.mountpoint, options)?;
-    print_stdout(&format!("{}\n", stats.to_json()));
+    print_stdout(&format!("{}\n", stats.to_json()))?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -297,11 +297,17 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     unlink_race::scenario::parse_duration(s).map_err(|e| e.to_string())
 }
 
-/// Prints to stdout; a closed pipe (`| head`) is not an error worth a panic.
-pub fn print_stdout(text: &str) {
+/// Prints to stdout. A closed pipe (`| head`) is the reader's choice and not
+/// an error; any other failure (a full disk, a closed descriptor) is.
+pub fn print_stdout(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Parses `args` and runs the command.
@@ -311,7 +317,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                print!("{e}");
+                print_stdout(&e.to_string())?;
                 return Ok(ExitCode::from(EXIT_OK));
             }
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
@@ -378,6 +384,6 @@ fn grid() -> Result<ExitCode> {
             setting.default_text()
         );
     }
-    print_stdout(&out);
+    print_stdout(&out)?;
     Ok(ExitCode::from(EXIT_OK))
 }

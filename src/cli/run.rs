@@ -38,23 +38,63 @@ fn install_signal_flag() -> Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
-/// Checks that an output file can be written before any work is done.
-pub fn check_output_path(flag: &str, path: &Path) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        bail!(
-            "{flag} {}: directory {} does not exist",
-            path.display(),
-            parent.display()
-        );
-    }
-    if path.is_dir() {
-        bail!("{flag} {}: is a directory", path.display());
+/// Checks before any work is done that an output can be written: what the
+/// path names (a FIFO, a device and `-` are written through; a directory, a
+/// block device or a socket is refused) and that its directory takes a new file.
+pub fn check_output_path(flag: &str, path: &Path) -> Result<files::Destination> {
+    files::check_destination(path).with_context(|| format!("{flag} {}", path.display()))
+}
+
+/// Checks every output before any work, and that no two name the same file.
+pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<()> {
+    let mut seen: Vec<(&str, files::Destination)> = Vec::new();
+    for &(flag, path) in outputs {
+        let dest = check_output_path(flag, path)?;
+        let key = |d: &files::Destination| match d {
+            files::Destination::Stdout => None,
+            files::Destination::Stream(p)
+            | files::Destination::Replace(p)
+            | files::Destination::Create(p) => Some(
+                p.parent()
+                    .and_then(|d| d.canonicalize().ok())
+                    .map(|d| d.join(p.file_name().unwrap_or_default()))
+                    .unwrap_or_else(|| p.clone()),
+            ),
+        };
+        if let Some((other, _)) = seen
+            .iter()
+            .find(|(_, d)| key(d).is_some() && key(d) == key(&dest))
+        {
+            bail!("{flag} {}: the same file as {other}", path.display());
+        }
+        seen.push((flag, dest));
     }
     Ok(())
+}
+
+/// Outputs staged completely (each a temporary file next to its target),
+/// so that they are put in place all or none.
+pub struct StagedOutputs(Vec<(String, files::Staged)>);
+
+/// Stages every output; the first failure drops the others.
+pub fn stage_outputs(outputs: &[(&str, &Path, Vec<u8>)]) -> Result<StagedOutputs> {
+    let mut staged = Vec::with_capacity(outputs.len());
+    for (flag, path, bytes) in outputs {
+        let what = format!("{flag} {}", path.display());
+        let s = files::stage(path, bytes).with_context(|| format!("{what}: cannot write"))?;
+        staged.push((what, s));
+    }
+    Ok(StagedOutputs(staged))
+}
+
+impl StagedOutputs {
+    /// Puts every staged output in place.
+    pub fn commit(self) -> Result<()> {
+        for (what, s) in self.0 {
+            s.commit().with_context(|| format!("{what}: cannot write"))?;
+        }
+        Ok(())
+    }
 }
 
 /// The live progress line ("elapsed, cycles, anomalies (rate), cycles/s"), on a terminal only.
@@ -109,11 +149,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         pace: args.pace,
     };
     scenario.validate()?;
-    for (flag, path) in [("--json", &args.json), ("--html", &args.html)] {
-        if let Some(path) = path {
-            check_output_path(flag, path)?;
-        }
-    }
+    let outputs: Vec<(&str, &Path)> = [("--json", &args.json), ("--html", &args.html)]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect();
+    check_outputs(&outputs)?;
     let dir = args
         .dir
         .clone()
@@ -234,18 +274,28 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         was_interrupted,
     );
     let mut text = summary(&report);
+    let mut bytes = Vec::new();
     if let Some(path) = &args.json {
-        files::write_json(&report, path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        text += &format!("report: {}\n", path.display());
+        bytes.push(("--json", path.as_path(), files::report_json(&report)?));
     }
     if let Some(path) = &args.html {
         let page = unlink_race::export::html::render_report(&report);
-        files::write_atomic(path, page.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        text += &format!("report: {}\n", path.display());
+        bytes.push(("--html", path.as_path(), page.into_bytes()));
     }
-    super::print_stdout(&text);
+    let staged = stage_outputs(&bytes)?;
+    for (_, path, _) in &bytes {
+        if path.as_os_str() != "-" {
+            text += &format!("report: {}\n", path.display());
+        }
+    }
+    // The summary first: an unwritable standard output leaves no report file.
+    // With a report on standard output (`-`) the summary goes to stderr.
+    if bytes.iter().any(|(_, p, _)| p.as_os_str() == "-") {
+        eprint!("{text}");
+    } else {
+        super::print_stdout(&text)?;
+    }
+    staged.commit()?;
     let code = if was_interrupted {
         EXIT_INTERRUPTED
     } else if report.scenarios[0].anomalies > 0 {

@@ -23,7 +23,7 @@ pub type Errno = i32;
 /// Result of one syscall: the value, or the raw errno.
 pub type SysResult<T> = Result<T, Errno>;
 
-pub use libc::{EINTR, EINVAL, EIO, ENOENT, ENOSPC, ESTALE};
+pub use libc::{EACCES, EEXIST, EINTR, EINVAL, EIO, ENOENT, ENOSPC, ENOSYS, ENOTCONN, EROFS, ESTALE};
 
 /// `open` flags used by the harness, re-exported so callers need no `libc`.
 pub mod flags {
@@ -43,6 +43,25 @@ pub mod flags {
     /// A descriptor that names an inode without opening it (Linux).
     #[cfg(target_os = "linux")]
     pub const O_PATH: i32 = libc::O_PATH;
+}
+
+/// File types, as `st_mode & S_IFMT` gives them.
+pub mod file_type {
+    pub const S_IFMT: u32 = libc::S_IFMT as u32;
+    pub const S_IFREG: u32 = libc::S_IFREG as u32;
+    pub const S_IFDIR: u32 = libc::S_IFDIR as u32;
+    pub const S_IFLNK: u32 = libc::S_IFLNK as u32;
+    pub const S_IFIFO: u32 = libc::S_IFIFO as u32;
+    pub const S_IFCHR: u32 = libc::S_IFCHR as u32;
+    pub const S_IFBLK: u32 = libc::S_IFBLK as u32;
+    pub const S_IFSOCK: u32 = libc::S_IFSOCK as u32;
+}
+
+/// `renameat2` flags (Linux).
+#[cfg(target_os = "linux")]
+pub mod rename_flags {
+    pub const RENAME_NOREPLACE: u32 = libc::RENAME_NOREPLACE;
+    pub const RENAME_EXCHANGE: u32 = libc::RENAME_EXCHANGE;
 }
 
 /// The errno of the call that just failed. Reading it allocates nothing.
@@ -182,6 +201,35 @@ fn stat_record(st: &libc::stat) -> Stat {
         ctime_s: st.st_ctime as i64,
         ctime_ns: st.st_ctime_nsec as i64,
     }
+}
+
+/// `fchmod(fd, mode)`.
+pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
+    check(unsafe { libc::fchmod(fd.as_raw_fd(), mode as libc::mode_t) }).map(drop)
+}
+
+/// `fchown(fd, uid, gid)`.
+pub fn fchown(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> SysResult<()> {
+    check(unsafe { libc::fchown(fd.as_raw_fd(), uid, gid) }).map(drop)
+}
+
+/// `fsync(fd)`.
+pub fn fsync(fd: BorrowedFd<'_>) -> SysResult<()> {
+    check(unsafe { libc::fsync(fd.as_raw_fd()) }).map(drop)
+}
+
+/// `getrlimit(RLIMIT_NOFILE)`: the soft limit on open descriptors.
+pub fn descriptor_limit() -> SysResult<u64> {
+    let mut lim = MaybeUninit::<libc::rlimit>::uninit();
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, lim.as_mut_ptr()) })?;
+    // SAFETY: `getrlimit` succeeded, so it filled the struct.
+    Ok(unsafe { lim.assume_init() }.rlim_cur as u64)
+}
+
+/// The effective user id.
+pub fn geteuid() -> u32 {
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 /// `unlinkat(dir, name, 0)`.
