@@ -91,7 +91,8 @@ impl StagedOutputs {
     /// Puts every staged output in place.
     pub fn commit(self) -> Result<()> {
         for (what, s) in self.0 {
-            s.commit().with_context(|| format!("{what}: cannot write"))?;
+            s.commit()
+                .with_context(|| format!("{what}: cannot write"))?;
         }
         Ok(())
     }
@@ -199,6 +200,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
 
     let mut trials = Vec::new();
     let mut was_interrupted = false;
+    // An environment error ends the run: the report so far is written,
+    // marked with it, and the exit code is 2.
+    let mut environment: Option<String> = None;
     if let Some(count) = args.trials {
         for _ in 0..count {
             let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
@@ -210,9 +214,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                 duration: left,
                 until_anomalies: Some(1),
             };
-            let batch = harness
-                .run_batch(&limit, &mut monitor)
-                .with_context(|| format!("racing in {}", dir.display()))?;
+            let batch = match harness.run_batch(&limit, &mut monitor) {
+                Ok(b) => b,
+                Err(e) if e.is_environment() => {
+                    environment = Some(e.to_string());
+                    break;
+                }
+                Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
+            };
             let (c, a) = progress.before.get();
             progress.before.set((c + batch.cycles, a + batch.anomalies));
             let end = batch.end;
@@ -245,10 +254,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             duration: deadline,
             until_anomalies: args.until,
         };
-        let batch = harness
-            .run_batch(&limit, &mut monitor)
-            .with_context(|| format!("racing in {}", dir.display()))?;
-        was_interrupted = batch.end == BatchEnd::Interrupted;
+        match harness.run_batch(&limit, &mut monitor) {
+            Ok(batch) => was_interrupted = batch.end == BatchEnd::Interrupted,
+            Err(e) if e.is_environment() => environment = Some(e.to_string()),
+            Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
+        }
     }
     progress.finish();
     let target = harness.target().clone();
@@ -266,14 +276,18 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         .label
         .as_deref()
         .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
-    let report = build::report(
+    let mut report = build::report(
         label,
         unlink_race::report::schema::Source::Run,
         machine,
         vec![entry],
         was_interrupted,
     );
+    report.environment_error = environment.clone();
     let mut text = summary(&report);
+    if let Some(left) = &tally.scratch_left {
+        text += &format!("warning: the scratch directory was left at {left}\n");
+    }
     let mut bytes = Vec::new();
     if let Some(path) = &args.json {
         bytes.push(("--json", path.as_path(), files::report_json(&report)?));
@@ -283,6 +297,27 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         bytes.push(("--html", path.as_path(), page.into_bytes()));
     }
     let staged = stage_outputs(&bytes)?;
+    if let Some(cause) = environment {
+        // One line (printed by `main`): the cause, and where the report so far is.
+        staged.commit()?;
+        let written: Vec<String> = bytes
+            .iter()
+            .filter(|(_, p, _)| p.as_os_str() != "-")
+            .map(|(_, p, _)| p.display().to_string())
+            .collect();
+        let left = tally
+            .scratch_left
+            .as_ref()
+            .map(|l| format!("; the scratch directory was left at {l}"))
+            .unwrap_or_default();
+        if written.is_empty() {
+            bail!("{cause}{left}");
+        }
+        bail!(
+            "{cause}; the report so far, marked so, is in {}{left}",
+            written.join(" and ")
+        );
+    }
     for (_, path, _) in &bytes {
         if path.as_os_str() != "-" {
             text += &format!("report: {}\n", path.display());

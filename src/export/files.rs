@@ -86,8 +86,13 @@ pub fn check_destination(path: &Path) -> io::Result<Destination> {
     if let Destination::Replace(p) | Destination::Create(p) = &dest {
         let (dir, name) = split(p)?;
         let probe = temp_name(&name, "check");
-        let fd = sys::openat(dir.as_fd(), &probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-            .map_err(os_err)?;
+        let fd = sys::openat(
+            dir.as_fd(),
+            &probe,
+            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+            0o600,
+        )
+        .map_err(os_err)?;
         drop(fd);
         let _ = sys::unlinkat(dir.as_fd(), &probe);
     }
@@ -114,11 +119,13 @@ fn classify(path: &Path, follow: bool) -> io::Result<Destination> {
         S_IFSOCK => Err(refuse("is a socket")),
         S_IFLNK if follow => {
             // Judge what the link points to, and write there: the link stays.
-            let target = std::fs::canonicalize(path)
-                .map_err(|_| refuse("is a symbolic link to nothing"))?;
+            let target =
+                std::fs::canonicalize(path).map_err(|_| refuse("is a symbolic link to nothing"))?;
             classify(&target, false)
         }
-        _ => Err(refuse("is not a regular file, a FIFO or a character device")),
+        _ => Err(refuse(
+            "is not a regular file, a FIFO or a character device",
+        )),
     }
 }
 
@@ -325,8 +332,8 @@ fn put_in_place(
         }
     }
     match (sys::fstatat(dir, name), replaces) {
-        (Ok(st), Some(expected))
-            if st.mode & S_IFMT == S_IFREG && (st.dev, st.ino) == expected => {}
+        (Ok(st), Some(expected)) if st.mode & S_IFMT == S_IFREG && (st.dev, st.ino) == expected => {
+        }
         (Err(sys::ENOENT), None) => {}
         _ => return Err(refuse("changed while the run went on: not replaced")),
     }
@@ -420,7 +427,10 @@ mod tests {
         let canonical_file = file.canonicalize().unwrap();
         let cases: Vec<(&Path, Result<Destination, &str>)> = vec![
             (Path::new("-"), Ok(Destination::Stdout)),
-            (Path::new("/dev/null"), Ok(Destination::Stream("/dev/null".into()))),
+            (
+                Path::new("/dev/null"),
+                Ok(Destination::Stream("/dev/null".into())),
+            ),
             (&file, Ok(Destination::Replace(file.clone()))),
             (&link, Ok(Destination::Replace(canonical_file))),
             (&new, Ok(Destination::Create(new.clone()))),
@@ -476,7 +486,12 @@ mod tests {
         };
         write_atomic(&fifo, b"through").unwrap();
         assert_eq!(reader.join().unwrap(), b"through\n");
-        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
     }
 
     #[test]

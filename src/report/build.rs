@@ -228,6 +228,7 @@ pub fn report(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         interrupted,
+        environment_error: None,
         source,
         machine,
         scenarios,

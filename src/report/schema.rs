@@ -16,6 +16,7 @@
 //! | `label` | short name of the machine and filesystem, used for file names |
 //! | `created_unix_s` | when the report was written, seconds since the Unix epoch |
 //! | `interrupted` | `true` when the run was stopped by SIGINT/SIGTERM; counts cover what ran |
+//! | `environment_error` | present when the scratch directory or its filesystem failed mid-run (DESIGN §2): the cause; counts cover the cycles before it, and the run exited 2 |
 //! | `source` | `"run"` (the CLI) or `"bench"` (`cargo bench`) |
 //! | `machine` | [`Machine`]: OS, kernel, CPU, filesystem of the target directory |
 //! | `scenarios[]` | one [`ScenarioReport`] per scenario |
@@ -67,6 +68,9 @@ pub struct Report {
     pub label: String,
     pub created_unix_s: u64,
     pub interrupted: bool,
+    /// Why the run stopped when its environment failed (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_error: Option<String>,
     pub source: Source,
     pub machine: Machine,
     pub scenarios: Vec<ScenarioReport>,

@@ -23,7 +23,10 @@ pub type Errno = i32;
 /// Result of one syscall: the value, or the raw errno.
 pub type SysResult<T> = Result<T, Errno>;
 
-pub use libc::{EACCES, EEXIST, EINTR, EINVAL, EIO, ENOENT, ENOSPC, ENOSYS, ENOTCONN, EROFS, ESTALE};
+pub use libc::{
+    EACCES, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENFILE, ENOENT, ENOMEM, ENOSPC, ENOSYS,
+    ENOTCONN, ENOTDIR, ENOTEMPTY, EPERM, EROFS, ESTALE,
+};
 
 /// `open` flags used by the harness, re-exported so callers need no `libc`.
 pub mod flags {
@@ -476,6 +479,28 @@ pub fn is_environment_errno(errno: Errno) -> bool {
         errno,
         libc::ENOSPC | libc::EDQUOT | libc::EROFS | libc::EMFILE | libc::ENFILE | libc::ENOMEM
     )
+}
+
+/// Whether the directory `dir` names is still usable: `None` when a lookup
+/// in it works and it still has a link, else the errno that says why not
+/// (`ENOENT` for a removed directory, `EACCES`, `EIO` from a filesystem that
+/// was shut down, `ENOTCONN` from a FUSE filesystem whose server is gone).
+#[cold]
+pub fn dir_failure(dir: BorrowedFd<'_>) -> Option<Errno> {
+    match fstatat(dir, c".") {
+        Err(e) => Some(e),
+        Ok(st) if st.nlink == 0 => Some(ENOENT),
+        Ok(_) => None,
+    }
+}
+
+/// Where a descriptor's file is now (Linux: `/proc/self/fd`), if known.
+pub fn fd_path(fd: BorrowedFd<'_>) -> Option<std::path::PathBuf> {
+    if cfg!(target_os = "linux") {
+        std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()
+    } else {
+        None
+    }
 }
 
 /// Opens a directory without following a final symlink.

@@ -44,6 +44,7 @@ impl ReportBuilder {
                 label: label.into(),
                 created_unix_s: 1_700_000_000,
                 interrupted: false,
+                environment_error: None,
                 source: Source::Run,
                 machine: machine(),
                 scenarios: Vec::new(),

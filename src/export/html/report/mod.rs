@@ -44,6 +44,16 @@ pub fn render_report(report: &Report) -> String {
              Every count below covers only the cycles that ran.",
         );
     }
+    if let Some(cause) = &report.environment_error {
+        m.elem(
+            "p",
+            &[("class", "banner")],
+            &format!(
+                "Stopped by an environment error, not the race: {cause}. \
+                 Every count below covers only the cycles before it."
+            ),
+        );
+    }
     verdict::verdict(&mut m, report);
     machine(&mut m, &report.machine);
     charts::charts(&mut m, report);
