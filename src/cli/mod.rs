@@ -180,6 +180,28 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
             anyhow::bail!("{what} {}: {why}", dir.display());
         }
     }
+    // A mount point inside the backing directory makes zombiefs look itself
+    // up through its own mount (a deadlock in D state); backing inside the
+    // mount point hides it under the mount. The same directory is fine: the
+    // backing is opened before the mount covers it.
+    let backing = args.backing.canonicalize()?;
+    let mountpoint = args.mountpoint.canonicalize()?;
+    if backing != mountpoint {
+        if mountpoint.starts_with(&backing) {
+            anyhow::bail!(
+                "mountpoint {} is inside --backing {}: zombiefs would look itself up and hang",
+                mountpoint.display(),
+                backing.display()
+            );
+        }
+        if backing.starts_with(&mountpoint) {
+            anyhow::bail!(
+                "--backing {} is inside the mountpoint {}: the mount would hide it",
+                backing.display(),
+                mountpoint.display()
+            );
+        }
+    }
     eprintln!(
         "zombiefs: {} -> {} (ground truth in {}/{STATS_FILE}); Ctrl-C or umount to stop",
         args.backing.display(),

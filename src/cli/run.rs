@@ -22,20 +22,11 @@ use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 /// Stop condition when none is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
-/// Ctrl-C and SIGTERM set the flag; a second one exits at once.
+/// Ctrl-C, SIGTERM and SIGHUP set the flag; a second one exits at once.
 fn install_signal_flag() -> Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(
-            sig,
-            i32::from(EXIT_INTERRUPTED),
-            Arc::clone(&flag),
-        )
+    let signals = unlink_race::signals::StopSignals::install(i32::from(EXIT_INTERRUPTED))
         .context("cannot install signal handlers")?;
-        signal_hook::flag::register(sig, Arc::clone(&flag))
-            .context("cannot install signal handlers")?;
-    }
-    Ok(flag)
+    Ok(signals.flag())
 }
 
 /// Checks before any work is done that an output can be written: what the
