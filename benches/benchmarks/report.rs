@@ -67,7 +67,7 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
     let label = config
         .label
         .as_deref()
-        .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
+        .map_or_else(|| machine::default_label(&machine), str::to_string);
     let reports_dir = config
         .reports_dir
         .clone()

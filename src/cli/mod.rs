@@ -130,7 +130,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "10", value_parser = parse_duration)]
     pub stall_timeout: std::time::Duration,
     /// Label for the report (default: <os>-<os_version>-<fs_type>-<hostname>).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_label)]
     pub label: Option<String>,
     /// No live progress line (it is off anyway when stderr is not a terminal).
     #[arg(long)]
@@ -147,7 +147,7 @@ pub struct ZombiefsArgs {
     /// Where to mount.
     pub mountpoint: PathBuf,
     /// Fraction of racing opens that get a zombie (0..=1); the others behave as Linux does.
-    #[arg(long, default_value = "1", value_parser = parse_probability)]
+    #[arg(long, default_value = "1", value_parser = parse_probability, allow_negative_numbers = true)]
     pub probability: f64,
     /// Delay every Nth operation by this many milliseconds (to exercise the stall watchdog).
     #[arg(long, default_value_t = 0)]
@@ -273,6 +273,10 @@ pub struct IndexArgs {
     /// Write the same matrix as Markdown (GitHub pipe tables); without --html or --markdown it goes to stdout.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+}
+
+fn parse_label(s: &str) -> Result<String, String> {
+    unlink_race::report::machine::check_label(s)
 }
 
 fn parse_alpha(s: &str) -> Result<f64, String> {

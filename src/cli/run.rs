@@ -266,7 +266,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let label = args
         .label
         .as_deref()
-        .map_or_else(|| machine::default_label(&machine), machine::sanitize_label);
+        .map_or_else(|| machine::default_label(&machine), str::to_string);
     let mut report = build::report(
         label,
         unlink_race::report::schema::Source::Run,
