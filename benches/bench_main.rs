@@ -13,6 +13,12 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // The reports' place is checked before the first benchmark, not after the last.
+    let reports = benchmarks::report::reports_dir(&config);
+    if let Err(e) = unlink_race::export::files::check_reports_dir(&reports) {
+        eprintln!("error: UNLINK_RACE_REPORTS={}: {e}", reports.display());
+        std::process::exit(2);
+    }
     if config.zombiefs {
         config.dir = benchmarks::zombiefs::mount();
     }

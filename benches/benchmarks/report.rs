@@ -58,6 +58,14 @@ pub fn print_ratios(pairs: &[super::overhead::Pair]) {
     }
 }
 
+/// Where the reports go: `UNLINK_RACE_REPORTS`, or `reports/` of the crate.
+pub fn reports_dir(config: &GridConfig) -> std::path::PathBuf {
+    config
+        .reports_dir
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"))
+}
+
 pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
     let Some(first) = results.first() else {
         eprintln!("no scenario ran (filtered out?): no report written");
@@ -68,10 +76,7 @@ pub fn write(config: &GridConfig, results: Vec<ScenarioResult>) {
         .label
         .as_deref()
         .map_or_else(|| machine::default_label(&machine), str::to_string);
-    let reports_dir = config
-        .reports_dir
-        .clone()
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"));
+    let reports_dir = reports_dir(config);
     let criterion = criterion_dir();
     let scenarios = results
         .into_iter()

@@ -356,6 +356,18 @@ pub fn report_json(report: &Report) -> io::Result<Vec<u8>> {
     serde_json::to_vec_pretty(report).map_err(io::Error::other)
 }
 
+/// Checks before any work that report files can be written into `dir`:
+/// creates it when missing and creates and removes a file in it (a path that
+/// is a file, a read-only filesystem or a directory without write permission
+/// is found here).
+pub fn check_reports_dir(dir: &Path) -> io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(refuse("is not a directory"));
+    }
+    std::fs::create_dir_all(dir)?;
+    check_destination(&dir.join("index.html")).map(drop)
+}
+
 /// Writes `<label>.json` and `<label>.html` into `dir` (both or neither),
 /// then rewrites `index.html` over every report there; returns the paths
 /// written.

@@ -232,6 +232,9 @@ pub struct Harness {
     /// Removed by `finish` (or on drop).
     scratch: Option<Scratch>,
     stalls: Vec<(usize, u64, Stall)>,
+    /// Times the whole process was paused (SIGSTOP, Ctrl-Z, a suspended
+    /// machine): `(start, length)` in monotonic ns. Not stall time.
+    pauses: Vec<(u64, u64)>,
     cycles_before_batch: u64,
     first_anomaly_cycle: Option<u64>,
     elapsed_ns: u64,
@@ -464,6 +467,7 @@ impl Harness {
             },
             scratch: Some(scratch),
             stalls: Vec::new(),
+            pauses: Vec::new(),
             cycles_before_batch: 0,
             first_anomaly_cycle: None,
             elapsed_ns: 0,
@@ -526,10 +530,21 @@ impl Harness {
         let mut end = BatchEnd::Completed;
         let mut stop_requested: Option<Instant> = None;
         let mut announced_first = c.first_anomaly_ns.load(Relaxed) != NONE;
+        let poll_ns = self.options.poll_interval.as_nanos() as u64;
+        let mut last_poll_ns = sys::monotonic_ns();
         let all_done = loop {
             if pool.wait(self.options.poll_interval) {
                 break true;
             }
+            // The controller wakes every poll interval. A much longer gap means
+            // it was not running, nor (SIGSTOP, Ctrl-Z, suspend) were the
+            // workers: that time is a pause of the whole process, not a stall.
+            let polled_ns = sys::monotonic_ns();
+            let gap = polled_ns.saturating_sub(last_poll_ns);
+            if gap > pause_threshold_ns(poll_ns) {
+                self.pauses.push((last_poll_ns + poll_ns, gap - poll_ns));
+            }
+            last_poll_ns = polled_ns;
             if let Some(failure) = pool.failure() {
                 pool.stop();
                 self.broken = true;
@@ -580,6 +595,7 @@ impl Harness {
                 &self.ids,
                 self.scenario.readers,
                 &self.options,
+                &self.pauses,
                 &mut self.stalls,
             );
             // With a deadline the others race on until it; without one a worker
@@ -734,6 +750,24 @@ impl Drop for Harness {
     }
 }
 
+/// A gap between two controller wake-ups longer than this is a pause of the
+/// whole process: four poll intervals, and at least a quarter of a second
+/// (scheduling delays on a loaded machine stay well below it).
+fn pause_threshold_ns(poll_ns: u64) -> u64 {
+    (4 * poll_ns).max(250_000_000)
+}
+
+/// Time from `busy` to `now` during which the process was paused.
+fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
+    pauses
+        .iter()
+        .map(|&(start, len)| {
+            let end = start + len;
+            end.min(now).saturating_sub(start.max(busy))
+        })
+        .sum()
+}
+
 /// Looks for steps running longer than the limit; records each once and
 /// updates its duration on every look (so it is exact to the poll interval,
 /// or runs to the end of the batch when the step never returned). Returns
@@ -743,6 +777,7 @@ fn watchdog(
     ids: &[WorkerId],
     readers: u32,
     options: &HarnessOptions,
+    pauses: &[(u64, u64)],
     stalls: &mut Vec<(usize, u64, Stall)>,
 ) -> bool {
     let now = sys::monotonic_ns();
@@ -752,16 +787,23 @@ fn watchdog(
         let slot_index = id.slot_index(readers);
         let slot = &c.slots[slot_index];
         let busy = slot.busy_since_ns.load(Relaxed);
-        if busy == 0 || now.saturating_sub(busy) <= limit {
+        if busy == 0 {
             continue;
         }
-        stuck_long |= now - busy > 2 * limit;
+        // Only the time the process was running counts.
+        let running = now
+            .saturating_sub(busy)
+            .saturating_sub(paused_within(pauses, busy, now));
+        if running <= limit {
+            continue;
+        }
+        stuck_long |= running > 2 * limit;
         // Already recorded: keep its duration up to date while it lasts.
         if let Some((_, _, rec)) = stalls
             .iter_mut()
             .find(|(s, b, _)| *s == slot_index && *b == busy)
         {
-            rec.elapsed_ns = now - busy;
+            rec.elapsed_ns = running;
             continue;
         }
         let op = OPS.get(slot.busy_op.load(Relaxed) as usize).copied();
@@ -771,10 +813,56 @@ fn watchdog(
             Stall {
                 worker: *id,
                 op,
-                elapsed_ns: now - busy,
+                elapsed_ns: running,
                 unfinished: true,
             },
         ));
     }
     stuck_long
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paused_time_inside_a_step_is_not_stall_time() {
+        // (pauses, busy since, now, paused time within the step)
+        let cases: &[(&[(u64, u64)], u64, u64, u64)] = &[
+            (&[], 100, 200, 0),
+            (&[(120, 50)], 100, 200, 50),
+            // A pause before the step began, and one still going at `now`.
+            (&[(10, 50), (180, 100)], 100, 200, 20),
+            (&[(90, 20)], 100, 200, 10),
+            (&[(120, 10), (150, 10)], 100, 200, 20),
+        ];
+        for &(pauses, busy, now, want) in cases {
+            assert_eq!(paused_within(pauses, busy, now), want, "{pauses:?}");
+        }
+        assert_eq!(pause_threshold_ns(20_000_000), 250_000_000);
+        assert_eq!(pause_threshold_ns(100_000_000), 400_000_000);
+    }
+
+    #[test]
+    fn environment_errors_name_their_cause() {
+        for (errno, cause) in [
+            (sys::ENOENT, "was removed"),
+            (sys::EACCES, "no permission"),
+            (sys::EIO, "I/O errors"),
+            (sys::ENOTCONN, "disconnected"),
+            (sys::EROFS, "read-only"),
+            (sys::ENOSPC, "full"),
+            (sys::EMFILE, "descriptors"),
+        ] {
+            let e = HarnessError::Environment {
+                op: Some("open"),
+                errno,
+                scratch: "/s".into(),
+            };
+            let line = e.to_string();
+            assert!(line.contains(cause), "{line}");
+            assert!(line.contains("/s") && !line.contains('\n'), "{line}");
+            assert!(e.is_environment());
+        }
+    }
 }
