@@ -362,6 +362,21 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
 }
 
+/// Entries left out of a scenario's lists because the report keeps a bounded
+/// number of them (the counts and rates always cover everything).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub examples: u64,
+    pub timeline_events: u64,
+    pub stalls: u64,
+}
+
+impl Dropped {
+    pub fn is_nothing(&self) -> bool {
+        *self == Dropped::default()
+    }
+}
+
 /// A syscall that took longer than the watchdog limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StallRecord {
@@ -414,6 +429,10 @@ pub struct ScenarioReport {
     pub survival: Option<Survival>,
     pub timeline: Option<Timeline>,
     pub stalls: Vec<StallRecord>,
+    /// What was left out of `examples`, `timeline` and `stalls` to bound the
+    /// report's size (absent: nothing).
+    #[serde(default, skip_serializing_if = "Dropped::is_nothing")]
+    pub dropped: Dropped,
     /// Relative path of Criterion's page for this benchmark (bench reports only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criterion_page: Option<String>,

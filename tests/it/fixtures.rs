@@ -135,6 +135,7 @@ impl ReportBuilder {
             survival: None,
             timeline: None,
             stalls: Vec::new(),
+            dropped: Default::default(),
             criterion_page: None,
             command: format!("unlink-race run {}", scenario.run_flags()),
         });
