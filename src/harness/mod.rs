@@ -327,6 +327,22 @@ impl Drop for Scratch {
 }
 
 impl Scratch {
+    /// The path worker processes open. On Linux it goes through this
+    /// process's descriptor (`/proc/<pid>/fd/<n>/.`), so it names the scratch
+    /// directory even if it or its parent was renamed meanwhile.
+    fn path_for_children(&self) -> PathBuf {
+        if cfg!(target_os = "linux") {
+            use std::os::fd::AsRawFd;
+            PathBuf::from(format!(
+                "/proc/{}/fd/{}/.",
+                sys::getpid(),
+                self.dir.as_raw_fd()
+            ))
+        } else {
+            self.path.clone()
+        }
+    }
+
     /// Removes the names the workers made, then the directory itself through
     /// its parent's descriptor, after checking that the name still names it
     /// (device and inode). Anything else found there is left, and so is the
@@ -448,7 +464,7 @@ impl Harness {
             ),
             Workers::Processes => Box::new(process::ProcessPool::start(
                 scenario,
-                &scratch.path,
+                &scratch.path_for_children(),
                 Arc::clone(&control),
                 &ids,
                 options.examples_per_class,
