@@ -771,3 +771,214 @@ fn reports_cap_their_lists_and_say_so() {
         "counts untouched"
     );
 }
+
+/// zombiefs as a process: containment, signals while busy, stacked mounts
+/// and a killed server (needs root and /dev/fuse, as CI has).
+#[cfg(feature = "zombiefs")]
+mod zombiefs_process {
+    use super::*;
+
+    /// `unlink-race zombiefs --backing backing mnt`, started and mounted.
+    fn start(backing: &Path, mnt: &Path) -> Child {
+        let child = bin()
+            .arg("zombiefs")
+            .arg("--backing")
+            .arg(backing)
+            .arg(mnt)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !mnt.join(unlink_race::zombiefs::STATS_FILE).exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "zombiefs did not mount"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    fn dev(p: &Path) -> u64 {
+        std::fs::metadata(p).unwrap().dev()
+    }
+
+    fn mounted(p: &Path) -> bool {
+        std::fs::read_to_string("/proc/self/mounts")
+            .unwrap()
+            .lines()
+            .any(|l| l.split(' ').nth(1) == Some(p.to_str().unwrap()))
+    }
+
+    fn kill(child: &Child, signal: &str) {
+        assert!(sh(&format!("kill -{signal} {}", child.id())));
+    }
+
+    /// Issue 13, item 2: a mount point inside the backing directory (a
+    /// deadlock) or the backing inside the mount point is refused.
+    #[test]
+    fn containment_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let outer = d.path().canonicalize().unwrap();
+        let inner = outer.join("m");
+        std::fs::create_dir(&inner).unwrap();
+        for (name, backing, mnt, text) in [
+            (
+                "mount point inside backing",
+                &outer,
+                &inner,
+                "is inside --backing",
+            ),
+            (
+                "backing inside mount point",
+                &inner,
+                &outer,
+                "is inside the mountpoint",
+            ),
+        ] {
+            let before = snapshot(&outer);
+            let out = bin()
+                .arg("zombiefs")
+                .arg("--backing")
+                .arg(backing)
+                .arg(mnt)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            assert!(one_line(&out).contains(text), "{name}");
+            assert!(!mounted(mnt), "{name}: nothing mounted");
+            assert_eq!(snapshot(&outer), before, "{name}");
+        }
+    }
+
+    /// Issue 13, item 9: SIGTERM while a file is open detaches the mount and
+    /// serves on until the file is closed; the client never sees ENOTCONN.
+    #[test]
+    fn sigterm_while_busy_serves_until_the_last_file_closes() {
+        if !root_or_skip("zombiefs") {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let (backing, mnt) = (d.path().join("b"), d.path().join("m"));
+        std::fs::create_dir(&backing).unwrap();
+        std::fs::create_dir(&mnt).unwrap();
+        std::fs::write(backing.join("x"), "content").unwrap();
+        let mut child = start(&backing, &mnt);
+        let mut open = std::fs::File::open(mnt.join("x")).unwrap();
+        kill(&child, "TERM");
+        // It says it is busy, and goes on serving what is open.
+        let start = Instant::now();
+        while mounted(&mnt) && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!mounted(&mnt), "detached from the mount point");
+        assert!(child.try_wait().unwrap().is_none(), "still serving");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut open, &mut text).unwrap();
+        assert_eq!(text, "content", "the open file still works");
+        drop(open);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("is busy") && err.contains("serving until then"),
+            "{err}"
+        );
+    }
+
+    /// Issue 13, item 9: SIGTERM to the lower of two stacked zombiefs leaves
+    /// the upper one mounted.
+    #[test]
+    fn sigterm_to_a_covered_mount_leaves_the_one_above() {
+        if !root_or_skip("zombiefs") {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let (b1, b2, mnt) = (d.path().join("b1"), d.path().join("b2"), d.path().join("m"));
+        for p in [&b1, &b2, &mnt] {
+            std::fs::create_dir(p).unwrap();
+        }
+        std::fs::write(b2.join("upper"), "2").unwrap();
+        let lower = start(&b1, &mnt);
+        let lower_dev = dev(&mnt);
+        let _ = std::fs::remove_file(mnt.join(unlink_race::zombiefs::STATS_FILE));
+        let upper = bin()
+            .arg("zombiefs")
+            .arg("--backing")
+            .arg(&b2)
+            .arg(&mnt)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start_t = Instant::now();
+        while dev(&mnt) == lower_dev {
+            assert!(
+                start_t.elapsed() < Duration::from_secs(10),
+                "upper did not mount"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let upper_dev = dev(&mnt);
+        kill(&lower, "TERM");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(dev(&mnt), upper_dev, "the upper mount is still there");
+        assert!(mnt.join("upper").exists());
+        kill(&upper, "TERM");
+        let up = upper.wait_with_output().unwrap();
+        assert_eq!(up.status.code(), Some(0));
+        let low = lower.wait_with_output().unwrap();
+        assert_eq!(
+            low.status.code(),
+            Some(0),
+            "the lower one unmounts once uncovered"
+        );
+        let err = String::from_utf8_lossy(&low.stderr);
+        assert!(err.contains("covered by another mount"), "{err}");
+        assert!(!mounted(&mnt));
+    }
+
+    /// Issue 13, item 3: the FUSE server of the target is killed mid-run:
+    /// ENOTCONN from the scratch directory is an environment error.
+    #[test]
+    fn a_killed_fuse_server_is_an_environment_error() {
+        if !root_or_skip("zombiefs") {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let (backing, mnt) = (d.path().join("b"), d.path().join("m"));
+        std::fs::create_dir(&backing).unwrap();
+        std::fs::create_dir(&mnt).unwrap();
+        std::fs::write(backing.join("neighbour"), "keep").unwrap();
+        let before = snapshot(&backing);
+        let mut server = start(&backing, &mnt);
+        let json = d.path().join("r.json");
+        let run = spawn_run(&mnt, &json, &[]);
+        let scratch_name = wait_for_scratch(&mnt).file_name().unwrap().to_owned();
+        std::thread::sleep(Duration::from_millis(300));
+        kill(&server, "KILL");
+        let _ = server.wait();
+        let out = run.wait_with_output().unwrap();
+        let _ = Command::new("umount").arg("-l").arg(&mnt).status();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let line = one_line(&out);
+        assert!(line.contains("disconnected filesystem"), "{line}");
+        let r = load(&json);
+        assert!(
+            r["environment_error"]
+                .as_str()
+                .unwrap()
+                .contains("disconnected")
+        );
+        // zombiefs's own zombies are counted; the disconnection is not.
+        for class in ["unexpected_errno", "io_error", "stale"] {
+            assert_eq!(r["scenarios"][0]["classes"][class]["count"], 0, "{class}");
+        }
+        let after: Vec<_> = snapshot(&backing)
+            .into_iter()
+            .filter(|(p, _, _)| !p.starts_with(backing.join(&scratch_name)))
+            .collect();
+        assert_eq!(after, before, "nothing outside the scratch dir changed");
+    }
+}
