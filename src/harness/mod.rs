@@ -844,7 +844,8 @@ mod tests {
     #[test]
     fn paused_time_inside_a_step_is_not_stall_time() {
         // (pauses, busy since, now, paused time within the step)
-        let cases: &[(&[(u64, u64)], u64, u64, u64)] = &[
+        type Case<'a> = (&'a [(u64, u64)], u64, u64, u64);
+        let cases: &[Case] = &[
             (&[], 100, 200, 0),
             (&[(120, 50)], 100, 200, 50),
             // A pause before the step began, and one still going at `now`.

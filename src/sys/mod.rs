@@ -48,7 +48,8 @@ pub mod flags {
     pub const O_PATH: i32 = libc::O_PATH;
 }
 
-/// File types, as `st_mode & S_IFMT` gives them.
+/// File types, as `st_mode & S_IFMT` gives them (`mode_t` is `u16` on macOS).
+#[allow(clippy::unnecessary_cast)]
 pub mod file_type {
     pub const S_IFMT: u32 = libc::S_IFMT as u32;
     pub const S_IFREG: u32 = libc::S_IFREG as u32;
@@ -208,22 +209,27 @@ fn stat_record(st: &libc::stat) -> Stat {
 
 /// `fchmod(fd, mode)`.
 pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
+    // SAFETY: `fchmod` takes a descriptor and a mode; a bad descriptor is an errno.
     check(unsafe { libc::fchmod(fd.as_raw_fd(), mode as libc::mode_t) }).map(drop)
 }
 
 /// `fchown(fd, uid, gid)`.
 pub fn fchown(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> SysResult<()> {
+    // SAFETY: `fchown` takes a descriptor and two ids; a bad descriptor is an errno.
     check(unsafe { libc::fchown(fd.as_raw_fd(), uid, gid) }).map(drop)
 }
 
 /// `fsync(fd)`.
 pub fn fsync(fd: BorrowedFd<'_>) -> SysResult<()> {
+    // SAFETY: `fsync` takes a descriptor; a bad descriptor is an errno.
     check(unsafe { libc::fsync(fd.as_raw_fd()) }).map(drop)
 }
 
 /// `getrlimit(RLIMIT_NOFILE)`: the soft limit on open descriptors.
+#[allow(clippy::unnecessary_cast)]
 pub fn descriptor_limit() -> SysResult<u64> {
     let mut lim = MaybeUninit::<libc::rlimit>::uninit();
+    // SAFETY: `lim` is valid for writes of one `rlimit`.
     check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, lim.as_mut_ptr()) })?;
     // SAFETY: `getrlimit` succeeded, so it filled the struct.
     Ok(unsafe { lim.assume_init() }.rlim_cur as u64)

@@ -13,7 +13,7 @@ use crate::util::{Tmpfs, bin, entries, load};
 /// `true` when running as root; otherwise says the test is skipped, and
 /// fails when `CI=true` (CI runs as root).
 fn root_or_skip(what: &str) -> bool {
-    // SAFETY-free check: the effective uid through `id -u`.
+    // The effective uid, through `id -u`.
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -528,7 +528,8 @@ fn hostile_input_gets_one_line_and_exit_2() {
     non_utf8_path.push("/");
     non_utf8_path.push(bad);
     // (name, args, environment, text in the line)
-    let cases: Vec<(&str, Vec<&OsStr>, Vec<(&str, &OsStr)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<&'a OsStr>, Vec<(&'a str, &'a OsStr)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "non-UTF-8 --label",
             vec!["run".as_ref(), "--label".as_ref(), bad],
