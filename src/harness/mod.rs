@@ -122,7 +122,10 @@ pub fn environment_cause(errno: Errno) -> &'static str {
         sys::ENOENT | sys::ENOTDIR => "was removed",
         sys::EACCES | sys::EPERM => "is no longer accessible (no permission)",
         sys::EIO => "is on a filesystem that fails with I/O errors (shut down?)",
-        sys::ENOTCONN => "is on a disconnected filesystem (its FUSE server is gone?)",
+        // A FUSE connection whose server died answers ECONNABORTED, then ENOTCONN.
+        sys::ENOTCONN | sys::ECONNABORTED => {
+            "is on a disconnected filesystem (its FUSE server is gone?)"
+        }
         sys::ESTALE => "is stale (removed on the server?)",
         sys::EROFS => "is on a read-only filesystem",
         sys::ENOSPC => "is on a full filesystem",

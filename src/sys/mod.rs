@@ -24,8 +24,8 @@ pub type Errno = i32;
 pub type SysResult<T> = Result<T, Errno>;
 
 pub use libc::{
-    EACCES, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENFILE, ENOENT, ENOMEM, ENOSPC, ENOSYS,
-    ENOTCONN, ENOTDIR, ENOTEMPTY, EPERM, EROFS, ESTALE,
+    EACCES, ECONNABORTED, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENFILE, ENOENT, ENOMEM,
+    ENOSPC, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY, EPERM, EROFS, ESTALE,
 };
 
 /// `open` flags used by the harness, re-exported so callers need no `libc`.
@@ -548,6 +548,7 @@ pub fn errno_name(errno: Errno) -> &'static str {
         libc::ESTALE => "ESTALE",
         libc::EDQUOT => "EDQUOT",
         libc::ENOTCONN => "ENOTCONN",
+        libc::ECONNABORTED => "ECONNABORTED",
         libc::ETIMEDOUT => "ETIMEDOUT",
         libc::ENOSYS => "ENOSYS",
         _ => "",

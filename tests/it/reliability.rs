@@ -145,7 +145,15 @@ fn full_disk_is_an_environment_error() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("ENOSPC"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(!json.exists(), "no report for a failed environment");
+    // The report so far is written, marked with the cause (issue 13).
+    let r = load(&json);
+    assert!(
+        r["environment_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("ENOSPC")),
+        "{r}"
+    );
+    assert_eq!(r["scenarios"][0]["anomalies"], 0);
     assert!(
         entries(fs.path()).is_empty(),
         "nothing left behind: {:?}",
