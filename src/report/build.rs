@@ -8,8 +8,7 @@ use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
     Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, Example, Machine, Rate, Report,
     SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source, StallRecord, Survival, SurvivalPoint,
-    TOOL_NAME, Timeline,
-    TimelineEvent, Trial,
+    TOOL_NAME, Timeline, TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
@@ -212,8 +211,6 @@ fn survival(trials: &[Trial], ns_per_cycle: f64) -> Option<Survival> {
         median_seconds: s.median_seconds,
     })
 }
-
-/// A report around scenario entries.
 
 /// Timeline events a report keeps, shared by its scenarios (each keeps at
 /// least [`MIN_TIMELINE_EVENTS`], those nearest its first anomaly).
