@@ -80,7 +80,8 @@ fn wait_for_scratch(dir: &Path) -> PathBuf {
 /// `unlink-race run` in `dir` writing `json`: 2 readers, 2 deleters, 60 s,
 /// unless `extra` sets them.
 fn spawn_run(dir: &Path, json: &Path, extra: &[&str]) -> Child {
-    let mut args = vec!["run", "--no-progress"];
+    // A fixed pace: `auto` calibrates in scratch directories of its own first.
+    let mut args = vec!["run", "--no-progress", "--pace", "sleep"];
     for (flag, value) in [
         ("--readers", "2"),
         ("--deleters", "2"),

@@ -135,7 +135,9 @@ fn full_disk_is_an_environment_error() {
     let out = tempfile::tempdir().unwrap();
     let json = out.path().join("r.json");
     let o = bin()
-        .args(["run", "--size", "1M", "--cycles", "1000", "--dir"])
+        .args([
+            "run", "--pace", "sleep", "--size", "1M", "--cycles", "1000", "--dir",
+        ])
         .arg(fs.path())
         .arg("--json")
         .arg(&json)
