@@ -15,6 +15,12 @@ fn main() {
     };
     // macOS starts processes with 256 descriptors (see `unlink-race run`).
     let _ = unlink_race::sys::platform::raise_fd_limit();
+    // The reports' place is checked before the first benchmark, not after the last.
+    let reports = benchmarks::report::reports_dir(&config);
+    if let Err(e) = unlink_race::export::files::check_reports_dir(&reports) {
+        eprintln!("error: UNLINK_RACE_REPORTS={}: {e}", reports.display());
+        std::process::exit(2);
+    }
     if config.zombiefs {
         config.dirs = vec![benchmarks::zombiefs::mount()];
     }

@@ -1,5 +1,5 @@
 //! Re-renders the HTML of every report JSON in a directory (default
-//! `reports/`) and its `index.html`, with the current code: after a change to
+//! `reports/reference/`) and its `index.html`, with the current code: after a change to
 //! the pages, `cargo run --example render_reports` brings the committed pages
 //! up to date without rerunning any benchmark.
 
@@ -11,7 +11,7 @@ use unlink_race::export::{files, html};
 fn main() -> ExitCode {
     let dir = std::env::args_os()
         .nth(1)
-        .map_or_else(|| PathBuf::from("reports"), PathBuf::from);
+        .map_or_else(|| PathBuf::from("reports/reference"), PathBuf::from);
     let reports = match files::load_reports_in(&dir) {
         Ok(r) => r,
         Err(e) => {

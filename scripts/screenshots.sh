@@ -6,7 +6,7 @@
 #   scripts/screenshots.sh [OUT_DIR]      (default: target/screenshots)
 #
 # Needs headless Chromium (Debian: apt-get install -y chromium). The committed
-# reports (reports/*.json) are rendered afresh with the current code into
+# reports (reports/reference/*.json) are rendered afresh with the current code into
 # OUT_DIR first, so the check covers the pages as the code writes them now.
 # Exits 1 when a page fails the check, naming the page, width and element.
 set -euo pipefail
@@ -19,7 +19,7 @@ if [ -z "$browser" ]; then
 fi
 mkdir -p "$out"
 out=$(realpath "$out")
-cp reports/*.json "$out"/
+cp reports/reference/*.json "$out"/
 cargo run --quiet --example render_reports -- "$out" >/dev/null
 
 profile=$(mktemp -d)

@@ -175,7 +175,7 @@ pub struct GridConfig {
     pub timing: Timing,
 }
 
-fn list<T>(
+fn list<T: PartialEq>(
     setting: Setting,
     value: &str,
     parse: impl Fn(&str) -> Result<T, String>,
@@ -189,7 +189,20 @@ fn list<T>(
     if items.iter().any(|s| s.is_empty()) {
         return Err(err("empty item in the list".into()));
     }
-    items.into_iter().map(|s| parse(s).map_err(&err)).collect()
+    let mut parsed: Vec<(&str, T)> = Vec::with_capacity(items.len());
+    for item in items {
+        let v = parse(item).map_err(&err)?;
+        // Two items naming one scenario would give Criterion one benchmark twice.
+        if let Some((first, _)) = parsed.iter().find(|(_, p)| *p == v) {
+            return Err(err(if *first == item {
+                format!("'{item}' is listed twice")
+            } else {
+                format!("'{first}' and '{item}' are the same")
+            }));
+        }
+        parsed.push((item, v));
+    }
+    Ok(parsed.into_iter().map(|(_, v)| v).collect())
 }
 
 fn parse_threads(s: &str) -> Result<(u32, u32), String> {
@@ -246,6 +259,18 @@ fn flag(setting: Setting, value: &str) -> Result<bool, GridError> {
 impl GridConfig {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<GridConfig, GridError> {
+        // A value that is not UTF-8 is an error, not an unset variable.
+        for &setting in Setting::ALL {
+            if let Some(value) = std::env::var_os(setting.var()) {
+                if value.to_str().is_none() {
+                    return Err(GridError {
+                        setting,
+                        value: value.to_string_lossy().into_owned(),
+                        reason: "not valid UTF-8".into(),
+                    });
+                }
+            }
+        }
         GridConfig::from_vars(|k| std::env::var(k).ok())
     }
 
@@ -320,14 +345,16 @@ impl GridConfig {
             None => quick.then(|| vec![Delete::Unlink]),
         };
         let label = match get(Setting::Label) {
-            Some(l) if l.trim().is_empty() => {
-                return Err(GridError {
-                    setting: Setting::Label,
-                    value: l,
-                    reason: "empty label".into(),
-                });
+            Some(l) => {
+                Some(
+                    crate::report::machine::check_label(&l).map_err(|reason| GridError {
+                        setting: Setting::Label,
+                        value: l,
+                        reason,
+                    })?,
+                )
             }
-            other => other,
+            None => None,
         };
         let reports_dir = get(Setting::Reports).map(PathBuf::from);
         let timing = if quick {

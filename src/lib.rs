@@ -32,6 +32,7 @@ pub mod harness;
 pub mod outcome;
 pub mod report;
 pub mod scenario;
+pub mod signals;
 pub mod stats;
 pub mod sys;
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]

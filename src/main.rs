@@ -8,8 +8,37 @@ mod cli;
 
 use std::process::ExitCode;
 
+/// The arguments as UTF-8, or one line naming the one that is not (labels
+/// and paths end up in JSON and HTML, which are UTF-8).
+fn utf8_args() -> Result<Vec<String>, String> {
+    let mut args = Vec::new();
+    for arg in std::env::args_os() {
+        match arg.into_string() {
+            Ok(a) => args.push(a),
+            Err(bad) => {
+                let shown = format!("{:?}", bad);
+                let which = match args.last() {
+                    Some(flag) if flag.starts_with("--") && !flag.contains('=') => {
+                        format!("the value of {flag}")
+                    }
+                    _ if args.len() <= 1 => "the subcommand".to_string(),
+                    _ => format!("argument {}", args.len()),
+                };
+                return Err(format!("{which} is not valid UTF-8: {shown}"));
+            }
+        }
+    }
+    Ok(args)
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
+    let args = match utf8_args() {
+        Ok(args) => args,
+        Err(line) => {
+            eprintln!("error: {line}");
+            return ExitCode::from(cli::EXIT_ERROR);
+        }
+    };
     if args.get(1).map(String::as_str) == Some(unlink_race::harness::process::WORKER_SUBCOMMAND) {
         return ExitCode::from(unlink_race::harness::process::child_main(&args[2..]) as u8);
     }

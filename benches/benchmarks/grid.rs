@@ -78,6 +78,9 @@ pub fn run(
                 // With its pace resolved (`auto` calibrated when it started).
                 let scenario = h.scenario().clone();
                 let tally = h.finish();
+                if let Some(left) = &tally.scratch_left {
+                    eprintln!("warning: the scratch directory was left at {left}");
+                }
                 results.push(ScenarioResult {
                     scenario,
                     tally,

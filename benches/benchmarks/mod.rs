@@ -27,16 +27,12 @@ pub fn criterion(config: &GridConfig) -> Criterion {
         .configure_from_args()
 }
 
-/// Ctrl-C and SIGTERM set the flag (the running batch stops, its scratch
-/// directory is removed, the bench exits 130); a second one exits at once.
+/// Ctrl-C, SIGTERM and SIGHUP set the flag (the running batch stops, its
+/// scratch directory is removed, the bench exits 130); a second one exits at once.
 pub fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, std::sync::Arc::clone(&flag))
-            .expect("signal handler");
-        signal_hook::flag::register(sig, std::sync::Arc::clone(&flag)).expect("signal handler");
-    }
-    flag
+    unlink_race::signals::StopSignals::install(130)
+        .expect("signal handler")
+        .flag()
 }
 
 type Cleanup = Box<dyn FnOnce() + Send>;

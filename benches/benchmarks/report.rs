@@ -58,6 +58,14 @@ pub fn print_ratios(pairs: &[super::overhead::Pair]) {
     }
 }
 
+/// Where the reports go: `UNLINK_RACE_REPORTS`, or `reports/` of the crate.
+pub fn reports_dir(config: &GridConfig) -> std::path::PathBuf {
+    config
+        .reports_dir
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"))
+}
+
 /// Writes the report of one directory's grid; `several`: one of a survey of
 /// several directories, so its label carries the directory's tag.
 pub fn write(
@@ -72,10 +80,7 @@ pub fn write(
     };
     let machine = machine::fingerprint(&first.target);
     let label = survey_label(config.label.as_deref(), &machine, &target.tag, several);
-    let reports_dir = config
-        .reports_dir
-        .clone()
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"));
+    let reports_dir = reports_dir(config);
     let criterion = criterion_dir();
     let scenarios = results
         .into_iter()

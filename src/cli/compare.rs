@@ -5,11 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use unlink_race::compare::{Rules, compare, find_baseline};
-use unlink_race::export::files::write_atomic;
 use unlink_race::export::{html, markdown, terminal};
 use unlink_race::report::load::load_report;
 
-use super::run::check_output_path;
+use super::run::{check_outputs, stage_outputs};
 use super::{CompareArgs, EXIT_FOUND, EXIT_OK, print_stdout};
 
 /// Whether two paths name the same file (the same path, or the same device
@@ -26,9 +25,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 pub fn run(args: &CompareArgs) -> Result<ExitCode> {
+    let outputs: Vec<(&str, &std::path::Path)> =
+        [("--html", &args.html), ("--markdown", &args.markdown)]
+            .into_iter()
+            .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+            .collect();
+    check_outputs(&outputs)?;
     for (flag, path) in [("--html", &args.html), ("--markdown", &args.markdown)] {
         if let Some(path) = path {
-            check_output_path(flag, path)?;
             if let Some(input) = args.reports.iter().find(|r| same_file(r, path)) {
                 bail!(
                     "{flag} {}: is one of the reports being compared ({}); refusing to overwrite it",
@@ -64,17 +68,20 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode> {
         bail!("{why}");
     }
     let mut out = terminal::render_terminal(&comparison);
+    let mut files = Vec::new();
     if let Some(path) = &args.markdown {
-        write_atomic(path, markdown::render_markdown(&comparison).as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        let text = markdown::render_markdown(&comparison);
+        files.push(("--markdown", path.as_path(), text.into_bytes()));
         out += &format!("markdown: {}\n", path.display());
     }
     if let Some(path) = &args.html {
-        write_atomic(path, html::render_comparison(&comparison).as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        let page = html::render_comparison(&comparison);
+        files.push(("--html", path.as_path(), page.into_bytes()));
         out += &format!("html: {}\n", path.display());
     }
-    print_stdout(&out);
+    let staged = stage_outputs(&files)?;
+    print_stdout(&out)?;
+    staged.commit()?;
     Ok(ExitCode::from(if comparison.differs() {
         EXIT_FOUND
     } else {

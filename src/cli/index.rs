@@ -81,7 +81,7 @@ pub fn run(args: &IndexArgs) -> Result<ExitCode> {
         None if args.html.is_none() => out = markdown,
         None => {}
     }
-    print_stdout(&out);
+    print_stdout(&out)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 

@@ -130,7 +130,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "10", value_parser = parse_duration)]
     pub stall_timeout: std::time::Duration,
     /// Label for the report (default: <os>-<os_version>-<fs_type>-<hostname>).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_label)]
     pub label: Option<String>,
     /// No live progress line (it is off anyway when stderr is not a terminal).
     #[arg(long)]
@@ -148,7 +148,7 @@ pub struct ZombiefsArgs {
     pub mountpoint: PathBuf,
     /// Fraction of races that get a zombie (0..=1), for every symptom: racing
     /// opens and racing creates; the others behave as Linux does.
-    #[arg(long, default_value = "1", value_parser = parse_probability)]
+    #[arg(long, default_value = "1", value_parser = parse_probability, allow_negative_numbers = true)]
     pub probability: f64,
     /// Fraction of racing opens that get a zombie (fstat gives st_ino 0); overrides --probability.
     #[arg(long, value_parser = parse_probability)]
@@ -193,6 +193,28 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
             anyhow::bail!("{what} {}: {why}", dir.display());
         }
     }
+    // A mount point inside the backing directory makes zombiefs look itself
+    // up through its own mount (a deadlock in D state); backing inside the
+    // mount point hides it under the mount. The same directory is fine: the
+    // backing is opened before the mount covers it.
+    let backing = args.backing.canonicalize()?;
+    let mountpoint = args.mountpoint.canonicalize()?;
+    if backing != mountpoint {
+        if mountpoint.starts_with(&backing) {
+            anyhow::bail!(
+                "mountpoint {} is inside --backing {}: zombiefs would look itself up and hang",
+                mountpoint.display(),
+                backing.display()
+            );
+        }
+        if backing.starts_with(&mountpoint) {
+            anyhow::bail!(
+                "--backing {} is inside the mountpoint {}: the mount would hide it",
+                backing.display(),
+                mountpoint.display()
+            );
+        }
+    }
     eprintln!(
         "zombiefs: {} -> {} (ground truth in {}/{STATS_FILE}); Ctrl-C or umount to stop",
         args.backing.display(),
@@ -200,7 +222,7 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
         args.mountpoint.display()
     );
     let stats = run_foreground(&args.backing, &args.mountpoint, options)?;
-    print_stdout(&format!("{}\n", stats.to_json()));
+    print_stdout(&format!("{}\n", stats.to_json()))?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -266,6 +288,10 @@ pub struct IndexArgs {
     pub markdown: Option<PathBuf>,
 }
 
+fn parse_label(s: &str) -> Result<String, String> {
+    unlink_race::report::machine::check_label(s)
+}
+
 fn parse_alpha(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
@@ -310,11 +336,17 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     unlink_race::scenario::parse_duration(s).map_err(|e| e.to_string())
 }
 
-/// Prints to stdout; a closed pipe (`| head`) is not an error worth a panic.
-pub fn print_stdout(text: &str) {
+/// Prints to stdout. A closed pipe (`| head`) is the reader's choice and not
+/// an error; any other failure (a full disk, a closed descriptor) is.
+pub fn print_stdout(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Parses `args` and runs the command.
@@ -324,7 +356,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                print!("{e}");
+                print_stdout(&e.to_string())?;
                 return Ok(ExitCode::from(EXIT_OK));
             }
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
@@ -406,6 +438,6 @@ fn grid() -> Result<ExitCode> {
             setting.default_text()
         );
     }
-    print_stdout(&out);
+    print_stdout(&out)?;
     Ok(ExitCode::from(EXIT_OK))
 }

@@ -22,39 +22,71 @@ use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 /// Stop condition when none is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
-/// Ctrl-C and SIGTERM set the flag; a second one exits at once.
+/// Ctrl-C, SIGTERM and SIGHUP set the flag; a second one exits at once.
 fn install_signal_flag() -> Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(
-            sig,
-            i32::from(EXIT_INTERRUPTED),
-            Arc::clone(&flag),
-        )
+    let signals = unlink_race::signals::StopSignals::install(i32::from(EXIT_INTERRUPTED))
         .context("cannot install signal handlers")?;
-        signal_hook::flag::register(sig, Arc::clone(&flag))
-            .context("cannot install signal handlers")?;
-    }
-    Ok(flag)
+    Ok(signals.flag())
 }
 
-/// Checks that an output file can be written before any work is done.
-pub fn check_output_path(flag: &str, path: &Path) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        bail!(
-            "{flag} {}: directory {} does not exist",
-            path.display(),
-            parent.display()
-        );
-    }
-    if path.is_dir() {
-        bail!("{flag} {}: is a directory", path.display());
+/// Checks before any work is done that an output can be written: what the
+/// path names (a FIFO, a device and `-` are written through; a directory, a
+/// block device or a socket is refused) and that its directory takes a new file.
+pub fn check_output_path(flag: &str, path: &Path) -> Result<files::Destination> {
+    files::check_destination(path).with_context(|| format!("{flag} {}", path.display()))
+}
+
+/// Checks every output before any work, and that no two name the same file.
+pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<()> {
+    let mut seen: Vec<(&str, files::Destination)> = Vec::new();
+    for &(flag, path) in outputs {
+        let dest = check_output_path(flag, path)?;
+        let key = |d: &files::Destination| match d {
+            files::Destination::Stdout => None,
+            files::Destination::Stream(p)
+            | files::Destination::Replace(p)
+            | files::Destination::Create(p) => Some(
+                p.parent()
+                    .and_then(|d| d.canonicalize().ok())
+                    .map(|d| d.join(p.file_name().unwrap_or_default()))
+                    .unwrap_or_else(|| p.clone()),
+            ),
+        };
+        if let Some((other, _)) = seen
+            .iter()
+            .find(|(_, d)| key(d).is_some() && key(d) == key(&dest))
+        {
+            bail!("{flag} {}: the same file as {other}", path.display());
+        }
+        seen.push((flag, dest));
     }
     Ok(())
+}
+
+/// Outputs staged completely (each a temporary file next to its target),
+/// so that they are put in place all or none.
+pub struct StagedOutputs(Vec<(String, files::Staged)>);
+
+/// Stages every output; the first failure drops the others.
+pub fn stage_outputs(outputs: &[(&str, &Path, Vec<u8>)]) -> Result<StagedOutputs> {
+    let mut staged = Vec::with_capacity(outputs.len());
+    for (flag, path, bytes) in outputs {
+        let what = format!("{flag} {}", path.display());
+        let s = files::stage(path, bytes).with_context(|| format!("{what}: cannot write"))?;
+        staged.push((what, s));
+    }
+    Ok(StagedOutputs(staged))
+}
+
+impl StagedOutputs {
+    /// Puts every staged output in place.
+    pub fn commit(self) -> Result<()> {
+        for (what, s) in self.0 {
+            s.commit()
+                .with_context(|| format!("{what}: cannot write"))?;
+        }
+        Ok(())
+    }
 }
 
 /// The live progress line ("elapsed, cycles, anomalies (rate), cycles/s"), on a terminal only.
@@ -100,6 +132,9 @@ impl ProgressLine {
 
 /// `path` for one directory of several: `out.json` → `out-<label>.json`.
 pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
+    if path.as_os_str() == "-" {
+        return path.to_path_buf();
+    }
     let stem = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
@@ -145,11 +180,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         pace: args.pace,
     };
     scenario.validate()?;
-    for (flag, path) in [("--json", &args.json), ("--html", &args.html)] {
-        if let Some(path) = path {
-            check_output_path(flag, path)?;
-        }
-    }
+    let outputs: Vec<(&str, &Path)> = [("--json", &args.json), ("--html", &args.html)]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect();
+    check_outputs(&outputs)?;
     let dirs = if args.dir.is_empty() {
         vec![unlink_race::scenario::default_target_dir()]
     } else {
@@ -222,6 +257,9 @@ fn run_in(
 
     let mut trials = Vec::new();
     let mut was_interrupted = false;
+    // An environment error ends the run: the report so far is written,
+    // marked with it, and the exit code is 2.
+    let mut environment: Option<String> = None;
     if let Some(count) = args.trials {
         for _ in 0..count {
             let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
@@ -233,9 +271,14 @@ fn run_in(
                 duration: left,
                 until_anomalies: Some(1),
             };
-            let batch = harness
-                .run_batch(&limit, &mut monitor)
-                .with_context(|| format!("racing in {}", dir.display()))?;
+            let batch = match harness.run_batch(&limit, &mut monitor) {
+                Ok(b) => b,
+                Err(e) if e.is_environment() => {
+                    environment = Some(e.to_string());
+                    break;
+                }
+                Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
+            };
             let (c, a) = progress.before.get();
             progress.before.set((c + batch.cycles, a + batch.anomalies));
             let end = batch.end;
@@ -268,10 +311,11 @@ fn run_in(
             duration: deadline,
             until_anomalies: args.until,
         };
-        let batch = harness
-            .run_batch(&limit, &mut monitor)
-            .with_context(|| format!("racing in {}", dir.display()))?;
-        was_interrupted = batch.end == BatchEnd::Interrupted;
+        match harness.run_batch(&limit, &mut monitor) {
+            Ok(batch) => was_interrupted = batch.end == BatchEnd::Interrupted,
+            Err(e) if e.is_environment() => environment = Some(e.to_string()),
+            Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
+        }
     }
     progress.finish();
     let target_info = harness.target().clone();
@@ -287,14 +331,18 @@ fn run_in(
     let entry = build::scenario_report(&scenario, &tally, trials, None, command);
     let label =
         unlink_race::grid::survey_label(args.label.as_deref(), &machine, &target.tag, several);
-    let report = build::report(
+    let mut report = build::report(
         label.clone(),
         unlink_race::report::schema::Source::Run,
         machine,
         vec![entry],
         was_interrupted,
     );
+    report.environment_error = environment.clone();
     let mut text = summary(&report);
+    if let Some(left) = &tally.scratch_left {
+        text += &format!("warning: the scratch directory was left at {left}\n");
+    }
     let output = |path: &PathBuf| {
         if several {
             path_for_label(path, &label)
@@ -302,18 +350,53 @@ fn run_in(
             path.clone()
         }
     };
+    let mut bytes: Vec<(&str, PathBuf, Vec<u8>)> = Vec::new();
     if let Some(path) = args.json.as_ref().map(output) {
-        files::write_json(&report, &path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        text += &format!("report: {}\n", path.display());
+        bytes.push(("--json", path, files::report_json(&report)?));
     }
     if let Some(path) = args.html.as_ref().map(output) {
         let page = unlink_race::export::html::render_report(&report);
-        files::write_atomic(&path, page.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        text += &format!("report: {}\n", path.display());
+        bytes.push(("--html", path, page.into_bytes()));
     }
-    super::print_stdout(&text);
+    let staging: Vec<(&str, &Path, Vec<u8>)> = bytes
+        .iter()
+        .map(|(flag, path, data)| (*flag, path.as_path(), data.clone()))
+        .collect();
+    let staged = stage_outputs(&staging)?;
+    if let Some(cause) = environment {
+        // One line (printed by `main`): the cause, and where the report so far is.
+        staged.commit()?;
+        let written: Vec<String> = bytes
+            .iter()
+            .filter(|(_, p, _)| p.as_os_str() != "-")
+            .map(|(_, p, _)| p.display().to_string())
+            .collect();
+        let left = tally
+            .scratch_left
+            .as_ref()
+            .map(|l| format!("; the scratch directory was left at {l}"))
+            .unwrap_or_default();
+        if written.is_empty() {
+            bail!("{cause}{left}");
+        }
+        bail!(
+            "{cause}; the report so far, marked so, is in {}{left}",
+            written.join(" and ")
+        );
+    }
+    for (_, path, _) in &bytes {
+        if path.as_os_str() != "-" {
+            text += &format!("report: {}\n", path.display());
+        }
+    }
+    // The summary first: an unwritable standard output leaves no report file.
+    // With a report on standard output (`-`) the summary goes to stderr.
+    if bytes.iter().any(|(_, p, _)| p.as_os_str() == "-") {
+        eprint!("{text}");
+    } else {
+        super::print_stdout(&text)?;
+    }
+    staged.commit()?;
     Ok(DirOutcome {
         interrupted: was_interrupted,
         anomalies: report.scenarios[0].anomalies,

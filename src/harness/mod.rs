@@ -22,8 +22,10 @@ mod slot;
 mod threads;
 mod worker;
 
+use std::ffi::CString;
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -31,14 +33,14 @@ use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
 use crate::scenario::{Pace, Scenario, ScenarioError, Workers};
-use crate::sys::{self, Errno, platform};
+use crate::sys::{self, Errno, flags::*, platform};
 
 use pool::Pool;
 pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
 };
 use slot::{OPS, SlotSnapshot};
-use worker::{Control, NONE, TRASH_DIR};
+use worker::{Control, NONE, TARGET, TRASH_DIR, private_names};
 
 /// Default watchdog limit for one step.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,15 +85,62 @@ pub enum HarnessError {
     Spawn(std::io::Error),
     #[error("worker process failed: {0}")]
     Worker(String),
+    /// The scratch directory or its filesystem failed (DESIGN §2): not the race.
     #[error(
-        "{op} failed with {name} (errno {errno}): the environment, not the race (no space, read-only or out of descriptors); nothing was counted for it"
+        "environment error: the scratch directory {} {} ({} got {}); not the race, and not counted",
+        scratch.display(), environment_cause(*errno), op.unwrap_or("the scratch directory check"), errno_label(*errno)
     )]
     Environment {
-        op: &'static str,
+        /// The operation that failed; `None` for the controller's own check.
+        op: Option<&'static str>,
         errno: Errno,
-        name: &'static str,
+        scratch: PathBuf,
     },
+    #[error(
+        "environment error: out of file descriptors: the limit is {limit} and this scenario needs about {needed} (raise it with ulimit -n)"
+    )]
+    Descriptors { limit: u64, needed: u64 },
 }
+
+impl HarnessError {
+    /// Whether this is an environment error (DESIGN §2), as opposed to bad input.
+    pub fn is_environment(&self) -> bool {
+        matches!(
+            self,
+            HarnessError::Environment { .. } | HarnessError::Descriptors { .. }
+        )
+    }
+}
+
+fn errno_label(errno: Errno) -> String {
+    match sys::errno_name(errno) {
+        "" => format!("errno {errno}"),
+        name => name.to_string(),
+    }
+}
+
+/// What an errno from the scratch directory says about the environment.
+pub fn environment_cause(errno: Errno) -> &'static str {
+    match errno {
+        sys::ENOENT | sys::ENOTDIR => "was removed",
+        sys::EACCES | sys::EPERM => "is no longer accessible (no permission)",
+        sys::EIO => "is on a filesystem that fails with I/O errors (shut down?)",
+        // A FUSE connection whose server died answers ECONNABORTED, then ENOTCONN.
+        sys::ENOTCONN | sys::ECONNABORTED => {
+            "is on a disconnected filesystem (its FUSE server is gone?)"
+        }
+        sys::ESTALE => "is stale (removed on the server?)",
+        sys::EROFS => "is on a read-only filesystem",
+        sys::ENOSPC => "is on a full filesystem",
+        sys::EDQUOT => "is over its disk quota",
+        sys::EMFILE | sys::ENFILE => "cannot be used: out of file descriptors",
+        sys::ENOMEM => "cannot be used: out of memory",
+        _ => "failed",
+    }
+}
+
+/// `environment_op` of the controller's own check of the scratch directory.
+const CONTROLLER_CHECK: u8 = u8::MAX;
 
 /// When a batch ends. Any limit that is met ends it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -167,6 +216,9 @@ pub struct Tally {
     pub first_anomaly_cycle: Option<u64>,
     /// Wall time of all batches.
     pub elapsed_ns: u64,
+    /// Where the scratch directory was left, and why, when it could not be
+    /// removed (`None`: removed).
+    pub scratch_left: Option<String>,
 }
 
 /// Filesystem facts about the target directory, for the report.
@@ -188,16 +240,34 @@ pub struct Harness {
     ids: Vec<WorkerId>,
     target: TargetInfo,
     /// Removed by `finish` (or on drop).
-    scratch: Option<tempfile::TempDir>,
+    scratch: Option<Scratch>,
     stalls: Vec<(usize, u64, Stall)>,
+    /// Times the whole process was paused (SIGSTOP, Ctrl-Z, a suspended
+    /// machine): `(start, length)` in monotonic ns. Not stall time.
+    pauses: Vec<(u64, u64)>,
     cycles_before_batch: u64,
     first_anomaly_cycle: Option<u64>,
     elapsed_ns: u64,
     broken: bool,
 }
 
+/// The private scratch directory, held by descriptors: its own, and its
+/// parent's (the target directory) to remove it by name at the end. Renaming
+/// the parent meanwhile moves nothing the harness relies on.
+struct Scratch {
+    /// The target directory.
+    parent: OwnedFd,
+    /// The scratch directory's name in `parent`.
+    name: CString,
+    dir: Arc<OwnedFd>,
+    /// Device and inode of the scratch directory.
+    id: (u64, u64),
+    /// Where it was created.
+    path: PathBuf,
+}
+
 /// Checks the target directory and creates the private scratch directory in it.
-fn create_scratch(target: &Path) -> Result<(tempfile::TempDir, OwnedFd, PathBuf), HarnessError> {
+fn create_scratch(target: &Path) -> Result<(Scratch, PathBuf), HarnessError> {
     let bad = |reason: &str| HarnessError::TargetDir {
         path: target.to_path_buf(),
         reason: reason.into(),
@@ -210,23 +280,146 @@ fn create_scratch(target: &Path) -> Result<(tempfile::TempDir, OwnedFd, PathBuf)
         return Err(bad("is not a directory"));
     }
     let canonical = target.canonicalize().map_err(|e| bad(&e.to_string()))?;
-    let scratch = tempfile::Builder::new()
-        .prefix("unlink-race-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .tempdir_in(&canonical)
-        .map_err(|source| HarnessError::Scratch {
-            path: canonical.clone(),
-            source,
-        })?;
-    let dir = sys::open_dir(scratch.path()).map_err(|source| HarnessError::Scratch {
+    let failed = |e: Errno| HarnessError::Scratch {
+        path: canonical.clone(),
+        source: std::io::Error::from_raw_os_error(e),
+    };
+    let parent = sys::open_dir(&canonical).map_err(|source| HarnessError::Scratch {
         path: canonical.clone(),
         source,
     })?;
-    sys::mkdirat(dir.as_fd(), TRASH_DIR, 0o700).map_err(|e| HarnessError::Scratch {
-        path: canonical.clone(),
-        source: std::io::Error::from_raw_os_error(e),
-    })?;
-    Ok((scratch, dir, canonical))
+    let mut attempt = 0u64;
+    let name = loop {
+        let name = CString::new(format!(
+            "unlink-race-{}-{:x}",
+            sys::getpid(),
+            sys::monotonic_ns().wrapping_add(attempt) & 0xff_ffff
+        ))
+        .expect("no NUL in the name");
+        match sys::mkdirat(parent.as_fd(), &name, 0o700) {
+            Ok(()) => break name,
+            Err(e) if e == sys::EEXIST && attempt < 100 => attempt += 1,
+            Err(e) => return Err(failed(e)),
+        }
+    };
+    let path = canonical.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
+    let dir = match sys::openat(
+        parent.as_fd(),
+        &name,
+        O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+        0,
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = sys::rmdirat(parent.as_fd(), &name);
+            return Err(failed(e));
+        }
+    };
+    let st = sys::fstat(dir.as_fd()).map_err(failed)?;
+    let scratch = Scratch {
+        parent,
+        name,
+        dir: Arc::new(dir),
+        id: (st.dev, st.ino),
+        path,
+    };
+    // From here on a failure removes the scratch directory (on drop).
+    sys::mkdirat(scratch.dir.as_fd(), TRASH_DIR, 0o700).map_err(failed)?;
+    Ok((scratch, canonical))
+}
+
+impl Drop for Scratch {
+    /// A scratch directory whose harness never started is removed here (a
+    /// removed one is seen as gone and left alone).
+    fn drop(&mut self) {
+        let _ = self.remove(&[]);
+    }
+}
+
+impl Scratch {
+    /// The path worker processes open. On Linux it goes through this
+    /// process's descriptor (`/proc/<pid>/fd/<n>/.`), so it names the scratch
+    /// directory even if it or its parent was renamed meanwhile.
+    fn path_for_children(&self) -> PathBuf {
+        if cfg!(target_os = "linux") {
+            use std::os::fd::AsRawFd;
+            PathBuf::from(format!(
+                "/proc/{}/fd/{}/.",
+                sys::getpid(),
+                self.dir.as_raw_fd()
+            ))
+        } else {
+            self.path.clone()
+        }
+    }
+
+    /// Removes the names the workers made, then the directory itself through
+    /// its parent's descriptor, after checking that the name still names it
+    /// (device and inode). Anything else found there is left, and so is the
+    /// directory; the error says where it is.
+    fn remove(&self, ids: &[WorkerId]) -> Result<(), String> {
+        let dir = self.dir.as_fd();
+        let here = || {
+            sys::fd_path(dir)
+                .unwrap_or_else(|| self.path.clone())
+                .display()
+                .to_string()
+        };
+        match sys::fstat(dir) {
+            Ok(st) if (st.dev, st.ino) != self.id => {
+                return Err(format!("{} is not the scratch directory", here()));
+            }
+            // Already gone (removed from outside): nothing left to remove.
+            Ok(st) if st.nlink == 0 => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+        }
+        let mut names = vec![TARGET.to_owned()];
+        for id in ids {
+            for n in private_names(*id) {
+                if !n.is_empty() {
+                    names.push(CString::new(n).expect("no NUL in worker names"));
+                }
+            }
+        }
+        for name in &names {
+            match sys::unlinkat(dir, name) {
+                Ok(()) | Err(sys::ENOENT) => {}
+                Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+            }
+        }
+        match sys::rmdirat(dir, TRASH_DIR) {
+            Ok(()) | Err(sys::ENOENT) => {}
+            Err(sys::ENOTEMPTY) => {
+                return Err(format!("{}: holds files it did not make", here()));
+            }
+            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+        }
+        match sys::fstatat(self.parent.as_fd(), &self.name) {
+            Ok(st) if (st.dev, st.ino) == self.id => {}
+            Ok(_) | Err(sys::ENOENT) => {
+                return Err(format!("{}: it was moved or its name reused", here()));
+            }
+            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+        }
+        match sys::rmdirat(self.parent.as_fd(), &self.name) {
+            Ok(()) => Ok(()),
+            Err(sys::ENOTEMPTY) => Err(format!("{}: holds files it did not make", here())),
+            Err(e) => Err(format!("{}: {}", here(), errno_label(e))),
+        }
+    }
+}
+
+/// Descriptors a scenario needs beyond the process's own (a conservative
+/// count: each thread worker holds at most two files at once; each process
+/// worker costs the parent two pipes and the spawn a few more).
+fn descriptors_needed(scenario: &Scenario) -> u64 {
+    let workers = u64::from(scenario.readers + scenario.deleters);
+    let per_worker = match scenario.workers {
+        Workers::Threads => 2,
+        Workers::Processes => 6,
+    };
+    32 + workers * per_worker
 }
 
 /// The filesystem type of `dir` (`ext4`, `tmpfs`, ...), `unknown` if it cannot be read.
@@ -247,6 +440,12 @@ impl Harness {
         options: HarnessOptions,
     ) -> Result<Harness, HarnessError> {
         scenario.validate()?;
+        let needed = descriptors_needed(scenario);
+        if let Ok(limit) = sys::descriptor_limit() {
+            if limit < needed {
+                return Err(HarnessError::Descriptors { limit, needed });
+            }
+        }
         let mut calibration = None;
         let resolved;
         let scenario = if scenario.pace == Pace::Auto {
@@ -260,9 +459,9 @@ impl Harness {
         } else {
             scenario
         };
-        let (scratch, dir, canonical) = create_scratch(target_dir)?;
-        let fs = platform::fs_info(dir.as_fd(), &canonical);
-        let dir = Arc::new(dir);
+        let (scratch, canonical) = create_scratch(target_dir)?;
+        let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
+        let dir = Arc::clone(&scratch.dir);
         let ids: Vec<WorkerId> = (0..scenario.readers)
             .map(WorkerId::reader)
             .chain((0..scenario.deleters).map(WorkerId::deleter))
@@ -275,7 +474,7 @@ impl Harness {
             ),
             Workers::Processes => Box::new(process::ProcessPool::start(
                 scenario,
-                scratch.path(),
+                &scratch.path_for_children(),
                 Arc::clone(&control),
                 &ids,
                 options.examples_per_class,
@@ -294,6 +493,7 @@ impl Harness {
             },
             scratch: Some(scratch),
             stalls: Vec::new(),
+            pauses: Vec::new(),
             cycles_before_batch: 0,
             first_anomaly_cycle: None,
             elapsed_ns: 0,
@@ -318,7 +518,7 @@ impl Harness {
 
     /// The private scratch directory (removed by [`Harness::finish`]).
     pub fn scratch_path(&self) -> Option<&Path> {
-        self.scratch.as_ref().map(|s| s.path())
+        self.scratch.as_ref().map(|s| s.path.as_path())
     }
 
     /// Runs one batch. `monitor` sees progress every poll interval and may
@@ -356,14 +556,35 @@ impl Harness {
         let mut end = BatchEnd::Completed;
         let mut stop_requested: Option<Instant> = None;
         let mut announced_first = c.first_anomaly_ns.load(Relaxed) != NONE;
+        let poll_ns = self.options.poll_interval.as_nanos() as u64;
+        let mut last_poll_ns = sys::monotonic_ns();
         let all_done = loop {
             if pool.wait(self.options.poll_interval) {
                 break true;
             }
+            // The controller wakes every poll interval. A much longer gap means
+            // it was not running, nor (SIGSTOP, Ctrl-Z, suspend) were the
+            // workers: that time is a pause of the whole process, not a stall.
+            let polled_ns = sys::monotonic_ns();
+            let gap = polled_ns.saturating_sub(last_poll_ns);
+            if gap > pause_threshold_ns(poll_ns) {
+                self.pauses.push((last_poll_ns + poll_ns, gap - poll_ns));
+            }
+            last_poll_ns = polled_ns;
             if let Some(failure) = pool.failure() {
                 pool.stop();
                 self.broken = true;
                 return Err(HarnessError::Worker(failure));
+            }
+            if let Some(scratch) = &self.scratch {
+                if let Some(errno) = sys::dir_failure(scratch.dir.as_fd()) {
+                    if c.environment_errno
+                        .compare_exchange(0, errno, Relaxed, Relaxed)
+                        .is_ok()
+                    {
+                        c.environment_op.store(CONTROLLER_CHECK, Relaxed);
+                    }
+                }
             }
             let now = Instant::now();
             let anomalies =
@@ -392,11 +613,15 @@ impl Harness {
                 end = BatchEnd::Interrupted;
                 stop = true;
             }
+            if c.environment_errno.load(Relaxed) != 0 {
+                stop = true;
+            }
             let stuck_long = watchdog(
                 c,
                 &self.ids,
                 self.scenario.readers,
                 &self.options,
+                &self.pauses,
                 &mut self.stalls,
             );
             // With a deadline the others race on until it; without one a worker
@@ -442,11 +667,15 @@ impl Harness {
         }
         let errno = c.environment_errno.load(Relaxed);
         if errno != 0 {
-            let op = OPS[c.environment_op.load(Relaxed) as usize];
+            let op = OPS.get(c.environment_op.load(Relaxed) as usize);
             return Err(HarnessError::Environment {
-                op: op.name(),
+                op: op.map(|op| op.name()),
                 errno,
-                name: sys::errno_name(errno),
+                scratch: self
+                    .scratch
+                    .as_ref()
+                    .map(|s| s.path.clone())
+                    .unwrap_or_default(),
             });
         }
         Ok(Batch {
@@ -470,9 +699,9 @@ impl Harness {
         };
         let snapshots = pool.finish(!self.broken);
         let tally = self.merge(&snapshots);
+        let mut tally = tally;
         if let Some(scratch) = self.scratch.take() {
-            // Ours, private, and holding only names we made: removed whole.
-            let _ = scratch.close();
+            tally.scratch_left = scratch.remove(&self.ids).err();
         }
         tally
     }
@@ -552,8 +781,28 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        self.shutdown();
+        if let Some(left) = self.shutdown().scratch_left {
+            eprintln!("warning: the scratch directory was left at {left}");
+        }
     }
+}
+
+/// A gap between two controller wake-ups longer than this is a pause of the
+/// whole process: four poll intervals, and at least a quarter of a second
+/// (scheduling delays on a loaded machine stay well below it).
+fn pause_threshold_ns(poll_ns: u64) -> u64 {
+    (4 * poll_ns).max(250_000_000)
+}
+
+/// Time from `busy` to `now` during which the process was paused.
+fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
+    pauses
+        .iter()
+        .map(|&(start, len)| {
+            let end = start + len;
+            end.min(now).saturating_sub(start.max(busy))
+        })
+        .sum()
 }
 
 /// Looks for steps running longer than the limit; records each once and
@@ -565,6 +814,7 @@ fn watchdog(
     ids: &[WorkerId],
     readers: u32,
     options: &HarnessOptions,
+    pauses: &[(u64, u64)],
     stalls: &mut Vec<(usize, u64, Stall)>,
 ) -> bool {
     let now = sys::monotonic_ns();
@@ -574,16 +824,23 @@ fn watchdog(
         let slot_index = id.slot_index(readers);
         let slot = &c.slots[slot_index];
         let busy = slot.busy_since_ns.load(Relaxed);
-        if busy == 0 || now.saturating_sub(busy) <= limit {
+        if busy == 0 {
             continue;
         }
-        stuck_long |= now - busy > 2 * limit;
+        // Only the time the process was running counts.
+        let running = now
+            .saturating_sub(busy)
+            .saturating_sub(paused_within(pauses, busy, now));
+        if running <= limit {
+            continue;
+        }
+        stuck_long |= running > 2 * limit;
         // Already recorded: keep its duration up to date while it lasts.
         if let Some((_, _, rec)) = stalls
             .iter_mut()
             .find(|(s, b, _)| *s == slot_index && *b == busy)
         {
-            rec.elapsed_ns = now - busy;
+            rec.elapsed_ns = running;
             continue;
         }
         let op = OPS.get(slot.busy_op.load(Relaxed) as usize).copied();
@@ -593,10 +850,57 @@ fn watchdog(
             Stall {
                 worker: *id,
                 op,
-                elapsed_ns: now - busy,
+                elapsed_ns: running,
                 unfinished: true,
             },
         ));
     }
     stuck_long
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paused_time_inside_a_step_is_not_stall_time() {
+        // (pauses, busy since, now, paused time within the step)
+        type Case<'a> = (&'a [(u64, u64)], u64, u64, u64);
+        let cases: &[Case] = &[
+            (&[], 100, 200, 0),
+            (&[(120, 50)], 100, 200, 50),
+            // A pause before the step began, and one still going at `now`.
+            (&[(10, 50), (180, 100)], 100, 200, 20),
+            (&[(90, 20)], 100, 200, 10),
+            (&[(120, 10), (150, 10)], 100, 200, 20),
+        ];
+        for &(pauses, busy, now, want) in cases {
+            assert_eq!(paused_within(pauses, busy, now), want, "{pauses:?}");
+        }
+        assert_eq!(pause_threshold_ns(20_000_000), 250_000_000);
+        assert_eq!(pause_threshold_ns(100_000_000), 400_000_000);
+    }
+
+    #[test]
+    fn environment_errors_name_their_cause() {
+        for (errno, cause) in [
+            (sys::ENOENT, "was removed"),
+            (sys::EACCES, "no permission"),
+            (sys::EIO, "I/O errors"),
+            (sys::ENOTCONN, "disconnected"),
+            (sys::EROFS, "read-only"),
+            (sys::ENOSPC, "full"),
+            (sys::EMFILE, "descriptors"),
+        ] {
+            let e = HarnessError::Environment {
+                op: Some("open"),
+                errno,
+                scratch: "/s".into(),
+            };
+            let line = e.to_string();
+            assert!(line.contains(cause), "{line}");
+            assert!(line.contains("/s") && !line.contains('\n'), "{line}");
+            assert!(e.is_environment());
+        }
+    }
 }

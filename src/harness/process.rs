@@ -378,10 +378,7 @@ fn send(msg: &ToParent) {
 /// decode ends the child with exit 2 (the parent then reports it gone).
 pub fn child_main(args: &[String]) -> i32 {
     // Ctrl-C reaches the whole process group; the parent decides when to stop.
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ =
-            signal_hook::flag::register(sig, Arc::new(std::sync::atomic::AtomicBool::new(false)));
-    }
+    crate::signals::leave_stop_signals_to_parent();
     let [scratch, spec] = args else {
         eprintln!("error: worker: usage: {WORKER_SUBCOMMAND} SCRATCH SPEC");
         return 2;

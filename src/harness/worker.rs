@@ -114,6 +114,15 @@ impl Control {
     }
 }
 
+/// A worker's own names in the scratch directory: its temporary file and, for
+/// a deleter, its name in the trash directory (`""` for a reader).
+pub fn private_names(id: WorkerId) -> [String; 2] {
+    match id.role {
+        Role::Reader => [format!("tmp-r{}", id.index), String::new()],
+        Role::Deleter => [format!("tmp-d{}", id.index), format!("trash/d{}", id.index)],
+    }
+}
+
 /// One worker: its buffers, names and precomputed tables.
 pub struct Worker<'a> {
     id: WorkerId,
@@ -154,10 +163,7 @@ impl<'a> Worker<'a> {
         slot_index: usize,
     ) -> Worker<'a> {
         let content = Content::new(scenario.file_size_bytes as usize);
-        let (tmp, trash) = match id.role {
-            Role::Reader => (format!("tmp-r{}", id.index), String::new()),
-            Role::Deleter => (format!("tmp-d{}", id.index), format!("trash/d{}", id.index)),
-        };
+        let [tmp, trash] = private_names(id);
         let slot = &control.slots[slot_index];
         Worker {
             id,
@@ -516,6 +522,13 @@ impl<'a> Worker<'a> {
             return;
         }
         let class = classify(obs);
+        // A failing scratch directory is the environment, not the race.
+        if obs.errno != 0 && self.anomaly[class.index()] {
+            if let Some(errno) = sys::dir_failure(self.dir) {
+                self.on_environment_error(&Observation { errno, ..*obs });
+                return;
+            }
+        }
         self.count(class);
         if class == Class::EmptyRead {
             match obs.stat {

@@ -123,6 +123,7 @@ pub fn scenario_report(
         survival,
         timeline: tally.timeline.as_ref().and_then(timeline),
         stalls: tally.stalls.iter().map(stall).collect(),
+        dropped: Default::default(),
         criterion_page: None,
         command,
     }
@@ -225,14 +226,84 @@ fn survival(trials: &[Trial], ns_per_cycle: f64) -> Option<Survival> {
     })
 }
 
-/// A report around scenario entries.
+/// Timeline events a report keeps, shared by its scenarios (each keeps at
+/// least [`MIN_TIMELINE_EVENTS`], those nearest its first anomaly).
+pub const REPORT_TIMELINE_EVENTS: usize = 4096;
+/// Timeline events a scenario keeps however many share the report.
+pub const MIN_TIMELINE_EVENTS: usize = 128;
+/// Examples a report keeps, shared by its scenarios (each keeps at least
+/// [`MIN_EXAMPLES`], taken class by class in turn).
+pub const REPORT_EXAMPLES: usize = 1024;
+/// Examples a scenario keeps however many share the report.
+pub const MIN_EXAMPLES: usize = 16;
+/// Stall records a scenario keeps (the first ones).
+pub const MAX_STALLS: usize = 128;
+
+/// Bounds what the scenarios' lists keep (examples, timeline events, stalls)
+/// and records in each scenario's `dropped` what was left out; counts and
+/// rates are untouched.
+pub fn cap_lists(scenarios: &mut [ScenarioReport]) {
+    let with_timeline = scenarios.iter().filter(|s| s.timeline.is_some()).count();
+    let events_each = (REPORT_TIMELINE_EVENTS / with_timeline.max(1)).max(MIN_TIMELINE_EVENTS);
+    let examples_each = (REPORT_EXAMPLES / scenarios.len().max(1)).max(MIN_EXAMPLES);
+    for s in scenarios {
+        if let Some(t) = &mut s.timeline {
+            if t.events.len() > events_each {
+                let dropped = t.events.len() - events_each;
+                // Keep the events nearest the first anomaly (t_ns = 0).
+                t.events.sort_by_key(|e| e.t_ns.unsigned_abs());
+                t.events.truncate(events_each);
+                t.events.sort_by_key(|e| e.t_ns);
+                s.dropped.timeline_events += dropped as u64;
+            }
+        }
+        if s.examples.len() > examples_each {
+            let dropped = s.examples.len() - examples_each;
+            s.examples = round_robin_by_class(std::mem::take(&mut s.examples), examples_each);
+            s.dropped.examples += dropped as u64;
+        }
+        if s.stalls.len() > MAX_STALLS {
+            s.dropped.stalls += (s.stalls.len() - MAX_STALLS) as u64;
+            s.stalls.truncate(MAX_STALLS);
+        }
+    }
+}
+
+/// `keep` examples taken one class at a time in turn, each class in time
+/// order, so that no class is crowded out; the result is in time order.
+fn round_robin_by_class(examples: Vec<Example>, keep: usize) -> Vec<Example> {
+    let mut by_class: BTreeMap<Class, std::collections::VecDeque<Example>> = BTreeMap::new();
+    for e in examples {
+        by_class.entry(e.class).or_default().push_back(e);
+    }
+    let mut out = Vec::with_capacity(keep);
+    while out.len() < keep {
+        let mut took = false;
+        for q in by_class.values_mut() {
+            if out.len() < keep {
+                if let Some(e) = q.pop_front() {
+                    out.push(e);
+                    took = true;
+                }
+            }
+        }
+        if !took {
+            break;
+        }
+    }
+    out.sort_by_key(|e| e.t_ns);
+    out
+}
+
+/// A report around scenario entries; their lists are bounded ([`cap_lists`]).
 pub fn report(
     label: String,
     source: Source,
     machine: Machine,
-    scenarios: Vec<ScenarioReport>,
+    mut scenarios: Vec<ScenarioReport>,
     interrupted: bool,
 ) -> Report {
+    cap_lists(&mut scenarios);
     Report {
         schema_version: SCHEMA_VERSION,
         tool: TOOL_NAME.into(),
@@ -241,6 +312,7 @@ pub fn report(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         interrupted,
+        environment_error: None,
         source,
         machine,
         scenarios,

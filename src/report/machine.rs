@@ -33,6 +33,37 @@ pub fn default_label(m: &Machine) -> String {
     ))
 }
 
+/// Checks a label given by the user and makes it a file name: it must not be
+/// empty, name a directory (`/`), hold control characters, start with `.`
+/// (hidden, and the prefix of temporary files), be `index` (the report page
+/// `index.html`) or be longer than 200 bytes; other characters outside
+/// `A-Za-z0-9._-` become `_`.
+pub fn check_label(label: &str) -> Result<String, String> {
+    if label.trim().is_empty() {
+        return Err("the label is empty".into());
+    }
+    if label.contains(['/', '\\']) {
+        return Err(format!("'{label}' is not a file name: no '/' in a label"));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(format!("{label:?} holds control characters"));
+    }
+    if label.starts_with('.') {
+        return Err(format!("'{label}' starts with '.'"));
+    }
+    if label.len() > 200 {
+        return Err(format!(
+            "the label is {} bytes long; at most 200",
+            label.len()
+        ));
+    }
+    let clean = sanitize_label(label);
+    if clean.eq_ignore_ascii_case("index") {
+        return Err("'index' is the name of the report page index.html".into());
+    }
+    Ok(clean)
+}
+
 /// Makes a label safe for a file name.
 pub fn sanitize_label(label: &str) -> String {
     label
@@ -50,6 +81,29 @@ pub fn sanitize_label(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_labels_are_refused() {
+        for (label, want) in [
+            ("", Err("empty")),
+            ("  ", Err("empty")),
+            ("index", Err("index.html")),
+            ("INDEX", Err("index.html")),
+            ("a/b", Err("no '/'")),
+            ("..", Err("starts with '.'")),
+            (".hidden", Err("starts with '.'")),
+            ("a\u{1b}[31m", Err("control")),
+            ("my host", Ok("my_host")),
+            ("mac-10.15", Ok("mac-10.15")),
+        ] {
+            match (check_label(label), want) {
+                (Ok(got), Ok(w)) => assert_eq!(got, w),
+                (Err(e), Err(w)) => assert!(e.contains(w), "{label:?}: {e}"),
+                (got, w) => panic!("{label:?}: {got:?}, want {w:?}"),
+            }
+        }
+        assert!(check_label(&"x".repeat(201)).is_err());
+    }
 
     #[test]
     fn labels_are_file_names() {

@@ -16,6 +16,7 @@
 //! | `label` | short name of the machine and filesystem, used for file names |
 //! | `created_unix_s` | when the report was written, seconds since the Unix epoch |
 //! | `interrupted` | `true` when the run was stopped by SIGINT/SIGTERM; counts cover what ran |
+//! | `environment_error` | present when the scratch directory or its filesystem failed mid-run (DESIGN §2): the cause; counts cover the cycles before it, and the run exited 2 |
 //! | `source` | `"run"` (the CLI) or `"bench"` (`cargo bench`) |
 //! | `machine` | [`Machine`]: OS, kernel, CPU, filesystem of the target directory |
 //! | `scenarios[]` | one [`ScenarioReport`] per scenario |
@@ -69,6 +70,9 @@ pub struct Report {
     pub label: String,
     pub created_unix_s: u64,
     pub interrupted: bool,
+    /// Why the run stopped when its environment failed (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_error: Option<String>,
     pub source: Source,
     pub machine: Machine,
     pub scenarios: Vec<ScenarioReport>,
@@ -382,6 +386,21 @@ pub struct ErrnoBreakdown {
     pub count: u64,
 }
 
+/// Entries left out of a scenario's lists because the report keeps a bounded
+/// number of them (the counts and rates always cover everything).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub examples: u64,
+    pub timeline_events: u64,
+    pub stalls: u64,
+}
+
+impl Dropped {
+    pub fn is_nothing(&self) -> bool {
+        *self == Dropped::default()
+    }
+}
+
 /// A syscall that took longer than the watchdog limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StallRecord {
@@ -439,6 +458,10 @@ pub struct ScenarioReport {
     pub survival: Option<Survival>,
     pub timeline: Option<Timeline>,
     pub stalls: Vec<StallRecord>,
+    /// What was left out of `examples`, `timeline` and `stalls` to bound the
+    /// report's size (absent: nothing).
+    #[serde(default, skip_serializing_if = "Dropped::is_nothing")]
+    pub dropped: Dropped,
     /// Relative path of Criterion's page for this benchmark (bench reports only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criterion_page: Option<String>,

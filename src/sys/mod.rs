@@ -23,7 +23,10 @@ pub type Errno = i32;
 /// Result of one syscall: the value, or the raw errno.
 pub type SysResult<T> = Result<T, Errno>;
 
-pub use libc::{EINTR, EINVAL, EIO, ENOENT, ENOSPC, ESTALE};
+pub use libc::{
+    EACCES, ECONNABORTED, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENFILE, ENOENT, ENOMEM,
+    ENOSPC, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY, EPERM, EROFS, ESTALE,
+};
 
 /// `open` flags used by the harness, re-exported so callers need no `libc`.
 pub mod flags {
@@ -43,6 +46,26 @@ pub mod flags {
     /// A descriptor that names an inode without opening it (Linux).
     #[cfg(target_os = "linux")]
     pub const O_PATH: i32 = libc::O_PATH;
+}
+
+/// File types, as `st_mode & S_IFMT` gives them (`mode_t` is `u16` on macOS).
+#[allow(clippy::unnecessary_cast)]
+pub mod file_type {
+    pub const S_IFMT: u32 = libc::S_IFMT as u32;
+    pub const S_IFREG: u32 = libc::S_IFREG as u32;
+    pub const S_IFDIR: u32 = libc::S_IFDIR as u32;
+    pub const S_IFLNK: u32 = libc::S_IFLNK as u32;
+    pub const S_IFIFO: u32 = libc::S_IFIFO as u32;
+    pub const S_IFCHR: u32 = libc::S_IFCHR as u32;
+    pub const S_IFBLK: u32 = libc::S_IFBLK as u32;
+    pub const S_IFSOCK: u32 = libc::S_IFSOCK as u32;
+}
+
+/// `renameat2` flags (Linux).
+#[cfg(target_os = "linux")]
+pub mod rename_flags {
+    pub const RENAME_NOREPLACE: u32 = libc::RENAME_NOREPLACE;
+    pub const RENAME_EXCHANGE: u32 = libc::RENAME_EXCHANGE;
 }
 
 /// The errno of the call that just failed. Reading it allocates nothing.
@@ -182,6 +205,40 @@ fn stat_record(st: &libc::stat) -> Stat {
         ctime_s: st.st_ctime as i64,
         ctime_ns: st.st_ctime_nsec as i64,
     }
+}
+
+/// `fchmod(fd, mode)`.
+pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
+    // SAFETY: `fchmod` takes a descriptor and a mode; a bad descriptor is an errno.
+    check(unsafe { libc::fchmod(fd.as_raw_fd(), mode as libc::mode_t) }).map(drop)
+}
+
+/// `fchown(fd, uid, gid)`.
+pub fn fchown(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> SysResult<()> {
+    // SAFETY: `fchown` takes a descriptor and two ids; a bad descriptor is an errno.
+    check(unsafe { libc::fchown(fd.as_raw_fd(), uid, gid) }).map(drop)
+}
+
+/// `fsync(fd)`.
+pub fn fsync(fd: BorrowedFd<'_>) -> SysResult<()> {
+    // SAFETY: `fsync` takes a descriptor; a bad descriptor is an errno.
+    check(unsafe { libc::fsync(fd.as_raw_fd()) }).map(drop)
+}
+
+/// `getrlimit(RLIMIT_NOFILE)`: the soft limit on open descriptors.
+#[allow(clippy::unnecessary_cast)]
+pub fn descriptor_limit() -> SysResult<u64> {
+    let mut lim = MaybeUninit::<libc::rlimit>::uninit();
+    // SAFETY: `lim` is valid for writes of one `rlimit`.
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, lim.as_mut_ptr()) })?;
+    // SAFETY: `getrlimit` succeeded, so it filled the struct.
+    Ok(unsafe { lim.assume_init() }.rlim_cur as u64)
+}
+
+/// The effective user id.
+pub fn geteuid() -> u32 {
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 /// `unlinkat(dir, name, 0)`.
@@ -432,6 +489,28 @@ pub fn is_environment_errno(errno: Errno) -> bool {
     )
 }
 
+/// Whether the directory `dir` names is still usable: `None` when a lookup
+/// in it works and it still has a link, else the errno that says why not
+/// (`ENOENT` for a removed directory, `EACCES`, `EIO` from a filesystem that
+/// was shut down, `ENOTCONN` from a FUSE filesystem whose server is gone).
+#[cold]
+pub fn dir_failure(dir: BorrowedFd<'_>) -> Option<Errno> {
+    match fstatat(dir, c".") {
+        Err(e) => Some(e),
+        Ok(st) if st.nlink == 0 => Some(ENOENT),
+        Ok(_) => None,
+    }
+}
+
+/// Where a descriptor's file is now (Linux: `/proc/self/fd`), if known.
+pub fn fd_path(fd: BorrowedFd<'_>) -> Option<std::path::PathBuf> {
+    if cfg!(target_os = "linux") {
+        std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()
+    } else {
+        None
+    }
+}
+
 /// Opens a directory without following a final symlink.
 pub fn open_dir(path: &std::path::Path) -> std::io::Result<OwnedFd> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -471,6 +550,7 @@ pub fn errno_name(errno: Errno) -> &'static str {
         libc::ESTALE => "ESTALE",
         libc::EDQUOT => "EDQUOT",
         libc::ENOTCONN => "ENOTCONN",
+        libc::ECONNABORTED => "ECONNABORTED",
         libc::ETIMEDOUT => "ETIMEDOUT",
         libc::ENOSYS => "ENOSYS",
         _ => "",

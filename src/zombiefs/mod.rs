@@ -46,7 +46,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 pub use stats::Stats;
@@ -174,7 +174,12 @@ pub enum Error {
          open on it is closed"
     )]
     Busy { path: PathBuf },
-    #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
+    #[error(
+        "zombiefs on {path} is covered by another mount: unmount that one first \
+         (unmounting the path would remove it, not this one)"
+    )]
+    Covered { path: PathBuf },
+    #[error("cannot install the SIGINT/SIGTERM/SIGHUP handlers: {0}")]
     Signals(io::Error),
 }
 
@@ -182,8 +187,13 @@ pub enum Error {
 #[derive(Debug)]
 pub struct Mount {
     mountpoint: PathBuf,
+    /// The mount's device, to tell it from a mount stacked on top of it.
+    dev: Option<u64>,
     counters: Arc<stats::Counters>,
     session: Option<fuser::BackgroundSession>,
+    /// A busy mount's session after its lazy unmount: served until its last
+    /// open file is closed.
+    detached: Option<fuser::BackgroundSession>,
 }
 
 impl Mount {
@@ -236,10 +246,15 @@ impl Mount {
                 path: mountpoint.clone(),
                 source,
             })?;
+        let dev = std::fs::metadata(&mountpoint)
+            .ok()
+            .map(|m| std::os::unix::fs::MetadataExt::dev(&m));
         Ok(Mount {
             mountpoint,
+            dev,
             counters,
             session: Some(session),
+            detached: None,
         })
     }
 
@@ -264,7 +279,44 @@ impl Mount {
         self.shutdown()
     }
 
+    /// Whether another mount now sits on the mount point, over this one.
+    fn is_covered(&self) -> bool {
+        let top = std::fs::metadata(&self.mountpoint)
+            .ok()
+            .map(|m| std::os::unix::fs::MetadataExt::dev(&m));
+        self.dev.is_some() && top != self.dev
+    }
+
+    /// Unmounts as [`Mount::unmount`] does, except that a busy mount is
+    /// detached and served on until its last open file is closed (its
+    /// clients never see a vanished server), and a covered one is left.
+    pub fn unmount_and_wait(mut self, on_busy: impl FnOnce(&Error)) -> Result<(), Error> {
+        match self.shutdown() {
+            Err(e @ Error::Busy { .. }) => {
+                on_busy(&e);
+                match self.detached.take() {
+                    Some(session) => session.join().map_err(|source| Error::Unmount {
+                        path: self.mountpoint.clone(),
+                        source,
+                    }),
+                    None => Ok(()),
+                }
+            }
+            other => other,
+        }
+    }
+
     fn shutdown(&mut self) -> Result<(), Error> {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| !s.guard.is_finished())
+            && self.is_covered()
+        {
+            return Err(Error::Covered {
+                path: self.mountpoint.clone(),
+            });
+        }
         let Some(session) = self.session.take() else {
             return Ok(());
         };
@@ -287,6 +339,7 @@ impl Mount {
                 // The server threads go on until the last open file closes.
                 sys::umount_lazy(&path)
                     .map_err(|e| unmount_err(io::Error::from_raw_os_error(e)))?;
+                self.detached = Some(session);
                 Err(Error::Busy {
                     path: self.mountpoint.clone(),
                 })
@@ -308,35 +361,38 @@ impl Drop for Mount {
 /// process at once (exit status 130); once it returns, the signals terminate
 /// the process again as by default.
 pub fn run_foreground(backing: &Path, mountpoint: &Path, options: Options) -> Result<Stats, Error> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-
     options.validate()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut handlers = Vec::new();
-    for signal in [SIGINT, SIGTERM] {
-        // The shutdown action goes first: it fires only once `stop` is set.
-        let first =
-            signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop));
-        handlers.push(first.map_err(Error::Signals)?);
-        let second = signal_hook::flag::register(signal, Arc::clone(&stop));
-        handlers.push(second.map_err(Error::Signals)?);
-    }
+    let signals = crate::signals::StopSignals::install(130).map_err(Error::Signals)?;
+    let stop = signals.flag();
     let result = Mount::new(backing, mountpoint, options).and_then(|mount| {
-        while !stop.load(Ordering::SeqCst) && !mount.is_finished() {
-            std::thread::sleep(POLL_INTERVAL);
+        loop {
+            while !stop.load(Ordering::SeqCst) && !mount.is_finished() {
+                std::thread::sleep(POLL_INTERVAL);
+            }
+            // Never unmount a mount stacked over this one: say so and serve on
+            // until that one is gone (a second signal exits at once).
+            if !mount.is_finished() && mount.is_covered() {
+                eprintln!(
+                    "zombiefs: {}",
+                    Error::Covered {
+                        path: mount.mountpoint.clone()
+                    }
+                );
+                while mount.is_covered() && !mount.is_finished() {
+                    std::thread::sleep(POLL_INTERVAL);
+                }
+                continue;
+            }
+            break;
         }
         let stats = mount.stats();
-        mount.unmount().map(|()| stats)
+        mount
+            .unmount_and_wait(|busy| {
+                eprintln!("zombiefs: {busy}; serving until then (a second signal exits at once)")
+            })
+            .map(|()| stats)
     });
-    for id in handlers {
-        signal_hook::low_level::unregister(id);
-    }
-    // Without an action left the signals would now be swallowed: give them
-    // back their default effect (termination).
-    for signal in [SIGINT, SIGTERM] {
-        let always = Arc::new(AtomicBool::new(true));
-        signal_hook::flag::register_conditional_default(signal, always).map_err(Error::Signals)?;
-    }
+    signals.uninstall().map_err(Error::Signals)?;
     result
 }
 

@@ -506,7 +506,7 @@ fn baseline_is_found_by_path() {
 
 /// The committed reports, loaded.
 fn committed_reports() -> Vec<(PathBuf, Report)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/reference");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -44,6 +44,7 @@ impl ReportBuilder {
                 label: label.into(),
                 created_unix_s: 1_700_000_000,
                 interrupted: false,
+                environment_error: None,
                 source: Source::Run,
                 machine: machine(),
                 scenarios: Vec::new(),
@@ -135,6 +136,7 @@ impl ReportBuilder {
             survival: None,
             timeline: None,
             stalls: Vec::new(),
+            dropped: Default::default(),
             criterion_page: None,
             command: format!("unlink-race run {}", scenario.run_flags()),
         });

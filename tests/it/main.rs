@@ -16,6 +16,9 @@ mod cli;
 // Interruption, descriptor leaks, full disk, safety of the target directory.
 mod reliability;
 
+// Faults and hostile input: environment errors, outputs, signals, labels (issue 13).
+mod faults;
+
 // The HTML report and the index page, rendered from stored JSON reports.
 mod report_html;
 

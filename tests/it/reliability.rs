@@ -170,7 +170,9 @@ fn full_disk_is_an_environment_error() {
     let out = tempfile::tempdir().unwrap();
     let json = out.path().join("r.json");
     let o = bin()
-        .args(["run", "--size", "1M", "--cycles", "1000", "--dir"])
+        .args([
+            "run", "--pace", "sleep", "--size", "1M", "--cycles", "1000", "--dir",
+        ])
         .arg(fs.path())
         .arg("--json")
         .arg(&json)
@@ -180,7 +182,15 @@ fn full_disk_is_an_environment_error() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("ENOSPC"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(!json.exists(), "no report for a failed environment");
+    // The report so far is written, marked with the cause (issue 13).
+    let r = load(&json);
+    assert!(
+        r["environment_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("ENOSPC")),
+        "{r}"
+    );
+    assert_eq!(r["scenarios"][0]["anomalies"], 0);
     assert!(
         entries(fs.path()).is_empty(),
         "nothing left behind: {:?}",

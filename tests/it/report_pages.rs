@@ -11,7 +11,7 @@ use unlink_race::export::summary::{report_verdict, summary};
 use unlink_race::report::schema::Report;
 
 fn committed() -> Vec<(PathBuf, Report)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/reference");
     let mut out: Vec<(PathBuf, Report)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

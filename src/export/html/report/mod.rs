@@ -45,6 +45,35 @@ pub fn render_report(report: &Report) -> String {
              Every count below covers only the cycles that ran.",
         );
     }
+    if let Some(cause) = &report.environment_error {
+        m.elem(
+            "p",
+            &[("class", "banner")],
+            &format!(
+                "Stopped by an environment error, not the race: {cause}. \
+                 Every count below covers only the cycles before it."
+            ),
+        );
+    }
+    let dropped = report.scenarios.iter().fold((0, 0, 0), |(e, t, s), sc| {
+        (
+            e + sc.dropped.examples,
+            t + sc.dropped.timeline_events,
+            s + sc.dropped.stalls,
+        )
+    });
+    if dropped != (0, 0, 0) {
+        m.elem(
+            "p",
+            &[("class", "note")],
+            &format!(
+                "Capped: to bound its size the report leaves out {} examples, {} timeline \
+                 events and {} stall records (those farthest from each first anomaly, and \
+                 the latest); every count and rate covers everything.",
+                dropped.0, dropped.1, dropped.2
+            ),
+        );
+    }
     verdict::verdict(&mut m, report);
     machine(&mut m, &report.machine);
     charts::charts(&mut m, report);

@@ -16,7 +16,7 @@ fn load(path: &str) -> Report {
 }
 
 fn zombiefs() -> Report {
-    load("reports/linux-12-fuse.zombiefs-vm.json")
+    load("reports/reference/linux-12-fuse.zombiefs-vm.json")
 }
 
 fn survival(trials: u64, events: u64) -> Survival {
@@ -113,9 +113,9 @@ fn time_axes_are_log_with_one_unit() {
     assert_eq!(time_unit(1.2e6), ("ms", 1e6));
     assert_eq!(time_unit(3e9), ("s", 1e9));
     for path in [
-        "reports/linux-12-ext4-vm.json",
-        "reports/linux-12-tmpfs-vm.json",
-        "reports/linux-12-fuse.zombiefs-vm.json",
+        "reports/reference/linux-12-ext4-vm.json",
+        "reports/reference/linux-12-tmpfs-vm.json",
+        "reports/reference/linux-12-fuse.zombiefs-vm.json",
     ] {
         let r = load(path);
         let (y, _, _) = time_scale(&r.scenarios);
