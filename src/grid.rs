@@ -604,7 +604,7 @@ mod tests {
         assert_eq!(c.dirs, vec![a.path().to_path_buf(), b.path().to_path_buf()]);
         let twice = format!("{},{}/.", a.path().display(), a.path().display());
         let e = cfg(&[("UNLINK_RACE_DIR", &twice)]).unwrap_err();
-        assert!(e.to_string().contains("listed twice"), "{e}");
+        assert!(e.to_string().contains("are the same"), "{e}");
         let one_missing = format!("{},/definitely/not/here", a.path().display());
         let e = cfg(&[("UNLINK_RACE_DIR", &one_missing)]).unwrap_err();
         assert!(e.reason.contains("/definitely/not/here"), "{e}");

@@ -18,14 +18,14 @@ mod pool;
 pub mod process;
 pub mod protocol;
 pub mod records;
+mod scratch;
 mod slot;
 mod threads;
+mod watchdog;
 mod worker;
 
-use std::ffi::CString;
 use std::ops::ControlFlow;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -33,14 +33,16 @@ use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
 use crate::scenario::{Pace, Scenario, ScenarioError, Workers};
-use crate::sys::{self, Errno, flags::*, platform};
+use crate::sys::{self, Errno, platform};
 
 use pool::Pool;
 pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
 };
+use scratch::{Scratch, create_scratch};
 use slot::{OPS, SlotSnapshot};
-use worker::{Control, NONE, TARGET, TRASH_DIR, private_names};
+use watchdog::{pause_threshold_ns, watchdog};
+use worker::{Control, NONE};
 
 /// Default watchdog limit for one step.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -249,165 +251,6 @@ pub struct Harness {
     first_anomaly_cycle: Option<u64>,
     elapsed_ns: u64,
     broken: bool,
-}
-
-/// The private scratch directory, held by descriptors: its own, and its
-/// parent's (the target directory) to remove it by name at the end. Renaming
-/// the parent meanwhile moves nothing the harness relies on.
-struct Scratch {
-    /// The target directory.
-    parent: OwnedFd,
-    /// The scratch directory's name in `parent`.
-    name: CString,
-    dir: Arc<OwnedFd>,
-    /// Device and inode of the scratch directory.
-    id: (u64, u64),
-    /// Where it was created.
-    path: PathBuf,
-}
-
-/// Checks the target directory and creates the private scratch directory in it.
-fn create_scratch(target: &Path) -> Result<(Scratch, PathBuf), HarnessError> {
-    let bad = |reason: &str| HarnessError::TargetDir {
-        path: target.to_path_buf(),
-        reason: reason.into(),
-    };
-    let meta = std::fs::metadata(target).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => bad("does not exist"),
-        _ => bad(&e.to_string()),
-    })?;
-    if !meta.is_dir() {
-        return Err(bad("is not a directory"));
-    }
-    let canonical = target.canonicalize().map_err(|e| bad(&e.to_string()))?;
-    let failed = |e: Errno| HarnessError::Scratch {
-        path: canonical.clone(),
-        source: std::io::Error::from_raw_os_error(e),
-    };
-    let parent = sys::open_dir(&canonical).map_err(|source| HarnessError::Scratch {
-        path: canonical.clone(),
-        source,
-    })?;
-    let mut attempt = 0u64;
-    let name = loop {
-        let name = CString::new(format!(
-            "unlink-race-{}-{:x}",
-            sys::getpid(),
-            sys::monotonic_ns().wrapping_add(attempt) & 0xff_ffff
-        ))
-        .expect("no NUL in the name");
-        match sys::mkdirat(parent.as_fd(), &name, 0o700) {
-            Ok(()) => break name,
-            Err(e) if e == sys::EEXIST && attempt < 100 => attempt += 1,
-            Err(e) => return Err(failed(e)),
-        }
-    };
-    let path = canonical.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
-    let dir = match sys::openat(
-        parent.as_fd(),
-        &name,
-        O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
-        0,
-    ) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = sys::rmdirat(parent.as_fd(), &name);
-            return Err(failed(e));
-        }
-    };
-    let st = sys::fstat(dir.as_fd()).map_err(failed)?;
-    let scratch = Scratch {
-        parent,
-        name,
-        dir: Arc::new(dir),
-        id: (st.dev, st.ino),
-        path,
-    };
-    // From here on a failure removes the scratch directory (on drop).
-    sys::mkdirat(scratch.dir.as_fd(), TRASH_DIR, 0o700).map_err(failed)?;
-    Ok((scratch, canonical))
-}
-
-impl Drop for Scratch {
-    /// A scratch directory whose harness never started is removed here (a
-    /// removed one is seen as gone and left alone).
-    fn drop(&mut self) {
-        let _ = self.remove(&[]);
-    }
-}
-
-impl Scratch {
-    /// The path worker processes open. On Linux it goes through this
-    /// process's descriptor (`/proc/<pid>/fd/<n>/.`), so it names the scratch
-    /// directory even if it or its parent was renamed meanwhile.
-    fn path_for_children(&self) -> PathBuf {
-        if cfg!(target_os = "linux") {
-            use std::os::fd::AsRawFd;
-            PathBuf::from(format!(
-                "/proc/{}/fd/{}/.",
-                sys::getpid(),
-                self.dir.as_raw_fd()
-            ))
-        } else {
-            self.path.clone()
-        }
-    }
-
-    /// Removes the names the workers made, then the directory itself through
-    /// its parent's descriptor, after checking that the name still names it
-    /// (device and inode). Anything else found there is left, and so is the
-    /// directory; the error says where it is.
-    fn remove(&self, ids: &[WorkerId]) -> Result<(), String> {
-        let dir = self.dir.as_fd();
-        let here = || {
-            sys::fd_path(dir)
-                .unwrap_or_else(|| self.path.clone())
-                .display()
-                .to_string()
-        };
-        match sys::fstat(dir) {
-            Ok(st) if (st.dev, st.ino) != self.id => {
-                return Err(format!("{} is not the scratch directory", here()));
-            }
-            // Already gone (removed from outside): nothing left to remove.
-            Ok(st) if st.nlink == 0 => return Ok(()),
-            Ok(_) => {}
-            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
-        }
-        let mut names = vec![TARGET.to_owned()];
-        for id in ids {
-            for n in private_names(*id) {
-                if !n.is_empty() {
-                    names.push(CString::new(n).expect("no NUL in worker names"));
-                }
-            }
-        }
-        for name in &names {
-            match sys::unlinkat(dir, name) {
-                Ok(()) | Err(sys::ENOENT) => {}
-                Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
-            }
-        }
-        match sys::rmdirat(dir, TRASH_DIR) {
-            Ok(()) | Err(sys::ENOENT) => {}
-            Err(sys::ENOTEMPTY) => {
-                return Err(format!("{}: holds files it did not make", here()));
-            }
-            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
-        }
-        match sys::fstatat(self.parent.as_fd(), &self.name) {
-            Ok(st) if (st.dev, st.ino) == self.id => {}
-            Ok(_) | Err(sys::ENOENT) => {
-                return Err(format!("{}: it was moved or its name reused", here()));
-            }
-            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
-        }
-        match sys::rmdirat(self.parent.as_fd(), &self.name) {
-            Ok(()) => Ok(()),
-            Err(sys::ENOTEMPTY) => Err(format!("{}: holds files it did not make", here())),
-            Err(e) => Err(format!("{}: {}", here(), errno_label(e))),
-        }
-    }
 }
 
 /// Descriptors a scenario needs beyond the process's own (a conservative
@@ -787,99 +630,9 @@ impl Drop for Harness {
     }
 }
 
-/// A gap between two controller wake-ups longer than this is a pause of the
-/// whole process: four poll intervals, and at least a quarter of a second
-/// (scheduling delays on a loaded machine stay well below it).
-fn pause_threshold_ns(poll_ns: u64) -> u64 {
-    (4 * poll_ns).max(250_000_000)
-}
-
-/// Time from `busy` to `now` during which the process was paused.
-fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
-    pauses
-        .iter()
-        .map(|&(start, len)| {
-            let end = start + len;
-            end.min(now).saturating_sub(start.max(busy))
-        })
-        .sum()
-}
-
-/// Looks for steps running longer than the limit; records each once and
-/// updates its duration on every look (so it is exact to the poll interval,
-/// or runs to the end of the batch when the step never returned). Returns
-/// `true` when a worker has been stuck for twice the limit.
-fn watchdog(
-    c: &Control,
-    ids: &[WorkerId],
-    readers: u32,
-    options: &HarnessOptions,
-    pauses: &[(u64, u64)],
-    stalls: &mut Vec<(usize, u64, Stall)>,
-) -> bool {
-    let now = sys::monotonic_ns();
-    let limit = options.stall_timeout.as_nanos() as u64;
-    let mut stuck_long = false;
-    for id in ids {
-        let slot_index = id.slot_index(readers);
-        let slot = &c.slots[slot_index];
-        let busy = slot.busy_since_ns.load(Relaxed);
-        if busy == 0 {
-            continue;
-        }
-        // Only the time the process was running counts.
-        let running = now
-            .saturating_sub(busy)
-            .saturating_sub(paused_within(pauses, busy, now));
-        if running <= limit {
-            continue;
-        }
-        stuck_long |= running > 2 * limit;
-        // Already recorded: keep its duration up to date while it lasts.
-        if let Some((_, _, rec)) = stalls
-            .iter_mut()
-            .find(|(s, b, _)| *s == slot_index && *b == busy)
-        {
-            rec.elapsed_ns = running;
-            continue;
-        }
-        let op = OPS.get(slot.busy_op.load(Relaxed) as usize).copied();
-        stalls.push((
-            slot_index,
-            busy,
-            Stall {
-                worker: *id,
-                op,
-                elapsed_ns: running,
-                unfinished: true,
-            },
-        ));
-    }
-    stuck_long
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paused_time_inside_a_step_is_not_stall_time() {
-        // (pauses, busy since, now, paused time within the step)
-        type Case<'a> = (&'a [(u64, u64)], u64, u64, u64);
-        let cases: &[Case] = &[
-            (&[], 100, 200, 0),
-            (&[(120, 50)], 100, 200, 50),
-            // A pause before the step began, and one still going at `now`.
-            (&[(10, 50), (180, 100)], 100, 200, 20),
-            (&[(90, 20)], 100, 200, 10),
-            (&[(120, 10), (150, 10)], 100, 200, 20),
-        ];
-        for &(pauses, busy, now, want) in cases {
-            assert_eq!(paused_within(pauses, busy, now), want, "{pauses:?}");
-        }
-        assert_eq!(pause_threshold_ns(20_000_000), 250_000_000);
-        assert_eq!(pause_threshold_ns(100_000_000), 400_000_000);
-    }
 
     #[test]
     fn environment_errors_name_their_cause() {

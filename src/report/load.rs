@@ -1,5 +1,5 @@
 //! Loading a report file and checking that it can be compared: the data
-//! side of `compare` (its output side is `crate::export`).
+//! side of `compare` (its output side is the export module).
 //!
 //! [`load_report`] turns anything that is not a sound report — a file from
 //! another tool, a truncated file, an unknown schema version, a missing
