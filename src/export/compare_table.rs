@@ -180,7 +180,11 @@ impl Column {
                 .count
                 .map_or_else(|| "–".into(), |c| format_count(c.count)),
             Column::Rate => row.count.map_or_else(String::new, |c| {
-                format!("{} {}", format_rate(c.rate), format_interval(c.interval))
+                format!(
+                    "{} {}",
+                    format_significant(c.rate, 3),
+                    format_interval(c.interval)
+                )
             }),
             Column::Ratio => row.test.map_or_else(String::new, |t| {
                 format!(
@@ -443,11 +447,6 @@ pub fn format_figures(x: f64, low: f64, high: Option<f64>) -> (String, String, S
         )
     });
     (a, b, c.unwrap_or_else(|| "∞".into()))
-}
-
-/// A rate: `0`, `5.00e-5`, `0.0123`.
-pub fn format_rate(rate: f64) -> String {
-    format_significant(rate, 3)
 }
 
 /// `[3.7e-5, 6.6e-5]`.

@@ -350,10 +350,11 @@ impl<'a> Worker<'a> {
             Recreate::Inplace => self.write_file(TARGET),
             Recreate::Atomic => {
                 let tmp = Arc::clone(&self.tmp_name);
-                self.write_file(&tmp) && self.rename_over(&tmp, Side::Reader)
+                self.write_file(&tmp)
+                    .and_then(|()| self.rename_over(&tmp, Side::Reader))
             }
         };
-        if written {
+        if written.is_ok() {
             self.event(EventKind::Recreate, 0);
             bump(&self.slot.recreations);
             self.count(Class::Recreated);
@@ -361,8 +362,8 @@ impl<'a> Worker<'a> {
     }
 
     /// `open(O_WRONLY|O_CREAT|O_TRUNC)` + `write` of a fresh generation + `close`.
-    /// Returns `false` (after recording the failure) when a step failed.
-    fn write_file(&mut self, name: &CStr) -> bool {
+    /// A step that failed is recorded, and its errno returned.
+    fn write_file(&mut self, name: &CStr) -> Result<(), Errno> {
         let side = self.side();
         self.busy(Op::Create);
         let fd = match sys::openat(
@@ -381,7 +382,7 @@ impl<'a> Worker<'a> {
                     },
                     0,
                 );
-                return false;
+                return Err(e);
             }
         };
         self.generation += 1;
@@ -392,35 +393,32 @@ impl<'a> Worker<'a> {
             match sys::write(fd.as_fd(), &self.write_buf[off..]) {
                 Ok(n) if n > 0 => off += n,
                 Ok(_) => {
+                    // A write that wrote nothing is an I/O failure.
                     self.close_quietly(fd);
                     self.record(&Observation::failure(side, Op::Write, sys::EIO), off as u64);
-                    return false;
+                    return Err(sys::EIO);
                 }
                 Err(e) => {
                     self.close_quietly(fd);
                     self.record(&Observation::failure(side, Op::Write, e), off as u64);
-                    return false;
+                    return Err(e);
                 }
             }
         }
         self.busy(Op::Close);
         if let Err(e) = sys::close(fd) {
             self.record(&Observation::failure(side, Op::Close, e), 0);
-            return false;
+            return Err(e);
         }
-        true
+        Ok(())
     }
 
-    /// `rename(from, TARGET)`; records a failure and returns `false` when it fails.
-    fn rename_over(&mut self, from: &CStr, side: Side) -> bool {
+    /// `rename(from, TARGET)`; a failure is recorded and its errno returned.
+    fn rename_over(&mut self, from: &CStr, side: Side) -> Result<(), Errno> {
         self.busy(Op::Rename);
-        match sys::renameat(self.dir, from, self.dir, TARGET) {
-            Ok(()) => true,
-            Err(e) => {
-                self.record(&Observation::failure(side, Op::Rename, e), 0);
-                false
-            }
-        }
+        sys::renameat(self.dir, from, self.dir, TARGET).inspect_err(|&e| {
+            self.record(&Observation::failure(side, Op::Rename, e), 0);
+        })
     }
 
     fn side(&self) -> Side {
@@ -474,10 +472,13 @@ impl<'a> Worker<'a> {
             }
             Delete::Replace => {
                 let tmp = Arc::clone(&self.tmp_name);
-                let ok = self.write_file(&tmp) && self.rename_over(&tmp, Side::Deleter);
-                // Failures were recorded by the write or the rename.
-                if !ok {
-                    self.event(EventKind::RemoveEnd, -1);
+                let replaced = self
+                    .write_file(&tmp)
+                    .and_then(|()| self.rename_over(&tmp, Side::Deleter));
+                // A failure was recorded by the write or the rename; the
+                // timeline shows its errno.
+                if let Err(e) = replaced {
+                    self.event(EventKind::RemoveEnd, e);
                     self.slot.busy_since_ns.store(0, Relaxed);
                     return;
                 }

@@ -776,7 +776,7 @@ fn reports_cap_their_lists_and_say_so() {
 
 /// zombiefs as a process: containment, signals while busy, stacked mounts
 /// and a killed server (needs root and /dev/fuse, as CI has).
-#[cfg(feature = "zombiefs")]
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod zombiefs_process {
     use super::*;
 
