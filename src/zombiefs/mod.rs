@@ -82,6 +82,9 @@ pub struct Options {
     pub stall_ms: u64,
     /// Which operations are delayed: every N-th one (needs `stall_ms > 0`).
     pub stall_every: u64,
+    /// Seed of the draws that make a race a zombie; `None`: from the clock
+    /// and the process id. A fixed seed makes a run's draws repeatable.
+    pub seed: Option<u64>,
 }
 
 impl Default for Options {
@@ -92,6 +95,7 @@ impl Default for Options {
             write_probability: 1.0,
             stall_ms: 0,
             stall_every: 0,
+            seed: None,
         }
     }
 }
@@ -121,6 +125,7 @@ impl Options {
             write_probability: probability,
             stall_ms,
             stall_every,
+            seed: None,
         };
         options.validate()?;
         Ok(options)

@@ -66,7 +66,9 @@ impl ZombieFs {
         if kind(st.mode) != FileType::Directory {
             return Err(libc::ENOTDIR);
         }
-        let seed = sys::monotonic_ns() ^ (u64::from(sys::getpid()) << 32);
+        let seed = options
+            .seed
+            .unwrap_or_else(|| sys::monotonic_ns() ^ (u64::from(sys::getpid()) << 32));
         Ok(ZombieFs {
             table: Mutex::new(Table::new(root, key(&st))),
             counters,
