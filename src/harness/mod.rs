@@ -187,8 +187,12 @@ pub struct Batch {
     /// racing) to the last reader's finish.
     pub elapsed_ns: u64,
     pub anomalies: u64,
-    /// Cycles of this batch when its first anomaly was seen.
+    /// Cycles of this batch when its first anomaly was seen, counted from
+    /// the moment every worker was racing where the pool knows it (threads).
     pub first_anomaly_cycle: Option<u64>,
+    /// Raced opens of this batch up to and including the one of its first
+    /// anomaly, counted from the same moment.
+    pub first_anomaly_raced_opens: Option<u64>,
     pub end: BatchEnd,
 }
 
@@ -389,6 +393,9 @@ impl Harness {
             .store(limit.until_anomalies.unwrap_or(NONE), Relaxed);
         c.batch_anomalies.store(0, Relaxed);
         c.batch_first_anomaly_cycle.store(NONE, Relaxed);
+        c.batch_first_anomaly_raced.store(NONE, Relaxed);
+        c.batch_racing_cycles.store(NONE, Relaxed);
+        c.batch_racing_raced.store(NONE, Relaxed);
         c.readers_running.store(self.scenario.readers, Relaxed);
         c.stop.store(false, Relaxed);
         let pool = self.pool.as_mut().expect("pool lives until finish");
@@ -504,9 +511,23 @@ impl Harness {
         let anomalies =
             c.total_anomalies() - anomalies_before + (self.stalls.len() as u64 - stalls_before);
         let first = c.batch_first_anomaly_cycle.load(Relaxed);
-        let first_anomaly_cycle = (first != NONE).then(|| first - cycles_before);
+        // Counted from the moment every worker raced, where the pool knows it
+        // (an anomaly before that counts as the first cycle's).
+        let since_racing = |at: u64, racing: u64, before: u64| {
+            let base = if racing == NONE { before } else { racing };
+            (at != NONE).then(|| at.saturating_sub(base))
+        };
+        // The anomaly's own cycle counts.
+        let first_anomaly_cycle =
+            since_racing(first, c.batch_racing_cycles.load(Relaxed), cycles_before)
+                .map(|n| n.max(1));
+        let first_anomaly_raced_opens = since_racing(
+            c.batch_first_anomaly_raced.load(Relaxed),
+            c.batch_racing_raced.load(Relaxed),
+            raced_before,
+        );
         if self.first_anomaly_cycle.is_none() {
-            self.first_anomaly_cycle = first_anomaly_cycle.map(|f| f + cycles_before);
+            self.first_anomaly_cycle = (first != NONE).then_some(first);
         }
         let errno = c.environment_errno.load(Relaxed);
         if errno != 0 {
@@ -527,6 +548,7 @@ impl Harness {
             elapsed_ns,
             anomalies,
             first_anomaly_cycle,
+            first_anomaly_raced_opens,
             end,
         })
     }

@@ -249,12 +249,7 @@ fn apply_progress(p: &ChildProgress, slot: &WorkerSlot, control: &Control, id: W
         control
             .batch_anomalies
             .fetch_add(p.anomalies - before, Relaxed);
-        let _ = control.batch_first_anomaly_cycle.compare_exchange(
-            NONE,
-            control.total_cycles(),
-            Relaxed,
-            Relaxed,
-        );
+        control.mark_first_anomaly();
     }
     if let Some((first_ns, class)) = p.first_anomaly {
         if control.first_anomaly_ns.load(Relaxed) == NONE

@@ -4,7 +4,8 @@
 //! each one, once awake, waits at the start line until the last one is
 //! there, and that one releases them all. A reader woken first therefore
 //! never runs cycles alone while a deleter is still waiting for a core, and
-//! the batch's time (and its cycle count) starts when every worker is running
+//! the batch's time (and the count of cycles and raced opens to its first
+//! anomaly) starts when the last of them is running in its loop
 //! ([`Pool::racing_since_ns`]). They wait asleep, not spinning: a thread that
 //! spun before the race starts it with less of the scheduler's favour than
 //! one that slept, and on zombiefs that lengthened the time to the first
@@ -12,9 +13,9 @@
 //! pooled rate, where waiting asleep gave 4.1 against 3.6).
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,7 +47,11 @@ struct Gate {
     racing: Condvar,
     /// Workers awake in the current batch.
     arrived: AtomicUsize,
-    /// Monotonic time the last worker arrived (0: not yet): the race is on.
+    /// Set by the last worker to arrive: everyone may go.
+    released: AtomicBool,
+    /// Workers past the start line and in their loop.
+    running: AtomicUsize,
+    /// Monotonic time the last worker entered its loop (0: not yet): the race is on.
     racing_since_ns: AtomicU64,
 }
 
@@ -60,17 +65,24 @@ impl Gate {
     fn arrive(&self, workers: usize, control: &Control) {
         if self.arrived.fetch_add(1, Relaxed) + 1 == workers {
             let _g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            self.racing_since_ns.store(sys::monotonic_ns(), Release);
+            self.released.store(true, Release);
             self.racing.notify_all();
-            return;
+        } else {
+            let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            while !self.released.load(Acquire) && !control.stop.load(Relaxed) {
+                g = self
+                    .racing
+                    .wait_timeout(g, START_POLL)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
         }
-        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while self.racing_since_ns.load(Acquire) == 0 && !control.stop.load(Relaxed) {
-            g = self
-                .racing
-                .wait_timeout(g, START_POLL)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        // The releaser is running at once; the others only once the
+        // scheduler has woken them. The race is on when the last one runs:
+        // cycles before that are start-up, not race.
+        if self.running.fetch_add(1, Relaxed) + 1 == workers {
+            control.mark_racing();
+            self.racing_since_ns.store(sys::monotonic_ns(), Release);
         }
     }
 }
@@ -146,6 +158,8 @@ impl Pool for ThreadPool {
         let mut g = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
         g.done = 0;
         self.gate.arrived.store(0, Relaxed);
+        self.gate.released.store(false, Relaxed);
+        self.gate.running.store(0, Relaxed);
         self.gate.racing_since_ns.store(0, Relaxed);
         g.epoch += 1;
         self.gate.start.notify_all();

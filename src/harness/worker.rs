@@ -55,6 +55,12 @@ pub struct Control {
     pub until_anomalies: AtomicU64,
     /// Total cycles of the batch when its first anomaly was seen ([`NONE`]: none yet).
     pub batch_first_anomaly_cycle: AtomicU64,
+    /// Total raced opens when the batch's first anomaly was seen ([`NONE`]: none yet).
+    pub batch_first_anomaly_raced: AtomicU64,
+    /// Total cycles and raced opens when every worker of the batch was in
+    /// its loop ([`NONE`]: not yet, or not known: worker processes).
+    pub batch_racing_cycles: AtomicU64,
+    pub batch_racing_raced: AtomicU64,
     /// Time of the first anomaly of the whole run ([`NONE`]: none yet).
     pub first_anomaly_ns: AtomicU64,
     /// Examples kept so far per class.
@@ -86,6 +92,9 @@ impl Control {
             batch_anomalies: AtomicU64::new(0),
             until_anomalies: AtomicU64::new(NONE),
             batch_first_anomaly_cycle: AtomicU64::new(NONE),
+            batch_first_anomaly_raced: AtomicU64::new(NONE),
+            batch_racing_cycles: AtomicU64::new(NONE),
+            batch_racing_raced: AtomicU64::new(NONE),
             first_anomaly_ns: AtomicU64::new(NONE),
             examples_kept: Default::default(),
             examples_per_class,
@@ -106,6 +115,26 @@ impl Control {
     /// Sum of reader cycles over every slot.
     pub fn total_cycles(&self) -> u64 {
         self.slots.iter().map(|s| s.cycles.load(Relaxed)).sum()
+    }
+
+    /// Marks the moment every worker of the batch is in its loop.
+    pub fn mark_racing(&self) {
+        self.batch_racing_raced
+            .store(self.total_raced_opens(), Relaxed);
+        self.batch_racing_cycles.store(self.total_cycles(), Relaxed);
+    }
+
+    /// Marks the batch's first anomaly (the first caller wins).
+    pub fn mark_first_anomaly(&self) {
+        if self.batch_first_anomaly_cycle.load(Relaxed) == NONE
+            && self
+                .batch_first_anomaly_cycle
+                .compare_exchange(NONE, self.total_cycles(), Relaxed, Relaxed)
+                .is_ok()
+        {
+            self.batch_first_anomaly_raced
+                .store(self.total_raced_opens(), Relaxed);
+        }
     }
 
     /// Sum of raced opens over every slot.
@@ -567,14 +596,7 @@ impl<'a> Worker<'a> {
         if seen >= c.until_anomalies.load(Relaxed) {
             c.stop.store(true, Relaxed);
         }
-        if c.batch_first_anomaly_cycle.load(Relaxed) == NONE {
-            let _ = c.batch_first_anomaly_cycle.compare_exchange(
-                NONE,
-                c.total_cycles(),
-                Relaxed,
-                Relaxed,
-            );
-        }
+        c.mark_first_anomaly();
         if c.first_anomaly_ns
             .compare_exchange(NONE, t, Relaxed, Relaxed)
             .is_ok()

@@ -876,36 +876,47 @@ fn reading_the_python_way_through_a_zombie_needs_no_special_case() {
 }
 
 /// Issue 17 (and 15): trials of the harness measure the race, not its start.
-/// On zombiefs at probability 1 (1 reader × 1 deleter), long batches give
-/// the pooled rate, anomalies per cycle; between them, `TRIALS` batches each
-/// race until their first anomaly. A trial starts where the last one ended,
-/// right after an anomaly, so its cycles to the first anomaly are one gap
-/// between anomalies of a long run, and their mean is 1 / pooled rate
-/// (renewal): the geometric maximum-likelihood rate of the trials (events /
-/// their cycles), with its 99% interval, must contain the pooled rate.
+/// On zombiefs at open probability 0.05 (1 reader × 1 deleter, pace `sleep`),
+/// long batches give the pooled rate of zombies per raced open; between
+/// them, `TRIALS` batches each race until their first zombie, counted from
+/// the moment every worker is in its loop. zombiefs draws each racing open
+/// on its own, so the raced opens to the first zombie are geometric: the
+/// trials' rate (trials / their raced opens) and the pooled rate must agree,
+/// the 99% interval of their ratio containing 1. A trial that counted raced
+/// opens from before its start, or from another batch, fails it.
 ///
-/// Ignored by default: with the deleter's default pause (a 1 µs `nanosleep`
-/// when the file is absent) it fails on a busy 2-core machine about half the
-/// time. The excess is a heavy tail (99th percentile 50–250 cycles, against
-/// 15 when it passes) of trials in which the deleter, asleep, needs
-/// milliseconds per wake-up while the reader and the FUSE server hold both
-/// cores (zombiefs counted 1 unlink per 5–10 reader cycles in them, against 1
-/// per 2 in steady state). Starting every worker together does not remove it;
-/// with a deleter that spins 20 µs instead of sleeping it passed every time
-/// (mean 28.5 against 25.0, 29.3 against 32.6 cycles) at a fifth of the rate.
-/// Run it with `--ignored` on an idle machine, or with the pacing of the
-/// pressure benchmarks.
+/// Ignored by default: on this 2-core VM it fails about half the time, and
+/// what it shows then is the machine, not the count. The trials' median
+/// (23–25 raced opens) fits the pooled rate (1 in 31–36, median of the
+/// geometric 21–25), but a few trials in a hundred fall into a regime where
+/// hundreds of raced opens go by without a zombie (99th percentile 480–920,
+/// maximum 1 457 against 1 in 33: `e^-44` if opens were alike). zombiefs
+/// draws only on opens that raced an unlink in its own view, and in that
+/// regime the deleter's removals land after the opens (the harness counts
+/// them, `st_nlink == 0`; zombiefs does not draw). A long batch averages the
+/// regimes; a trial restarted from parked workers lands in the slow one
+/// more often. Counted in cycles it is worse, because raced opens come in
+/// bursts: trials' hazard flat at 0.010 per cycle over their first 160
+/// cycles against a pooled 0.013. At probability 1 a zombie can only follow
+/// a recreate (the zombie's file is gone), so gaps are even numbers of
+/// cycles and not geometric at all. Run it with `--ignored` to see the figures.
 #[test]
-#[ignore = "fails on a busy machine with the sleeping deleter pause: see its doc comment"]
-fn cycles_to_the_first_zombie_are_geometric_with_the_pooled_rate() {
+#[ignore = "trials restarted from parked workers fall into a slow regime more often than a long batch: see its doc comment"]
+fn raced_opens_to_the_first_zombie_are_geometric_with_the_pooled_rate() {
     use unlink_race::harness::{BatchLimit, Harness, HarnessOptions};
     use unlink_race::scenario::Scenario;
-    use unlink_race::stats::clopper_pearson;
-    const TRIALS: usize = 300;
-    const ROUNDS: usize = 10;
-    const POOLED_PER_ROUND: u64 = 2_000;
-    const CAP: u64 = 5_000;
-    let Some(f) = Fixture::new() else {
+    use unlink_race::stats::ratio_interval;
+    const TRIALS: u64 = 300;
+    const ROUNDS: u64 = 10;
+    const POOLED_PER_ROUND: u64 = 3_000;
+    const CAP: u64 = 20_000;
+    let options = Options {
+        open_probability: 0.05,
+        write_probability: 0.0,
+        seed: Some(17),
+        ..Options::default()
+    };
+    let Some(f) = Fixture::with(options) else {
         return;
     };
     let mut h = Harness::start(
@@ -926,53 +937,46 @@ fn cycles_to_the_first_zombie_are_geometric_with_the_pooled_rate() {
         until_anomalies: Some(1),
         ..BatchLimit::default()
     };
-    let (mut pooled_anomalies, mut pooled_cycles) = (0, 0);
-    let mut firsts = Vec::with_capacity(TRIALS);
+    let (mut pooled_zombies, mut pooled_raced) = (0, 0);
+    let mut firsts = Vec::new();
     for _ in 0..ROUNDS {
         let b = h.run_batch(&long, go).unwrap();
-        pooled_anomalies += b.anomalies;
-        pooled_cycles += b.cycles;
+        pooled_zombies += b.anomalies;
+        pooled_raced += b.raced_opens;
         for _ in 0..TRIALS / ROUNDS {
             let b = h.run_batch(&trial, go).unwrap();
-            firsts.push(b.first_anomaly_cycle.unwrap_or(b.cycles));
+            assert!(
+                b.first_anomaly_cycle.is_some(),
+                "a trial ran {} cycles without a zombie",
+                b.cycles
+            );
+            let raced = b.first_anomaly_raced_opens.unwrap();
+            assert!(
+                (1..=b.raced_opens).contains(&raced),
+                "first zombie at raced open {raced} of {}",
+                b.raced_opens
+            );
+            firsts.push(raced);
         }
     }
-    let pooled_rate = pooled_anomalies as f64 / pooled_cycles as f64;
     drop(h.finish());
-    let events = firsts.len() as u64;
-    let cycles: u64 = firsts.iter().sum();
-    let ci = clopper_pearson(events, cycles, 0.99);
+    let trial_raced: u64 = firsts.iter().sum();
+    let (low, high) = ratio_interval(pooled_zombies, pooled_raced, TRIALS, trial_raced, 0.99);
     let mut sorted = firsts.clone();
     sorted.sort_unstable();
-    eprintln!(
-        "pooled: {} zombies in {} cycles (1 in {:.2}); trials: mean {:.2} cycles, \
-         99% interval of the mean [{:.2}, {:.2}]; quantiles 50/90/99/max: {} {} {} {}",
-        pooled_anomalies,
-        pooled_cycles,
-        1.0 / pooled_rate,
-        cycles as f64 / events as f64,
-        1.0 / ci.high,
-        1.0 / ci.low,
-        sorted[TRIALS / 2],
-        sorted[TRIALS * 9 / 10],
-        sorted[TRIALS * 99 / 100],
-        sorted[TRIALS - 1],
+    let summary = format!(
+        "pooled: {pooled_zombies} zombies in {pooled_raced} raced opens (1 in {:.2}); \
+         trials: mean {:.2} raced opens to the first; trials' rate / pooled rate \
+         99% interval [{low:.3}, {}]; quantiles 50/90/99/max: {} {} {} {}",
+        pooled_raced as f64 / pooled_zombies as f64,
+        trial_raced as f64 / TRIALS as f64,
+        high.map_or("inf".into(), |h| format!("{h:.3}")),
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() * 9 / 10],
+        sorted[sorted.len() * 99 / 100],
+        sorted[sorted.len() - 1],
     );
-    assert!(
-        pooled_anomalies > 100,
-        "{pooled_anomalies} in {pooled_cycles}"
-    );
-    assert!(
-        firsts.iter().all(|&c| c < CAP),
-        "a trial reached the cap: {sorted:?}"
-    );
-    assert!(
-        ci.contains(pooled_rate),
-        "mean cycles to the first zombie {:.2} (99% interval [{:.2}, {:.2}]) against \
-         1 / pooled rate {:.2}: {sorted:?}",
-        cycles as f64 / events as f64,
-        1.0 / ci.high,
-        1.0 / ci.low,
-        1.0 / pooled_rate
-    );
+    eprintln!("{summary}");
+    assert!(pooled_zombies > 100, "{summary}");
+    assert!(low <= 1.0 && high.is_some_and(|h| h >= 1.0), "{summary}");
 }
