@@ -30,10 +30,15 @@ pub fn criterion(config: &GridConfig) -> Criterion {
 /// Ctrl-C, SIGTERM and SIGHUP set the flag (the running batch stops, its
 /// scratch directory is removed, the bench exits 130); a second one exits at once.
 pub fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-    unlink_race::signals::StopSignals::install(130)
+    let flag = unlink_race::signals::StopSignals::install(130)
         .expect("signal handler")
-        .flag()
+        .flag();
+    let _ = INTERRUPT.set(std::sync::Arc::clone(&flag));
+    flag
 }
+
+/// The flag of [`interrupt_flag`], for pace `auto`'s calibration.
+static INTERRUPT: std::sync::OnceLock<std::sync::Arc<AtomicBool>> = std::sync::OnceLock::new();
 
 type Cleanup = Box<dyn FnOnce() + Send>;
 
@@ -61,7 +66,11 @@ pub fn exit(code: i32) -> ! {
 
 /// Starts a scenario's workers, or leaves the bench with exit 2.
 pub fn start_harness(scenario: &Scenario, dir: &Path) -> Harness {
-    Harness::start(scenario, dir, HarnessOptions::default()).unwrap_or_else(|e| {
+    let options = HarnessOptions {
+        interrupt: INTERRUPT.get().cloned(),
+        ..HarnessOptions::default()
+    };
+    Harness::start(scenario, dir, options).unwrap_or_else(|e| {
         eprintln!("error: {}: {e}", scenario.name());
         exit(2)
     })

@@ -215,12 +215,13 @@ fn run_in(
     scenario: &Scenario,
     target: &unlink_race::grid::SurveyTarget,
     several: bool,
-    interrupted: &AtomicBool,
+    interrupted: &Arc<AtomicBool>,
 ) -> Result<DirOutcome> {
     let dir = &target.dir;
     let options = HarnessOptions {
         examples_per_class: args.examples,
         stall_timeout: args.stall_timeout,
+        interrupt: Some(Arc::clone(interrupted)),
         ..HarnessOptions::default()
     };
     let mut harness = Harness::start(scenario, dir, options)?;

@@ -2,25 +2,33 @@
 //! scenario on one filesystem, the deleter pacing with the most raced opens
 //! per second (DESIGN §10, "pressure").
 //!
-//! Each candidate pacing runs in its own harness (fresh scratch directory,
-//! fresh workers): a warm-up batch, then a measured batch. Nothing a
+//! Each candidate pacing gets its own harness (fresh scratch directory,
+//! fresh workers), all started at once and parked. After a warm-up batch
+//! each, the candidates take turns in [`ROUNDS`] short measured batches, so
+//! that a machine whose speed drifts (other load, a hypervisor) slows all of
+//! them alike instead of whichever ran last; the sums decide. Nothing a
 //! calibration run sees is counted in the run that follows; its figures are
-//! kept (and reported) as they are.
+//! kept (and reported) as they are. The interrupt flag of
+//! [`HarnessOptions`] ends the calibration within one short batch: the
+//! candidates measured so far decide, and the caller sees the flag.
 
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use crate::scenario::{Pace, Scenario};
 
-use super::{BatchLimit, Harness, HarnessError, HarnessOptions};
+use super::{Batch, BatchLimit, Harness, HarnessError, HarnessOptions};
 
 /// Warm-up of each candidate (workers reach their pace, caches fill).
 pub const WARM_UP: Duration = Duration::from_millis(50);
-/// Measured time of each candidate.
+/// Measured time of each candidate, over all rounds.
 pub const MEASURE: Duration = Duration::from_millis(200);
+/// Turns each candidate takes.
+pub const ROUNDS: u32 = 5;
 
-/// What one candidate pacing did in its measured batch.
+/// What one candidate pacing did in its measured batches.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CalibrationPoint {
     pub pace: Pace,
@@ -37,6 +45,13 @@ impl CalibrationPoint {
         } else {
             self.raced_opens as f64 * 1e9 / self.elapsed_ns as f64
         }
+    }
+
+    fn add(&mut self, b: &Batch) {
+        self.cycles += b.cycles;
+        self.raced_opens += b.raced_opens;
+        self.anomalies += b.anomalies;
+        self.elapsed_ns += b.elapsed_ns;
     }
 }
 
@@ -73,33 +88,60 @@ pub fn calibrate(
             points: Vec::new(),
         });
     }
-    let mut points = Vec::new();
+    let interrupted = || {
+        options
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Relaxed))
+    };
+    let mut monitor = |_: &_| {
+        if interrupted() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let mut candidates = Vec::new();
     for &pace in Pace::candidates(scenario.workers) {
         let candidate = Scenario {
             pace,
             ..scenario.clone()
         };
-        let mut h = Harness::start(&candidate, target_dir, options.clone())?;
-        let mut go_on = |_: &_| ControlFlow::Continue(());
-        let warm_up = BatchLimit {
-            duration: Some(WARM_UP),
-            ..BatchLimit::default()
-        };
-        h.run_batch(&warm_up, &mut go_on)?;
-        let measure = BatchLimit {
-            duration: Some(MEASURE),
-            ..BatchLimit::default()
-        };
-        let b = h.run_batch(&measure, &mut go_on)?;
-        h.finish();
-        points.push(CalibrationPoint {
-            pace,
-            cycles: b.cycles,
-            raced_opens: b.raced_opens,
-            anomalies: b.anomalies,
-            elapsed_ns: b.elapsed_ns,
-        });
+        candidates.push(Harness::start(&candidate, target_dir, options.clone())?);
     }
+    let warm_up = BatchLimit {
+        duration: Some(WARM_UP),
+        ..BatchLimit::default()
+    };
+    let turn = BatchLimit {
+        duration: Some(MEASURE / ROUNDS),
+        ..BatchLimit::default()
+    };
+    let mut points: Vec<CalibrationPoint> = candidates
+        .iter()
+        .map(|h| CalibrationPoint {
+            pace: h.scenario().pace,
+            cycles: 0,
+            raced_opens: 0,
+            anomalies: 0,
+            elapsed_ns: 0,
+        })
+        .collect();
+    for h in &mut candidates {
+        h.run_batch(&warm_up, &mut monitor)?;
+    }
+    'rounds: for _ in 0..ROUNDS {
+        for (h, point) in candidates.iter_mut().zip(&mut points) {
+            if interrupted() {
+                break 'rounds;
+            }
+            point.add(&h.run_batch(&turn, &mut monitor)?);
+        }
+    }
+    for h in candidates {
+        h.finish();
+    }
+    points.retain(|p| p.elapsed_ns > 0);
     Ok(Calibration {
         chosen: choose(&points),
         points,

@@ -28,7 +28,7 @@ use std::ops::ControlFlow;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
@@ -59,6 +59,9 @@ pub struct HarnessOptions {
     pub stall_timeout: Duration,
     /// How often the controller looks at progress.
     pub poll_interval: Duration,
+    /// Set by Ctrl-C (or the like): pace `auto`'s calibration stops early.
+    /// A batch's own stop is its monitor's.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for HarnessOptions {
@@ -67,6 +70,7 @@ impl Default for HarnessOptions {
             examples_per_class: DEFAULT_EXAMPLES_PER_CLASS,
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             poll_interval: Duration::from_millis(20),
+            interrupt: None,
         }
     }
 }
