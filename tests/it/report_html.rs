@@ -285,9 +285,9 @@ fn expected_races_stay_out_of_the_anomaly_rate() {
             .into_iter()
             .next()
             .unwrap_or_else(|| panic!("no row for {}", s.name));
-        assert_eq!(cells[2], format_count(s.anomalies), "{}", s.name);
+        assert_eq!(cells[3], format_count(s.anomalies), "{}", s.name);
         let rate = RateText::from_count(s.anomalies, s.cycles);
-        assert_eq!(cells[3], rate.rate(), "{}", s.name);
+        assert_eq!(cells[4], rate.rate(), "{}", s.name);
     }
     let races = report
         .scenarios
