@@ -131,7 +131,7 @@ impl Comparison {
                     .iter()
                     .filter(|run| run.raced_opens.is_none())
                     .count();
-                (without > 0).then(|| Lacking {
+                (without > 0).then_some(Lacking {
                     report: r,
                     scenarios: without,
                     of: shared.len(),

@@ -81,7 +81,7 @@ fn raced_cells(m: &mut Markup, s: &ScenarioReport, c: &ClassStats, kind: Kind) {
     m.elem("td", &[("class", "muted"), ("colspan", "2")], why);
 }
 
-/// `3.0e-4` (or `< 2.5e-6`) and its interval, followed by `note`.
+/// `3.0e-4` (or `< 3.1e-6`) and its interval, followed by `note`.
 fn raced_rate_cells(m: &mut Markup, rate: &RateText, note: &str) {
     m.elem(
         "td",

@@ -97,7 +97,7 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
     m.close();
 }
 
-/// `0 zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)`, or each
+/// `0 zombie_fd in 1.2 M raced opens (< 3.1e-6 per raced open)`, or each
 /// anomaly seen: `zombie_fd: 12 in 40 K raced opens (3.0e-4 per raced open
 /// [95%: …])`.
 fn per_raced_open(s: &ScenarioReport) -> String {
