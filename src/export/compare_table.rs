@@ -479,7 +479,7 @@ fn outcome(names: &[String], baseline: usize, s: &ScenarioComparison) -> String 
 
 /// The runs of a block as one line: `a 1,000,000 cycles × 900 ns, 12,345
 /// raced opens (1.23%, 580/s), pace check; b … (×0.56), raced opens not
-/// counted (older report)`.
+/// counted`.
 pub fn runs_line(block: &ScenarioBlock) -> String {
     block
         .runs
@@ -502,21 +502,22 @@ pub fn runs_line(block: &ScenarioBlock) -> String {
 }
 
 /// `12,345 raced opens (1.23%, 580/s), pace check`, or `raced opens not
-/// counted (older report)`.
+/// counted`.
 fn pressure(run: &RunRow, cycles: u64) -> String {
+    // A report from before the count is named once by `lacking_lines`.
     let Some(raced) = run.raced_opens else {
-        return "raced opens not counted (older report)".into();
+        return "raced opens not counted".into();
     };
+    let pace = run.pace.map_or(String::new(), |p| format!(", pace {p}"));
     let share = if cycles == 0 {
         0.0
     } else {
         100.0 * raced as f64 / cycles as f64
     };
     format!(
-        "{} raced opens ({share:.2}%, {}/s){}",
+        "{} raced opens ({share:.2}%, {}/s){pace}",
         format_count(raced),
         super::format::format_si(run.raced_opens_per_second.unwrap_or(0.0)),
-        run.pace.map_or(String::new(), |p| format!(", pace {p}"))
     )
 }
 
