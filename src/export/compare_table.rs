@@ -509,11 +509,7 @@ fn pressure(run: &RunRow, cycles: u64) -> String {
         return "raced opens not counted".into();
     };
     let pace = run.pace.map_or(String::new(), |p| format!(", pace {p}"));
-    let share = if cycles == 0 {
-        0.0
-    } else {
-        100.0 * raced as f64 / cycles as f64
-    };
+    let share = crate::export::summary::raced_share_percent(raced, cycles);
     format!(
         "{} raced opens ({share:.2}%, {}/s){pace}",
         format_count(raced),

@@ -108,15 +108,20 @@ pub fn seen_per_raced_open(
     ))
 }
 
+/// Raced opens as a percentage of the cycles (0 without cycles).
+pub fn raced_share_percent(raced: u64, cycles: u64) -> f64 {
+    if cycles == 0 {
+        0.0
+    } else {
+        100.0 * raced as f64 / cycles as f64
+    }
+}
+
 /// `1,234 (2.80% of cycles, 580/s)`: how hard the race was pressed (`None`
 /// when the report predates the count).
 pub fn raced_opens_text(s: &ScenarioReport) -> Option<String> {
     let raced = s.raced_opens?;
-    let share = if s.cycles == 0 {
-        0.0
-    } else {
-        100.0 * raced as f64 / s.cycles as f64
-    };
+    let share = raced_share_percent(raced, s.cycles);
     Some(format!(
         "{} ({share:.2}% of cycles, {}/s)",
         format_count(raced),

@@ -69,11 +69,7 @@ pub(crate) fn raced_total(r: &Report) -> String {
     }
     let raced: u64 = counted.iter().map(|(n, _)| n).sum();
     let cycles: u64 = counted.iter().map(|(_, c)| c).sum();
-    let share = if cycles == 0 {
-        0.0
-    } else {
-        100.0 * raced as f64 / cycles as f64
-    };
+    let share = crate::export::summary::raced_share_percent(raced, cycles);
     let partial = if counted.len() < r.scenarios.len() {
         format!(
             "; in {} of {} scenarios, the others not counted",

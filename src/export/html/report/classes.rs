@@ -186,8 +186,7 @@ fn pooled_table(m: &mut Markup, r: &Report) {
         rate_cells(m, &p.rate());
         match pooled_raced(r, p.name).filter(|_| p.kind == Kind::Anomaly) {
             Some((rate, used, of)) => {
-                let note = (used < of)
-                    .then(|| format!(" (the {used} of {of} scenarios that counted raced opens)"));
+                let note = (used < of).then(|| format!(" ({used} of {of} scenarios)"));
                 raced_rate_cells(m, &rate, note.as_deref().unwrap_or(""));
             }
             None => {

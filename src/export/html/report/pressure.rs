@@ -48,7 +48,7 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
         }
         m.close();
     }
-    m.open("table", &[]);
+    m.open("table", &[("class", "tight")]);
     m.open("tr", &[]);
     for h in [
         "scenario",

@@ -5,7 +5,7 @@ use super::super::format::{RateText, format_count, format_duration_ns, format_ra
 use super::super::markup::Markup;
 use super::super::{Kind, class_kind};
 use super::{class_rate, link_or_text, scenario_rate};
-use crate::export::summary::{RACED_NOT_COUNTED, pressure_warning};
+use crate::export::summary::{RACED_NOT_COUNTED, pressure_warning, raced_share_percent};
 use crate::report::schema::{Class, ClassStats, Report, ScenarioReport};
 
 pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
@@ -96,11 +96,7 @@ fn raced_cell(m: &mut Markup, s: &ScenarioReport) {
         m.elem("td", &[("class", "num muted")], RACED_NOT_COUNTED);
         return;
     };
-    let share = if s.cycles == 0 {
-        0.0
-    } else {
-        100.0 * raced as f64 / s.cycles as f64
-    };
+    let share = raced_share_percent(raced, s.cycles);
     let warn = pressure_warning(s).is_some();
     m.open("td", &[("class", "num cell")]);
     m.elem(
