@@ -9,12 +9,19 @@
 //! test against the margin, each Holm-adjusted over its family (every such
 //! test of the whole comparison), and a verdict (see [`crate::stats`]). The
 //! result is plain data: [`crate::export`] renders it.
+//!
+//! Where both runs counted raced opens (DESIGN §2), each anomaly class is
+//! also compared per raced open, with the same tests in two families of
+//! their own. Those comparisons are shown beside the per-cycle ones; the
+//! verdicts and the exit code stay per cycle, the denominator of every rate,
+//! so a report from before the count compares exactly as it always did.
+//! [`Comparison::lacking`] says which reports lack the count.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::outcome::Class;
-use crate::report::schema::{Machine, Report, ScenarioConfig, ScenarioReport};
+use crate::report::schema::{Machine, Pace, Report, ScenarioConfig, ScenarioReport};
 use crate::stats::{self, Basis, Interval, RateComparison, Verdict};
 
 pub use crate::report::load::{LoadError, load_report, parse_report};
@@ -87,6 +94,9 @@ pub struct Comparison {
     /// Number of equivalence tests Holm's adjustment ran over: every class
     /// comparison with events in both runs.
     pub equivalence_tests: usize,
+    /// The sizes of the two families of per-raced-open tests (difference,
+    /// equivalence), adjusted apart from the per-cycle ones.
+    pub raced_tests: (usize, usize),
 }
 
 impl Comparison {
@@ -103,6 +113,31 @@ impl Comparison {
     /// The significance level.
     pub fn alpha(&self) -> f64 {
         self.rules.alpha
+    }
+
+    /// The reports that lack raced-open counts in scenarios they share with
+    /// another report (reports from before the count), each with the number
+    /// of such scenarios that lack it and how many it shares; in report order.
+    pub fn lacking(&self) -> Vec<Lacking> {
+        (0..self.reports.len())
+            .filter_map(|r| {
+                let shared: Vec<&ScenarioRun> = self
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.present_in().len() > 1)
+                    .filter_map(|s| s.runs[r].as_ref())
+                    .collect();
+                let without = shared
+                    .iter()
+                    .filter(|run| run.raced_opens.is_none())
+                    .count();
+                (without > 0).then_some(Lacking {
+                    report: r,
+                    scenarios: without,
+                    of: shared.len(),
+                })
+            })
+            .collect()
     }
 
     /// `true` when some scenario is in two reports or more.
@@ -174,6 +209,17 @@ fn config_differences(a: &Report, b: &Report) -> Vec<String> {
         .collect()
 }
 
+/// A report without raced-open counts ([`Comparison::lacking`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lacking {
+    /// Index into the comparison's reports.
+    pub report: usize,
+    /// Matched scenarios of that report without the count.
+    pub scenarios: usize,
+    /// Matched scenarios of that report.
+    pub of: usize,
+}
+
 /// One machine field across the reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineRow {
@@ -225,6 +271,11 @@ pub struct ScenarioRun {
     pub ns_per_cycle_ratio: Option<f64>,
     /// Anomalies counted in the scenario (expected races excluded).
     pub anomalies: u64,
+    /// Cycles whose open raced an unlink; `None` in reports from before the count.
+    pub raced_opens: Option<u64>,
+    pub raced_opens_per_second: Option<f64>,
+    /// The deleters' pacing (older reports read as `sleep`).
+    pub pace: Pace,
     /// The report was cut short by a signal.
     pub interrupted: bool,
 }
@@ -239,12 +290,37 @@ pub struct ClassComparison {
     /// The test of each report against the reference; `None` for the
     /// reference itself and where a count is missing.
     pub tests: Vec<Option<ClassTest>>,
+    /// The same class per raced open.
+    pub per_raced_open: PerRacedOpen,
+}
+
+/// One anomaly class per raced open across the reports: counts whose
+/// denominator (`ClassCount::cycles`) is the run's raced opens, and tests
+/// decided as the per-cycle ones but Holm-adjusted in families of their own.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PerRacedOpen {
+    /// The count per raced open in each report; `None` where the scenario is
+    /// missing, the report did not count raced opens, or the report gives the
+    /// class no rate per raced open (an expected race there, or seen more
+    /// often than opens raced: then it is not confined to raced opens).
+    pub counts: Vec<Option<ClassCount>>,
+    /// The test of each report against the reference, where both counts are
+    /// known; `None` for the reference itself.
+    pub tests: Vec<Option<ClassTest>>,
+}
+
+impl PerRacedOpen {
+    /// `true` when some report is tested against the reference.
+    pub fn compared(&self) -> bool {
+        self.tests.iter().any(Option::is_some)
+    }
 }
 
 /// A count and its rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassCount {
     pub count: u64,
+    /// The denominator: cycles, or raced opens in [`PerRacedOpen`].
     pub cycles: u64,
     /// `count / cycles`, `0` without cycles.
     pub rate: f64,
@@ -358,7 +434,15 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
         .collect();
     let machine = machine_rows(&reports);
     let mut scenarios = match_scenarios(&reports, baseline, rules.margin);
-    let (tests, equivalence_tests) = adjust(&mut scenarios, rules);
+    let (tests, equivalence_tests) = adjust(&mut scenarios, rules, |c| &mut c.tests);
+    // `--negligible` is a rate per cycle: it decides nothing per raced open.
+    let per_raced_open = Rules {
+        negligible: None,
+        ..rules
+    };
+    let raced_tests = adjust(&mut scenarios, per_raced_open, |c| {
+        &mut c.per_raced_open.tests
+    });
     Comparison {
         reports,
         baseline,
@@ -367,6 +451,7 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
         scenarios,
         tests,
         equivalence_tests,
+        raced_tests,
     }
 }
 
@@ -500,6 +585,9 @@ fn scenario_comparison(
                     .filter(|&r| positive(r) && positive(s.ns_per_cycle))
                     .map(|r| s.ns_per_cycle / r),
                 anomalies: s.anomalies,
+                raced_opens: s.raced_opens,
+                raced_opens_per_second: s.raced_opens_per_second,
+                pace: s.pace,
                 interrupted: loaded.report.interrupted,
             })
         })
@@ -519,40 +607,32 @@ fn scenario_comparison(
     let classes = names
         .into_iter()
         .map(|name| {
+            let once = name.once_per_cycle();
             let counts: Vec<Option<ClassCount>> = found
                 .iter()
                 .map(|scenario| {
                     let s = (*scenario)?;
                     let count = s.classes.get(&name)?.count;
-                    let once = name.once_per_cycle();
-                    Some(ClassCount {
-                        count,
-                        cycles: s.cycles,
-                        rate: if s.cycles == 0 {
-                            0.0
-                        } else {
-                            count as f64 / s.cycles as f64
-                        },
-                        interval: stats::class_interval(count, s.cycles, once),
-                    })
+                    Some(class_count(count, s.cycles, once))
                 })
                 .collect();
-            let tests = (0..counts.len())
-                .map(|r| {
-                    let (a, b) = (counts[reference]?, counts[r]?);
-                    (r != reference).then(|| ClassTest {
-                        rates: stats::compare_rates(a.count, a.cycles, b.count, b.cycles, margin),
-                        p_adjusted: 1.0,
-                        p_equivalence_adjusted: 1.0,
-                        verdict: Verdict::Inconclusive,
-                        basis: Basis::Undecided,
-                    })
+            let raced: Vec<Option<ClassCount>> = found
+                .iter()
+                .map(|scenario| {
+                    let s = (*scenario)?;
+                    let stats = s.classes.get(&name)?;
+                    stats.per_raced_open?;
+                    Some(class_count(stats.count, s.raced_opens?, once))
                 })
                 .collect();
             ClassComparison {
                 class: name,
+                tests: untested(&counts, reference, margin),
                 counts,
-                tests,
+                per_raced_open: PerRacedOpen {
+                    tests: untested(&raced, reference, margin),
+                    counts: raced,
+                },
             }
         })
         .collect();
@@ -571,19 +651,56 @@ fn scenario_comparison(
     }
 }
 
-/// Holm-adjusts the difference tests of the comparison together, and the
-/// equivalence tests together, and sets the verdicts; returns the sizes of
-/// the two families.
-fn adjust(scenarios: &mut [ScenarioComparison], rules: Rules) -> (usize, usize) {
-    let all_tests = |scenarios: &[ScenarioComparison]| -> Vec<RateComparison> {
-        scenarios
-            .iter()
-            .flat_map(|s| s.classes.iter())
-            .flat_map(|c| c.tests.iter().flatten())
-            .map(|t| t.rates)
-            .collect()
-    };
-    let rates = all_tests(scenarios);
+/// A count out of `n` with its rate and interval.
+fn class_count(count: u64, n: u64, once_per_cycle: bool) -> ClassCount {
+    ClassCount {
+        count,
+        cycles: n,
+        rate: if n == 0 { 0.0 } else { count as f64 / n as f64 },
+        interval: stats::class_interval(count, n, once_per_cycle),
+    }
+}
+
+/// Each report's counts against the reference's, before adjustment; `None`
+/// for the reference and where a count is missing.
+fn untested(
+    counts: &[Option<ClassCount>],
+    reference: usize,
+    margin: f64,
+) -> Vec<Option<ClassTest>> {
+    (0..counts.len())
+        .map(|r| {
+            let (a, b) = (counts[reference]?, counts[r]?);
+            (r != reference).then(|| ClassTest {
+                rates: stats::compare_rates(a.count, a.cycles, b.count, b.cycles, margin),
+                p_adjusted: 1.0,
+                p_equivalence_adjusted: 1.0,
+                verdict: Verdict::Inconclusive,
+                basis: Basis::Undecided,
+            })
+        })
+        .collect()
+}
+
+/// Holm-adjusts the difference tests that `family` picks from every class of
+/// the comparison together, and its equivalence tests together, and sets
+/// their verdicts; returns the sizes of the two families.
+fn adjust(
+    scenarios: &mut [ScenarioComparison],
+    rules: Rules,
+    family: fn(&mut ClassComparison) -> &mut Vec<Option<ClassTest>>,
+) -> (usize, usize) {
+    let rates: Vec<RateComparison> = scenarios
+        .iter_mut()
+        .flat_map(|s| s.classes.iter_mut())
+        .flat_map(|c| {
+            family(c)
+                .iter()
+                .flatten()
+                .map(|t| t.rates)
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let difference: Vec<f64> = rates
         .iter()
         .filter(|r| r.difference_testable())
@@ -599,7 +716,7 @@ fn adjust(scenarios: &mut [ScenarioComparison], rules: Rules) -> (usize, usize) 
     for test in scenarios
         .iter_mut()
         .flat_map(|s| s.classes.iter_mut())
-        .flat_map(|c| c.tests.iter_mut().flatten())
+        .flat_map(|c| family(c).iter_mut().flatten())
     {
         let r = test.rates;
         test.p_adjusted = if r.difference_testable() {

@@ -6,8 +6,13 @@
 //!
 //! Numbers keep three significant digits (two for p-values and for the
 //! figures in verdict cells); a rate always comes with its 95% interval.
+//!
+//! Each anomaly class with an event has its rows per cycle, then, where
+//! raced opens were counted, its rows per raced open (`zombie_fd per raced
+//! open`). Reports without the count are named once, by [`lacking_lines`].
 
 use crate::compare::{ClassComparison, ClassCount, ClassTest, Comparison, ScenarioComparison};
+use crate::report::schema::Pace;
 use crate::stats::{Interval, RateComparison, Verdict, cycles_to_tell};
 
 pub use super::format::{format_count, format_significant};
@@ -44,7 +49,44 @@ pub fn summary(c: &Comparison) -> String {
     if partial > 0 {
         text.push_str(&format!("; {partial} not in every report"));
     }
+    let compared = c
+        .scenarios
+        .iter()
+        .flat_map(|s| s.classes.iter())
+        .any(|k| k.per_raced_open.compared());
+    if compared {
+        let (d, e) = c.raced_tests;
+        text.push_str(&format!(
+            "; rates per raced open compared too (Holm over {d} difference and {e} equivalence \
+             test{} of their own; \
+             verdicts and exit code per cycle)",
+            plural(e)
+        ));
+    }
     text
+}
+
+/// One line per report without raced-open counts, naming the file and what
+/// it lacks: `old.json: no raced-open counts (report from an older
+/// unlink-race): raced opens, raced opens/s and rates per raced open are
+/// missing; per-raced-open rates not compared, per-cycle ones as always`.
+pub fn lacking_lines(c: &Comparison) -> Vec<String> {
+    c.lacking()
+        .into_iter()
+        .map(|l| {
+            let where_ = if l.scenarios == l.of {
+                String::new()
+            } else {
+                format!(" in {} of its {} shared scenarios", l.scenarios, l.of)
+            };
+            format!(
+                "{}: no raced-open counts{where_} (report from an older unlink-race): raced \
+                 opens, raced opens/s and rates per raced open are missing; per-raced-open \
+                 rates not compared, per-cycle ones as always",
+                c.reports[l.report].path.display()
+            )
+        })
+        .collect()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -110,12 +152,20 @@ pub struct RunRow {
     pub ns_per_cycle: Option<f64>,
     /// Time per cycle over the reference's.
     pub ns_per_cycle_ratio: Option<f64>,
+    /// `None` where the report did not count raced opens (or lacks the scenario).
+    pub raced_opens: Option<u64>,
+    pub raced_opens_per_second: Option<f64>,
+    pub pace: Option<Pace>,
 }
 
 /// One class of one report in a scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassRow {
+    /// `zombie_fd`, or `zombie_fd per raced open`.
     pub class: String,
+    /// `true` for a rate per raced open (its verdict is shown, but the
+    /// scenario's verdict and the exit code are per cycle).
+    pub per_raced_open: bool,
     /// `true` on the class's first row (renderers show the name once).
     pub first_of_class: bool,
     pub label: String,
@@ -258,33 +308,51 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 cycles: run.map(|x| x.cycles),
                 ns_per_cycle: run.map(|x| x.ns_per_cycle),
                 ns_per_cycle_ratio: run.and_then(|x| x.ns_per_cycle_ratio),
+                raced_opens: run.and_then(|x| x.raced_opens),
+                raced_opens_per_second: run.and_then(|x| x.raced_opens_per_second),
+                pace: run.map(|x| x.pace),
             }
         })
         .collect();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for k in s.classes.iter().filter(|k| !k.all_zero()) {
-        let mut first = true;
-        for (r, label) in names.iter().enumerate() {
-            if s.runs[r].is_none() {
-                continue;
-            }
-            rows.push(ClassRow {
-                class: k.class.to_string(),
-                first_of_class: std::mem::replace(&mut first, false),
-                label: label.clone(),
-                role: role(c, s, r),
-                count: k.counts[r],
-                test: k.tests[r],
-            });
-            if let Some(t) = &k.tests[r]
-                && t.verdict == Verdict::Inconclusive
-            {
-                notes.push(format!(
-                    "{} in {label}: inconclusive: {}",
-                    k.class,
-                    statement(&t.rates, c.rules.alpha)
-                ));
+        for per_raced_open in [false, true] {
+            let (counts, tests, class, unit) = if per_raced_open {
+                if !k.per_raced_open.compared() {
+                    continue;
+                }
+                (
+                    &k.per_raced_open.counts,
+                    &k.per_raced_open.tests,
+                    format!("{} per raced open", k.class),
+                    RACED_OPENS,
+                )
+            } else {
+                (&k.counts, &k.tests, k.class.to_string(), CYCLES)
+            };
+            let mut first = true;
+            for (r, label) in names.iter().enumerate() {
+                if s.runs[r].is_none() || (per_raced_open && counts[r].is_none()) {
+                    continue;
+                }
+                rows.push(ClassRow {
+                    class: class.clone(),
+                    per_raced_open,
+                    first_of_class: std::mem::replace(&mut first, false),
+                    label: label.clone(),
+                    role: role(c, s, r),
+                    count: counts[r],
+                    test: tests[r],
+                });
+                if let Some(t) = &tests[r]
+                    && t.verdict == Verdict::Inconclusive
+                {
+                    notes.push(format!(
+                        "{class} in {label}: inconclusive: {}",
+                        statement_in(&t.rates, c.rules.alpha, unit)
+                    ));
+                }
             }
         }
     }
@@ -310,6 +378,17 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 names[s.reference],
                 zero_names.join(", ")
             ));
+            // The same classes per raced open, where both counted them.
+            if let Some(t) = zero[0].per_raced_open.tests[r] {
+                notes.push(format!(
+                    "{} vs {} per raced open: {}: {} ({})",
+                    names[r],
+                    names[s.reference],
+                    t.verdict.name(),
+                    statement_in(&t.rates, c.rules.alpha, RACED_OPENS),
+                    zero_names.join(", ")
+                ));
+            }
         }
     }
     ScenarioBlock {
@@ -322,12 +401,21 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
     }
 }
 
+/// The denominators a [`statement_in`] counts.
+const CYCLES: &str = "cycles";
+const RACED_OPENS: &str = "raced opens";
+
 /// What an inconclusive comparison can and cannot exclude: `none seen in
 /// either; rates < 3.7e-6 and < 0.31; no ratio is excluded; at least 1.2e7
 /// more cycles would be needed to tell a 2× difference`.
 pub fn statement(r: &RateComparison, alpha: f64) -> String {
+    statement_in(r, alpha, CYCLES)
+}
+
+/// [`statement`] for rates per `unit` (`cycles`, `raced opens`).
+pub fn statement_in(r: &RateComparison, alpha: f64, unit: &str) -> String {
     if !r.has_cycles() {
-        return "a run has no cycles".into();
+        return format!("a run has no {unit}");
     }
     let (more, _, bound) = cycles_to_tell(r, POWER_RATIO, alpha);
     let need = if more <= 0.0 {
@@ -337,7 +425,7 @@ pub fn statement(r: &RateComparison, alpha: f64) -> String {
         )
     } else {
         format!(
-            "{} {} more cycles would be needed to tell a {}× difference",
+            "{} {} more {unit} would be needed to tell a {}× difference",
             if bound { "at least" } else { "about" },
             format_figure(more),
             POWER_RATIO
@@ -389,25 +477,44 @@ fn outcome(names: &[String], baseline: usize, s: &ScenarioComparison) -> String 
     }
 }
 
-/// The runs of a block as one line: `a 1,000,000 cycles × 900 ns; b … (×0.56)`.
+/// The runs of a block as one line: `a 1,000,000 cycles × 900 ns, 12,345
+/// raced opens (1.23%, 580/s), pace check; b … (×0.56), raced opens not
+/// counted`.
 pub fn runs_line(block: &ScenarioBlock) -> String {
     block
         .runs
         .iter()
         .map(|run| match (run.cycles, run.ns_per_cycle) {
             (Some(cycles), Some(ns)) => format!(
-                "{} {} cycles × {} ns{}",
+                "{} {} cycles × {} ns{}, {}",
                 run.label,
                 format_count(cycles),
                 format_ns(ns),
                 run.ns_per_cycle_ratio
                     .filter(|_| run.role == Role::Compared)
-                    .map_or(String::new(), |x| format!(" (×{})", format_factor(x)))
+                    .map_or(String::new(), |x| format!(" (×{})", format_factor(x))),
+                pressure(run, cycles)
             ),
             _ => format!("{}: not in this report", run.label),
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// `12,345 raced opens (1.23%, 580/s), pace check`, or `raced opens not
+/// counted`.
+fn pressure(run: &RunRow, cycles: u64) -> String {
+    // A report from before the count is named once by `lacking_lines`.
+    let Some(raced) = run.raced_opens else {
+        return "raced opens not counted".into();
+    };
+    let pace = run.pace.map_or(String::new(), |p| format!(", pace {p}"));
+    let share = crate::export::summary::raced_share_percent(raced, cycles);
+    format!(
+        "{} raced opens ({share:.2}%, {}/s){pace}",
+        format_count(raced),
+        super::format::format_si(run.raced_opens_per_second.unwrap_or(0.0)),
+    )
 }
 
 /// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,

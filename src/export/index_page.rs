@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use crate::compare::{Comparison, Rules, compare};
 use crate::export::format::format_count;
 use crate::export::html::format::{RateText, format_unix_time};
-use crate::export::html::{self, IndexColumn, VerdictColumn, index_rows, short_verdict};
+use crate::export::html::{
+    self, IndexColumn, VerdictColumn, index_rows, raced_total, short_verdict,
+};
 use crate::report::schema::{Report, ScenarioReport};
 
 /// The comparison behind the verdict column: every report against the first.
@@ -51,7 +53,7 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
 
     let mut out = format!(
         "**unlink-race index**: {} report{} · {} scenario{}{}. Each cell: how often an \
-         anomaly was seen (rate per cycle, 95% interval, counts); “<” is the 95% upper \
+         anomaly was seen (rate per cycle, 95% interval, counts, raced opens where counted); “<” is the 95% upper \
          bound where none was seen; — where a report did not run the scenario.\n\n",
         reports.len(),
         if reports.len() == 1 { "" } else { "s" },
@@ -77,7 +79,8 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
             .collect(),
     );
     type Field = (&'static str, fn(&Report) -> String);
-    let fields: [Field; 7] = [
+    let fields: [Field; 8] = [
+        ("raced opens", raced_total),
         ("OS", |r| r.machine.os_name.clone()),
         ("OS version", |r| {
             format!("{} {}", r.machine.os, r.machine.os_version)
@@ -134,7 +137,15 @@ fn rate_cell(s: Option<&ScenarioReport>) -> String {
         return "—".into();
     };
     let rate = RateText::from_count(s.anomalies, s.cycles);
-    let counts = format!("{} / {}", format_count(s.anomalies), format_count(s.cycles));
+    let counts = format!(
+        "{} / {}{}",
+        format_count(s.anomalies),
+        format_count(s.cycles),
+        s.raced_opens.map_or(String::new(), |n| format!(
+            " cycles, {} raced opens",
+            format_count(n)
+        ))
+    );
     if rate.is_bound() {
         format!("{} ({} at 95%; {counts})", rate.one_in_short(), rate.rate())
     } else {

@@ -1,6 +1,6 @@
 //! The comparison as Markdown ready to paste into a GitHub issue: a summary
-//! line and the verdict matrix first (short enough for a bug report), then
-//! the details: the machine table, one table of every scenario's classes,
+//! line and the verdict matrix first (short enough for a bug report), a line
+//! for each report without raced-open counts, then the details: the machine table, one table of every scenario's classes,
 //! and what inconclusive comparisons can and cannot exclude. Every table is
 //! a pipe table with a header row; `|` in a cell is escaped, control
 //! characters are dropped.
@@ -39,6 +39,14 @@ pub fn render_markdown(c: &Comparison) -> String {
         })
         .collect();
     table(&mut out, &header, &[], &rows);
+    // Reports from before the raced-open count, named once.
+    let lacking = compare_table::lacking_lines(c);
+    if !lacking.is_empty() {
+        out.push('\n');
+        for line in &lacking {
+            out.push_str(&format!("- {}\n", escape(line)));
+        }
+    }
     out.push_str("\n### Details\n\n");
 
     let machine = compare_table::machine_table(c);

@@ -42,17 +42,9 @@ pub fn verdict(s: &ScenarioReport) -> String {
             format_count(s.cycles),
             format_rate(zero_bound(s))
         );
-        if let (Some(raced), Some(z)) = (
-            s.raced_opens,
-            s.classes
-                .get(&Class::ZombieFd)
-                .and_then(|c| c.per_raced_open),
-        ) {
-            out += &format!(
-                "; 0 zombie_fd in {} raced opens (< {} per raced open)",
-                format_si(raced as f64),
-                format_rate(z.ci_high)
-            );
+        if let Some(clause) = clean_per_raced_open(s) {
+            out += "; ";
+            out += &clause;
         }
         return out;
     }
@@ -66,20 +58,87 @@ pub fn verdict(s: &ScenarioReport) -> String {
                 rate.one_in(),
                 rate.interval()
             );
-            if let (Some(raced), Some(r)) = (s.raced_opens, c.per_raced_open) {
-                out += &format!(
-                    "; {} in {} raced opens ({} per raced open [95%: {} – {}])",
-                    format_count(c.count),
-                    format_si(raced as f64),
-                    format_rate(r.rate),
-                    format_rate(r.ci_low),
-                    format_rate(r.ci_high)
-                );
+            if let Some(clause) = seen_per_raced_open(s, c) {
+                out += "; ";
+                out += &clause;
             }
             out
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// What stands for a raced-open figure in a report from before the count.
+pub const RACED_NOT_COUNTED: &str = "not counted (older report)";
+
+/// `0 zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)`: a clean
+/// scenario per raced open (`None` when the report predates the count).
+pub fn clean_per_raced_open(s: &ScenarioReport) -> Option<String> {
+    let raced = s.raced_opens?;
+    let z = s.classes.get(&Class::ZombieFd)?.per_raced_open?;
+    Some(format!(
+        "0 zombie_fd in {} raced opens (< {} per raced open)",
+        format_si(raced as f64),
+        format_rate(z.ci_high)
+    ))
+}
+
+/// `12 in 40 K raced opens (3.0e-4 per raced open [95%: 2.0e-4 – 5.0e-4])`:
+/// one class per raced open (`None` when the report predates the count or
+/// gives the class no such rate).
+pub fn seen_per_raced_open(
+    s: &ScenarioReport,
+    c: &crate::report::schema::ClassStats,
+) -> Option<String> {
+    let (raced, r) = (s.raced_opens?, c.per_raced_open?);
+    if c.count == 0 {
+        return Some(format!(
+            "0 in {} raced opens (< {} per raced open)",
+            format_si(raced as f64),
+            format_rate(r.ci_high)
+        ));
+    }
+    Some(format!(
+        "{} in {} raced opens ({} per raced open [95%: {} – {}])",
+        format_count(c.count),
+        format_si(raced as f64),
+        format_rate(r.rate),
+        format_rate(r.ci_low),
+        format_rate(r.ci_high)
+    ))
+}
+
+/// Raced opens as a percentage of the cycles (0 without cycles).
+pub fn raced_share_percent(raced: u64, cycles: u64) -> f64 {
+    if cycles == 0 {
+        0.0
+    } else {
+        100.0 * raced as f64 / cycles as f64
+    }
+}
+
+/// `1,234 (2.80% of cycles, 580/s)`: how hard the race was pressed (`None`
+/// when the report predates the count).
+pub fn raced_opens_text(s: &ScenarioReport) -> Option<String> {
+    let raced = s.raced_opens?;
+    let share = raced_share_percent(raced, s.cycles);
+    Some(format!(
+        "{} ({share:.2}% of cycles, {}/s)",
+        format_count(raced),
+        format_si(s.raced_opens_per_second.unwrap_or(0.0))
+    ))
+}
+
+/// `spin 9.0/s, check 580/s, …`: every candidate's raced opens per second in
+/// the calibration that chose the pace (`None` when the pace was given).
+pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
+    let cal = s.calibration.as_ref()?;
+    let figures: Vec<String> = cal
+        .candidates
+        .iter()
+        .map(|c| format!("{} {}/s", c.pace, format_si(c.raced_opens_per_second)))
+        .collect();
+    Some(figures.join(", "))
 }
 
 /// Fewer raced opens than this (with removals) and the race was barely pressed.
@@ -112,30 +171,12 @@ pub fn pressure_warning(s: &ScenarioReport) -> Option<String> {
 /// `raced opens: 1,234 (2.8% of cycles, 580/s); pace check, chosen by auto
 /// from spin 9/s, check 580/s, ...`.
 fn pressure_line(s: &ScenarioReport) -> String {
-    let Some(raced) = s.raced_opens else {
+    let Some(raced) = raced_opens_text(s) else {
         return "raced opens: not counted (report from an older unlink-race)\n".into();
     };
-    let share = if s.cycles == 0 {
-        0.0
-    } else {
-        100.0 * raced as f64 / s.cycles as f64
-    };
-    let mut out = format!(
-        "raced opens: {} ({share:.2}% of cycles, {}/s); pace {}",
-        format_count(raced),
-        format_si(s.raced_opens_per_second.unwrap_or(0.0)),
-        s.pace
-    );
-    if let Some(cal) = &s.calibration {
-        let figures: Vec<String> = cal
-            .candidates
-            .iter()
-            .map(|c| format!("{} {}/s", c.pace, format_si(c.raced_opens_per_second)))
-            .collect();
-        out += &format!(
-            ", chosen by auto from raced opens/s in calibration: {}",
-            figures.join(", ")
-        );
+    let mut out = format!("raced opens: {raced}; pace {}", s.pace);
+    if let Some(figures) = calibration_text(s) {
+        out += &format!(", chosen by auto from raced opens/s in calibration: {figures}");
     }
     out + "\n"
 }

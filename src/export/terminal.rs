@@ -17,6 +17,9 @@ pub fn render_terminal(c: &Comparison) -> String {
         "",
         "  ",
     ));
+    for line in compare_table::lacking_lines(c) {
+        lines.extend(wrap(&line, "", "  "));
+    }
     lines.push(String::new());
     lines.extend(matrix_lines(&compare_table::matrix(c, true)));
     lines.push(String::new());

@@ -691,3 +691,200 @@ fn the_index_says_which_report_is_higher_against_which_baseline() {
         "{page}"
     );
 }
+
+/// Issue 9: rates per raced open are compared where both reports counted
+/// raced opens, with the per-cycle machinery, but the verdicts stay per cycle.
+#[test]
+fn rates_per_raced_open_are_compared_beside_the_rates_per_cycle() {
+    // Per cycle b sees more zombies (30 against 7 in a million cycles), but
+    // it raced twenty times as many opens: per raced open it sees fewer.
+    let a = ReportBuilder::new("slow")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 7)])
+        .raced_opens(10_000)
+        .build();
+    let b = ReportBuilder::new("fast")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])
+        .raced_opens(200_000)
+        .build();
+    let c = pair(a, b);
+    assert!(c.lacking().is_empty());
+    let s = &c.scenarios[0];
+    let run = |r: usize| s.runs[r].as_ref().unwrap();
+    assert_eq!(
+        (run(0).raced_opens, run(1).raced_opens),
+        (Some(10_000), Some(200_000))
+    );
+    let zombie = s
+        .classes
+        .iter()
+        .find(|k| k.class == Class::ZombieFd)
+        .unwrap();
+    assert_eq!(zombie.tests[1].unwrap().verdict, Verdict::Higher);
+    let raced = zombie.per_raced_open.tests[1].unwrap();
+    assert_eq!(
+        raced.rates,
+        unlink_race::stats::compare_rates(7, 10_000, 30, 200_000, 2.0)
+    );
+    assert_eq!(raced.verdict, Verdict::Lower);
+    assert_eq!(zombie.per_raced_open.counts[1].unwrap().cycles, 200_000);
+    assert!(zombie.per_raced_open.tests[0].is_none());
+    // The scenario's verdict, and so the exit code, is per cycle.
+    assert_eq!(s.verdict(), Some(Verdict::Higher));
+    assert!(c.differs());
+    // Its own Holm family: one difference test, one equivalence test.
+    assert_eq!(c.raced_tests, (1, 1));
+
+    let text = render_terminal(&c);
+    assert!(text.contains("10,000 raced opens (1.00%"), "{text}");
+    assert!(text.contains("200,000 raced opens (20.00%"), "{text}");
+    assert!(text.contains("pace sleep"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.trim() == "zombie_fd per raced open")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(lines[head + 1].trim_start().starts_with("slow "), "{text}");
+    assert!(
+        lines[head + 2].trim_start().starts_with("fast ") && lines[head + 2].ends_with("lower"),
+        "{text}"
+    );
+    assert!(!text.contains("older unlink-race"), "{text}");
+    for line in &lines {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    let md = render_markdown(&c);
+    assert_pipe_tables(&md);
+    assert!(md.contains("| zombie_fd per raced open | slow |"), "{md}");
+
+    // A difference per raced open alone leaves the exit code at 0: 20 zombies
+    // in a million cycles each, in 1,000 against 100,000 raced opens.
+    let dir = tempfile::tempdir().unwrap();
+    let a = ReportBuilder::new("a")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 20)])
+        .raced_opens(1_000)
+        .build();
+    let b = ReportBuilder::new("b")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 20)])
+        .raced_opens(100_000)
+        .build();
+    let c = pair(a.clone(), b.clone());
+    let zombie = &c.scenarios[0].classes[0];
+    assert_eq!(
+        zombie.per_raced_open.tests[1].unwrap().verdict,
+        Verdict::Lower
+    );
+    assert!(!c.differs());
+    let (pa, pb) = (
+        write_report(dir.path(), "a.json", &a),
+        write_report(dir.path(), "b.json", &b),
+    );
+    let o = crate::util::run(&["compare", pa.to_str().unwrap(), pb.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("zombie_fd per raced open"), "{stdout}");
+}
+
+/// A committed reference report (written before raced opens were counted)
+/// and the same report with raced opens: the one that lacks them is named
+/// once, with the figures it lacks, and the per-cycle comparison and the
+/// exit code are what they were.
+#[test]
+fn an_older_report_is_named_once_and_still_compared_per_cycle() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("reports/reference/linux-12-fuse.zombiefs-vm.json");
+    let old = unlink_race::report::load::load_report(&path).unwrap();
+    assert!(
+        old.scenarios.iter().all(|s| s.raced_opens.is_none()),
+        "the reference reports predate the raced-open count; pick one that does"
+    );
+    let mut new = old.clone();
+    new.label = "counted".into();
+    for s in &mut new.scenarios {
+        // zombiefs: every zombie was a raced open, and more opens raced.
+        let zombies = s.classes[&Class::ZombieFd].count;
+        crate::fixtures::count_raced_opens(s, zombies * 3 + 10);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let old_path = write_report(dir.path(), "old.json", &old);
+    let new_path = write_report(dir.path(), "new.json", &new);
+
+    let with_old = compare(
+        vec![(old_path.clone(), old.clone()), (new_path.clone(), new)],
+        0,
+        Rules::default(),
+    );
+    let lacking = with_old.lacking();
+    assert_eq!(lacking.len(), 1, "{lacking:?}");
+    assert_eq!((lacking[0].report, lacking[0].scenarios), (0, 48));
+    // Nothing compared per raced open, everything per cycle as before.
+    let itself = compare(
+        vec![(old_path.clone(), old.clone()), (old_path.clone(), old)],
+        0,
+        Rules::default(),
+    );
+    assert_eq!(itself.lacking().len(), 2);
+    for (s, t) in with_old.scenarios.iter().zip(&itself.scenarios) {
+        for (k, l) in s.classes.iter().zip(&t.classes) {
+            assert!(!k.per_raced_open.compared(), "{} {}", s.name, k.class);
+            assert_eq!(k.tests, l.tests, "{} {}", s.name, k.class);
+        }
+    }
+    assert_eq!(with_old.raced_tests, (0, 0));
+    assert_eq!(with_old.differs(), itself.differs());
+
+    let md_path = dir.path().join("c.md");
+    let html_path = dir.path().join("c.html");
+    let o = crate::util::run(&[
+        "compare",
+        old_path.to_str().unwrap(),
+        new_path.to_str().unwrap(),
+        "--markdown",
+        md_path.to_str().unwrap(),
+        "--html",
+        html_path.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let itself = crate::util::run(&[
+        "compare",
+        old_path.to_str().unwrap(),
+        old_path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), itself.status.code(), "{stdout}");
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    let line = format!(
+        "{}: no raced-open counts (report from an older unlink-race): raced opens, raced \
+         opens/s and rates per raced open are missing; per-raced-open rates not compared",
+        old_path.display()
+    );
+    // Wrapped to 100 columns in the terminal: compare without line breaks.
+    let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(flat.matches(&line).count(), 1, "{stdout}");
+    assert!(!flat.contains("new.json: no raced-open counts"), "{stdout}");
+    assert!(!stdout.contains("per raced open\n"), "{stdout}");
+    assert!(stdout.contains("raced opens not counted"), "{stdout}");
+    let md = std::fs::read_to_string(&md_path).unwrap();
+    assert_eq!(md.matches(&line).count(), 1, "{md}");
+    let page = std::fs::read_to_string(&html_path).unwrap();
+    assert_eq!(page.matches(&line).count(), 1);
+
+    // A difference per cycle still exits 1 when a report lacks raced opens.
+    let clean = ReportBuilder::new("linux")
+        .scenario(1, MILLION, 1000.0, &[])
+        .build();
+    let defect = ReportBuilder::new("mac")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 50)])
+        .raced_opens(5_000)
+        .build();
+    let (pa, pb) = (
+        write_report(dir.path(), "clean.json", &clean),
+        write_report(dir.path(), "defect.json", &defect),
+    );
+    let o = crate::util::run(&["compare", pa.to_str().unwrap(), pb.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("clean.json: no raced-open counts"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("5,000 raced opens"), "{stdout}");
+}

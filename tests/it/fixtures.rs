@@ -143,8 +143,44 @@ impl ReportBuilder {
         self
     }
 
+    /// Gives the last scenario `raced` raced opens, as a report since the
+    /// count has them: raced opens per second and every anomaly class's rate
+    /// per raced open.
+    pub fn raced_opens(mut self, raced: u64) -> ReportBuilder {
+        let s = self
+            .report
+            .scenarios
+            .last_mut()
+            .expect("a scenario to give raced opens");
+        count_raced_opens(s, raced);
+        self
+    }
+
     pub fn build(self) -> Report {
         self.report
+    }
+}
+
+/// Makes `s` a scenario of a report that counted raced opens: `raced` of
+/// them, their rate per second, and the classes' rates per raced open as the
+/// report builder computes them.
+pub fn count_raced_opens(s: &mut ScenarioReport, raced: u64) {
+    s.raced_opens = Some(raced);
+    s.raced_opens_per_second = Some(if s.elapsed_ns == 0 {
+        0.0
+    } else {
+        raced as f64 * 1e9 / s.elapsed_ns as f64
+    });
+    let mut counts = vec![0u64; Class::ALL.len()];
+    for (class, c) in &s.classes {
+        counts[class.index()] = c.count;
+    }
+    let scenario = Scenario::from(&s.config);
+    let counted =
+        unlink_race::report::build::class_stats(&counts, s.cycles, Some(raced), &scenario);
+    // Only the classes the report has (an older one may lack some).
+    for (class, c) in &mut s.classes {
+        c.per_raced_open = counted[class].per_raced_open;
     }
 }
 

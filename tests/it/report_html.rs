@@ -285,9 +285,9 @@ fn expected_races_stay_out_of_the_anomaly_rate() {
             .into_iter()
             .next()
             .unwrap_or_else(|| panic!("no row for {}", s.name));
-        assert_eq!(cells[2], format_count(s.anomalies), "{}", s.name);
+        assert_eq!(cells[3], format_count(s.anomalies), "{}", s.name);
         let rate = RateText::from_count(s.anomalies, s.cycles);
-        assert_eq!(cells[3], rate.rate(), "{}", s.name);
+        assert_eq!(cells[4], rate.rate(), "{}", s.name);
     }
     let races = report
         .scenarios
@@ -714,4 +714,212 @@ fn odd_reports_still_render() {
     let html = render_report(&odd);
     parse(&html);
     assert!(!html.contains("https://example.org"), "only relative links");
+}
+
+/// The single-scenario fixture as a report since the raced-open count: 1.2 M
+/// raced opens, a pace chosen by `auto`, every anomaly class per raced open.
+fn single_with_raced_opens(raced: u64) -> Report {
+    let mut r = fixture(SINGLE);
+    let s = &mut r.scenarios[0];
+    crate::fixtures::count_raced_opens(s, raced);
+    s.pace = unlink_race::scenario::Pace::Check;
+    s.calibration = Some(unlink_race::report::schema::Calibration {
+        chosen: unlink_race::scenario::Pace::Check,
+        candidates: [
+            (unlink_race::scenario::Pace::Spin, 9.0),
+            (unlink_race::scenario::Pace::Check, 580.0),
+        ]
+        .into_iter()
+        .map(
+            |(pace, per_second)| unlink_race::report::schema::CalibrationCandidate {
+                pace,
+                cycles: 1000,
+                raced_opens: 10,
+                anomalies: 0,
+                elapsed_ns: 250_000_000,
+                raced_opens_per_second: per_second,
+            },
+        )
+        .collect(),
+    });
+    r
+}
+
+/// The page's row of a class in the outcome-classes table (the table with
+/// the per-raced-open columns), without its first cell.
+fn class_row(doc: &roxmltree::Document<'_>, class: &str) -> Vec<String> {
+    let table = doc
+        .descendants()
+        .find(|n| {
+            n.has_tag_name("table")
+                && n.descendants().any(|th| {
+                    th.has_tag_name("th") && inner_text(th) == "95% interval (per raced open)"
+                })
+        })
+        .expect("a class table with rates per raced open");
+    table
+        .descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .find_map(|tr| {
+            let mut cells = tr.children().filter(|c| c.is_element()).map(inner_text);
+            (cells.next()? == class).then(|| cells.collect())
+        })
+        .unwrap_or_else(|| panic!("no class row for {class}"))
+}
+
+#[test]
+fn a_page_shows_raced_opens_and_rates_per_raced_open() {
+    // Issue 9: raced opens next to cycles, the pace and its calibration, and
+    // every anomaly class per raced open with its interval.
+    let mut r = single_with_raced_opens(1_200_000);
+    let s = &mut r.scenarios[0];
+    // A clean run: no anomaly, so the clean sentence applies.
+    for c in s.classes.values_mut().filter(|c| !c.expected) {
+        c.count = 0;
+    }
+    s.anomalies = 0;
+    crate::fixtures::count_raced_opens(s, 1_200_000);
+    let s = r.scenarios[0].clone();
+    let html = render_report(&r);
+    let doc = parse(&html);
+    let text = text_of(&doc);
+
+    let row = rows_starting(&doc, &s.name).remove(0);
+    assert_eq!(row[0], format_count(s.cycles));
+    let share = 100.0 * 1.2e6 / s.cycles as f64;
+    assert_eq!(
+        row[1],
+        format!(
+            "1,200,000{share:.2}% · {}/s",
+            format_si(s.raced_opens_per_second.unwrap())
+        )
+    );
+
+    // 0 in 1.2 M raced opens: the 95% upper bound 1 − 0.025^(1/1.2e6) = 3.07e-6.
+    assert!(
+        text.contains("0 zombie_fd in 1.2 M raced opens (< 3.1e-6 per raced open)"),
+        "{text}"
+    );
+    assert!(text.contains("check (chosen by auto)"), "{text}");
+    assert!(text.contains("spin 9.0/s, check 580/s"), "{text}");
+    assert!(!text.contains("warning:"), "a pressed race has no warning");
+    let zombie = class_row(&doc, "zombie_fd");
+    assert_eq!(zombie[4..], ["< 3.1e-6", "95% upper bound"]);
+    // Normal outcomes have no rate per raced open.
+    assert_eq!(class_row(&doc, "ok")[4], "—");
+
+    // With anomalies: their rate per raced open and its interval, in the
+    // class table and in the pressure table, as the terminal summary says.
+    let r = single_with_raced_opens(1_000);
+    let s = &r.scenarios[0];
+    let html = render_report(&r);
+    let doc = parse(&html);
+    let text = text_of(&doc);
+    let z = s.classes[&Class::ZombieFd].per_raced_open.unwrap();
+    assert_eq!(z.rate, 11.0 / 1000.0);
+    let zombie = class_row(&doc, "zombie_fd");
+    assert_eq!(zombie[4], "0.011");
+    assert_eq!(
+        zombie[5],
+        format!(
+            "{} – {}",
+            format_rate_sig(z.ci_low, 2),
+            format_rate_sig(z.ci_high, 2)
+        )
+    );
+    let summary = unlink_race::export::summary::verdict(s);
+    assert!(
+        summary.contains("11 in 1.0 K raced opens (0.011 per raced open"),
+        "{summary}"
+    );
+    assert!(
+        text.contains("zombie_fd: 11 in 1.0 K raced opens (0.011 per raced open [95%:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_barely_pressed_race_gets_the_summary_warning() {
+    let r = single_with_raced_opens(3);
+    let s = &r.scenarios[0];
+    let warning = unlink_race::export::summary::pressure_warning(s).expect("3 raced opens warn");
+    assert!(
+        warning.contains("only 3 raced opens in 1334533 removals"),
+        "{warning}"
+    );
+    let html = render_report(&r);
+    let text = text_of(&parse(&html));
+    assert!(text.contains(&warning), "{text}");
+    // None at all: the other warning.
+    let r = single_with_raced_opens(0);
+    let warning = unlink_race::export::summary::pressure_warning(&r.scenarios[0]).unwrap();
+    assert!(warning.contains("no open raced an unlink"), "{warning}");
+    assert!(text_of(&parse(&render_report(&r))).contains(&warning));
+}
+
+#[test]
+fn an_older_report_says_raced_opens_were_not_counted() {
+    let r = fixture(SINGLE);
+    assert!(
+        r.scenarios[0].raced_opens.is_none(),
+        "the fixture predates the count"
+    );
+    let html = render_report(&r);
+    let doc = parse(&html);
+    let row = rows_starting(&doc, &r.scenarios[0].name).remove(0);
+    assert_eq!(row[1], "not counted (older report)");
+    assert_eq!(
+        class_row(&doc, "zombie_fd")[4],
+        "not counted (older report)"
+    );
+    let text = text_of(&doc);
+    assert!(
+        text.contains("Raced opens: not counted (older report)."),
+        "{text}"
+    );
+    assert!(!text.contains("warning:"));
+    assert!(
+        !text.contains(" raced opens ("),
+        "no rate per raced open is made up"
+    );
+
+    // A grid pools each class per raced open where it was counted.
+    let mut grid = fixture(CLEAN);
+    let html = render_report(&grid);
+    assert!(text_of(&parse(&html)).contains("not counted (older report)"));
+    for s in &mut grid.scenarios {
+        crate::fixtures::count_raced_opens(s, 1000);
+    }
+    let raced = 1000 * grid.scenarios.len() as u64;
+    let doc_html = render_report(&grid);
+    let doc = parse(&doc_html);
+    let zombie = class_row(&doc, "zombie_fd");
+    let bound = unlink_race::stats::rate_interval(0, raced).high;
+    assert_eq!(zombie[5], format!("< {}", format_rate(bound)));
+}
+
+#[test]
+fn the_index_shows_each_reports_raced_opens() {
+    let old = fixture(SINGLE);
+    let new = single_with_raced_opens(1_200_000);
+    let reports = vec![("old.json".to_string(), old), ("new.json".to_string(), new)];
+    let html = render_index(&reports);
+    let doc = parse(&html);
+    let row = rows_starting(&doc, "raced opens").remove(0);
+    let share = 100.0 * 1.2e6 / reports[1].1.scenarios[0].cycles as f64;
+    assert_eq!(
+        row,
+        [
+            "not counted (older report)".to_string(),
+            format!("1.2 M ({share:.2}% of cycles)")
+        ]
+    );
+    assert!(text_of(&doc).contains("1,200,000 raced opens"));
+    let md = unlink_race::export::index_page::render_index_markdown(&reports);
+    assert!(
+        md.contains(&format!(
+            "| raced opens | not counted (older report) | 1.2 M ({share:.2}% of cycles) |"
+        )),
+        "{md}"
+    );
 }

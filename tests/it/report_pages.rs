@@ -276,3 +276,42 @@ fn terminal_zero_counts_show_only_their_bound() {
         assert!(text.contains("95% upper bound"), "{path:?}: {text}");
     }
 }
+
+/// Issue 9: every scenario's raced opens stand next to its cycles; the
+/// committed reports predate the count and say so instead of a number.
+#[test]
+fn every_scenario_shows_its_raced_opens_or_that_they_were_not_counted() {
+    for (path, r) in committed() {
+        let html = render_report(&r);
+        let doc = parse(&html);
+        for s in &r.scenarios {
+            let row = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("tr"))
+                .map(|tr| {
+                    tr.children()
+                        .filter(|c| c.is_element())
+                        .map(text)
+                        .collect::<Vec<_>>()
+                })
+                .find(|cells| cells.first() == Some(&s.name))
+                .unwrap_or_else(|| panic!("{path:?}: no row for {}", s.name));
+            let expected = match s.raced_opens {
+                None => "not counted (older report)".to_string(),
+                Some(n) => unlink_race::export::format::format_count(n),
+            };
+            assert!(
+                row[2].starts_with(&expected),
+                "{path:?} {}: {:?}",
+                s.name,
+                row
+            );
+        }
+        if r.scenarios.iter().all(|s| s.raced_opens.is_none()) {
+            assert!(
+                html.contains("Raced opens: not counted (older report)."),
+                "{path:?}"
+            );
+        }
+    }
+}

@@ -42,6 +42,9 @@ pub fn render_comparison(c: &Comparison) -> String {
     m.open("div", &[("class", box_class)]);
     m.elem("p", &[("class", "headline")], &headline);
     m.elem("p", &[], &compare_table::summary(c));
+    for line in compare_table::lacking_lines(c) {
+        m.elem("p", &[("class", "warn")], &line);
+    }
     m.close();
 
     m.elem("h2", &[], "Verdicts");
@@ -61,7 +64,9 @@ pub fn render_comparison(c: &Comparison) -> String {
          binomial test (central p-value, the dual of the ratio's 95% interval) and by two one-sided tests of \
          equivalence against the margin; each family of p-values is Holm-adjusted. higher/lower: the difference \
          is significant; same: the ratio's 90% interval lies inside [1/margin, margin] (or both rates are shown \
-         below --negligible); inconclusive: neither.",
+         below --negligible); inconclusive: neither. Where both reports counted raced opens, each class is \
+         also compared per raced open by the same tests, Holm-adjusted in families of their own; those \
+         rows are not coloured, and the verdicts above and the exit code stay per cycle.",
     );
     page("unlink-race compare", m)
 }
@@ -91,7 +96,7 @@ fn scenarios(m: &mut Markup, c: &Comparison) {
                 for col in Column::ALL {
                     let class = if col.numeric() {
                         "num"
-                    } else if col == Column::Verdict {
+                    } else if col == Column::Verdict && !row.per_raced_open {
                         verdict_class(row.test.map(|t| t.verdict))
                     } else {
                         ""

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::format::{RateText, format_count, format_unix_time};
 use super::markup::{Markup, is_relative_link, page};
-use super::short_verdict;
+use super::{raced_total, short_verdict};
 use crate::report::schema::{Report, ScenarioConfig, ScenarioReport};
 
 /// One scenario across every report.
@@ -96,8 +96,9 @@ pub fn render_index_with(reports: &[(String, Report)], extra: &[&dyn IndexColumn
         &[("class", "sub")],
         &format!(
             "{} reports · {} scenarios. Each cell: how often an anomaly was seen, its rate per \
-             cycle with the 95% interval, and the counts; “<” is the 95% upper bound where \
-             none was seen; — where a report did not run the scenario.",
+             cycle with the 95% interval, and the counts (with the raced opens, where the \
+             report counted them); “<” is the 95% upper bound where none was seen; — where a \
+             report did not run the scenario.",
             reports.len(),
             rows.len()
         ),
@@ -169,6 +170,13 @@ fn header_rows(m: &mut Markup, reports: &[(String, Report)], extra: &[&dyn Index
     }
     empty_cells(m, span);
     m.close();
+    m.open("tr", &[("class", "machine")]);
+    m.elem("th", &[], "raced opens");
+    for (_, r) in reports {
+        m.elem("td", &[], &raced_total(r));
+    }
+    empty_cells(m, span);
+    m.close();
     for (label, field) in fields {
         m.open("tr", &[("class", "machine")]);
         m.elem("th", &[], label);
@@ -225,9 +233,13 @@ fn rate_cell(m: &mut Markup, s: Option<&ScenarioReport>) {
         "span",
         &[("class", "note")],
         &format!(
-            "{detail} · {} / {} cycles",
+            "{detail} · {} / {} cycles{}",
             format_count(s.anomalies),
-            format_count(s.cycles)
+            format_count(s.cycles),
+            s.raced_opens.map_or(String::new(), |n| format!(
+                " · {} raced opens",
+                format_count(n)
+            ))
         ),
     );
     m.close();

@@ -205,6 +205,7 @@ tr.group th { background: #fff; color: var(--muted); font-weight: 600; padding-t
 .bad { color: var(--bad); font-weight: 650; }
 .good { color: var(--ok); }
 .bound { color: #335; }
+.warn { color: var(--warn); font-weight: 600; }
 .panels { display: flex; flex-wrap: wrap; gap: 8px 14px; }
 .legend { font-size: 13px; color: #333; margin: 2px 0 8px; }
 .legend span.item { margin-right: 16px; white-space: nowrap; }

@@ -55,3 +55,32 @@ pub(crate) fn short_verdict(r: &Report) -> (bool, String) {
         .collect();
     (true, parts.join(" · "))
 }
+
+/// A report's raced opens over all its scenarios: `1.2 M (2.8% of
+/// cycles)`, or `not counted (older report)`.
+pub(crate) fn raced_total(r: &Report) -> String {
+    let counted: Vec<(u64, u64)> = r
+        .scenarios
+        .iter()
+        .filter_map(|s| s.raced_opens.map(|n| (n, s.cycles)))
+        .collect();
+    if counted.is_empty() {
+        return crate::export::summary::RACED_NOT_COUNTED.into();
+    }
+    let raced: u64 = counted.iter().map(|(n, _)| n).sum();
+    let cycles: u64 = counted.iter().map(|(_, c)| c).sum();
+    let share = crate::export::summary::raced_share_percent(raced, cycles);
+    let partial = if counted.len() < r.scenarios.len() {
+        format!(
+            "; in {} of {} scenarios, the others not counted",
+            counted.len(),
+            r.scenarios.len()
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{} ({share:.2}% of cycles{partial})",
+        format::format_si(raced as f64)
+    )
+}

@@ -1,13 +1,18 @@
 //! Outcome classes: every class of a one-scenario report, or the pooled
-//! classes and where each was seen for a grid.
+//! classes and where each was seen for a grid. Each anomaly class has its
+//! rate per raced open with its 95% interval next to its rate per cycle.
 
-use super::super::format::{RateText, format_count};
+use super::super::format::{RateText, format_count, format_significant};
 use super::super::markup::Markup;
 use super::super::{Kind, class_kind};
 use super::scenarios::{group_row, rate_cells, sorted_classes};
 use super::{class_rate, kind_pill};
 use crate::export::pooled::pooled;
-use crate::report::schema::{Class, Report, ScenarioReport};
+use crate::export::summary::RACED_NOT_COUNTED;
+use crate::report::schema::{Class, ClassStats, Report, ScenarioReport};
+
+/// Headers of the two per-raced-open columns.
+const RACED_HEADERS: [&str; 2] = ["per raced open", "95% interval (per raced open)"];
 
 pub(super) fn classes(m: &mut Markup, r: &Report) {
     m.elem("h2", &[], "Outcome classes");
@@ -27,7 +32,10 @@ fn single_table(m: &mut Markup, s: &ScenarioReport) {
     {
         m.open("table", &[]);
         m.open("tr", &[]);
-        for h in ["class", "count", "per cycle", "1 in", "95% interval"] {
+        for h in ["class", "count", "per cycle", "1 in", "95% interval"]
+            .into_iter()
+            .chain(RACED_HEADERS)
+        {
             m.elem("th", &[], h);
         }
         m.close();
@@ -35,7 +43,7 @@ fn single_table(m: &mut Markup, s: &ScenarioReport) {
         for (name, c) in sorted_classes(s) {
             let kind = class_kind(name, c);
             if last != Some(kind) {
-                group_row(m, 5, kind);
+                group_row(m, 7, kind);
                 last = Some(kind);
             }
             m.open(
@@ -50,10 +58,79 @@ fn single_table(m: &mut Markup, s: &ScenarioReport) {
             m.elem("code", &[], name.name());
             m.close();
             rate_cells(m, &class_rate(s, c));
+            raced_cells(m, s, c, kind);
             m.close();
         }
         m.close();
     }
+}
+
+/// A class's rate per raced open and its interval, as the report stores
+/// them; only anomaly classes have one.
+fn raced_cells(m: &mut Markup, s: &ScenarioReport, c: &ClassStats, kind: Kind) {
+    let why = match (kind, s.raced_opens, c.per_raced_open) {
+        (Kind::Anomaly, Some(raced), Some(r)) => {
+            let rate = RateText::stored(c.count, raced, r.rate, r.ci_low, r.ci_high);
+            raced_rate_cells(m, &rate, "");
+            return;
+        }
+        (Kind::Anomaly, None, _) => RACED_NOT_COUNTED,
+        (Kind::Anomaly, Some(_), None) => "not confined to raced opens (seen more often)",
+        _ => "—",
+    };
+    m.elem("td", &[("class", "muted"), ("colspan", "2")], why);
+}
+
+/// `3.0e-4` (or `< 3.1e-6`) and its interval, followed by `note`.
+fn raced_rate_cells(m: &mut Markup, rate: &RateText, note: &str) {
+    m.elem(
+        "td",
+        &[("class", "num")],
+        &if rate.is_bound() {
+            rate.rate()
+        } else {
+            format_significant(rate.rate, 2)
+        },
+    );
+    m.elem(
+        "td",
+        &[("class", if rate.is_bound() { "muted" } else { "" })],
+        &format!("{}{note}", rate.interval_short()),
+    );
+}
+
+/// A class pooled per raced open over the scenarios where it is an anomaly
+/// and the report gives it a rate per raced open: the rate, and how many of
+/// the scenarios where it is an anomaly that covers.
+fn pooled_raced(r: &Report, class: Class) -> Option<(RateText, usize, usize)> {
+    let mut count = 0u64;
+    let mut raced = 0u64;
+    let (mut used, mut of) = (0, 0);
+    for s in &r.scenarios {
+        let Some(c) = s.classes.get(&class) else {
+            continue;
+        };
+        if class_kind(class, c) != Kind::Anomaly {
+            continue;
+        }
+        of += 1;
+        if let (Some(n), Some(_)) = (s.raced_opens, c.per_raced_open) {
+            count += c.count;
+            raced += n;
+            used += 1;
+        }
+    }
+    if used == 0 {
+        return None;
+    }
+    let interval = crate::stats::class_interval(count, raced, class.once_per_cycle());
+    let rate = RateText {
+        count,
+        cycles: raced,
+        rate: crate::stats::rate(count, raced),
+        interval,
+    };
+    Some((rate, used, of))
 }
 
 /// Every class of a grid, pooled over the scenarios where it has one kind.
@@ -73,17 +150,21 @@ fn pooled_table(m: &mut Markup, r: &Report) {
         "per cycle",
         "1 in",
         "95% interval",
-    ] {
+    ]
+    .into_iter()
+    .chain(RACED_HEADERS)
+    {
         m.elem("th", &[], h);
     }
     m.close();
+    let any_raced = r.scenarios.iter().any(|s| s.raced_opens.is_some());
     let mut last = None;
     for p in pooled(r) {
         if p.kind == Kind::ExpectedRace && p.count == 0 {
             continue;
         }
         if last != Some(p.kind) {
-            group_row(m, 6, p.kind);
+            group_row(m, 8, p.kind);
             last = Some(p.kind);
         }
         m.open(
@@ -103,6 +184,20 @@ fn pooled_table(m: &mut Markup, r: &Report) {
             &format!("{} of {} scenarios", p.seen_in, p.scenarios),
         );
         rate_cells(m, &p.rate());
+        match pooled_raced(r, p.name).filter(|_| p.kind == Kind::Anomaly) {
+            Some((rate, used, of)) => {
+                let note = (used < of).then(|| format!(" ({used} of {of} scenarios)"));
+                raced_rate_cells(m, &rate, note.as_deref().unwrap_or(""));
+            }
+            None => {
+                let why = match p.kind {
+                    Kind::Anomaly if !any_raced => RACED_NOT_COUNTED,
+                    Kind::Anomaly => "not confined to raced opens (seen more often)",
+                    _ => "—",
+                };
+                m.elem("td", &[("class", "muted"), ("colspan", "2")], why);
+            }
+        }
         m.close();
     }
     m.close();

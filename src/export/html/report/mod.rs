@@ -1,7 +1,8 @@
 //! The page of one report: the answer first, then the evidence.
 //!
 //! Section order: header, interrupted banner, verdict, machine, rate and time
-//! charts (grids only), scenarios table, outcome classes, examples, survival
+//! charts (grids only), scenarios table, race pressure, outcome classes
+//! (per cycle and per raced open), examples, survival
 //! curves, timelines, stalls, commands. Anomalies and expected races are kept
 //! apart everywhere; every rate is written through [`RateText`] with its 95%
 //! interval. A section with nothing to show says so in one line rather than
@@ -16,6 +17,7 @@ mod classes;
 mod errnos;
 mod examples;
 mod grid;
+mod pressure;
 mod scenarios;
 mod stalls;
 mod survival;
@@ -78,6 +80,7 @@ pub fn render_report(report: &Report) -> String {
     machine(&mut m, &report.machine);
     charts::charts(&mut m, report);
     scenarios::scenarios_table(&mut m, report);
+    pressure::pressure(&mut m, report);
     classes::classes(&mut m, report);
     errnos::errno_breakdown(&mut m, report);
     examples::examples(&mut m, report);

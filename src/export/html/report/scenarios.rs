@@ -1,9 +1,11 @@
-//! The scenarios table: one row per scenario with its rate and interval.
+//! The scenarios table: one row per scenario with its raced opens next to
+//! its cycles, its rate and interval.
 
-use super::super::format::{RateText, format_count, format_duration_ns, format_rate};
+use super::super::format::{RateText, format_count, format_duration_ns, format_rate, format_si};
 use super::super::markup::Markup;
 use super::super::{Kind, class_kind};
 use super::{class_rate, link_or_text, scenario_rate};
+use crate::export::summary::{RACED_NOT_COUNTED, pressure_warning, raced_share_percent};
 use crate::report::schema::{Class, ClassStats, Report, ScenarioReport};
 
 pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
@@ -12,7 +14,13 @@ pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
     m.open("table", &[("class", "tight")]);
     m.open("tr", &[]);
     m.elem("th", &[], "scenario");
-    for h in ["cycles", "time per cycle", "anomalies", "per cycle"] {
+    for h in [
+        "cycles",
+        "raced opens",
+        "time per cycle",
+        "anomalies",
+        "per cycle",
+    ] {
         m.elem("th", &[("class", "num")], h);
     }
     for h in ["1 in", "95% interval", "expected races (not anomalies)"] {
@@ -27,6 +35,7 @@ pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
         m.elem("code", &[], &s.name);
         m.close();
         m.elem("td", &[("class", "num")], &format_count(s.cycles));
+        raced_cell(m, s);
         m.open("td", &[("class", "num")]);
         link_or_text(
             m,
@@ -78,6 +87,33 @@ pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
             "Each time per cycle links to the benchmark's Criterion page (under target/criterion).",
         );
     }
+}
+
+/// Raced opens, their share of the cycles and their rate per second, or
+/// [`RACED_NOT_COUNTED`] in a report from before the count.
+fn raced_cell(m: &mut Markup, s: &ScenarioReport) {
+    let Some(raced) = s.raced_opens else {
+        m.elem("td", &[("class", "num muted")], RACED_NOT_COUNTED);
+        return;
+    };
+    let share = raced_share_percent(raced, s.cycles);
+    let warn = pressure_warning(s).is_some();
+    m.open("td", &[("class", "num cell")]);
+    m.elem(
+        "span",
+        &[("class", if warn { "warn" } else { "" })],
+        &format_count(raced),
+    );
+    m.void("br", &[]);
+    m.elem(
+        "span",
+        &[("class", "note")],
+        &format!(
+            "{share:.2}% · {}/s",
+            format_si(s.raced_opens_per_second.unwrap_or(0.0))
+        ),
+    );
+    m.close();
 }
 
 pub(super) fn sorted_classes(s: &ScenarioReport) -> Vec<(Class, &ClassStats)> {

@@ -1,0 +1,120 @@
+//! Race pressure: how hard each scenario pressed the race (raced opens, the
+//! pace and, when `auto` chose it, the calibration's figures), its anomalies
+//! per raced open, and the terminal summary's warning where the race was
+//! barely pressed. The sentences come from [`crate::export::summary`], so
+//! the page and the terminal say the same thing.
+
+use super::super::markup::Markup;
+use crate::export::summary::{
+    RACED_NOT_COUNTED, calibration_text, clean_per_raced_open, pressure_warning, raced_opens_text,
+    seen_anomalies, seen_per_raced_open,
+};
+use crate::report::schema::{Report, ScenarioReport};
+
+pub(super) fn pressure(m: &mut Markup, r: &Report) {
+    m.elem("h3", &[], "Race pressure");
+    m.elem(
+        "p",
+        &[("class", "note")],
+        "A raced open is a cycle whose open succeeded on a file whose last link was already \
+         removed: only those cycles can show the macOS defect. Their count says how hard the \
+         race was pressed, and rates per raced open compare between machines of different \
+         speeds. Intervals are 95%.",
+    );
+    if r.scenarios.iter().all(|s| s.raced_opens.is_none()) {
+        m.elem(
+            "p",
+            &[],
+            &format!(
+                "Raced opens: {RACED_NOT_COUNTED}. This report was written by an unlink-race \
+                 that did not count them: its rates are per cycle only, and its pace reads as \
+                 sleep, the only pacing then."
+            ),
+        );
+        return;
+    }
+    let warnings: Vec<(&ScenarioReport, String)> = r
+        .scenarios
+        .iter()
+        .filter_map(|s| pressure_warning(s).map(|w| (s, w)))
+        .collect();
+    if !warnings.is_empty() {
+        m.open("ul", &[]);
+        for (s, w) in &warnings {
+            m.open("li", &[("class", "warn")]);
+            m.elem("code", &[], &s.name);
+            m.text(&format!(": {w}"));
+            m.close();
+        }
+        m.close();
+    }
+    m.open("table", &[("class", "tight")]);
+    m.open("tr", &[]);
+    for h in [
+        "scenario",
+        "raced opens",
+        "pace",
+        "anomalies per raced open",
+        "calibration: raced opens/s",
+    ] {
+        m.elem("th", &[], h);
+    }
+    m.close();
+    for s in &r.scenarios {
+        let hit = s.anomalies > 0;
+        m.open("tr", if hit { &[("class", "hit")] } else { &[] });
+        m.open("td", &[]);
+        m.elem("code", &[], &s.name);
+        m.close();
+        match raced_opens_text(s) {
+            Some(text) => m.elem("td", &[], &text),
+            None => m.elem("td", &[("class", "muted")], RACED_NOT_COUNTED),
+        };
+        let pace = match (&s.calibration, s.raced_opens) {
+            (Some(_), _) => format!("{} (chosen by auto)", s.pace),
+            (None, Some(_)) => s.pace.to_string(),
+            (None, None) => format!("{} (older report)", s.pace),
+        };
+        m.elem("td", &[], &pace);
+        m.elem(
+            "td",
+            &[("class", if hit { "wrap bad" } else { "wrap" })],
+            &per_raced_open(s),
+        );
+        m.elem(
+            "td",
+            &[("class", "muted wrap")],
+            &calibration_text(s).unwrap_or_else(|| {
+                if s.raced_opens.is_some() {
+                    "— (pace given)".into()
+                } else {
+                    "—".into()
+                }
+            }),
+        );
+        m.close();
+    }
+    m.close();
+}
+
+/// `0 zombie_fd in 1.2 M raced opens (< 3.1e-6 per raced open)`, or each
+/// anomaly seen: `zombie_fd: 12 in 40 K raced opens (3.0e-4 per raced open
+/// [95%: …])`.
+fn per_raced_open(s: &ScenarioReport) -> String {
+    if s.raced_opens.is_none() {
+        return RACED_NOT_COUNTED.into();
+    }
+    let seen = seen_anomalies(s);
+    if seen.is_empty() {
+        return clean_per_raced_open(s).unwrap_or_else(|| "—".into());
+    }
+    seen.iter()
+        .map(|(class, c)| {
+            let rate = seen_per_raced_open(s, c).unwrap_or_else(|| {
+                "not confined to raced opens (seen more often than opens raced)".into()
+            });
+            format!("{class}: {rate}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
