@@ -88,12 +88,7 @@ pub fn calibrate(
             points: Vec::new(),
         });
     }
-    let interrupted = || {
-        options
-            .interrupt
-            .as_ref()
-            .is_some_and(|f| f.load(Relaxed))
-    };
+    let interrupted = || options.interrupt.as_ref().is_some_and(|f| f.load(Relaxed));
     let mut monitor = |_: &_| {
         if interrupted() {
             ControlFlow::Break(())

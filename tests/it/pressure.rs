@@ -184,6 +184,32 @@ fn auto_calibrates_and_records_its_choice() {
     assert_eq!(t.cycles, 0);
 }
 
+/// Ctrl-C during `auto`'s calibration ends it at once: with the interrupt
+/// flag already set no candidate takes a measured turn, the harness starts
+/// with a pace all the same (the caller sees the flag and stops), and no
+/// candidate's scratch directory is left behind.
+#[test]
+fn an_interrupted_calibration_stops_early_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Scenario {
+        pace: Pace::Auto,
+        ..Scenario::default()
+    };
+    let options = HarnessOptions {
+        interrupt: Some(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+            true,
+        ))),
+        ..HarnessOptions::default()
+    };
+    let h = Harness::start(&s, dir.path(), options).unwrap();
+    assert_ne!(h.scenario().pace, Pace::Auto);
+    let cal = h.calibration().expect("auto calibrates").clone();
+    assert!(cal.points.is_empty(), "{cal:?}");
+    drop(h.finish());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn aimed_needs_threads() {
     let s = Scenario {
