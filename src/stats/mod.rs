@@ -18,7 +18,9 @@
 //! - **Time to the first anomaly** ([`survival()`]): the product-limit
 //!   estimator of Kaplan & Meier (1958), *Nonparametric estimation from
 //!   incomplete observations*, JASA 53, 457–481, and the maximum-likelihood
-//!   per-cycle rate of a geometric time with right censoring.
+//!   per-cycle rate of a geometric time with right censoring; the
+//!   Kaplan–Meier median with the distribution-free interval of order
+//!   statistics ([`km_median`]).
 //! - **Comparing two rates** ([`compare`]): the conditional binomial test for
 //!   two Poisson rates (Przyborowski & Wilenski 1940, *Homogeneity of results
 //!   in testing samples from Poisson series*, Biometrika 31, 313–323; R's
@@ -49,4 +51,6 @@ pub use interval::{
     rate, rate_interval, wilson,
 };
 pub use special::normal_quantile;
-pub use survival::{Survival, SurvivalPoint, Trial, kaplan_meier, survival};
+pub use survival::{
+    MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median, survival,
+};

@@ -1,5 +1,6 @@
 //! Cycles to the first anomaly (DESIGN §5): Kaplan–Meier and the per-cycle
-//! maximum-likelihood rate from trials that may be censored.
+//! maximum-likelihood rate from trials that may be censored, and the
+//! Kaplan–Meier median with a distribution-free 95% interval.
 
 use super::interval::{Interval, rate_interval};
 
@@ -111,4 +112,74 @@ pub fn survival(trials: &[Trial], ns_per_cycle: f64) -> Option<Survival> {
         median_cycles,
         median_seconds,
     })
+}
+
+/// The Kaplan–Meier median of observations that may be censored, with a
+/// 95% interval ([`km_median`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MedianEstimate {
+    /// The smallest observed time at which the Kaplan–Meier estimate is 0.5
+    /// or below; `None` when it never gets there (too many trials censored).
+    pub median: Option<u64>,
+    /// `None` with fewer than 6 observations: no pair of order statistics
+    /// covers the median with 95% confidence.
+    pub interval: Option<MedianBounds>,
+}
+
+/// The ends of a median's 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MedianBounds {
+    pub low: u64,
+    /// `None`: the upper end lies beyond a censored observation (in the
+    /// benchmarks, beyond the trial cap), so only the lower end is known.
+    pub high: Option<u64>,
+}
+
+/// Median of `(time, event_observed)` observations by Kaplan–Meier, with the
+/// distribution-free 95% interval of order statistics (Conover, *Practical
+/// Nonparametric Statistics*, 3rd ed., 1999, §3.2): `[x_(j), x_(n+1−j)]` with
+/// the largest `j` such that `P(B < j) ≤ 0.025` for `B ~ Binomial(n, 1/2)`,
+/// whose coverage is at least 95% (n = 20: ranks 6 and 15, 95.9%).
+///
+/// The median is the smallest event time at which the curve is 0.5 or below
+/// (R's `quantile(survfit(...), 0.5)` agrees except where the curve sits at
+/// exactly 0.5, where R takes the middle of the flat stretch). A censored
+/// observation is only a lower bound for its trial's time, and the order
+/// statistics can only grow when such a bound is replaced by the true time:
+/// so a censored `x_(j)` still gives a valid lower end, while an upper end
+/// with a censored observation at or below its rank is unknown (`high:
+/// None`). When every censored trial lies beyond every event (a common cap)
+/// the interval is exact.
+pub fn km_median(observations: &[(u64, bool)]) -> MedianEstimate {
+    let curve = kaplan_meier(observations);
+    let median = curve.iter().find(|p| p.survival <= 0.5).map(|p| p.cycles);
+    let n = observations.len();
+    let mut sorted = observations.to_vec();
+    // At a tie an event comes first: the censored trial lasted at least as long.
+    sorted.sort_unstable_by_key(|&(t, event)| (t, !event));
+    // P(B <= i) for B ~ Binomial(n, 1/2), summed in logs (n may be large).
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let mut ln_choose = 0.0f64;
+    let mut cdf = Vec::with_capacity(n + 1);
+    let mut acc = 0.0;
+    for i in 0..=n {
+        if i > 0 {
+            ln_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        acc += (ln_choose + ln_half_n).exp();
+        cdf.push(acc);
+    }
+    // The largest rank j <= ceil(n/2) with P(B < j) = cdf[j - 1] <= 0.025.
+    let interval = (1..=n.div_ceil(2))
+        .rev()
+        .find(|&j| cdf[j - 1] <= 0.025)
+        .map(|j| {
+            let upper = n - j;
+            let censored_below = sorted[..=upper].iter().any(|&(_, event)| !event);
+            MedianBounds {
+                low: sorted[j - 1].0,
+                high: (!censored_below).then_some(sorted[upper].0),
+            }
+        });
+    MedianEstimate { median, interval }
 }

@@ -6,8 +6,9 @@
 
 use unlink_race::stats::{
     Basis, Interval, RateComparison, Trial, Verdict, binomial_test, clopper_pearson, compare_rates,
-    decide, holm, kaplan_meier, rate_interval, survival, wilson,
+    decide, holm, kaplan_meier, km_median, rate_interval, survival, wilson,
 };
+use unlink_race::stats::{MedianBounds, MedianEstimate};
 
 /// The verdict of a single comparison (a family of one test each) at
 /// α = 0.05 and margin 2.
@@ -243,6 +244,96 @@ fn kaplan_meier_of_the_6mp_leukaemia_trial() {
 fn kaplan_meier_without_events_is_empty() {
     assert!(kaplan_meier(&[(10, false), (20, false)]).is_empty());
     assert!(kaplan_meier(&[]).is_empty());
+}
+
+/// The ranks of the median's interval, from exact binomial sums (Python
+/// `fractions`: the largest j with sum(comb(n, i), i < j) / 2^n <= 1/40):
+/// n = 6: 1 and 6 (coverage 96.9%), n = 20: 6 and 15 (95.9%), n = 21: 6 and
+/// 16 (97.3%), n = 1000: 469 and 532 (95.4%; R's qbinom(0.025, 1000, 0.5) = 469).
+#[test]
+fn km_median_of_uncensored_trials_uses_the_order_statistics_of_its_rank() {
+    let events = |n: u64| (1..=n).map(|t| (t, true)).collect::<Vec<_>>();
+    let bounds = |low, high| Some(MedianBounds { low, high });
+    // S falls by 1/20 at each time and reaches 0.5 at t = 10.
+    assert_eq!(
+        km_median(&events(20)),
+        MedianEstimate {
+            median: Some(10),
+            interval: bounds(6, Some(15)),
+        }
+    );
+    assert_eq!(km_median(&events(21)).median, Some(11));
+    assert_eq!(km_median(&events(21)).interval, bounds(6, Some(16)));
+    assert_eq!(km_median(&events(6)).interval, bounds(1, Some(6)));
+    assert_eq!(km_median(&events(1000)).interval, bounds(469, Some(532)));
+    assert_eq!(km_median(&events(1000)).median, Some(500));
+    // Five trials: no two order statistics cover the median at 95%.
+    assert_eq!(km_median(&events(5)).interval, None);
+    assert_eq!(km_median(&events(5)).median, Some(3));
+    assert_eq!(
+        km_median(&[]),
+        MedianEstimate {
+            median: None,
+            interval: None,
+        }
+    );
+    // Order does not matter.
+    let mut shuffled = events(20);
+    shuffled.reverse();
+    shuffled.swap(3, 11);
+    assert_eq!(km_median(&shuffled), km_median(&events(20)));
+}
+
+#[test]
+fn km_median_with_trials_censored_at_a_cap() {
+    // 12 events at 1..=12, 8 trials censored at the cap 100: the curve
+    // reaches 10/20 at t = 10; the upper end (rank 15) is a censored trial.
+    let mut obs: Vec<(u64, bool)> = (1..=12).map(|t| (t, true)).collect();
+    obs.extend([(100, false); 8]);
+    assert_eq!(
+        km_median(&obs),
+        MedianEstimate {
+            median: Some(10),
+            interval: Some(MedianBounds {
+                low: 6,
+                high: None
+            }),
+        }
+    );
+    // 9 events and 11 censored: the curve stops at 11/20 > 0.5, no median.
+    let mut obs: Vec<(u64, bool)> = (1..=9).map(|t| (t, true)).collect();
+    obs.extend([(100, false); 11]);
+    assert_eq!(km_median(&obs).median, None);
+    // Exactly 5 censored of 20 at the top: rank 15 is the last event.
+    let mut obs: Vec<(u64, bool)> = (1..=15).map(|t| (t, true)).collect();
+    obs.extend([(100, false); 5]);
+    assert_eq!(
+        km_median(&obs).interval,
+        Some(MedianBounds {
+            low: 6,
+            high: Some(15)
+        })
+    );
+}
+
+#[test]
+fn km_median_of_the_6mp_leukaemia_trial() {
+    // The data of `kaplan_meier_of_the_6mp_leukaemia_trial`: the textbook
+    // median remission of the 6-MP arm is 23 weeks (R: survfit gives 23),
+    // where S falls from 0.538 to 0.448. n = 21: ranks 6 and 16; sorted with
+    // events first at ties the 6th value is the censored 9; the 6 censored at
+    // rank 4 lies below rank 16, so the upper end is unknown.
+    let events = [6, 6, 6, 7, 10, 13, 16, 22, 23];
+    let censored = [6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35];
+    let mut obs: Vec<(u64, bool)> = censored.iter().map(|&t| (t, false)).collect();
+    obs.extend(events.iter().map(|&t| (t, true)));
+    assert_eq!(
+        km_median(&obs),
+        MedianEstimate {
+            median: Some(23),
+            interval: Some(MedianBounds { low: 9, high: None }),
+        }
+    );
 }
 
 fn trial(cycles: u64, censored: bool) -> Trial {
