@@ -7,8 +7,8 @@ use crate::harness::{self, Tally};
 use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
     Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, ErrnoBreakdown, Example,
-    Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source, StallRecord,
-    Survival, SurvivalPoint, TOOL_NAME, Timeline, TimelineEvent, Trial,
+    LatencyMedian, Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source,
+    StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline, TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
@@ -168,7 +168,9 @@ fn timeline(t: &harness::Timeline) -> Option<Timeline> {
     })
 }
 
-fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
+/// The schema's record of how pace `auto` chose (also used for the bare loops of the
+/// latency benchmarks, calibrated the same way).
+pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
     Calibration {
         chosen: c.chosen,
         candidates: c
@@ -316,7 +318,32 @@ pub fn report(
         source,
         machine,
         scenarios,
+        latency: Vec::new(),
     }
+}
+
+/// Kaplan–Meier medians of a latency point's trials ([`stats::km_median`]):
+/// cycles, then seconds.
+pub fn latency_medians(trials: &[Trial]) -> (LatencyMedian, LatencyMedian) {
+    let median = |obs: Vec<(u64, bool)>, scale: f64| {
+        let m = stats::km_median(&obs);
+        let v = |x: u64| x as f64 / scale;
+        LatencyMedian {
+            median: m.median.map(v),
+            ci_low: m.interval.map(|i| v(i.low)),
+            ci_high: m.interval.and_then(|i| i.high).map(v),
+        }
+    };
+    (
+        median(
+            trials.iter().map(|t| (t.cycles, !t.censored)).collect(),
+            1.0,
+        ),
+        median(
+            trials.iter().map(|t| (t.elapsed_ns, !t.censored)).collect(),
+            1e9,
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 //! | `source` | `"run"` (the CLI) or `"bench"` (`cargo bench`) |
 //! | `machine` | [`Machine`]: OS, kernel, CPU, filesystem of the target directory |
 //! | `scenarios[]` | one [`ScenarioReport`] per scenario |
+//! | `latency[]` | bench reports built with `--features zombiefs` only (absent otherwise, and in older reports): time to the first anomaly on zombiefs, one [`LatencyPoint`] per probability, thread count and method |
 //!
 //! Per scenario: `name`, `config` (readers, deleters, file_size_bytes, recreate,
 //! delete, workers), `cycles` (reader cycles: the denominator of every rate),
@@ -47,6 +48,22 @@
 //! without trials), `timeline` (events of every worker around the first anomaly,
 //! `null` if none), `stalls[]` (syscalls that exceeded the watchdog limit) and
 //! `command` (the command line that reruns the scenario).
+//!
+//! Per latency point (the `latency` benchmarks: zombiefs mounted with
+//! `--open-probability` `probability` and `--write-probability 0`, a 7-byte
+//! file, `inplace`, `unlink`, threads): `probability` (the fraction of racing
+//! opens that get a dead descriptor), `readers`, `deleters`, `method`
+//! (`harness`: the tool; `bare`: a bare loop of the same syscalls), `pace`
+//! (the deleters' pacing: for the harness the one its `auto` chose, for the
+//! bare loop the one its own calibration chose), `calibration` (how: every
+//! candidate's raced opens per second), `cap_ns` and `cap_cycles` (a trial
+//! that reaches either is censored), `trials[]` (one per trial: `cycles` and
+//! `elapsed_ns` to the first anomaly, or to the cap when `censored`),
+//! `median_cycles` and `median_seconds` (Kaplan–Meier medians of the trials,
+//! each {`median`, `ci_low`, `ci_high`}: 95% distribution-free interval;
+//! `median` is `null` when over half the trials were censored, `ci_low` and
+//! `ci_high` both `null` with fewer than 6 trials, `ci_high` alone `null`
+//! when the upper end lies beyond a censored trial, i.e. beyond the cap).
 
 use std::collections::BTreeMap;
 
@@ -76,6 +93,10 @@ pub struct Report {
     pub source: Source,
     pub machine: Machine,
     pub scenarios: Vec<ScenarioReport>,
+    /// Time to the first anomaly on zombiefs (bench reports with the
+    /// `zombiefs` feature); empty, and not written, otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency: Vec<LatencyPoint>,
 }
 
 /// What made a report.
@@ -485,4 +506,69 @@ fn classes_by_name<'de, D: serde::Deserializer<'de>>(
             Ok((class, stats))
         })
         .collect()
+}
+
+/// What raced in a latency point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyMethod {
+    /// The tool's harness, as `unlink-race run` races.
+    Harness,
+    /// A bare loop of the same syscalls, without bookkeeping.
+    Bare,
+}
+
+impl LatencyMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            LatencyMethod::Harness => "harness",
+            LatencyMethod::Bare => "bare",
+        }
+    }
+}
+
+impl std::fmt::Display for LatencyMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Time to the first anomaly at one point of the `latency` benchmarks: a
+/// defect planted on zombiefs with a known probability per racing open, and
+/// repeated trials that race until it shows (or a cap).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencyPoint {
+    /// zombiefs's `--open-probability`: the fraction of racing opens that
+    /// get a dead descriptor.
+    pub probability: f64,
+    pub readers: u32,
+    pub deleters: u32,
+    pub method: LatencyMethod,
+    /// The deleters' pacing, resolved by a calibration (never `auto`).
+    pub pace: Pace,
+    /// How the pacing was chosen: each candidate's raced opens per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+    /// A trial still without an anomaly after this long is censored.
+    pub cap_ns: u64,
+    /// ... or after this many reader cycles.
+    pub cap_cycles: u64,
+    /// One per trial, in the order they ran.
+    pub trials: Vec<Trial>,
+    /// Kaplan–Meier median of the trials' cycles to the first anomaly.
+    pub median_cycles: LatencyMedian,
+    /// Kaplan–Meier median of the trials' seconds to the first anomaly.
+    pub median_seconds: LatencyMedian,
+}
+
+/// A Kaplan–Meier median with its 95% distribution-free interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatencyMedian {
+    /// `null` when over half the trials were censored (beyond the cap).
+    pub median: Option<f64>,
+    /// `null` (with `ci_high`) with fewer than 6 trials.
+    pub ci_low: Option<f64>,
+    /// `null` with fewer than 6 trials, or when the upper end lies beyond a
+    /// censored trial (beyond the cap).
+    pub ci_high: Option<f64>,
 }

@@ -48,6 +48,7 @@ impl ReportBuilder {
                 source: Source::Run,
                 machine: machine(),
                 scenarios: Vec::new(),
+                latency: Vec::new(),
             },
         }
     }

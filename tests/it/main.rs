@@ -43,6 +43,9 @@ mod stats;
 // The verdict rules: the cases, coverage, the equivalence test's size.
 mod verdicts;
 
+// The report's latency section: loading, round trip, medians, the page's lead.
+mod latency_report;
+
 // Loading reports for compare: rejected files, validation, sanitising.
 mod report_load;
 

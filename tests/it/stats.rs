@@ -294,10 +294,7 @@ fn km_median_with_trials_censored_at_a_cap() {
         km_median(&obs),
         MedianEstimate {
             median: Some(10),
-            interval: Some(MedianBounds {
-                low: 6,
-                high: None
-            }),
+            interval: Some(MedianBounds { low: 6, high: None }),
         }
     );
     // 9 events and 11 censored: the curve stops at 11/20 > 0.5, no median.

@@ -1,7 +1,8 @@
 //! The page of one report: the answer first, then the evidence.
 //!
-//! Section order: header, interrupted banner, verdict, machine, rate and time
-//! charts (grids only), scenarios table, race pressure, outcome classes
+//! Section order: header, interrupted banner, time to the first anomaly
+//! (bench reports with a `latency` section only), verdict, machine, rate and
+//! time charts (grids only), scenarios table, race pressure, outcome classes
 //! (per cycle and per raced open), examples, survival
 //! curves, timelines, stalls, commands. Anomalies and expected races are kept
 //! apart everywhere; every rate is written through [`RateText`] with its 95%
@@ -17,6 +18,7 @@ mod classes;
 mod errnos;
 mod examples;
 mod grid;
+mod latency;
 mod pressure;
 mod scenarios;
 mod stalls;
@@ -76,6 +78,7 @@ pub fn render_report(report: &Report) -> String {
             ),
         );
     }
+    latency::latency(&mut m, report);
     verdict::verdict(&mut m, report);
     machine(&mut m, &report.machine);
     charts::charts(&mut m, report);

@@ -1,0 +1,253 @@
+//! The lead of a page whose report has a `latency` section (the bench's
+//! `latency` family on zombiefs): one sentence, how soon the tool finds a
+//! defect of known rarity on this machine next to the best bare loop, then
+//! every point in a table.
+
+use super::super::format::{format_count, format_duration_ns};
+use super::super::markup::Markup;
+use crate::report::schema::{LatencyMedian, LatencyMethod, LatencyPoint, Report};
+
+/// The point the sentence is about: the harness at the lowest probability,
+/// with the fewest threads (1×1 in the bench).
+fn headline(points: &[LatencyPoint]) -> Option<&LatencyPoint> {
+    points
+        .iter()
+        .filter(|p| p.method == LatencyMethod::Harness)
+        .min_by(|a, b| {
+            a.probability
+                .total_cmp(&b.probability)
+                .then((a.readers, a.deleters).cmp(&(b.readers, b.deleters)))
+        })
+}
+
+/// The bare loop's point beside `p`.
+fn bare_of<'a>(points: &'a [LatencyPoint], p: &LatencyPoint) -> Option<&'a LatencyPoint> {
+    points.iter().find(|b| {
+        b.method == LatencyMethod::Bare
+            && b.probability == p.probability
+            && (b.readers, b.deleters) == (p.readers, p.deleters)
+    })
+}
+
+/// `1,000` for 0.001, `1` for 1.
+fn one_in(probability: f64) -> String {
+    if probability > 0.0 {
+        format_count((1.0 / probability).round() as u64)
+    } else {
+        "∞".into()
+    }
+}
+
+fn seconds(s: f64) -> String {
+    format_duration_ns(s * 1e9)
+}
+
+/// `1.2 s (95%: 0.80 s to 2.1 s)`, with what is known when the cap or too
+/// few trials leave an end open; `more than 3.0 s (the cap)` when over half
+/// the trials reached the cap.
+pub(super) fn median_text(m: &LatencyMedian, cap_ns: u64, show: &dyn Fn(f64) -> String) -> String {
+    let cap = format_duration_ns(cap_ns as f64);
+    match (m.median, m.ci_low, m.ci_high) {
+        (None, _, _) => format!("more than {cap} (over half the trials reached the cap)"),
+        (Some(x), None, _) => format!("{} (too few trials for an interval)", show(x)),
+        (Some(x), Some(lo), Some(hi)) => format!("{} (95%: {} to {})", show(x), show(lo), show(hi)),
+        (Some(x), Some(lo), None) => {
+            format!("{} (95%: {} to beyond the {cap} cap)", show(x), show(lo))
+        }
+    }
+}
+
+/// The lead sentence, `None` without latency points.
+pub(super) fn lead_sentence(points: &[LatencyPoint]) -> Option<String> {
+    let h = headline(points)?;
+    let found = format!(
+        "in a median of {}",
+        median_text(&h.median_seconds, h.cap_ns, &seconds)
+    );
+    let bare = bare_of(points, h).map_or(String::new(), |b| {
+        format!(
+            " (bare loop, pace {}: {})",
+            b.pace,
+            median_text(&b.median_seconds, b.cap_ns, &seconds)
+        )
+    });
+    Some(format!(
+        "unlink-race finds a defect that hits 1 in {} racing opens {found} on this machine{bare}: \
+         zombiefs, {} reader × {} deleter{}, {} trials.",
+        one_in(h.probability),
+        h.readers,
+        h.deleters,
+        if h.deleters == 1 { "" } else { "s" },
+        h.trials.len()
+    ))
+}
+
+/// Median seconds of the harness over the bare loop's, when both exist.
+fn ratio(points: &[LatencyPoint], p: &LatencyPoint) -> Option<f64> {
+    let b = bare_of(points, p)?;
+    Some(p.median_seconds.median? / b.median_seconds.median?)
+}
+
+/// The lead sentence and the table of every point; nothing without points.
+pub(super) fn latency(m: &mut Markup, r: &Report) {
+    let Some(sentence) = lead_sentence(&r.latency) else {
+        return;
+    };
+    m.open("section", &[("class", "latency")]);
+    m.elem("p", &[("class", "big")], &sentence);
+    m.open("details", &[]);
+    m.elem(
+        "summary",
+        &[],
+        &format!(
+            "Time to the first anomaly at all {} points (Kaplan–Meier medians, 95% intervals)",
+            r.latency.len()
+        ),
+    );
+    m.elem(
+        "p",
+        &[("class", "note")],
+        "zombiefs gives a dead descriptor to the given fraction of racing opens (7-byte \
+         file, inplace, unlink). A trial releases the workers together and races until the \
+         first anomaly, timed to the last reader's stop, or until the cap (then censored). \
+         The bare loop runs the same syscalls with no bookkeeping, at the pacing that \
+         raced the most opens per second in a calibration; the trials of the two alternate.",
+    );
+    m.open("table", &[("class", "tight")]);
+    m.open("tr", &[]);
+    for h in [
+        "1 in N racing opens",
+        "readers × deleters",
+        "method (pace)",
+        "trials (censored)",
+        "cap",
+        "median cycles",
+        "median time",
+        "harness / bare (median time)",
+    ] {
+        m.elem("th", &[], h);
+    }
+    m.close();
+    for p in &r.latency {
+        let censored = p.trials.iter().filter(|t| t.censored).count();
+        m.open("tr", &[]);
+        m.elem("td", &[("class", "num")], &one_in(p.probability));
+        m.elem("td", &[], &format!("{}×{}", p.readers, p.deleters));
+        m.elem("td", &[], &format!("{} ({})", p.method, p.pace));
+        m.elem(
+            "td",
+            &[("class", "num")],
+            &format!("{} ({censored})", p.trials.len()),
+        );
+        m.elem(
+            "td",
+            &[("class", "num")],
+            &format_duration_ns(p.cap_ns as f64),
+        );
+        let cycles = |x: f64| format_count(x.round() as u64);
+        m.elem("td", &[], &median_text(&p.median_cycles, p.cap_ns, &cycles));
+        m.elem(
+            "td",
+            &[],
+            &median_text(&p.median_seconds, p.cap_ns, &seconds),
+        );
+        let ratio = match p.method {
+            LatencyMethod::Harness => ratio(&r.latency, p).map(|x| format!("{x:.2}")),
+            LatencyMethod::Bare => None,
+        };
+        m.elem("td", &[("class", "num")], &ratio.unwrap_or_default());
+        m.close();
+    }
+    m.close();
+    m.close();
+    m.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::schema::{Pace, Trial};
+
+    fn median(median: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> LatencyMedian {
+        LatencyMedian {
+            median,
+            ci_low: lo,
+            ci_high: hi,
+        }
+    }
+
+    fn point(p: f64, threads: u32, method: LatencyMethod, secs: LatencyMedian) -> LatencyPoint {
+        LatencyPoint {
+            probability: p,
+            readers: threads,
+            deleters: threads,
+            method,
+            pace: Pace::Check,
+            calibration: None,
+            cap_ns: 3_000_000_000,
+            cap_cycles: 2_000_000,
+            trials: vec![
+                Trial {
+                    cycles: 10,
+                    censored: false,
+                    elapsed_ns: 1_000_000,
+                };
+                20
+            ],
+            median_cycles: median(Some(700.0), Some(400.0), Some(1500.0)),
+            median_seconds: secs,
+        }
+    }
+
+    #[test]
+    fn the_sentence_is_about_the_rarest_defect_at_the_fewest_threads() {
+        let points = [
+            point(
+                0.01,
+                1,
+                LatencyMethod::Harness,
+                median(Some(0.1), Some(0.05), Some(0.2)),
+            ),
+            point(
+                0.001,
+                2,
+                LatencyMethod::Harness,
+                median(Some(9.0), Some(8.0), Some(10.0)),
+            ),
+            point(
+                0.001,
+                1,
+                LatencyMethod::Harness,
+                median(Some(1.2), Some(0.8), Some(2.1)),
+            ),
+            point(
+                0.001,
+                1,
+                LatencyMethod::Bare,
+                median(Some(0.9), Some(0.5), None),
+            ),
+        ];
+        assert_eq!(
+            lead_sentence(&points).unwrap(),
+            "unlink-race finds a defect that hits 1 in 1,000 racing opens in a median of \
+             1.2 s (95%: 800 ms to 2.1 s) on this machine (bare loop, pace check: 900 ms \
+             (95%: 500 ms to beyond the 3.0 s cap)): zombiefs, 1 reader × 1 deleter, 20 trials."
+        );
+        assert_eq!(lead_sentence(&[]), None);
+        // Only bare points: nothing to lead with.
+        assert_eq!(lead_sentence(&points[3..]), None);
+    }
+
+    #[test]
+    fn a_censored_median_and_too_few_trials_say_so() {
+        let cap = 3_000_000_000;
+        assert_eq!(
+            median_text(&median(None, Some(1.0), None), cap, &seconds),
+            "more than 3.0 s (over half the trials reached the cap)"
+        );
+        assert_eq!(
+            median_text(&median(Some(0.25), None, None), cap, &seconds),
+            "250 ms (too few trials for an interval)"
+        );
+    }
+}
