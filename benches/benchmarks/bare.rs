@@ -5,6 +5,12 @@
 //! bookkeeping is three local counters per reader, added up at the end:
 //! cycles, raced opens (`fstat` gave `st_nlink == 0` or `st_ino == 0`) and
 //! zombies (`st_ino == 0`).
+//!
+//! [`run`] races until a cycle count or a time (pressure, overhead);
+//! [`trial`] races until the first anomaly, a zombie or a `write` failing
+//! with `EINVAL`, or a cap (latency). The two are one loop compiled twice
+//! (`const TRIAL: bool`): what a trial needs, the `write`'s result and each
+//! reader's cycle count published for the others, is compiled out of [`run`].
 
 use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -13,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use unlink_race::content::Content;
+use unlink_race::report::schema::Trial;
 use unlink_race::scenario::Pace;
 use unlink_race::sys::{self, ENOENT, flags::*};
 
@@ -25,6 +32,16 @@ pub enum Stop {
     Cycles(u64),
     /// After this long.
     Time(Duration),
+}
+
+/// When a trial ([`trial`]) gives up: it is then censored. (Trials are for
+/// the latency benchmarks, built with zombiefs only.)
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
+#[derive(Debug, Clone, Copy)]
+pub struct TrialCap {
+    /// Reader cycles in total (split over the readers, rounded up).
+    pub cycles: u64,
+    pub time: Duration,
 }
 
 /// What a bare run did.
@@ -46,27 +63,51 @@ impl std::ops::AddAssign for BareRun {
     }
 }
 
-/// One reader cycle; returns `(raced, zombie)`.
+/// What one reader cycle saw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen {
+    /// `open` succeeded on a file already unlinked (`st_nlink == 0` or `st_ino == 0`).
+    pub raced: bool,
+    /// `fstat` gave `st_ino == 0`.
+    pub zombie: bool,
+    /// The recreate's `write` failed with `EINVAL` (only looked at in a trial).
+    pub einval: bool,
+}
+
+/// One reader cycle. With `TRIAL` false the `write`'s result is ignored, as
+/// in the harness's hot loop when nothing is looked for.
 #[inline]
-pub fn reader_cycle(dir: BorrowedFd<'_>, write_buf: &[u8], read_buf: &mut [u8]) -> (bool, bool) {
+pub fn reader_cycle<const TRIAL: bool>(
+    dir: BorrowedFd<'_>,
+    write_buf: &[u8],
+    read_buf: &mut [u8],
+) -> Seen {
     match sys::openat(dir, TARGET, O_RDONLY | O_NOFOLLOW, 0) {
         Err(ENOENT) => {
+            let mut seen = Seen::default();
             if let Ok(fd) = sys::openat(
                 dir,
                 TARGET,
                 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
                 0o600,
             ) {
-                let _ = sys::write(fd.as_fd(), write_buf);
+                let written = sys::write(fd.as_fd(), write_buf);
+                if TRIAL {
+                    seen.einval = written == Err(libc::EINVAL);
+                }
                 let _ = sys::close(fd);
             }
-            (false, false)
+            seen
         }
-        Err(_) => (false, false),
+        Err(_) => Seen::default(),
         Ok(fd) => {
-            let raced = match sys::fstat(fd.as_fd()) {
-                Ok(st) => (st.nlink == 0 || st.ino == 0, st.ino == 0),
-                Err(_) => (false, false),
+            let seen = match sys::fstat(fd.as_fd()) {
+                Ok(st) => Seen {
+                    raced: st.nlink == 0 || st.ino == 0,
+                    zombie: st.ino == 0,
+                    einval: false,
+                },
+                Err(_) => Seen::default(),
             };
             while let Ok(n) = sys::read(fd.as_fd(), read_buf) {
                 if n == 0 {
@@ -74,7 +115,7 @@ pub fn reader_cycle(dir: BorrowedFd<'_>, write_buf: &[u8], read_buf: &mut [u8]) 
                 }
             }
             let _ = sys::close(fd);
-            raced
+            seen
         }
     }
 }
@@ -129,20 +170,106 @@ pub fn run(
     pace: Pace,
     until: Stop,
 ) -> BareRun {
-    let content = Content::new(size as usize);
     let per_reader = match until {
         Stop::Cycles(n) => n.div_ceil(u64::from(readers)),
         Stop::Time(_) => u64::MAX,
     };
+    let wait = |shared: &Shared<'_>| {
+        if let Stop::Time(d) = until {
+            std::thread::sleep(d);
+            shared.stop.store(true, Relaxed);
+        }
+    };
+    race::<false>(dir, readers, deleters, size, pace, per_reader, wait).0
+}
+
+/// One trial: `readers` × `deleters` bare threads start together in `dir`
+/// and race until a reader sees the first zombie (`st_ino == 0`) or a
+/// `write` failing with `EINVAL`, or until `cap` (or `interrupted`), then
+/// censored. Cycles are those of all readers when the anomaly was seen (as
+/// the harness counts them); the time runs from the start barrier to the
+/// last reader's end, as [`run`]'s and the harness's batches do.
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
+pub fn trial(
+    dir: BorrowedFd<'_>,
+    readers: u32,
+    deleters: u32,
+    size: u64,
+    pace: Pace,
+    cap: TrialCap,
+    interrupted: &AtomicBool,
+) -> (Trial, BareRun) {
+    let per_reader = cap.cycles.div_ceil(u64::from(readers)).max(1);
+    let wait = |shared: &Shared<'_>| {
+        let deadline = shared.start + cap.time;
+        while !shared.stop.load(Relaxed) {
+            let now = Instant::now();
+            if now >= deadline || interrupted.load(Relaxed) {
+                shared.stop.store(true, Relaxed);
+                break;
+            }
+            // A reader that stops the trial unparks this thread.
+            std::thread::park_timeout((deadline - now).min(Duration::from_millis(50)));
+        }
+    };
+    let (out, first) = race::<true>(dir, readers, deleters, size, pace, per_reader, wait);
+    let trial = Trial {
+        cycles: first.unwrap_or(out.cycles).max(1),
+        censored: first.is_none(),
+        elapsed_ns: (out.elapsed.as_nanos() as u64).max(1),
+    };
+    (trial, out)
+}
+
+/// Marks no first anomaly yet.
+const NONE: u64 = u64::MAX;
+
+/// A reader's cycle count, alone on its cache line (trials only).
+#[repr(align(128))]
+#[derive(Default)]
+struct Slot(AtomicU64);
+
+/// What the controlling thread sees while the readers race.
+struct Shared<'a> {
+    /// When the last thread passed the start barrier.
+    #[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
+    start: Instant,
+    /// Set to stop the readers.
+    stop: &'a AtomicBool,
+}
+
+/// The loop of [`run`] (`TRIAL` false) and [`trial`] (`TRIAL` true): the
+/// threads start together and `wait` runs in the calling thread from the
+/// start (it stops the readers, or they stop at `per_reader` cycles, or in a
+/// trial at the first anomaly). Returns the sums and, in a trial, the
+/// readers' total cycles when the first anomaly was seen.
+fn race<const TRIAL: bool>(
+    dir: BorrowedFd<'_>,
+    readers: u32,
+    deleters: u32,
+    size: u64,
+    pace: Pace,
+    per_reader: u64,
+    wait: impl FnOnce(&Shared<'_>),
+) -> (BareRun, Option<u64>) {
+    let content = Content::new(size as usize);
     let stop_readers = AtomicBool::new(false);
     let stop_deleters = AtomicBool::new(false);
     let aim = AtomicU64::new(0);
     let announce = pace == Pace::Aimed;
+    let slots: Vec<Slot> = if TRIAL {
+        (0..readers).map(|_| Slot::default()).collect()
+    } else {
+        Vec::new()
+    };
+    let first = AtomicU64::new(NONE);
+    let controller = std::thread::current();
     let barrier = Barrier::new((readers + deleters + 1) as usize);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..readers)
             .map(|index| {
                 let (content, barrier, stop, aim) = (&content, &barrier, &stop_readers, &aim);
+                let (slots, first, controller) = (&slots, &first, &controller);
                 scope.spawn(move || {
                     let write_buf = content.buffer();
                     let mut read_buf = vec![0u8; content.len() + 1];
@@ -153,10 +280,23 @@ pub fn run(
                             // Unique per reader and cycle: a deleter sees every change.
                             aim.store(u64::from(index) << 48 | (cycles + 1), Relaxed);
                         }
-                        let (raced, zombie) = reader_cycle(dir, &write_buf, &mut read_buf);
+                        let seen = reader_cycle::<TRIAL>(dir, &write_buf, &mut read_buf);
                         cycles += 1;
-                        raced_opens += u64::from(raced);
-                        zombies += u64::from(zombie);
+                        raced_opens += u64::from(seen.raced);
+                        zombies += u64::from(seen.zombie);
+                        if TRIAL {
+                            slots[index as usize].0.store(cycles, Relaxed);
+                            if seen.zombie || seen.einval {
+                                let total = slots.iter().map(|s| s.0.load(Relaxed)).sum();
+                                let _ = first.compare_exchange(NONE, total, Relaxed, Relaxed);
+                                break;
+                            }
+                        }
+                    }
+                    if TRIAL {
+                        // An anomaly or this reader's cap ends the trial for all.
+                        stop.store(true, Relaxed);
+                        controller.unpark();
                     }
                     (cycles, raced_opens, zombies, Instant::now())
                 })
@@ -171,10 +311,10 @@ pub fn run(
         }
         barrier.wait();
         let start = Instant::now();
-        if let Stop::Time(d) = until {
-            std::thread::sleep(d);
-            stop_readers.store(true, Relaxed);
-        }
+        wait(&Shared {
+            start,
+            stop: &stop_readers,
+        });
         let mut out = BareRun::default();
         let mut last = start;
         for h in handles {
@@ -186,6 +326,7 @@ pub fn run(
         }
         stop_deleters.store(true, Relaxed);
         out.elapsed = last - start;
-        out
+        let first = first.load(Relaxed);
+        (out, (first != NONE).then_some(first))
     })
 }
