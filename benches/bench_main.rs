@@ -37,12 +37,13 @@ fn main() {
     } else {
         Vec::new()
     };
+    criterion.final_summary();
+    // Outside Criterion: trials to the first anomaly (see latency.rs).
     let latency = if config.latency {
-        benchmarks::latency::run(&mut criterion, &config, &interrupted)
+        benchmarks::latency::run(&config, &interrupted)
     } else {
         Vec::new()
     };
-    criterion.final_summary();
     let pressure = if config.pressure {
         benchmarks::pressure::run(&config, &interrupted)
     } else {
@@ -51,8 +52,9 @@ fn main() {
     benchmarks::report::print_ratios(&overhead);
     benchmarks::pressure::print_table(&pressure);
     benchmarks::latency::print(&latency);
+    // Every report of this run carries the latency points (they are the machine's).
     for (target, results) in targets.iter().zip(results) {
-        benchmarks::report::write(&config, target, targets.len() > 1, results);
+        benchmarks::report::write(&config, target, targets.len() > 1, results, &latency);
     }
     // Normal end: the same clean-ups as an early exit (zombiefs is unmounted).
     benchmarks::exit(0);

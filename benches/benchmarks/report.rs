@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use unlink_race::grid::{GridConfig, SurveyTarget, bench_id, group_name, survey_label};
+use unlink_race::report::schema::LatencyPoint;
 use unlink_race::report::{build, machine};
 
 use super::grid::ScenarioResult;
@@ -66,16 +67,25 @@ pub fn reports_dir(config: &GridConfig) -> std::path::PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"))
 }
 
-/// Writes the report of one directory's grid; `several`: one of a survey of
-/// several directories, so its label carries the directory's tag.
+/// Writes the report of one directory's grid with the run's `latency`
+/// points; `several`: one of a survey of several directories, so its label
+/// carries the directory's tag.
 pub fn write(
     config: &GridConfig,
     target: &SurveyTarget,
     several: bool,
     results: Vec<ScenarioResult>,
+    latency: &[LatencyPoint],
 ) {
     let Some(first) = results.first() else {
-        eprintln!("no scenario ran (filtered out?): no report written");
+        if latency.is_empty() {
+            eprintln!("no scenario ran (filtered out?): no report written");
+        } else {
+            eprintln!(
+                "no scenario of the grid ran (filtered out?): no report written; \
+                 the latency table above is not saved (a run with the grid puts it into the report)"
+            );
+        }
         return;
     };
     let machine = machine::fingerprint(&first.target);
@@ -96,13 +106,14 @@ pub fn write(
             entry
         })
         .collect();
-    let report = build::report(
+    let mut report = build::report(
         label.clone(),
         unlink_race::report::schema::Source::Bench,
         machine,
         scenarios,
         false,
     );
+    report.latency = latency.to_vec();
     match unlink_race::export::files::write_report_files(&report, &reports_dir) {
         Ok(paths) => {
             println!(
