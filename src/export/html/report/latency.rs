@@ -73,12 +73,13 @@ pub(super) fn lead_sentence(points: &[LatencyPoint]) -> Option<String> {
     });
     Some(format!(
         "unlink-race finds a defect that hits 1 in {} racing opens {found} on this machine{bare}: \
-         zombiefs, {} reader × {} deleter{}, {} trials.",
+         zombiefs, {} reader × {} deleter{}, {} trial{}.",
         one_in(h.probability),
         h.readers,
         h.deleters,
         if h.deleters == 1 { "" } else { "s" },
-        h.trials.len()
+        h.trials.len(),
+        if h.trials.len() == 1 { "" } else { "s" },
     ))
 }
 
