@@ -14,8 +14,8 @@
 
 use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use unlink_race::content::Content;
@@ -186,9 +186,10 @@ pub fn run(
 /// One trial: `readers` × `deleters` bare threads start together in `dir`
 /// and race until a reader sees the first zombie (`st_ino == 0`) or a
 /// `write` failing with `EINVAL`, or until `cap` (or `interrupted`), then
-/// censored. Cycles are those of all readers when the anomaly was seen (as
-/// the harness counts them); the time runs from the start barrier to the
-/// last reader's end, as [`run`]'s and the harness's batches do.
+/// censored. As the harness counts a batch's: cycles are those of all
+/// readers from the moment the last worker entered its loop to the anomaly
+/// (at least 1), and the time runs from that moment to the last reader's
+/// end (threads released by a barrier wake one after another).
 #[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
 pub fn trial(
     dir: BorrowedFd<'_>,
@@ -241,8 +242,10 @@ struct Shared<'a> {
 /// The loop of [`run`] (`TRIAL` false) and [`trial`] (`TRIAL` true): the
 /// threads start together and `wait` runs in the calling thread from the
 /// start (it stops the readers, or they stop at `per_reader` cycles, or in a
-/// trial at the first anomaly). Returns the sums and, in a trial, the
-/// readers' total cycles when the first anomaly was seen.
+/// trial at the first anomaly). Returns the sums, elapsed from the start
+/// barrier; in a trial elapsed from the moment the last worker entered its
+/// loop instead, with the readers' cycles from that moment to the first
+/// anomaly.
 fn race<const TRIAL: bool>(
     dir: BorrowedFd<'_>,
     readers: u32,
@@ -265,16 +268,30 @@ fn race<const TRIAL: bool>(
     let first = AtomicU64::new(NONE);
     let controller = std::thread::current();
     let barrier = Barrier::new((readers + deleters + 1) as usize);
+    // Trials only: workers in their loop, and the readers' cycles and the
+    // time when the last one got there.
+    let running = AtomicU64::new(0);
+    let racing_cycles = AtomicU64::new(0);
+    let racing_since = OnceLock::new();
+    let workers = u64::from(readers + deleters);
+    let on_the_line = || {
+        if TRIAL && running.fetch_add(1, Relaxed) + 1 == workers {
+            racing_cycles.store(slots.iter().map(|s| s.0.load(Relaxed)).sum(), Relaxed);
+            let _ = racing_since.set(Instant::now());
+        }
+    };
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..readers)
             .map(|index| {
                 let (content, barrier, stop, aim) = (&content, &barrier, &stop_readers, &aim);
                 let (slots, first, controller) = (&slots, &first, &controller);
+                let on_the_line = &on_the_line;
                 scope.spawn(move || {
                     let write_buf = content.buffer();
                     let mut read_buf = vec![0u8; content.len() + 1];
                     let (mut cycles, mut raced_opens, mut zombies) = (0u64, 0u64, 0u64);
                     barrier.wait();
+                    on_the_line();
                     while cycles < per_reader && !stop.load(Relaxed) {
                         if announce {
                             // Unique per reader and cycle: a deleter sees every change.
@@ -304,8 +321,10 @@ fn race<const TRIAL: bool>(
             .collect();
         for _ in 0..deleters {
             let (stop, barrier, aim) = (&stop_deleters, &barrier, &aim);
+            let on_the_line = &on_the_line;
             scope.spawn(move || {
                 barrier.wait();
+                on_the_line();
                 deleter(dir, pace, stop, aim);
             });
         }
@@ -325,8 +344,15 @@ fn race<const TRIAL: bool>(
             last = last.max(end);
         }
         stop_deleters.store(true, Relaxed);
-        out.elapsed = last - start;
         let first = first.load(Relaxed);
-        (out, (first != NONE).then_some(first))
+        if !TRIAL {
+            out.elapsed = last - start;
+            return (out, None);
+        }
+        // A trial stopped before every worker ran counts from the barrier.
+        let since = racing_since.get().copied().unwrap_or(start);
+        out.elapsed = last.saturating_duration_since(since);
+        let racing = racing_cycles.load(Relaxed);
+        (out, (first != NONE).then(|| first.saturating_sub(racing)))
     })
 }

@@ -7,8 +7,9 @@
 //! together and races until the first anomaly (`zombie_fd`, or `write_einval`
 //! from a zombie opened for writing), censored at a cap: [`PLAN`] gives each
 //! probability its cap, [`TRIALS`] trials per point. Each trial gives cycles
-//! and seconds to the first anomaly (from the release of the workers to the
-//! last reader's stop); the Kaplan–Meier median of each, with its 95%
+//! and seconds to the first anomaly, counted as the harness counts a batch
+//! (from the moment the last worker runs in its loop to the anomaly, and to
+//! the last reader's stop); the Kaplan–Meier median of each, with its 95%
 //! interval ([`unlink_race::stats::km_median`]), goes into the report's
 //! `latency` section and the table printed at the end.
 //!

@@ -110,7 +110,8 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
         &[("class", "note")],
         "zombiefs gives a dead descriptor to the given fraction of racing opens (7-byte \
          file, inplace, unlink). A trial releases the workers together and races until the \
-         first anomaly, timed to the last reader's stop, or until the cap (then censored). \
+         first anomaly or the cap (then censored); its cycles and time count from the \
+         moment every worker runs. \
          The bare loop runs the same syscalls with no bookkeeping, at the pacing that \
          raced the most opens per second in a calibration; the trials of the two alternate.",
     );
