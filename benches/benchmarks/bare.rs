@@ -232,7 +232,7 @@ struct Slot(AtomicU64);
 
 /// What the controlling thread sees while the readers race.
 struct Shared<'a> {
-    /// When the last thread passed the start barrier.
+    /// When the controlling thread passed the start barrier (a trial's cap runs from here).
     #[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
     start: Instant,
     /// Set to stop the readers.
