@@ -16,8 +16,8 @@
 //! The contenders: the harness with the bench's pace (`UNLINK_RACE_PACE`,
 //! default `auto`, calibrated when it starts), and the bare loop of
 //! [`super::bare`] with the pacing that wins a calibration run the same way
-//! as `auto` (each pacing for 50 ms + 200 ms in the same directory, the most
-//! raced opens per second). Their trials alternate, harness then bare loop,
+//! as `auto` (each pacing 50 ms of warm-up, then 200 ms in turns of 40 ms
+//! with the others, in the same directory; the most raced opens per second). Their trials alternate, harness then bare loop,
 //! so that both see the same machine. Criterion is not involved: its time per
 //! iteration would be the mean of capped trials, which says less than the
 //! Kaplan–Meier median and needs warm-up trials on top.
@@ -261,7 +261,7 @@ mod imp {
             .tempdir_in(dir)
             .expect("latency: scratch dir for the bare loop");
         let fd = sys::open_dir(bare_dir.path()).expect("latency: open the bare scratch dir");
-        let bare_calibration = calibrate_bare(fd.as_fd(), at.readers, at.deleters);
+        let bare_calibration = calibrate_bare(fd.as_fd(), at.readers, at.deleters, interrupted);
         let bare_pace = bare_calibration.chosen;
         println!(
             "latency-zombiefs-p{}-r{}-d{}: {} trials each, cap {:.2} s; harness pace {}, bare pace {} (calibrated)",
@@ -327,31 +327,44 @@ mod imp {
     }
 
     /// The bare pacing with the most raced opens per second, chosen as
-    /// pace `auto` chooses the harness's (the same candidates, warm-up and
-    /// measured time; on a tie the earlier candidate). Criterion's `--test`
-    /// mode shortens each run to a tenth.
-    fn calibrate_bare(dir: BorrowedFd<'_>, readers: u32, deleters: u32) -> Calibration {
+    /// pace `auto` chooses the harness's: the same candidates, a warm-up run
+    /// each, then [`calibrate::ROUNDS`] short measured runs each, the
+    /// candidates taking turns, and the sums decide (on a tie the earlier
+    /// candidate). Criterion's `--test` mode shortens each run to a tenth.
+    fn calibrate_bare(
+        dir: BorrowedFd<'_>,
+        readers: u32,
+        deleters: u32,
+        interrupted: &AtomicBool,
+    ) -> Calibration {
         let scale = if test_mode() { 10 } else { 1 };
-        let mut points = Vec::new();
-        for &pace in Pace::candidates(Workers::Threads) {
-            let _ = sys::unlinkat(dir, bare::TARGET);
+        let candidates = Pace::candidates(Workers::Threads);
+        for &pace in candidates {
             let warm_up = Stop::Time(calibrate::WARM_UP / scale);
             bare::run(dir, readers, deleters, SIZE, pace, warm_up);
-            let r = bare::run(
-                dir,
-                readers,
-                deleters,
-                SIZE,
+        }
+        let mut points: Vec<CalibrationPoint> = candidates
+            .iter()
+            .map(|&pace| CalibrationPoint {
                 pace,
-                Stop::Time(calibrate::MEASURE / scale),
-            );
-            points.push(CalibrationPoint {
-                pace,
-                cycles: r.cycles,
-                raced_opens: r.raced_opens,
-                anomalies: r.zombies,
-                elapsed_ns: r.elapsed.as_nanos() as u64,
-            });
+                cycles: 0,
+                raced_opens: 0,
+                anomalies: 0,
+                elapsed_ns: 0,
+            })
+            .collect();
+        let turn = Stop::Time(calibrate::MEASURE / calibrate::ROUNDS / scale);
+        for _ in 0..calibrate::ROUNDS {
+            for p in &mut points {
+                let r = bare::run(dir, readers, deleters, SIZE, p.pace, turn);
+                p.cycles += r.cycles;
+                p.raced_opens += r.raced_opens;
+                p.anomalies += r.zombies;
+                p.elapsed_ns += r.elapsed.as_nanos() as u64;
+            }
+            if interrupted.load(Relaxed) {
+                break;
+            }
         }
         let chosen = points
             .iter()
