@@ -57,6 +57,21 @@ pub(super) fn median_text(m: &LatencyMedian, cap_ns: u64, show: &dyn Fn(f64) -> 
     }
 }
 
+/// The table's short form: `1.2 s [800 ms, 2.1 s]`, `[800 ms, cap]`,
+/// `1.2 s (< 6 trials)`, `> cap`.
+pub(super) fn median_cell(m: &LatencyMedian, show: &dyn Fn(f64) -> String) -> String {
+    match (m.median, m.ci_low, m.ci_high) {
+        (None, _, _) => "> cap".into(),
+        (Some(x), None, _) => format!("{} (< 6 trials)", show(x)),
+        (Some(x), Some(lo), hi) => format!(
+            "{} [{}, {}]",
+            show(x),
+            show(lo),
+            hi.map_or("cap".into(), show)
+        ),
+    }
+}
+
 /// The lead sentence, `None` without latency points.
 pub(super) fn lead_sentence(points: &[LatencyPoint]) -> Option<String> {
     let h = headline(points)?;
@@ -113,9 +128,11 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
          first anomaly or the cap (then censored); its cycles and time count from the \
          moment every worker runs. \
          The bare loop runs the same syscalls with no bookkeeping, at the pacing that \
-         raced the most opens per second in a calibration; the trials of the two alternate.",
+         raced the most opens per second in a calibration; the trials of the two alternate. \
+         Medians with their 95% interval in brackets; cap: beyond the cap (a censored \
+         trial); > cap: over half the trials reached it.",
     );
-    m.open("table", &[("class", "tight")]);
+    m.open("table", &[]);
     m.open("tr", &[]);
     for h in [
         "1 in N racing opens",
@@ -147,12 +164,8 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
             &format_duration_ns(p.cap_ns as f64),
         );
         let cycles = |x: f64| format_count(x.round() as u64);
-        m.elem("td", &[], &median_text(&p.median_cycles, p.cap_ns, &cycles));
-        m.elem(
-            "td",
-            &[],
-            &median_text(&p.median_seconds, p.cap_ns, &seconds),
-        );
+        m.elem("td", &[], &median_cell(&p.median_cycles, &cycles));
+        m.elem("td", &[], &median_cell(&p.median_seconds, &seconds));
         let ratio = match p.method {
             LatencyMethod::Harness => ratio(&r.latency, p).map(|x| format!("{x:.2}")),
             LatencyMethod::Bare => None,
@@ -250,6 +263,25 @@ mod tests {
         assert_eq!(
             median_text(&median(Some(0.25), None, None), cap, &seconds),
             "250 ms (too few trials for an interval)"
+        );
+        // The table's short forms.
+        let cells: Vec<String> = [
+            median(Some(1.2), Some(0.8), Some(2.1)),
+            median(Some(1.2), Some(0.8), None),
+            median(Some(0.25), None, None),
+            median(None, Some(1.0), None),
+        ]
+        .iter()
+        .map(|m| median_cell(m, &seconds))
+        .collect();
+        assert_eq!(
+            cells,
+            [
+                "1.2 s [800 ms, 2.1 s]",
+                "1.2 s [800 ms, cap]",
+                "250 ms (< 6 trials)",
+                "> cap"
+            ]
         );
     }
 }
