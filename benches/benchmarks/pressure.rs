@@ -8,6 +8,15 @@
 //! rounds of equal length (interleaved, so a noisy machine slows all of them
 //! alike), and the sums are compared. The harness runs the bench's pace
 //! (`UNLINK_RACE_PACE`, default `auto`, calibrated once when it starts).
+//!
+//! Raced opens per second swing by a factor of ten from one round to the
+//! next on a busy machine, so a ratio of two sums means little alone: each
+//! ratio comes with a 95% interval from the rounds, which are pairs (the
+//! harness's round and the bare loop's in the same round): Student's t on
+//! the logarithms of the per-round ratios, an interval of their geometric
+//! mean. Two ratios are printed: against the best bare pacing (how well
+//! `auto` chose and how little the harness costs) and against the bare loop
+//! at the harness's own pacing (what the harness's bookkeeping costs alone).
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -23,6 +32,10 @@ use unlink_race::sys;
 use super::bare::{self, BareRun, Stop};
 use super::overhead::Tmpfs;
 
+/// Rounds per point (each contender runs [`ROUND`] per round).
+pub const ROUNDS: u32 = 6;
+/// Length of one contender's turn in a round.
+pub const ROUND: Duration = Duration::from_millis(300);
 /// Thread counts measured.
 pub const THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4)];
 /// Bare pacings measured.
@@ -44,6 +57,56 @@ pub struct Point {
     pub harness: BareRun,
     /// Each bare pacing's sums over the rounds.
     pub bare: Vec<(Pace, BareRun)>,
+    /// Raced opens per second of each round: the harness's, then each bare
+    /// pacing's in the order of `bare`.
+    pub rounds: Vec<Vec<f64>>,
+    /// One contender's turn in a round.
+    pub round: Duration,
+}
+
+/// A ratio of raced opens per second and its 95% interval.
+#[derive(Debug, Clone, Copy)]
+pub struct Ratio {
+    pub ratio: f64,
+    /// `None` with fewer than two rounds.
+    pub interval: Option<(f64, f64)>,
+}
+
+impl std::fmt::Display for Ratio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2}", self.ratio)?;
+        if let Some((lo, hi)) = self.interval {
+            write!(f, " [{lo:.2}, {hi:.2}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// `ratio` (of the sums) with the 95% interval of the geometric mean of the
+/// per-round ratios `a[i] / b[i]` (Student's t on their logarithms). A
+/// round with nothing raced on a side counts half a raced open there.
+fn ratio_interval(ratio: f64, a: &[f64], b: &[f64], round_s: f64) -> Ratio {
+    let half = 0.5 / round_s;
+    let logs: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x.max(half) / y.max(half)).ln())
+        .collect();
+    let n = logs.len();
+    if n < 2 {
+        return Ratio {
+            ratio,
+            interval: None,
+        };
+    }
+    let mean = logs.iter().sum::<f64>() / n as f64;
+    let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let t = unlink_race::stats::student_t_quantile(0.975, (n - 1) as f64);
+    let half_width = t * (var / n as f64).sqrt();
+    Ratio {
+        ratio,
+        interval: Some(((mean - half_width).exp(), (mean + half_width).exp())),
+    }
 }
 
 fn per_second(n: u64, elapsed: Duration) -> f64 {
@@ -57,6 +120,21 @@ impl Point {
             per_second(a.1.raced_opens, a.1.elapsed)
                 .total_cmp(&per_second(b.1.raced_opens, b.1.elapsed))
         })
+    }
+
+    /// Harness over the bare loop of pacing `pace`, with its interval.
+    pub fn ratio_to(&self, pace: Pace) -> Option<Ratio> {
+        let i = self.bare.iter().position(|(p, _)| *p == pace)?;
+        let bare = &self.bare[i].1;
+        let ratio = per_second(self.harness.raced_opens, self.harness.elapsed)
+            / per_second(bare.raced_opens, bare.elapsed).max(1e-9);
+        let column = |c: usize| self.rounds.iter().map(|r| r[c]).collect::<Vec<_>>();
+        Some(ratio_interval(
+            ratio,
+            &column(0),
+            &column(i + 1),
+            self.round.as_secs_f64(),
+        ))
     }
 }
 
@@ -73,9 +151,9 @@ pub fn run(config: &GridConfig, interrupted: &AtomicBool) -> Vec<Point> {
         return Vec::new();
     }
     let (round, rounds) = if config.quick {
-        (Duration::from_millis(100), 2)
+        (Duration::from_millis(100), 3)
     } else {
-        (Duration::from_millis(300), 3)
+        (ROUND, ROUNDS)
     };
     let tmpfs = if config.zombiefs {
         None
@@ -149,6 +227,7 @@ fn measure(
         .iter()
         .map(|&p| (p, BareRun::default()))
         .collect();
+    let mut per_round = Vec::new();
     for _ in 0..rounds {
         let limit = BatchLimit {
             duration: Some(round),
@@ -161,17 +240,21 @@ fn measure(
                 std::ops::ControlFlow::Continue(())
             }
         };
-        if let Err(e) = h.run_batch(&limit, &mut monitor) {
+        let b = h.run_batch(&limit, &mut monitor).unwrap_or_else(|e| {
             eprintln!("error: pressure {place} r{readers}-d{deleters}: {e}");
-            super::exit(2);
-        }
+            super::exit(2)
+        });
+        let mut this_round = vec![b.raced_opens as f64 * 1e9 / b.elapsed_ns.max(1) as f64];
         for (p, total) in &mut bare {
             let _ = sys::unlinkat(fd.as_fd(), bare::TARGET);
-            *total += bare::run(fd.as_fd(), readers, deleters, 7, *p, Stop::Time(round));
+            let r = bare::run(fd.as_fd(), readers, deleters, 7, *p, Stop::Time(round));
+            this_round.push(per_second(r.raced_opens, r.elapsed));
+            *total += r;
         }
         if interrupted.load(Relaxed) {
             break;
         }
+        per_round.push(this_round);
     }
     let t = h.finish();
     Point {
@@ -186,6 +269,8 @@ fn measure(
             elapsed: Duration::from_nanos(t.elapsed_ns),
         },
         bare,
+        rounds: per_round,
+        round,
     }
 }
 
@@ -207,6 +292,24 @@ fn raced_fraction(r: &BareRun) -> String {
     }
 }
 
+/// `; harness / best bare (check) = 0.93 [0.71, 1.22]; harness / bare at
+/// its own pace (sleep) = …`, with 95% intervals.
+fn ratios(p: &Point) -> String {
+    let mut out = String::new();
+    if let Some(&(pace, _)) = p.best_bare() {
+        if let Some(r) = p.ratio_to(pace) {
+            out += &format!("; harness / best bare ({pace}) = {r}");
+        }
+    }
+    if let Some(r) = p.ratio_to(p.harness_pace) {
+        out += &format!(
+            "; harness / bare at its own pace ({}) = {r}",
+            p.harness_pace
+        );
+    }
+    out
+}
+
 fn print_point(p: &Point, round: Duration, rounds: u32) {
     let rate = |r: &BareRun| per_second(r.raced_opens, r.elapsed);
     let mut line = format!(
@@ -226,10 +329,7 @@ fn print_point(p: &Point, round: Duration, rounds: u32) {
             raced_fraction(r)
         );
     }
-    if let Some((pace, best)) = p.best_bare() {
-        let ratio = rate(&p.harness) / rate(best).max(1e-9);
-        line += &format!("; harness / best bare ({pace}) = {ratio:.2}");
-    }
+    line += &ratios(p);
     println!("{line}");
     if p.place == "zombiefs" {
         let z = |r: &BareRun| per_second(r.zombies, r.elapsed);
@@ -258,19 +358,22 @@ pub fn print_table(points: &[Point]) {
         return;
     }
     println!(
-        "\n| fs | R×D | harness (pace) | raced | {} | harness / best bare |",
+        "\n| fs | R×D | harness (pace) | raced | {} | harness / best bare [95%] | harness / bare at its pace [95%] |",
         BARE_PACES
             .iter()
             .map(|p| format!("bare {p}"))
             .collect::<Vec<_>>()
             .join(" | ")
     );
-    println!("|---|---|---|---|{}---|", "---|".repeat(BARE_PACES.len()));
+    println!(
+        "|---|---|---|---|{}---|---|",
+        "---|".repeat(BARE_PACES.len())
+    );
     let rate = |r: &BareRun| per_second(r.raced_opens, r.elapsed);
+    let show = |r: Option<Ratio>| r.map_or("-".to_string(), |r| r.to_string());
     for p in points {
-        let best = p.best_bare().map_or(0.0, |(_, r)| rate(r));
         println!(
-            "| {} | {}×{} | {} ({}) | {} | {} | {:.2} |",
+            "| {} | {}×{} | {} ({}) | {} | {} | {} | {} |",
             p.place,
             p.readers,
             p.deleters,
@@ -282,7 +385,8 @@ pub fn print_table(points: &[Point]) {
                 .map(|(_, r)| format!("{} ({})", fmt_rate(rate(r)), raced_fraction(r)))
                 .collect::<Vec<_>>()
                 .join(" | "),
-            rate(&p.harness) / best.max(1e-9)
+            show(p.best_bare().and_then(|&(pace, _)| p.ratio_to(pace))),
+            show(p.ratio_to(p.harness_pace)),
         );
     }
 }

@@ -50,7 +50,7 @@ pub use interval::{
     CONFIDENCE, Interval, class_interval, clopper_pearson, event_rate_interval, poisson_interval,
     rate, rate_interval, wilson,
 };
-pub use special::normal_quantile;
+pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median, survival,
 };

@@ -22,6 +22,13 @@ pub fn normal_quantile(p: f64) -> f64 {
     -std::f64::consts::SQRT_2 * erfc_inv(2.0 * p)
 }
 
+/// The quantile of Student's t distribution with `df` degrees of freedom,
+/// for `0 < p < 1` and `df > 0`.
+pub fn student_t_quantile(p: f64, df: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    StudentsT::new(0.0, 1.0, df).expect("df > 0").inverse_cdf(p)
+}
+
 /// ln √(2π).
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
@@ -490,6 +497,24 @@ pub(super) fn gamma_quantile(a: f64, p: f64, lower: bool) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Known answers from scipy.stats.t.ppf (and any printed t table).
+    #[test]
+    fn student_t_quantiles() {
+        for (p, df, want) in [
+            (0.975, 1.0, 12.706_204_736_174_7),
+            (0.975, 4.0, 2.776_445_105_197_793),
+            (0.975, 9.0, 2.262_157_162_740_992),
+            (0.025, 29.0, -2.045_229_642_132_703),
+            (0.95, 100.0, 1.660_234_326_050_98),
+        ] {
+            let got = student_t_quantile(p, df);
+            assert!(
+                (got / want - 1.0).abs() < 1e-6,
+                "t({p}, {df}) = {got}, want {want}"
+            );
+        }
+    }
 
     #[test]
     fn u_minus_ln_1p_is_continuous_at_the_switch() {
