@@ -923,3 +923,43 @@ fn the_index_shows_each_reports_raced_opens() {
         "{md}"
     );
 }
+
+/// A clean report that counted raced opens says so in its verdict, pooled
+/// per raced open, on the page and in the bench's terminal verdict; one that
+/// predates the count, or saw `zombie_fd`, does not.
+#[test]
+fn a_clean_verdict_gives_zombie_fd_per_raced_open() {
+    use unlink_race::export::summary::{pooled_clean_per_raced_open, report_verdict};
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/reference/linux-12-ext4-vm.json");
+    let report = unlink_race::report::load::load_report(&path).unwrap();
+    let raced: u64 = report
+        .scenarios
+        .iter()
+        .map(|s| s.raced_opens.unwrap())
+        .sum();
+    let bound = unlink_race::stats::rate_interval(0, raced).high;
+    let line = pooled_clean_per_raced_open(&report).expect("counted and clean");
+    assert!(line.starts_with("0 zombie_fd in "), "{line}");
+    assert!(
+        line.contains(&unlink_race::export::format::format_rate(bound)),
+        "{line} (bound {bound})"
+    );
+    let text = text_of(&parse(&render_report(&report)));
+    assert!(
+        text.contains(&format!("{line}, all 48 scenarios pooled.")),
+        "{text}"
+    );
+    assert!(report_verdict(&report).contains(&line));
+
+    let mut older = report.clone();
+    older.scenarios[3].raced_opens = None;
+    assert_eq!(pooled_clean_per_raced_open(&older), None);
+    let mut seen = report;
+    seen.scenarios[0]
+        .classes
+        .get_mut(&Class::ZombieFd)
+        .unwrap()
+        .count = 1;
+    assert_eq!(pooled_clean_per_raced_open(&seen), None);
+}

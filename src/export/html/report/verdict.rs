@@ -56,6 +56,9 @@ fn passed(m: &mut Markup, r: &Report) {
     };
     m.text(&format!(" ({}){pooled_note}.", total.one_in()));
     m.close();
+    if let Some(raced) = crate::export::summary::pooled_clean_per_raced_open(r) {
+        m.elem("li", &[], &format!("{raced}{pooled_note}."));
+    }
     if let Some(least) = r
         .scenarios
         .iter()
