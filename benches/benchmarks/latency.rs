@@ -117,7 +117,6 @@ pub fn print(points: &[LatencyPoint]) {
 
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod imp {
-    use std::ops::ControlFlow;
     use std::os::fd::{AsFd, BorrowedFd};
     use std::path::Path;
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -345,13 +344,7 @@ mod imp {
         }
         let mut points: Vec<CalibrationPoint> = candidates
             .iter()
-            .map(|&pace| CalibrationPoint {
-                pace,
-                cycles: 0,
-                raced_opens: 0,
-                anomalies: 0,
-                elapsed_ns: 0,
-            })
+            .map(|&p| CalibrationPoint::empty(p))
             .collect();
         let turn = Stop::Time(calibrate::MEASURE / calibrate::ROUNDS / scale);
         for _ in 0..calibrate::ROUNDS {
@@ -366,14 +359,10 @@ mod imp {
                 break;
             }
         }
-        let chosen = points
-            .iter()
-            .fold(None::<&CalibrationPoint>, |best, p| match best {
-                Some(b) if b.raced_opens_per_second() >= p.raced_opens_per_second() => Some(b),
-                _ => Some(p),
-            })
-            .map_or(Pace::Sleep, |p| p.pace);
-        Calibration { chosen, points }
+        Calibration {
+            chosen: calibrate::choose(&points),
+            points,
+        }
     }
 
     /// One harness trial: release the workers, race until the first anomaly.
@@ -383,28 +372,14 @@ mod imp {
             duration: Some(cap.time),
             until_anomalies: Some(1),
         };
-        let mut monitor = |_: &_| {
-            if interrupted.load(Relaxed) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        };
-        match h.run_batch(&limit, &mut monitor) {
-            Ok(b) => {
-                if b.end == BatchEnd::Interrupted {
-                    super::super::exit(130);
-                }
-                Trial {
-                    cycles: b.first_anomaly_cycle.unwrap_or(b.cycles).max(1),
-                    censored: b.first_anomaly_cycle.is_none(),
-                    elapsed_ns: b.elapsed_ns.max(1),
-                }
-            }
-            Err(e) => {
-                eprintln!("error: latency: {e}");
-                super::super::exit(2)
-            }
+        let b = super::super::batch(h, &limit, interrupted, || "latency".into());
+        if b.end == BatchEnd::Interrupted {
+            super::super::exit(130);
+        }
+        Trial {
+            cycles: b.first_anomaly_cycle.unwrap_or(b.cycles).max(1),
+            censored: b.first_anomaly_cycle.is_none(),
+            elapsed_ns: b.elapsed_ns.max(1),
         }
     }
 }

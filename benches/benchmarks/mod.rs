@@ -85,6 +85,20 @@ pub fn timed_batch(h: &mut Harness, iters: u64, interrupted: &AtomicBool) -> (Ba
         cycles: Some(iters.max(1)),
         ..BatchLimit::default()
     };
+    let name = h.scenario().clone();
+    let batch = batch(h, &limit, interrupted, || name.name());
+    let scaled = batch.elapsed_ns as f64 * iters as f64 / batch.cycles.max(1) as f64;
+    (batch, Duration::from_nanos(scaled.max(1.0) as u64))
+}
+
+/// One harness batch that Ctrl-C (`interrupted`) ends; a harness error
+/// leaves the bench with exit 2, the message prefixed with `what()`.
+pub fn batch(
+    h: &mut Harness,
+    limit: &BatchLimit,
+    interrupted: &AtomicBool,
+    what: impl FnOnce() -> String,
+) -> Batch {
     let mut monitor = |_: &_| {
         if interrupted.load(Relaxed) {
             ControlFlow::Break(())
@@ -92,14 +106,8 @@ pub fn timed_batch(h: &mut Harness, iters: u64, interrupted: &AtomicBool) -> (Ba
             ControlFlow::Continue(())
         }
     };
-    match h.run_batch(&limit, &mut monitor) {
-        Ok(batch) => {
-            let scaled = batch.elapsed_ns as f64 * iters as f64 / batch.cycles.max(1) as f64;
-            (batch, Duration::from_nanos(scaled.max(1.0) as u64))
-        }
-        Err(e) => {
-            eprintln!("error: {}: {e}", h.scenario().name());
-            exit(2)
-        }
-    }
+    h.run_batch(limit, &mut monitor).unwrap_or_else(|e| {
+        eprintln!("error: {}: {e}", what());
+        exit(2)
+    })
 }

@@ -233,16 +233,8 @@ fn measure(
             duration: Some(round),
             ..BatchLimit::default()
         };
-        let mut monitor = |_: &_| {
-            if interrupted.load(Relaxed) {
-                std::ops::ControlFlow::Break(())
-            } else {
-                std::ops::ControlFlow::Continue(())
-            }
-        };
-        let b = h.run_batch(&limit, &mut monitor).unwrap_or_else(|e| {
-            eprintln!("error: pressure {place} r{readers}-d{deleters}: {e}");
-            super::exit(2)
+        let b = super::batch(&mut h, &limit, interrupted, || {
+            format!("pressure {place} r{readers}-d{deleters}")
         });
         let mut this_round = vec![b.raced_opens as f64 * 1e9 / b.elapsed_ns.max(1) as f64];
         for (p, total) in &mut bare {

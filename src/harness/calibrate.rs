@@ -39,6 +39,17 @@ pub struct CalibrationPoint {
 }
 
 impl CalibrationPoint {
+    /// A candidate that has run nothing yet.
+    pub fn empty(pace: Pace) -> CalibrationPoint {
+        CalibrationPoint {
+            pace,
+            cycles: 0,
+            raced_opens: 0,
+            anomalies: 0,
+            elapsed_ns: 0,
+        }
+    }
+
     pub fn raced_opens_per_second(&self) -> f64 {
         if self.elapsed_ns == 0 {
             0.0
@@ -64,7 +75,7 @@ pub struct Calibration {
 
 /// The candidate with the most raced opens per second; on a tie (none raced
 /// at all, say) the one that ran first.
-fn choose(points: &[CalibrationPoint]) -> Pace {
+pub fn choose(points: &[CalibrationPoint]) -> Pace {
     points
         .iter()
         .fold(None::<&CalibrationPoint>, |best, p| match best {
@@ -114,13 +125,7 @@ pub fn calibrate(
     };
     let mut points: Vec<CalibrationPoint> = candidates
         .iter()
-        .map(|h| CalibrationPoint {
-            pace: h.scenario().pace,
-            cycles: 0,
-            raced_opens: 0,
-            anomalies: 0,
-            elapsed_ns: 0,
-        })
+        .map(|h| CalibrationPoint::empty(h.scenario().pace))
         .collect();
     for h in &mut candidates {
         h.run_batch(&warm_up, &mut monitor)?;
