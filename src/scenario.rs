@@ -78,8 +78,9 @@ pub enum Pace {
     /// about to `open`, then remove at that moment. Threads only: the flag
     /// lives in the process's memory.
     Aimed,
-    /// Calibrate before timing starts: run each of the others briefly and keep
-    /// the one with the most raced opens per second.
+    /// Calibrate before timing starts: run each of the others briefly, in
+    /// turns, and keep the one whose turns had the highest median of raced
+    /// opens per second.
     Auto,
 }
 

@@ -16,8 +16,9 @@
 //! The contenders: the harness with the bench's pace (`UNLINK_RACE_PACE`,
 //! default `auto`, calibrated when it starts), and the bare loop of
 //! [`super::bare`] with the pacing that wins a calibration run the same way
-//! as `auto` (each pacing 50 ms of warm-up, then 200 ms in turns of 40 ms
-//! with the others, in the same directory; the most raced opens per second). Their trials alternate, harness then bare loop,
+//! as `auto` (each pacing 50 ms of warm-up, then 320 ms in turns of 40 ms
+//! with the others, in the same directory; the highest median of raced opens
+//! per second over its turns). Their trials alternate, harness then bare loop,
 //! so that both see the same machine. Criterion is not involved: its time per
 //! iteration would be the mean of capped trials, which says less than the
 //! Kaplan–Meier median and needs warm-up trials on top.
@@ -328,8 +329,9 @@ mod imp {
     /// The bare pacing with the most raced opens per second, chosen as
     /// pace `auto` chooses the harness's: the same candidates, a warm-up run
     /// each, then [`calibrate::ROUNDS`] short measured runs each, the
-    /// candidates taking turns, and the sums decide (on a tie the earlier
-    /// candidate). Criterion's `--test` mode shortens each run to a tenth.
+    /// candidates taking turns, and [`calibrate::choose`] decides (the
+    /// median of each candidate's rounds). Criterion's `--test` mode
+    /// shortens each run to a tenth.
     fn calibrate_bare(
         dir: BorrowedFd<'_>,
         readers: u32,
@@ -350,10 +352,12 @@ mod imp {
         for _ in 0..calibrate::ROUNDS {
             for p in &mut points {
                 let r = bare::run(dir, readers, deleters, SIZE, p.pace, turn);
-                p.cycles += r.cycles;
-                p.raced_opens += r.raced_opens;
-                p.anomalies += r.zombies;
-                p.elapsed_ns += r.elapsed.as_nanos() as u64;
+                p.add_round(
+                    r.cycles,
+                    r.raced_opens,
+                    r.zombies,
+                    r.elapsed.as_nanos() as u64,
+                );
             }
             if interrupted.load(Relaxed) {
                 break;

@@ -62,6 +62,9 @@ pub struct Point {
     pub rounds: Vec<Vec<f64>>,
     /// One contender's turn in a round.
     pub round: Duration,
+    /// `spin 90, check 2.7 k, …`: the median raced opens per second of each
+    /// candidate's calibration rounds, when `auto` chose the pace.
+    pub calibration: Option<String>,
 }
 
 /// A ratio of raced opens per second and its 95% interval.
@@ -218,6 +221,13 @@ fn measure(
     };
     let mut h = super::start_harness(&s, dir);
     let harness_pace = h.scenario().pace;
+    let calibration = h.calibration().map(|c| {
+        c.points
+            .iter()
+            .map(|p| format!("{} {}", p.pace, fmt_rate(p.median_raced_opens_per_second())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
     let bare_dir = tempfile::Builder::new()
         .prefix("unlink-race-bare-")
         .tempdir_in(dir)
@@ -263,6 +273,7 @@ fn measure(
         bare,
         rounds: per_round,
         round,
+        calibration,
     }
 }
 
@@ -323,6 +334,9 @@ fn print_point(p: &Point, round: Duration, rounds: u32) {
     }
     line += &ratios(p);
     println!("{line}");
+    if let Some(c) = &p.calibration {
+        println!("  auto's calibration (median raced opens/s of its rounds): {c}");
+    }
     if p.place == "zombiefs" {
         let z = |r: &BareRun| per_second(r.zombies, r.elapsed);
         let mut line = format!(

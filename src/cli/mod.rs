@@ -95,8 +95,8 @@ pub struct RunArgs {
     /// Run workers as threads or as child processes.
     #[arg(long, default_value = "threads", value_parser = named!(Workers))]
     pub workers: Workers,
-    /// Deleter pacing: spin, check, sleep, aimed, or auto (a short calibration
-    /// picks the one with the most raced opens per second).
+    /// Deleter pacing: spin, check, yield, sleep, aimed, or auto (a short
+    /// calibration picks the one that races the most opens per second).
     #[arg(long, default_value = "auto", value_parser = named!(Pace))]
     pub pace: Pace,
     /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir. Give it more than once to run in each directory in turn, one report each (--json out.json writes out-<label>.json per directory).

@@ -150,15 +150,32 @@ pub fn raced_opens_text(s: &ScenarioReport) -> Option<String> {
 }
 
 /// `spin 9.0/s, check 580/s, …`: every candidate's raced opens per second in
-/// the calibration that chose the pace (`None` when the pace was given).
+/// the calibration that chose the pace, the figure it chose by (the median
+/// of its rounds; older reports: the whole calibration's rate). `None` when
+/// the pace was given.
 pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
     let cal = s.calibration.as_ref()?;
     let figures: Vec<String> = cal
         .candidates
         .iter()
-        .map(|c| format!("{} {}/s", c.pace, format_si(c.raced_opens_per_second)))
+        .map(|c| format!("{} {}/s", c.pace, format_si(c.deciding_rate())))
         .collect();
     Some(figures.join(", "))
+}
+
+/// What [`calibration_text`]'s figures are: `median raced opens/s of 8
+/// calibration rounds`, or `raced opens/s in calibration` (older reports).
+pub fn calibration_basis(s: &ScenarioReport) -> &'static str {
+    let by_rounds = s.calibration.as_ref().is_some_and(|c| {
+        c.candidates
+            .iter()
+            .any(|c| !c.rounds_raced_opens_per_second.is_empty())
+    });
+    if by_rounds {
+        "median raced opens/s of the calibration's rounds"
+    } else {
+        "raced opens/s in calibration"
+    }
 }
 
 /// Fewer raced opens than this (with removals) and the race was barely pressed.
@@ -196,7 +213,7 @@ fn pressure_line(s: &ScenarioReport) -> String {
     };
     let mut out = format!("raced opens: {raced}; pace {}", s.pace);
     if let Some(figures) = calibration_text(s) {
-        out += &format!(", chosen by auto from raced opens/s in calibration: {figures}");
+        out += &format!(", chosen by auto from {}: {figures}", calibration_basis(s));
     }
     out + "\n"
 }

@@ -183,6 +183,7 @@ pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
                 anomalies: p.anomalies,
                 elapsed_ns: p.elapsed_ns,
                 raced_opens_per_second: p.raced_opens_per_second(),
+                rounds_raced_opens_per_second: p.rounds.clone(),
             })
             .collect(),
     }

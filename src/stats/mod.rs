@@ -54,3 +54,27 @@ pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median, survival,
 };
+
+/// The median of `xs` (the mean of the two middle values for an even
+/// count); `None` when empty. NaNs sort last.
+pub fn median(xs: &[f64]) -> Option<f64> {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(super::median(&[]), None);
+        assert_eq!(super::median(&[3.0]), Some(3.0));
+        assert_eq!(super::median(&[9.0, 1.0, 5.0]), Some(5.0));
+        assert_eq!(super::median(&[4.0, 1.0, 100.0, 2.0]), Some(3.0));
+    }
+}

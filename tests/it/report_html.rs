@@ -738,6 +738,7 @@ fn single_with_raced_opens(raced: u64) -> Report {
                 anomalies: 0,
                 elapsed_ns: 250_000_000,
                 raced_opens_per_second: per_second,
+                rounds_raced_opens_per_second: Vec::new(),
             },
         )
         .collect(),

@@ -6,8 +6,8 @@
 
 use super::super::markup::Markup;
 use crate::export::summary::{
-    RACED_NOT_COUNTED, calibration_text, clean_per_raced_open, pressure_warning, raced_opens_text,
-    seen_anomalies, seen_per_raced_open,
+    RACED_NOT_COUNTED, calibration_basis, calibration_text, clean_per_raced_open, pressure_warning,
+    raced_opens_text, seen_anomalies, seen_per_raced_open,
 };
 use crate::report::schema::{Report, ScenarioReport};
 
@@ -50,12 +50,17 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
     }
     m.open("table", &[("class", "tight")]);
     m.open("tr", &[]);
+    let basis = r
+        .scenarios
+        .iter()
+        .find(|s| s.calibration.is_some())
+        .map_or("raced opens/s", calibration_basis);
     for h in [
         "scenario",
         "raced opens",
         "pace",
         "anomalies per raced open",
-        "calibration: raced opens/s",
+        &format!("calibration: {basis}"),
     ] {
         m.elem("th", &[], h);
     }
