@@ -62,8 +62,8 @@ pub struct Point {
     pub rounds: Vec<Vec<f64>>,
     /// One contender's turn in a round.
     pub round: Duration,
-    /// `spin 90, check 2.7 k, …`: the median raced opens per second of each
-    /// candidate's calibration rounds, when `auto` chose the pace.
+    /// `spin 90, check 2.7 k, …`: each candidate's raced opens per second in
+    /// `auto`'s calibration, as it chose by (best and worst round left out).
     pub calibration: Option<String>,
 }
 
@@ -73,6 +73,9 @@ pub struct Ratio {
     pub ratio: f64,
     /// `None` with fewer than two rounds.
     pub interval: Option<(f64, f64)>,
+    /// The mean of the logarithms of the per-round ratios (what the
+    /// interval is about), for pooling points.
+    pub log_mean: f64,
 }
 
 impl std::fmt::Display for Ratio {
@@ -85,6 +88,23 @@ impl std::fmt::Display for Ratio {
     }
 }
 
+/// The mean of `logs` and the 95% interval of the mean (Student's t),
+/// exponentiated; no interval with fewer than two values.
+fn geometric_mean_interval(logs: &[f64]) -> (f64, Option<(f64, f64)>) {
+    let n = logs.len();
+    let mean = logs.iter().sum::<f64>() / n.max(1) as f64;
+    if n < 2 {
+        return (mean, None);
+    }
+    let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let t = unlink_race::stats::student_t_quantile(0.975, (n - 1) as f64);
+    let half_width = t * (var / n as f64).sqrt();
+    (
+        mean,
+        Some(((mean - half_width).exp(), (mean + half_width).exp())),
+    )
+}
+
 /// `ratio` (of the sums) with the 95% interval of the geometric mean of the
 /// per-round ratios `a[i] / b[i]` (Student's t on their logarithms). A
 /// round with nothing raced on a side counts half a raced open there.
@@ -95,21 +115,24 @@ fn ratio_interval(ratio: f64, a: &[f64], b: &[f64], round_s: f64) -> Ratio {
         .zip(b)
         .map(|(x, y)| (x.max(half) / y.max(half)).ln())
         .collect();
-    let n = logs.len();
-    if n < 2 {
-        return Ratio {
-            ratio,
-            interval: None,
-        };
-    }
-    let mean = logs.iter().sum::<f64>() / n as f64;
-    let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let t = unlink_race::stats::student_t_quantile(0.975, (n - 1) as f64);
-    let half_width = t * (var / n as f64).sqrt();
+    let (log_mean, interval) = geometric_mean_interval(&logs);
     Ratio {
         ratio,
-        interval: Some(((mean - half_width).exp(), (mean + half_width).exp())),
+        interval,
+        log_mean,
     }
+}
+
+/// The geometric mean over points of their per-round geometric means, with
+/// its 95% interval over points (Student's t; each point counts once,
+/// whatever its rounds did). `None` without points.
+fn pooled(ratios: &[Ratio]) -> Option<(f64, Option<(f64, f64)>)> {
+    if ratios.is_empty() {
+        return None;
+    }
+    let logs: Vec<f64> = ratios.iter().map(|r| r.log_mean).collect();
+    let (mean, interval) = geometric_mean_interval(&logs);
+    Some((mean.exp(), interval))
 }
 
 fn per_second(n: u64, elapsed: Duration) -> f64 {
@@ -117,6 +140,12 @@ fn per_second(n: u64, elapsed: Duration) -> f64 {
 }
 
 impl Point {
+    /// Raced opens per second of contender `c` (0: the harness, `i + 1`:
+    /// `bare[i]`) in each round.
+    fn column(&self, c: usize) -> Vec<f64> {
+        self.rounds.iter().map(|r| r[c]).collect()
+    }
+
     /// The bare pacing with the most raced opens per second.
     pub fn best_bare(&self) -> Option<&(Pace, BareRun)> {
         self.bare.iter().max_by(|a, b| {
@@ -131,11 +160,10 @@ impl Point {
         let bare = &self.bare[i].1;
         let ratio = per_second(self.harness.raced_opens, self.harness.elapsed)
             / per_second(bare.raced_opens, bare.elapsed).max(1e-9);
-        let column = |c: usize| self.rounds.iter().map(|r| r[c]).collect::<Vec<_>>();
         Some(ratio_interval(
             ratio,
-            &column(0),
-            &column(i + 1),
+            &self.column(0),
+            &self.column(i + 1),
             self.round.as_secs_f64(),
         ))
     }
@@ -224,7 +252,13 @@ fn measure(
     let calibration = h.calibration().map(|c| {
         c.points
             .iter()
-            .map(|p| format!("{} {}", p.pace, fmt_rate(p.median_raced_opens_per_second())))
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p.pace,
+                    fmt_rate(p.typical_raced_opens_per_second())
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     });
@@ -335,7 +369,7 @@ fn print_point(p: &Point, round: Duration, rounds: u32) {
     line += &ratios(p);
     println!("{line}");
     if let Some(c) = &p.calibration {
-        println!("  auto's calibration (median raced opens/s of its rounds): {c}");
+        println!("  auto's calibration (raced opens/s, best and worst round left out): {c}");
     }
     if p.place == "zombiefs" {
         let z = |r: &BareRun| per_second(r.zombies, r.elapsed);
@@ -395,4 +429,29 @@ pub fn print_table(points: &[Point]) {
             show(p.ratio_to(p.harness_pace)),
         );
     }
+    let show_pooled = |what: &str, ratios: Vec<Ratio>| {
+        if let Some((g, interval)) = pooled(&ratios) {
+            let interval =
+                interval.map_or(String::new(), |(lo, hi)| format!(" [{lo:.2}, {hi:.2}]"));
+            println!(
+                "pooled over the {} points, harness / {what}: geometric mean {g:.2}{interval}",
+                ratios.len()
+            );
+        }
+    };
+    println!();
+    show_pooled(
+        "best bare",
+        points
+            .iter()
+            .filter_map(|p| p.best_bare().and_then(|&(pace, _)| p.ratio_to(pace)))
+            .collect(),
+    );
+    show_pooled(
+        "bare at its pace",
+        points
+            .iter()
+            .filter_map(|p| p.ratio_to(p.harness_pace))
+            .collect(),
+    );
 }

@@ -150,8 +150,8 @@ pub fn raced_opens_text(s: &ScenarioReport) -> Option<String> {
 }
 
 /// `spin 9.0/s, check 580/s, …`: every candidate's raced opens per second in
-/// the calibration that chose the pace, the figure it chose by (the median
-/// of its rounds; older reports: the whole calibration's rate). `None` when
+/// the calibration that chose the pace, the figure it chose by (the trimmed
+/// mean of its rounds; older reports: the whole calibration's rate). `None` when
 /// the pace was given.
 pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
     let cal = s.calibration.as_ref()?;
@@ -163,8 +163,9 @@ pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
     Some(figures.join(", "))
 }
 
-/// What [`calibration_text`]'s figures are: `median raced opens/s of 8
-/// calibration rounds`, or `raced opens/s in calibration` (older reports).
+/// What [`calibration_text`]'s figures are: raced opens/s over the
+/// calibration's rounds without the best and the worst, or (older reports)
+/// over the whole calibration.
 pub fn calibration_basis(s: &ScenarioReport) -> &'static str {
     let by_rounds = s.calibration.as_ref().is_some_and(|c| {
         c.candidates
@@ -172,7 +173,7 @@ pub fn calibration_basis(s: &ScenarioReport) -> &'static str {
             .any(|c| !c.rounds_raced_opens_per_second.is_empty())
     });
     if by_rounds {
-        "median raced opens/s of the calibration's rounds"
+        "raced opens/s in calibration (best and worst round left out)"
     } else {
         "raced opens/s in calibration"
     }

@@ -32,7 +32,7 @@
 //! (the deleters' pacing: `spin`, `check`, `sleep`, `aimed`; older reports read
 //! as `sleep`), `calibration` (how `auto` chose the pace: every candidate's
 //! cycles, raced opens, raced opens per second, and
-//! `rounds_raced_opens_per_second`, whose median decided; absent when the
+//! `rounds_raced_opens_per_second`, whose trimmed mean decided; absent when the
 //! pace was given), `anomalies` (sum of the classes that are
 //! anomalies for this scenario; expected races excluded), `classes` (every
 //! outcome class with `count`, `expected`, `rate`, `ci_low`, `ci_high`: 95%
@@ -228,8 +228,9 @@ pub struct Rate {
 /// its short calibration run (not counted in the scenario's own figures).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// The pacing chosen: the highest median of raced opens per second over
-    /// the calibration's rounds (in older reports: over the whole calibration).
+    /// The pacing chosen: the highest trimmed mean of raced opens per second
+    /// over the calibration's rounds (in older reports: the highest rate over
+    /// the whole calibration).
     pub chosen: Pace,
     pub candidates: Vec<CalibrationCandidate>,
 }
@@ -244,16 +245,17 @@ pub struct CalibrationCandidate {
     pub elapsed_ns: u64,
     pub raced_opens_per_second: f64,
     /// Raced opens per second of each measured round, in order; `auto`
-    /// chose by their median. Empty in reports written before it did.
+    /// chose by their trimmed mean (without the best and the worst round).
+    /// Empty in reports written before it did.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds_raced_opens_per_second: Vec<f64>,
 }
 
 impl CalibrationCandidate {
-    /// The figure `auto` chose by: the median of the rounds, or (older
-    /// reports) the rate over the whole calibration.
+    /// The figure `auto` chose by: the trimmed mean of the rounds, or
+    /// (older reports) the rate over the whole calibration.
     pub fn deciding_rate(&self) -> f64 {
-        crate::stats::median(&self.rounds_raced_opens_per_second)
+        crate::stats::trimmed_mean(&self.rounds_raced_opens_per_second)
             .unwrap_or(self.raced_opens_per_second)
     }
 }

@@ -55,26 +55,29 @@ pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median, survival,
 };
 
-/// The median of `xs` (the mean of the two middle values for an even
-/// count); `None` when empty. NaNs sort last.
-pub fn median(xs: &[f64]) -> Option<f64> {
+/// The mean of `xs` without its lowest and its highest value (with fewer
+/// than three values, the plain mean); `None` when empty.
+pub fn trimmed_mean(xs: &[f64]) -> Option<f64> {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
+    let kept = if v.len() >= 3 {
+        &v[1..v.len() - 1]
+    } else {
+        &v[..]
+    };
+    (!kept.is_empty()).then(|| kept.iter().sum::<f64>() / kept.len() as f64)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(super::median(&[]), None);
-        assert_eq!(super::median(&[3.0]), Some(3.0));
-        assert_eq!(super::median(&[9.0, 1.0, 5.0]), Some(5.0));
-        assert_eq!(super::median(&[4.0, 1.0, 100.0, 2.0]), Some(3.0));
+    fn the_trimmed_mean_drops_one_lowest_and_one_highest_value() {
+        assert_eq!(super::trimmed_mean(&[]), None);
+        assert_eq!(super::trimmed_mean(&[3.0]), Some(3.0));
+        assert_eq!(super::trimmed_mean(&[2.0, 4.0]), Some(3.0));
+        assert_eq!(super::trimmed_mean(&[9.0, 1.0, 5.0]), Some(5.0));
+        assert_eq!(super::trimmed_mean(&[4.0, 1.0, 100.0, 2.0, 6.0]), Some(4.0));
+        // Only one of equal extremes is dropped.
+        assert_eq!(super::trimmed_mean(&[1.0, 1.0, 7.0, 7.0]), Some(4.0));
     }
 }
