@@ -363,10 +363,7 @@ mod imp {
                 break;
             }
         }
-        Calibration {
-            chosen: calibrate::choose(&points),
-            points,
-        }
+        Calibration::of(points)
     }
 
     /// One harness trial: release the workers, race until the first anomaly.

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use unlink_race::grid::GridConfig;
 use unlink_race::harness::BatchLimit;
+use unlink_race::harness::calibrate::Basis;
 use unlink_race::outcome::Class;
 use unlink_race::scenario::{Pace, Scenario};
 use unlink_race::sys;
@@ -62,8 +63,8 @@ pub struct Point {
     pub rounds: Vec<Vec<f64>>,
     /// One contender's turn in a round.
     pub round: Duration,
-    /// `spin 90, check 2.7 k, …`: each candidate's raced opens per second in
-    /// `auto`'s calibration, as it chose by (best and worst round left out).
+    /// `(raced opens/s, …): spin 90, check 2.7 k, …`: each candidate's figure
+    /// in `auto`'s calibration, the one it chose by.
     pub calibration: Option<String>,
 }
 
@@ -250,17 +251,19 @@ fn measure(
     let mut h = super::start_harness(&s, dir);
     let harness_pace = h.scenario().pace;
     let calibration = h.calibration().map(|c| {
-        c.points
+        let what = match c.basis {
+            Basis::RacedOpens => "raced opens/s",
+            Basis::Anomalies => "anomalies/s",
+        };
+        let figures: Vec<String> = c
+            .points
             .iter()
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    p.pace,
-                    fmt_rate(p.typical_raced_opens_per_second())
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|p| format!("{} {}", p.pace, fmt_rate(p.typical_per_second(c.basis))))
+            .collect();
+        format!(
+            "({what}, best and worst round left out): {}",
+            figures.join(", ")
+        )
     });
     let bare_dir = tempfile::Builder::new()
         .prefix("unlink-race-bare-")
@@ -369,7 +372,7 @@ fn print_point(p: &Point, round: Duration, rounds: u32) {
     line += &ratios(p);
     println!("{line}");
     if let Some(c) = &p.calibration {
-        println!("  auto's calibration (raced opens/s, best and worst round left out): {c}");
+        println!("  auto's calibration {c}");
     }
     if p.place == "zombiefs" {
         let z = |r: &BareRun| per_second(r.zombies, r.elapsed);

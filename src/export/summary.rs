@@ -158,24 +158,33 @@ pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
     let figures: Vec<String> = cal
         .candidates
         .iter()
-        .map(|c| format!("{} {}/s", c.pace, format_si(c.deciding_rate())))
+        .map(|c| {
+            format!(
+                "{} {}/s",
+                c.pace,
+                format_si(c.deciding_rate(cal.chosen_by_anomalies))
+            )
+        })
         .collect();
     Some(figures.join(", "))
 }
 
-/// What [`calibration_text`]'s figures are: raced opens/s over the
+/// What [`calibration_text`]'s figures are: raced opens/s (or anomalies/s,
+/// when the calibration found enough of them to decide by) over the
 /// calibration's rounds without the best and the worst, or (older reports)
-/// over the whole calibration.
+/// raced opens/s over the whole calibration.
 pub fn calibration_basis(s: &ScenarioReport) -> &'static str {
-    let by_rounds = s.calibration.as_ref().is_some_and(|c| {
-        c.candidates
-            .iter()
-            .any(|c| !c.rounds_raced_opens_per_second.is_empty())
-    });
-    if by_rounds {
-        "raced opens/s in calibration (best and worst round left out)"
-    } else {
-        "raced opens/s in calibration"
+    let Some(cal) = &s.calibration else {
+        return "raced opens/s in calibration";
+    };
+    let by_rounds = cal
+        .candidates
+        .iter()
+        .any(|c| !c.rounds_raced_opens_per_second.is_empty());
+    match (by_rounds, cal.chosen_by_anomalies) {
+        (true, true) => "anomalies/s in calibration (best and worst round left out)",
+        (true, false) => "raced opens/s in calibration (best and worst round left out)",
+        (false, _) => "raced opens/s in calibration",
     }
 }
 

@@ -13,6 +13,16 @@
 //! opens/s in most rounds and 9,000 in one), and a sum would pick it for
 //! that one round.
 //!
+//! Raced opens are the opens the defect needs, so they decide while anomalies
+//! are rare. When the calibration itself finds anomalies by the dozen
+//! ([`ENOUGH_ANOMALIES`] in one candidate), the pacing that found them
+//! fastest is chosen instead: that is what the run is for, and the two can
+//! differ. An open counts as raced when the file is gone by its `fstat`, so
+//! a deleter that wakes late (`sleep`) races many opens that were already
+//! complete; on zombiefs, which only zombifies opens that a removal overtook
+//! inside the filesystem, `sleep` raced as many opens as `yield` at 1×1 but
+//! found a tenth of the zombies.
+//!
 //! How long and by what rule were measured against what the candidates then
 //! did over 12 rounds of 0.3 s (the pressure benchmark's rounds), 60
 //! calibrations over six points (tmpfs and ext4, 1×1, 2×2, 4×4): with turns
@@ -41,6 +51,25 @@ pub const WARM_UP: Duration = Duration::from_millis(50);
 pub const MEASURE: Duration = Duration::from_millis(480);
 /// Turns each candidate takes.
 pub const ROUNDS: u32 = 6;
+/// Anomalies in one candidate's measured turns from which anomalies per
+/// second decide instead of raced opens per second (at 30 the count's own
+/// noise is under a fifth).
+pub const ENOUGH_ANOMALIES: u64 = 30;
+
+/// One measured turn of a candidate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Round {
+    pub raced_opens_per_second: f64,
+    pub anomalies_per_second: f64,
+}
+
+/// What a calibration chose by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    RacedOpens,
+    /// Some candidate found [`ENOUGH_ANOMALIES`].
+    Anomalies,
+}
 
 /// What one candidate pacing did in its measured batches.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,8 +79,8 @@ pub struct CalibrationPoint {
     pub raced_opens: u64,
     pub anomalies: u64,
     pub elapsed_ns: u64,
-    /// Raced opens per second of each measured round, in order.
-    pub rounds: Vec<f64>,
+    /// Each measured round, in order.
+    pub rounds: Vec<Round>,
 }
 
 impl CalibrationPoint {
@@ -73,22 +102,39 @@ impl CalibrationPoint {
         self.raced_opens += raced_opens;
         self.anomalies += anomalies;
         self.elapsed_ns += elapsed_ns;
-        self.rounds
-            .push(raced_opens as f64 * 1e9 / elapsed_ns.max(1) as f64);
+        let per_second = |n: u64| n as f64 * 1e9 / elapsed_ns.max(1) as f64;
+        self.rounds.push(Round {
+            raced_opens_per_second: per_second(raced_opens),
+            anomalies_per_second: per_second(anomalies),
+        });
     }
 
-    /// The trimmed mean of the rounds' raced opens per second, without the
-    /// best and the worst round (the overall rate when no round was
-    /// recorded one by one): what [`choose`] decides by.
+    /// The trimmed mean of the rounds' raced opens (or anomalies) per
+    /// second, without the best and the worst round (the overall rate when
+    /// no round was recorded one by one): what [`choose`] decides by.
+    pub fn typical_per_second(&self, basis: Basis) -> f64 {
+        let (of_round, overall): (fn(&Round) -> f64, _) = match basis {
+            Basis::RacedOpens => (|r| r.raced_opens_per_second, self.raced_opens),
+            Basis::Anomalies => (|r| r.anomalies_per_second, self.anomalies),
+        };
+        let rates: Vec<f64> = self.rounds.iter().map(of_round).collect();
+        crate::stats::trimmed_mean(&rates).unwrap_or_else(|| self.per_second(overall))
+    }
+
+    /// [`typical_per_second`](Self::typical_per_second) of raced opens.
     pub fn typical_raced_opens_per_second(&self) -> f64 {
-        crate::stats::trimmed_mean(&self.rounds).unwrap_or_else(|| self.raced_opens_per_second())
+        self.typical_per_second(Basis::RacedOpens)
     }
 
     pub fn raced_opens_per_second(&self) -> f64 {
+        self.per_second(self.raced_opens)
+    }
+
+    fn per_second(&self, n: u64) -> f64 {
         if self.elapsed_ns == 0 {
             0.0
         } else {
-            self.raced_opens as f64 * 1e9 / self.elapsed_ns as f64
+            n as f64 * 1e9 / self.elapsed_ns as f64
         }
     }
 
@@ -97,18 +143,43 @@ impl CalibrationPoint {
     }
 }
 
-/// The chosen pacing and every candidate's figures, in the order they ran.
+/// The chosen pacing, what it was chosen by, and every candidate's
+/// figures, in the order they ran.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     pub chosen: Pace,
+    pub basis: Basis,
     pub points: Vec<CalibrationPoint>,
 }
 
-/// The candidate whose rounds had the highest trimmed mean of raced opens
-/// per second; on a tie the higher overall rate, then the one that ran first.
+impl Calibration {
+    /// The calibration of these candidates' figures: [`basis`] and [`choose`].
+    pub fn of(points: Vec<CalibrationPoint>) -> Calibration {
+        Calibration {
+            chosen: choose(&points),
+            basis: basis(&points),
+            points,
+        }
+    }
+}
+
+/// Anomalies when some candidate found [`ENOUGH_ANOMALIES`], else raced opens.
+pub fn basis(points: &[CalibrationPoint]) -> Basis {
+    if points.iter().any(|p| p.anomalies >= ENOUGH_ANOMALIES) {
+        Basis::Anomalies
+    } else {
+        Basis::RacedOpens
+    }
+}
+
+/// The candidate whose rounds had the highest trimmed mean per second of
+/// what [`basis`] says; on a tie the higher trimmed mean of raced opens,
+/// then the higher overall rate of raced opens, then the one that ran first.
 pub fn choose(points: &[CalibrationPoint]) -> Pace {
+    let basis = basis(points);
     let key = |p: &CalibrationPoint| {
         (
+            p.typical_per_second(basis),
             p.typical_raced_opens_per_second(),
             p.raced_opens_per_second(),
         )
@@ -133,6 +204,7 @@ pub fn calibrate(
     if scenario.deleters == 0 {
         return Ok(Calibration {
             chosen: Pace::Sleep,
+            basis: Basis::RacedOpens,
             points: Vec::new(),
         });
     }
@@ -179,10 +251,7 @@ pub fn calibrate(
         h.finish();
     }
     points.retain(|p| p.elapsed_ns > 0);
-    Ok(Calibration {
-        chosen: choose(&points),
-        points,
-    })
+    Ok(Calibration::of(points))
 }
 
 #[cfg(test)]
@@ -226,6 +295,32 @@ mod tests {
         let a = rounds(Pace::Spin, &[10, 20, 30]);
         let b = rounds(Pace::Sleep, &[10, 20, 90]);
         assert_eq!(choose(&[a, b]), Pace::Sleep);
+    }
+
+    /// A candidate measured in rounds of 40 ms with `(raced opens,
+    /// anomalies)` in each.
+    fn with_anomalies(pace: Pace, rounds: &[(u64, u64)]) -> CalibrationPoint {
+        let mut p = CalibrationPoint::empty(pace);
+        for &(raced, anomalies) in rounds {
+            p.add_round(1000, raced, anomalies, 40_000_000);
+        }
+        p
+    }
+
+    #[test]
+    fn anomalies_decide_once_a_candidate_finds_enough_of_them() {
+        // `sleep` races more opens, `yield` finds more anomalies.
+        let sleep = with_anomalies(Pace::Sleep, &[(100, 2), (100, 3), (100, 2)]);
+        let few = with_anomalies(Pace::Yield, &[(80, 5), (80, 6), (80, 5)]);
+        assert_eq!(few.anomalies, 16);
+        let cal = Calibration::of(vec![sleep.clone(), few]);
+        assert_eq!((cal.chosen, cal.basis), (Pace::Sleep, Basis::RacedOpens));
+        // At ten per round `yield` has ENOUGH_ANOMALIES, and they decide.
+        let enough = with_anomalies(Pace::Yield, &[(80, 10), (80, 10), (80, 10)]);
+        assert_eq!(enough.anomalies, ENOUGH_ANOMALIES);
+        let cal = Calibration::of(vec![sleep, enough]);
+        assert_eq!((cal.chosen, cal.basis), (Pace::Yield, Basis::Anomalies));
+        assert_eq!(cal.points[1].typical_per_second(Basis::Anomalies), 250.0);
     }
 
     #[test]

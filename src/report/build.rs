@@ -173,6 +173,7 @@ fn timeline(t: &harness::Timeline) -> Option<Timeline> {
 pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
     Calibration {
         chosen: c.chosen,
+        chosen_by_anomalies: c.basis == harness::calibrate::Basis::Anomalies,
         candidates: c
             .points
             .iter()
@@ -183,7 +184,16 @@ pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
                 anomalies: p.anomalies,
                 elapsed_ns: p.elapsed_ns,
                 raced_opens_per_second: p.raced_opens_per_second(),
-                rounds_raced_opens_per_second: p.rounds.clone(),
+                rounds_raced_opens_per_second: p
+                    .rounds
+                    .iter()
+                    .map(|r| r.raced_opens_per_second)
+                    .collect(),
+                rounds_anomalies_per_second: p
+                    .rounds
+                    .iter()
+                    .map(|r| r.anomalies_per_second)
+                    .collect(),
             })
             .collect(),
     }

@@ -233,6 +233,11 @@ pub struct Calibration {
     /// the whole calibration).
     pub chosen: Pace,
     pub candidates: Vec<CalibrationCandidate>,
+    /// `true` when anomalies per second decided: some candidate found
+    /// dozens of anomalies in the calibration itself. Absent (`false`) when
+    /// raced opens per second decided, and in older reports.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chosen_by_anomalies: bool,
 }
 
 /// One candidate pacing's calibration run.
@@ -249,14 +254,23 @@ pub struct CalibrationCandidate {
     /// Empty in reports written before it did.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds_raced_opens_per_second: Vec<f64>,
+    /// Anomalies per second of each measured round (what decided when
+    /// [`Calibration::chosen_by_anomalies`]). Empty in older reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds_anomalies_per_second: Vec<f64>,
 }
 
 impl CalibrationCandidate {
-    /// The figure `auto` chose by: the trimmed mean of the rounds, or
-    /// (older reports) the rate over the whole calibration.
-    pub fn deciding_rate(&self) -> f64 {
-        crate::stats::trimmed_mean(&self.rounds_raced_opens_per_second)
-            .unwrap_or(self.raced_opens_per_second)
+    /// The figure `auto` chose by: the trimmed mean of the rounds' raced
+    /// opens per second (anomalies per second when `by_anomalies`), or
+    /// (older reports) the raced opens per second of the whole calibration.
+    pub fn deciding_rate(&self, by_anomalies: bool) -> f64 {
+        let rounds = if by_anomalies {
+            &self.rounds_anomalies_per_second
+        } else {
+            &self.rounds_raced_opens_per_second
+        };
+        crate::stats::trimmed_mean(rounds).unwrap_or(self.raced_opens_per_second)
     }
 }
 

@@ -725,6 +725,7 @@ fn single_with_raced_opens(raced: u64) -> Report {
     s.pace = unlink_race::scenario::Pace::Check;
     s.calibration = Some(unlink_race::report::schema::Calibration {
         chosen: unlink_race::scenario::Pace::Check,
+        chosen_by_anomalies: false,
         candidates: [
             (unlink_race::scenario::Pace::Spin, 9.0),
             (unlink_race::scenario::Pace::Check, 580.0),
@@ -739,6 +740,7 @@ fn single_with_raced_opens(raced: u64) -> Report {
                 elapsed_ns: 250_000_000,
                 raced_opens_per_second: per_second,
                 rounds_raced_opens_per_second: Vec::new(),
+                rounds_anomalies_per_second: Vec::new(),
             },
         )
         .collect(),

@@ -207,3 +207,46 @@ fn stalls_are_counted_and_the_run_ends_on_time() {
         t.stalls
     );
 }
+
+/// On a filesystem whose defect the calibration itself finds by the dozen,
+/// `auto` chooses the pacing that found the most anomalies per second, and
+/// the report says so.
+#[test]
+fn auto_chooses_by_anomalies_when_the_calibration_finds_them() {
+    use unlink_race::harness::calibrate::{Basis, ENOUGH_ANOMALIES};
+    use unlink_race::scenario::Pace;
+    let Some(fx) = Fixture::with(Options::default()) else {
+        return;
+    };
+    let s = Scenario {
+        pace: Pace::Auto,
+        ..Scenario::default()
+    };
+    let h = Harness::start(&s, fx.mount.mountpoint(), HarnessOptions::default()).unwrap();
+    let cal = h.calibration().expect("auto calibrates").clone();
+    assert_eq!(h.scenario().pace, cal.chosen);
+    h.finish();
+    assert!(
+        cal.points.iter().any(|p| p.anomalies >= ENOUGH_ANOMALIES),
+        "zombiefs at probability 1 zombifies every racing open: {cal:?}"
+    );
+    assert_eq!(cal.basis, Basis::Anomalies);
+    let best = cal
+        .points
+        .iter()
+        .map(|p| p.typical_per_second(Basis::Anomalies))
+        .fold(0.0, f64::max);
+    let chosen = cal.points.iter().find(|p| p.pace == cal.chosen).unwrap();
+    assert_eq!(chosen.typical_per_second(Basis::Anomalies), best, "{cal:?}");
+    let recorded = unlink_race::report::build::calibration(&cal);
+    assert!(recorded.chosen_by_anomalies);
+    assert!(
+        recorded
+            .candidates
+            .iter()
+            .all(
+                |c| c.rounds_anomalies_per_second.len() == c.rounds_raced_opens_per_second.len()
+                    && !c.rounds_anomalies_per_second.is_empty()
+            )
+    );
+}
