@@ -17,8 +17,9 @@
 //! default `auto`, calibrated when it starts), and the bare loop of
 //! [`super::bare`] with the pacing that wins a calibration run the same way
 //! as `auto` (each pacing 50 ms of warm-up, then 480 ms in turns of 80 ms
-//! with the others, in the same directory; the highest raced opens per
-//! second over its turns, the best and the worst turn left out). Their trials alternate, harness then bare loop,
+//! with the others, in the same directory, chosen by
+//! [`unlink_race::harness::calibrate::choose`]). Their trials alternate,
+//! harness then bare loop,
 //! so that both see the same machine. Criterion is not involved: its time per
 //! iteration would be the mean of capped trials, which says less than the
 //! Kaplan–Meier median and needs warm-up trials on top.
@@ -329,9 +330,8 @@ mod imp {
     /// The bare pacing with the most raced opens per second, chosen as
     /// pace `auto` chooses the harness's: the same candidates, a warm-up run
     /// each, then [`calibrate::ROUNDS`] short measured runs each, the
-    /// candidates taking turns, and [`calibrate::choose`] decides (each
-    /// candidate's rounds without its best and its worst). Criterion's `--test` mode
-    /// shortens each run to a tenth.
+    /// candidates taking turns, and [`calibrate::choose`] decides.
+    /// Criterion's `--test` mode shortens each run to a tenth.
     fn calibrate_bare(
         dir: BorrowedFd<'_>,
         readers: u32,

@@ -258,12 +258,9 @@ fn measure(
         let figures: Vec<String> = c
             .points
             .iter()
-            .map(|p| format!("{} {}", p.pace, fmt_rate(p.typical_per_second(c.basis))))
+            .map(|p| format!("{} {}", p.pace, fmt_rate(p.rate(c.basis))))
             .collect();
-        format!(
-            "({what}, best and worst round left out): {}",
-            figures.join(", ")
-        )
+        format!("({what}): {}", figures.join(", "))
     });
     let bare_dir = tempfile::Builder::new()
         .prefix("unlink-race-bare-")

@@ -150,9 +150,8 @@ pub fn raced_opens_text(s: &ScenarioReport) -> Option<String> {
 }
 
 /// `spin 9.0/s, check 580/s, …`: every candidate's raced opens per second in
-/// the calibration that chose the pace, the figure it chose by (the trimmed
-/// mean of its rounds; older reports: the whole calibration's rate). `None` when
-/// the pace was given.
+/// the calibration that chose the pace, or anomalies per second when those
+/// decided. `None` when the pace was given.
 pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
     let cal = s.calibration.as_ref()?;
     let figures: Vec<String> = cal
@@ -169,22 +168,16 @@ pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
     Some(figures.join(", "))
 }
 
-/// What [`calibration_text`]'s figures are: raced opens/s (or anomalies/s,
-/// when the calibration found enough of them to decide by) over the
-/// calibration's rounds without the best and the worst, or (older reports)
-/// raced opens/s over the whole calibration.
+/// What [`calibration_text`]'s figures are: raced opens/s, or anomalies/s
+/// when the calibration found enough of them to decide by.
 pub fn calibration_basis(s: &ScenarioReport) -> &'static str {
-    let Some(cal) = &s.calibration else {
-        return "raced opens/s in calibration";
-    };
-    let by_rounds = cal
-        .candidates
-        .iter()
-        .any(|c| !c.rounds_raced_opens_per_second.is_empty());
-    match (by_rounds, cal.chosen_by_anomalies) {
-        (true, true) => "anomalies/s in calibration (best and worst round left out)",
-        (true, false) => "raced opens/s in calibration (best and worst round left out)",
-        (false, _) => "raced opens/s in calibration",
+    if s.calibration
+        .as_ref()
+        .is_some_and(|c| c.chosen_by_anomalies)
+    {
+        "anomalies/s in calibration"
+    } else {
+        "raced opens/s in calibration"
     }
 }
 

@@ -31,8 +31,9 @@
 //! `st_ino == 0`; `null` in older reports), `raced_opens_per_second`, `pace`
 //! (the deleters' pacing: `spin`, `check`, `sleep`, `aimed`; older reports read
 //! as `sleep`), `calibration` (how `auto` chose the pace: every candidate's
-//! cycles, raced opens, raced opens per second, and
-//! `rounds_raced_opens_per_second`, whose trimmed mean decided; absent when the
+//! cycles, raced opens, anomalies, raced opens per second, and per turn
+//! `rounds_raced_opens_per_second` and `rounds_anomalies_per_second`; raced
+//! opens per second decided unless `chosen_by_anomalies`; absent when the
 //! pace was given), `anomalies` (sum of the classes that are
 //! anomalies for this scenario; expected races excluded), `classes` (every
 //! outcome class with `count`, `expected`, `rate`, `ci_low`, `ci_high`: 95%
@@ -228,9 +229,8 @@ pub struct Rate {
 /// its short calibration run (not counted in the scenario's own figures).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// The pacing chosen: the highest trimmed mean of raced opens per second
-    /// over the calibration's rounds (in older reports: the highest rate over
-    /// the whole calibration).
+    /// The pacing chosen: the most raced opens (or, when
+    /// `chosen_by_anomalies`, anomalies) per second in the calibration.
     pub chosen: Pace,
     pub candidates: Vec<CalibrationCandidate>,
     /// `true` when anomalies per second decided: some candidate found
@@ -249,28 +249,25 @@ pub struct CalibrationCandidate {
     pub anomalies: u64,
     pub elapsed_ns: u64,
     pub raced_opens_per_second: f64,
-    /// Raced opens per second of each measured round, in order; `auto`
-    /// chose by their trimmed mean (without the best and the worst round).
-    /// Empty in reports written before it did.
+    /// Raced opens per second of each measured turn, in order. Empty in
+    /// older reports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds_raced_opens_per_second: Vec<f64>,
-    /// Anomalies per second of each measured round (what decided when
-    /// [`Calibration::chosen_by_anomalies`]). Empty in older reports.
+    /// Anomalies per second of each measured turn, in order. Empty in older
+    /// reports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds_anomalies_per_second: Vec<f64>,
 }
 
 impl CalibrationCandidate {
-    /// The figure `auto` chose by: the trimmed mean of the rounds' raced
-    /// opens per second (anomalies per second when `by_anomalies`), or
-    /// (older reports) the raced opens per second of the whole calibration.
+    /// The figure `auto` chose by: raced opens per second, or anomalies per
+    /// second when `by_anomalies`.
     pub fn deciding_rate(&self, by_anomalies: bool) -> f64 {
-        let rounds = if by_anomalies {
-            &self.rounds_anomalies_per_second
+        if by_anomalies {
+            self.anomalies as f64 * 1e9 / self.elapsed_ns.max(1) as f64
         } else {
-            &self.rounds_raced_opens_per_second
-        };
-        crate::stats::trimmed_mean(rounds).unwrap_or(self.raced_opens_per_second)
+            self.raced_opens_per_second
+        }
     }
 }
 

@@ -54,30 +54,3 @@ pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median, survival,
 };
-
-/// The mean of `xs` without its lowest and its highest value (with fewer
-/// than three values, the plain mean); `None` when empty.
-pub fn trimmed_mean(xs: &[f64]) -> Option<f64> {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let kept = if v.len() >= 3 {
-        &v[1..v.len() - 1]
-    } else {
-        &v[..]
-    };
-    (!kept.is_empty()).then(|| kept.iter().sum::<f64>() / kept.len() as f64)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_trimmed_mean_drops_one_lowest_and_one_highest_value() {
-        assert_eq!(super::trimmed_mean(&[]), None);
-        assert_eq!(super::trimmed_mean(&[3.0]), Some(3.0));
-        assert_eq!(super::trimmed_mean(&[2.0, 4.0]), Some(3.0));
-        assert_eq!(super::trimmed_mean(&[9.0, 1.0, 5.0]), Some(5.0));
-        assert_eq!(super::trimmed_mean(&[4.0, 1.0, 100.0, 2.0, 6.0]), Some(4.0));
-        // Only one of equal extremes is dropped.
-        assert_eq!(super::trimmed_mean(&[1.0, 1.0, 7.0, 7.0]), Some(4.0));
-    }
-}

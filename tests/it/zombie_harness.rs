@@ -234,10 +234,10 @@ fn auto_chooses_by_anomalies_when_the_calibration_finds_them() {
     let best = cal
         .points
         .iter()
-        .map(|p| p.typical_per_second(Basis::Anomalies))
+        .map(|p| p.rate(Basis::Anomalies))
         .fold(0.0, f64::max);
     let chosen = cal.points.iter().find(|p| p.pace == cal.chosen).unwrap();
-    assert_eq!(chosen.typical_per_second(Basis::Anomalies), best, "{cal:?}");
+    assert_eq!(chosen.rate(Basis::Anomalies), best, "{cal:?}");
     let recorded = unlink_race::report::build::calibration(&cal);
     assert!(recorded.chosen_by_anomalies);
     assert!(
