@@ -239,11 +239,12 @@ fn sshfs_fd_enoent() {
     let Some(fs) = RealFs::sshfs() else { return };
     let out = run_full(
         &fs,
-        // The pace the defect was found with: `auto` chooses by anomalies
-        // when its calibration finds dozens, and on a loaded machine it once
-        // chose a pacing under which sshfs failed creates with ENOENT
-        // (`spurious_enoent_on_create`) three times before any `fd_enoent`.
-        "--readers 1 --deleters 1 --size 7 --recreate inplace --pace sleep --until 3 --cycles 50000",
+        // The pace the defect was found with, for a fixed time. sshfs also
+        // fails creates with ENOENT (`spurious_enoent_on_create`), on a
+        // loaded machine three times in its first dozen cycles (seen in CI,
+        // with `auto` and with `sleep`), so `--until 3` could stop before any
+        // `fd_enoent`. In 3 s this machine saw 31 to 154 of them.
+        "--readers 1 --deleters 1 --size 7 --recreate inplace --pace sleep --duration 3s --cycles 50000",
     );
     let (code, r) = (out.code, &out.report);
     let s = &r["scenarios"][0];
