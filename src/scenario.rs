@@ -79,8 +79,8 @@ pub enum Pace {
     /// lives in the process's memory.
     Aimed,
     /// Calibrate before timing starts: run each of the others briefly, in
-    /// turns, and keep the one whose turns (without its best and its worst)
-    /// raced the most opens per second.
+    /// turns, and keep the one that raced the most opens per second (or
+    /// found the most anomalies per second, when it found dozens).
     Auto,
 }
 

@@ -251,14 +251,14 @@ fn measure(
     let mut h = super::start_harness(&s, dir);
     let harness_pace = h.scenario().pace;
     let calibration = h.calibration().map(|c| {
-        let what = match c.basis {
+        let what = match c.basis() {
             Basis::RacedOpens => "raced opens/s",
             Basis::Anomalies => "anomalies/s",
         };
         let figures: Vec<String> = c
             .points
             .iter()
-            .map(|p| format!("{} {}", p.pace, fmt_rate(p.rate(c.basis))))
+            .map(|p| format!("{} {}", p.pace, fmt_rate(p.rate(c.basis()))))
             .collect();
         format!("({what}): {}", figures.join(", "))
     });

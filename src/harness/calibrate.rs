@@ -135,23 +135,25 @@ impl CalibrationPoint {
     }
 }
 
-/// The chosen pacing, what it was chosen by, and every candidate's
-/// figures, in the order they ran.
+/// The chosen pacing and every candidate's figures, in the order they ran.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     pub chosen: Pace,
-    pub basis: Basis,
     pub points: Vec<CalibrationPoint>,
 }
 
 impl Calibration {
-    /// The calibration of these candidates' figures: [`basis`] and [`choose`].
+    /// The calibration of these candidates' figures, chosen by [`choose`].
     pub fn of(points: Vec<CalibrationPoint>) -> Calibration {
         Calibration {
             chosen: choose(&points),
-            basis: basis(&points),
             points,
         }
+    }
+
+    /// What the choice was made by ([`basis`] of the figures).
+    pub fn basis(&self) -> Basis {
+        basis(&self.points)
     }
 }
 
@@ -189,7 +191,6 @@ pub fn calibrate(
     if scenario.deleters == 0 {
         return Ok(Calibration {
             chosen: Pace::Sleep,
-            basis: Basis::RacedOpens,
             points: Vec::new(),
         });
     }
@@ -271,12 +272,12 @@ mod tests {
         let few = with_anomalies(Pace::Yield, &[(80, 5), (80, 6), (80, 5)]);
         assert_eq!(few.anomalies, 16);
         let cal = Calibration::of(vec![sleep.clone(), few]);
-        assert_eq!((cal.chosen, cal.basis), (Pace::Sleep, Basis::RacedOpens));
+        assert_eq!((cal.chosen, cal.basis()), (Pace::Sleep, Basis::RacedOpens));
         // At ten per round `yield` has ENOUGH_ANOMALIES, and they decide.
         let enough = with_anomalies(Pace::Yield, &[(80, 10), (80, 10), (80, 10)]);
         assert_eq!(enough.anomalies, ENOUGH_ANOMALIES);
         let cal = Calibration::of(vec![sleep, enough]);
-        assert_eq!((cal.chosen, cal.basis), (Pace::Yield, Basis::Anomalies));
+        assert_eq!((cal.chosen, cal.basis()), (Pace::Yield, Basis::Anomalies));
         assert_eq!(cal.points[1].rate(Basis::Anomalies), 250.0);
         // Every turn is kept for the report.
         assert_eq!(cal.points[1].rounds.len(), 3);

@@ -173,7 +173,7 @@ fn timeline(t: &harness::Timeline) -> Option<Timeline> {
 pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
     Calibration {
         chosen: c.chosen,
-        chosen_by_anomalies: c.basis == harness::calibrate::Basis::Anomalies,
+        chosen_by_anomalies: c.basis() == harness::calibrate::Basis::Anomalies,
         candidates: c
             .points
             .iter()

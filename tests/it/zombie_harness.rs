@@ -230,7 +230,7 @@ fn auto_chooses_by_anomalies_when_the_calibration_finds_them() {
         cal.points.iter().any(|p| p.anomalies >= ENOUGH_ANOMALIES),
         "zombiefs at probability 1 zombifies every racing open: {cal:?}"
     );
-    assert_eq!(cal.basis, Basis::Anomalies);
+    assert_eq!(cal.basis(), Basis::Anomalies);
     let best = cal
         .points
         .iter()
