@@ -784,23 +784,23 @@ fn rates_per_raced_open_are_compared_beside_the_rates_per_cycle() {
     assert!(stdout.contains("zombie_fd per raced open"), "{stdout}");
 }
 
-/// A committed reference report (written before raced opens were counted)
-/// and the same report with raced opens: the one that lacks them is named
-/// once, with the figures it lacks, and the per-cycle comparison and the
-/// exit code are what they were.
+/// A committed report written before raced opens were counted (the macOS
+/// fixture) and the same report with raced opens: the one that lacks them is
+/// named once, with the figures it lacks, and the per-cycle comparison and
+/// the exit code are what they were.
 #[test]
 fn an_older_report_is_named_once_and_still_compared_per_cycle() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("reports/reference/linux-12-fuse.zombiefs-vm.json");
+        .join("tests/fixtures/report-bench-macos-anomalies.json");
     let old = unlink_race::report::load::load_report(&path).unwrap();
     assert!(
         old.scenarios.iter().all(|s| s.raced_opens.is_none()),
-        "the reference reports predate the raced-open count; pick one that does"
+        "the fixture predates the raced-open count"
     );
     let mut new = old.clone();
     new.label = "counted".into();
     for s in &mut new.scenarios {
-        // zombiefs: every zombie was a raced open, and more opens raced.
+        // Every zombie was a raced open, and more opens raced.
         let zombies = s.classes[&Class::ZombieFd].count;
         crate::fixtures::count_raced_opens(s, zombies * 3 + 10);
     }

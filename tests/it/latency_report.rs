@@ -109,11 +109,11 @@ fn latency_medians_are_kaplan_meier_with_order_statistic_intervals() {
 #[test]
 fn a_report_without_latency_loads_and_is_written_without_it() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("reports/reference/linux-12-fuse.zombiefs-vm.json");
+        .join("tests/fixtures/report-bench-macos-anomalies.json");
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
         !text.contains("\"latency\""),
-        "the reference predates the section"
+        "the fixture predates the section"
     );
     let report = load_report(&path).unwrap();
     assert!(report.latency.is_empty());
