@@ -80,7 +80,8 @@ pub enum Pace {
     Aimed,
     /// Calibrate before timing starts: run each of the others briefly, in
     /// turns, and keep the one that raced the most opens per second (or
-    /// found the most anomalies per second, when it found dozens).
+    /// found the most anomalies per second, when it found dozens; `sleep`
+    /// when none of them raced an open or found an anomaly).
     Auto,
 }
 

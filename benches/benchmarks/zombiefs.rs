@@ -34,7 +34,8 @@ pub fn mount() -> PathBuf {
     super::on_exit(move || {
         if let Some((mount, dir)) = mount.lock().unwrap_or_else(|e| e.into_inner()).take() {
             println!(
-                "zombiefs ground truth: {}",
+                "zombiefs ground truth, over the whole bench (`auto`'s calibrations \
+                 included, which the report's counts leave out): {}",
                 mount.stats().to_json().replace('\n', " ")
             );
             let _ = mount.unmount();

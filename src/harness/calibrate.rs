@@ -166,11 +166,18 @@ pub fn basis(points: &[CalibrationPoint]) -> Basis {
     }
 }
 
-/// The candidate with the most per second of what [`basis`] says; on a tie
-/// the more raced opens per second, then the one that ran first.
+/// The candidate with the most per second of what [`basis`] says. On a tie
+/// the other figure decides, then `sleep` (the pace before `auto`), then the
+/// one that ran first. Ties are at zero: in scenarios whose race is rare
+/// (`trash` at 1×1 on an idle machine) every candidate can race no open and
+/// find no anomaly, and then no pacing has shown more than `sleep`.
 pub fn choose(points: &[CalibrationPoint]) -> Pace {
     let basis = basis(points);
-    let key = |p: &CalibrationPoint| (p.rate(basis), p.raced_opens_per_second());
+    let other = match basis {
+        Basis::RacedOpens => Basis::Anomalies,
+        Basis::Anomalies => Basis::RacedOpens,
+    };
+    let key = |p: &CalibrationPoint| (p.rate(basis), p.rate(other), p.pace == Pace::Sleep);
     points
         .iter()
         .fold(None::<&CalibrationPoint>, |best, p| match best {
@@ -293,9 +300,39 @@ mod tests {
             point(Pace::Sleep, 100, 1_000_000_000),
         ];
         assert_eq!(choose(&points), Pace::Check);
-        // A tie keeps the earlier candidate.
+        // A tie keeps the earlier candidate, unless `sleep` is in it.
         let tie = [point(Pace::Spin, 5, 1), point(Pace::Check, 5, 1)];
         assert_eq!(choose(&tie), Pace::Spin);
+        let with_sleep = [
+            point(Pace::Spin, 5, 1),
+            point(Pace::Sleep, 5, 1),
+            point(Pace::Aimed, 5, 1),
+        ];
+        assert_eq!(choose(&with_sleep), Pace::Sleep);
         assert_eq!(choose(&[]), Pace::Sleep);
+    }
+
+    /// zombiefs, `trash` at 1×1 on an idle machine: no candidate raced an
+    /// open. Anomalies (here failed writes of racing creates) break the tie;
+    /// with none, `sleep` is kept.
+    #[test]
+    fn a_tie_at_zero_goes_to_anomalies_then_to_sleep() {
+        let quiet = |pace| with_anomalies(pace, &[(0, 0); 6]);
+        let all_zero: Vec<_> = Pace::candidates(crate::scenario::Workers::Threads)
+            .iter()
+            .map(|&p| quiet(p))
+            .collect();
+        let cal = Calibration::of(all_zero.clone());
+        assert_eq!((cal.chosen, cal.basis()), (Pace::Sleep, Basis::RacedOpens));
+        let mut some = all_zero;
+        some[2] = with_anomalies(
+            Pace::Yield,
+            &[(0, 1), (0, 0), (0, 2), (0, 0), (0, 0), (0, 0)],
+        );
+        let cal = Calibration::of(some.clone());
+        assert_eq!((cal.chosen, cal.basis()), (Pace::Yield, Basis::RacedOpens));
+        // More raced opens still beat anomalies below ENOUGH_ANOMALIES.
+        some[0] = with_anomalies(Pace::Spin, &[(1, 0); 6]);
+        assert_eq!(Calibration::of(some).chosen, Pace::Spin);
     }
 }
