@@ -181,6 +181,32 @@ pub fn calibration_basis(s: &ScenarioReport) -> &'static str {
     }
 }
 
+/// Why `auto` kept `sleep` when [`calibration_found_nothing`].
+const NOTHING_RACED: &str = "no candidate raced an open or found an anomaly in calibration";
+
+/// Whether `auto` had nothing to choose by: no candidate raced an open or
+/// found an anomaly in the calibration, so it kept `sleep`.
+pub fn calibration_found_nothing(s: &ScenarioReport) -> bool {
+    s.calibration.as_ref().is_some_and(|c| {
+        !c.candidates.is_empty()
+            && c.candidates
+                .iter()
+                .all(|k| k.raced_opens == 0 && k.anomalies == 0)
+    })
+}
+
+/// What decided `auto`'s choice, for one scenario: `raced opens/s in
+/// calibration: spin 9.0/s, check 580/s, …`, the same with anomalies/s, or
+/// that nothing raced and `sleep` was kept. `None` when the pace was given.
+pub fn calibration_decision(s: &ScenarioReport) -> Option<String> {
+    let figures = calibration_text(s)?;
+    Some(if calibration_found_nothing(s) {
+        format!("{NOTHING_RACED}: sleep kept")
+    } else {
+        format!("{}: {figures}", calibration_basis(s))
+    })
+}
+
 /// Fewer raced opens than this (with removals) and the race was barely pressed.
 pub const FEW_RACED_OPENS: u64 = 30;
 
@@ -215,7 +241,9 @@ fn pressure_line(s: &ScenarioReport) -> String {
         return "raced opens: not counted (report from an older unlink-race)\n".into();
     };
     let mut out = format!("raced opens: {raced}; pace {}", s.pace);
-    if let Some(figures) = calibration_text(s) {
+    if calibration_found_nothing(s) {
+        out += &format!(", kept by auto: {NOTHING_RACED}");
+    } else if let Some(figures) = calibration_text(s) {
         out += &format!(", chosen by auto from {}: {figures}", calibration_basis(s));
     }
     out + "\n"

@@ -841,6 +841,64 @@ fn a_page_shows_raced_opens_and_rates_per_raced_open() {
     );
 }
 
+/// Each pressure-table row says what decided its own calibration: raced
+/// opens/s, anomalies/s, or nothing at all (then `sleep` was kept).
+#[test]
+fn each_calibration_row_names_what_decided_it() {
+    let mut r = single_with_raced_opens(1_000);
+    let base = r.scenarios[0].clone();
+    let mut by_anomalies = base.clone();
+    by_anomalies.name = "by-anomalies".into();
+    by_anomalies
+        .calibration
+        .as_mut()
+        .unwrap()
+        .chosen_by_anomalies = true;
+    let mut nothing = base.clone();
+    nothing.name = "nothing-raced".into();
+    nothing.pace = unlink_race::scenario::Pace::Sleep;
+    for c in &mut nothing.calibration.as_mut().unwrap().candidates {
+        c.raced_opens = 0;
+        c.anomalies = 0;
+    }
+    r.scenarios = vec![by_anomalies, base.clone(), nothing];
+    let doc_html = render_report(&r);
+    let doc = parse(&doc_html);
+    let decided = |name: &str| -> String {
+        rows_starting(&doc, name)
+            .into_iter()
+            .find(|row| row.iter().any(|c| c.contains("(chosen by auto)")))
+            .unwrap_or_else(|| panic!("no pressure row for {name}"))
+            .last()
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        decided("by-anomalies").starts_with("anomalies/s in calibration: spin "),
+        "{}",
+        decided("by-anomalies")
+    );
+    assert!(
+        decided(&base.name).starts_with("raced opens/s in calibration: spin 9.0/s, check 580/s"),
+        "{}",
+        decided(&base.name)
+    );
+    assert_eq!(
+        decided("nothing-raced"),
+        "no candidate raced an open or found an anomaly in calibration: sleep kept"
+    );
+    // The terminal says the same.
+    let summary = unlink_race::export::summary::summary(&Report {
+        scenarios: vec![r.scenarios[2].clone()],
+        ..r.clone()
+    });
+    assert!(
+        summary
+            .contains("pace sleep, kept by auto: no candidate raced an open or found an anomaly"),
+        "{summary}"
+    );
+}
+
 #[test]
 fn a_barely_pressed_race_gets_the_summary_warning() {
     let r = single_with_raced_opens(3);

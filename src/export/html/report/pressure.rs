@@ -6,7 +6,7 @@
 
 use super::super::markup::Markup;
 use crate::export::summary::{
-    RACED_NOT_COUNTED, calibration_basis, calibration_text, clean_per_raced_open, pressure_warning,
+    RACED_NOT_COUNTED, calibration_decision, clean_per_raced_open, pressure_warning,
     raced_opens_text, seen_anomalies, seen_per_raced_open,
 };
 use crate::report::schema::{Report, ScenarioReport};
@@ -50,17 +50,12 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
     }
     m.open("table", &[("class", "tight")]);
     m.open("tr", &[]);
-    let basis = r
-        .scenarios
-        .iter()
-        .find(|s| s.calibration.is_some())
-        .map_or("raced opens/s", calibration_basis);
     for h in [
         "scenario",
         "raced opens",
         "pace",
         "anomalies per raced open",
-        &format!("calibration: {basis}"),
+        "calibration: what decided",
     ] {
         m.elem("th", &[], h);
     }
@@ -89,7 +84,7 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
         m.elem(
             "td",
             &[("class", "muted wrap")],
-            &calibration_text(s).unwrap_or_else(|| {
+            &calibration_decision(s).unwrap_or_else(|| {
                 if s.raced_opens.is_some() {
                     "— (pace given)".into()
                 } else {
