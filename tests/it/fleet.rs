@@ -69,6 +69,10 @@ fn step(work: &Path, name: &str, args: &[&Path], env: &[(&str, &str)]) -> Step {
         .env("UNLINK_RACE_DELETE", "unlink")
         .env("FLEET_MEASUREMENT_S", "0.5")
         .env("FLEET_WARM_UP_S", "0.1")
+        // Criterion's data goes with the step, not into the checkout's
+        // target/criterion, where it would become the baseline of the
+        // user's next `cargo bench`.
+        .env("CRITERION_HOME", work.join("criterion"))
         .env_remove("FLEET_ZOMBIEFS")
         .env_remove("FLEET_BASELINE")
         .env_remove("FLEET_TOOLCHAIN");
