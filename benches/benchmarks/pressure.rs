@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use unlink_race::grid::GridConfig;
 use unlink_race::harness::BatchLimit;
-use unlink_race::harness::calibrate::Basis;
 use unlink_race::outcome::Class;
 use unlink_race::scenario::{Pace, Scenario};
 use unlink_race::sys;
@@ -251,10 +250,7 @@ fn measure(
     let mut h = super::start_harness(&s, dir);
     let harness_pace = h.scenario().pace;
     let calibration = h.calibration().map(|c| {
-        let what = match c.basis() {
-            Basis::RacedOpens => "raced opens/s",
-            Basis::Anomalies => "anomalies/s",
-        };
+        let what = c.basis().unit();
         let figures: Vec<String> = c
             .points
             .iter()

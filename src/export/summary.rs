@@ -1,6 +1,7 @@
 //! The terminal summary of a run: the verdict first (the answer a person
 //! reads), then the per-class table with every rate's 95% interval.
 
+use crate::harness::calibrate::Basis;
 use crate::outcome::Class;
 use crate::report::schema::{Report, ScenarioReport};
 
@@ -170,15 +171,17 @@ pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
 
 /// What [`calibration_text`]'s figures are: raced opens/s, or anomalies/s
 /// when the calibration found enough of them to decide by.
-pub fn calibration_basis(s: &ScenarioReport) -> &'static str {
-    if s.calibration
+pub fn calibration_basis(s: &ScenarioReport) -> String {
+    let basis = if s
+        .calibration
         .as_ref()
         .is_some_and(|c| c.chosen_by_anomalies)
     {
-        "anomalies/s in calibration"
+        Basis::Anomalies
     } else {
-        "raced opens/s in calibration"
-    }
+        Basis::RacedOpens
+    };
+    format!("{} in calibration", basis.unit())
 }
 
 /// Why `auto` kept `sleep` when [`calibration_found_nothing`].

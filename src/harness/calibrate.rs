@@ -71,6 +71,16 @@ pub enum Basis {
     Anomalies,
 }
 
+impl Basis {
+    /// The figure, as reports and the bench name it.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Basis::RacedOpens => "raced opens/s",
+            Basis::Anomalies => "anomalies/s",
+        }
+    }
+}
+
 /// What one candidate pacing did in its measured batches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalibrationPoint {
@@ -116,10 +126,6 @@ impl CalibrationPoint {
             Basis::RacedOpens => self.per_second(self.raced_opens),
             Basis::Anomalies => self.per_second(self.anomalies),
         }
-    }
-
-    pub fn raced_opens_per_second(&self) -> f64 {
-        self.per_second(self.raced_opens)
     }
 
     fn per_second(&self, n: u64) -> f64 {

@@ -183,7 +183,7 @@ pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
                 raced_opens: p.raced_opens,
                 anomalies: p.anomalies,
                 elapsed_ns: p.elapsed_ns,
-                raced_opens_per_second: p.raced_opens_per_second(),
+                raced_opens_per_second: p.rate(harness::calibrate::Basis::RacedOpens),
                 rounds_raced_opens_per_second: p
                     .rounds
                     .iter()

@@ -174,10 +174,13 @@ fn auto_calibrates_and_records_its_choice() {
     let best = cal
         .points
         .iter()
-        .map(|p| p.raced_opens_per_second())
+        .map(|p| p.rate(unlink_race::harness::calibrate::Basis::RacedOpens))
         .fold(0.0, f64::max);
     let chosen_rate = cal.points.iter().find(|p| p.pace == chosen).unwrap();
-    assert_eq!(chosen_rate.raced_opens_per_second(), best);
+    assert_eq!(
+        chosen_rate.rate(unlink_race::harness::calibrate::Basis::RacedOpens),
+        best
+    );
     assert!(cal.points.iter().all(|p| p.cycles > 0), "{cal:?}");
     assert!(
         cal.points
