@@ -79,6 +79,16 @@ pub fn format_si(x: f64) -> String {
     short_number(x)
 }
 
+/// A count for a sentence: exact below 1,000 (`"3"`, never `"3.0"`), then
+/// [`format_si`] (`"1.2 K"`, `"470 K"`).
+pub fn format_count_si(n: u64) -> String {
+    if n < 1000 {
+        n.to_string()
+    } else {
+        format_si(n as f64)
+    }
+}
+
 fn round_sig(x: f64, sig: i32) -> f64 {
     if x <= 0.0 {
         return x;
@@ -104,12 +114,27 @@ fn short_number(x: f64) -> String {
     }
 }
 
-/// `"1 in 3.2 M cycles"` for a positive rate.
+/// `"1 in 3.2 M cycles"` for a positive rate; `"2.5 per cycle"` for a class
+/// counted more than once per cycle (`remove_enoent` counts each deleter's
+/// attempt), where "1 in 0.4" would read as nonsense.
 pub fn format_one_in(rate: f64) -> String {
     if rate <= 0.0 || !rate.is_finite() {
         return "none".into();
     }
+    if rate > 1.0 {
+        return format!("{} per cycle", format_si(rate));
+    }
     format!("1 in {} cycles", format_si(1.0 / rate))
+}
+
+/// `"1 in 3.2 M"`, or `"2.5 per cycle"` above once per cycle: the short
+/// form of [`format_one_in`] for tables.
+fn one_in_cell(rate: f64) -> String {
+    if rate > 1.0 {
+        format!("{} per cycle", format_si(rate))
+    } else {
+        format!("1 in {}", format_si(1.0 / rate))
+    }
 }
 
 /// `1.5`, `-20`, `0.25`: a plain number with at most three decimals and no
@@ -250,7 +275,7 @@ impl RateText {
         if r <= 0.0 {
             return "none".into();
         }
-        let text = format!("1 in {}", format_si(1.0 / r));
+        let text = one_in_cell(r);
         if self.is_bound() {
             format!("< {text}")
         } else {
@@ -274,7 +299,7 @@ impl RateText {
             if r <= 0.0 {
                 "∞".to_string()
             } else {
-                format!("1 in {}", format_si(1.0 / r))
+                one_in_cell(r)
             }
         };
         format!(

@@ -6,7 +6,9 @@ use crate::outcome::Class;
 use crate::report::schema::{Report, ScenarioReport};
 
 pub use crate::export::format::format_rate;
-use crate::export::format::{RateText, format_count, format_duration_ns, format_si};
+use crate::export::format::{
+    RateText, format_count, format_count_si, format_duration_ns, format_si,
+};
 
 /// The anomaly classes of a scenario with a non-zero count, most frequent first.
 pub fn seen_anomalies(s: &ScenarioReport) -> Vec<(Class, &crate::report::schema::ClassStats)> {
@@ -72,14 +74,21 @@ pub fn verdict(s: &ScenarioReport) -> String {
 /// What stands for a raced-open figure in a report from before the count.
 pub const RACED_NOT_COUNTED: &str = "not counted (older report)";
 
+/// Where no open raced: a bound per raced open would be `< 1`, which says
+/// nothing, so the clause says why there is none.
+pub const NO_RACED_OPEN: &str = "0 raced opens, so no rate per raced open";
+
 /// `0 zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)`: a clean
 /// scenario per raced open (`None` when the report predates the count).
 pub fn clean_per_raced_open(s: &ScenarioReport) -> Option<String> {
     let raced = s.raced_opens?;
     let z = s.classes.get(&Class::ZombieFd)?.per_raced_open?;
+    if raced == 0 {
+        return Some(NO_RACED_OPEN.into());
+    }
     Some(format!(
         "0 zombie_fd in {} raced opens (< {} per raced open)",
-        format_si(raced as f64),
+        format_count_si(raced),
         format_rate(z.ci_high)
     ))
 }
@@ -92,17 +101,20 @@ pub fn seen_per_raced_open(
     c: &crate::report::schema::ClassStats,
 ) -> Option<String> {
     let (raced, r) = (s.raced_opens?, c.per_raced_open?);
+    if raced == 0 {
+        return Some(NO_RACED_OPEN.into());
+    }
     if c.count == 0 {
         return Some(format!(
             "0 in {} raced opens (< {} per raced open)",
-            format_si(raced as f64),
+            format_count_si(raced),
             format_rate(r.ci_high)
         ));
     }
     Some(format!(
         "{} in {} raced opens ({} per raced open [95%: {} – {}])",
         format_count(c.count),
-        format_si(raced as f64),
+        format_count_si(raced),
         format_rate(r.rate),
         format_rate(r.ci_low),
         format_rate(r.ci_high)
@@ -120,10 +132,13 @@ pub fn pooled_clean_per_raced_open(r: &Report) -> Option<String> {
             return None;
         }
     }
+    if raced == 0 {
+        return (!r.scenarios.is_empty()).then(|| NO_RACED_OPEN.into());
+    }
     (!r.scenarios.is_empty()).then(|| {
         format!(
             "0 zombie_fd in {} raced opens ({} per raced open at 95%)",
-            format_si(raced as f64),
+            format_count_si(raced),
             RateText::from_count(0, raced).rate()
         )
     })

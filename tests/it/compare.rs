@@ -692,6 +692,50 @@ fn the_index_says_which_report_is_higher_against_which_baseline() {
     );
 }
 
+/// A scenario the baseline did not run is compared with the first report
+/// that did, and the column's header says so; the header names the baseline,
+/// not whichever report came first.
+#[test]
+fn the_index_header_names_the_reference_of_a_scenario_the_baseline_lacks() {
+    use unlink_race::export::html::{VerdictColumn, render_index_with};
+    let base = ReportBuilder::new("base")
+        .scenario(1, MILLION, 1000.0, &[])
+        .build();
+    let other = |label: &str, zombies: u64| {
+        ReportBuilder::new(label)
+            .scenario(1, MILLION, 1000.0, &[])
+            .scenario(2, MILLION, 1000.0, &[(Class::ZombieFd, zombies)])
+            .build()
+    };
+    let files = |reports: &[&Report]| -> Vec<(PathBuf, Report)> {
+        reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (PathBuf::from(format!("{i}.json")), (*r).clone()))
+            .collect()
+    };
+    let (b, c) = (other("b", 0), other("c", 50));
+    let render = |comparison: &Comparison, reports: Vec<(PathBuf, Report)>| {
+        let reports: Vec<(String, Report)> = reports
+            .into_iter()
+            .map(|(p, r)| (p.display().to_string(), r))
+            .collect();
+        render_index_with(&reports, &[&VerdictColumn { comparison }])
+    };
+
+    let three = files(&[&base, &b, &c]);
+    let page = render(&compare(three.clone(), 0, Rules::default()), three);
+    assert!(
+        page.contains("verdict vs base (or the first report that ran the scenario)"),
+        "{page}"
+    );
+    assert!(page.contains("c higher than b: zombie_fd"), "{page}");
+
+    let two = files(&[&b, &c]);
+    let page = render(&compare(two.clone(), 1, Rules::default()), two);
+    assert!(page.contains("<th>verdict vs c</th>"), "{page}");
+}
+
 /// Issue 9: rates per raced open are compared where both reports counted
 /// raced opens, with the per-cycle machinery, but the verdicts stay per cycle.
 #[test]

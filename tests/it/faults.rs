@@ -782,6 +782,13 @@ fn reports_cap_their_lists_and_say_so() {
     assert!(capped.contains("\"dropped\""));
     let html = unlink_race::export::html::render_report(&report);
     assert!(html.contains("Capped:"));
+    // Counts with separators, and only what was left out.
+    let events = format!(
+        "{} timeline events",
+        unlink_race::export::format::format_count(dropped.1 as u64)
+    );
+    assert!(html.contains(&events), "{events}");
+    assert_eq!(html.contains("stall record"), dropped.2 > 0);
     assert_eq!(
         report
             .scenarios

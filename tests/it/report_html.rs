@@ -609,6 +609,11 @@ fn magnitudes_get_suffixes() {
     assert_eq!(format_si(1.5), "1.5");
     assert_eq!(format_si(0.0), "0");
     assert_eq!(format_one_in(1.0 / 3.2e6), "1 in 3.2 M cycles");
+    // remove_enoent counts each deleter's attempt: more than once per cycle.
+    assert_eq!(format_one_in(2.5), "2.5 per cycle");
+    let many = unlink_race::export::format::RateText::from_count(25, 10);
+    assert_eq!(many.one_in_short(), "2.5 per cycle");
+    assert!(!many.one_in_interval().contains("1 in 0."));
 }
 
 #[test]
@@ -1023,4 +1028,35 @@ fn a_clean_verdict_gives_zombie_fd_per_raced_open() {
         .unwrap()
         .count = 1;
     assert_eq!(pooled_clean_per_raced_open(&seen), None);
+}
+
+/// Where no open raced, no clause offers a bound per raced open (it would be
+/// `< 1`, which says nothing); small counts are written as integers.
+#[test]
+fn no_raced_open_gives_no_rate_per_raced_open() {
+    use unlink_race::export::summary::{
+        NO_RACED_OPEN, clean_per_raced_open, pooled_clean_per_raced_open, verdict,
+    };
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/reference/linux-12-ext4-vm.json");
+    let mut report = unlink_race::report::load::load_report(&path).unwrap();
+    for s in &mut report.scenarios {
+        s.raced_opens = Some(0);
+    }
+    let s = &report.scenarios[0];
+    assert_eq!(clean_per_raced_open(s).as_deref(), Some(NO_RACED_OPEN));
+    assert!(verdict(s).ends_with(NO_RACED_OPEN), "{}", verdict(s));
+    assert_eq!(
+        pooled_clean_per_raced_open(&report).as_deref(),
+        Some(NO_RACED_OPEN)
+    );
+    let text = text_of(&parse(&render_report(&report)));
+    assert!(!text.contains("< 1.0"), "{text}");
+    assert!(text.contains("no raced open"), "{text}");
+
+    report.scenarios[0].raced_opens = Some(3);
+    let line = clean_per_raced_open(&report.scenarios[0]).unwrap();
+    assert!(line.starts_with("0 zombie_fd in 3 raced opens ("), "{line}");
+    assert_eq!(unlink_race::export::format::format_count_si(999), "999");
+    assert_eq!(unlink_race::export::format::format_count_si(1_240), "1.2 K");
 }

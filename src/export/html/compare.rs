@@ -159,16 +159,32 @@ fn plain_table(m: &mut Markup, header: &[String], rows: &[Vec<String>]) {
 }
 
 /// The index's verdict column: for each scenario, which report is higher,
-/// lower, the same or inconclusive against the first report (the baseline).
+/// lower, the same or inconclusive against the baseline, or against the
+/// first report that ran the scenario where the baseline did not.
 pub struct VerdictColumn<'a> {
     pub comparison: &'a Comparison,
 }
 
 impl IndexColumn for VerdictColumn<'_> {
     fn header(&self) -> String {
+        let c = self.comparison;
+        let Some(baseline) = c.reports.get(c.baseline) else {
+            return "verdict".into();
+        };
+        // A scenario the baseline did not run is compared with the first
+        // report that did; each cell names both reports.
+        let elsewhere = c
+            .scenarios
+            .iter()
+            .any(|s| s.reference != c.baseline && s.present_in().len() > 1);
         format!(
-            "verdict vs {}",
-            self.comparison.labels().first().copied().unwrap_or("first")
+            "verdict vs {}{}",
+            baseline.label,
+            if elsewhere {
+                " (or the first report that ran the scenario)"
+            } else {
+                ""
+            }
         )
     }
 

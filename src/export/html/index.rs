@@ -95,12 +95,14 @@ pub fn render_index_with(reports: &[(String, Report)], extra: &[&dyn IndexColumn
         "p",
         &[("class", "sub")],
         &format!(
-            "{} reports · {} scenarios. Each cell: how often an anomaly was seen, its rate per \
+            "{} report{} · {} scenario{}. Each cell: how often an anomaly was seen, its rate per \
              cycle with the 95% interval, and the counts (with the raced opens, where the \
              report counted them); “<” is the 95% upper bound where none was seen; — where a \
              report did not run the scenario.",
             reports.len(),
-            rows.len()
+            if reports.len() == 1 { "" } else { "s" },
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
         ),
     );
     m.open("table", &[("class", "index tight")]);

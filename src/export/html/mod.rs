@@ -45,7 +45,7 @@ pub(crate) fn short_verdict(r: &Report) -> (bool, String) {
         let cycles: u64 = r.scenarios.iter().map(|s| s.cycles).sum();
         return (
             false,
-            format!("no anomaly in {} cycles", format::format_si(cycles as f64)),
+            format!("no anomaly in {} cycles", format::format_count_si(cycles)),
         );
     }
     counts.sort();
@@ -81,6 +81,6 @@ pub(crate) fn raced_total(r: &Report) -> String {
     };
     format!(
         "{} ({share:.2}% of cycles{partial})",
-        format::format_si(raced as f64)
+        format::format_count_si(raced)
     )
 }

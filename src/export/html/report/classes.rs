@@ -65,10 +65,15 @@ fn single_table(m: &mut Markup, s: &ScenarioReport) {
     }
 }
 
+/// In place of a rate per raced open where no open raced: its bound would
+/// be `< 1`, which says nothing.
+const NO_RACED_OPEN_CELL: &str = "no raced open";
+
 /// A class's rate per raced open and its interval, as the report stores
 /// them; only anomaly classes have one.
 fn raced_cells(m: &mut Markup, s: &ScenarioReport, c: &ClassStats, kind: Kind) {
     let why = match (kind, s.raced_opens, c.per_raced_open) {
+        (Kind::Anomaly, Some(0), Some(_)) => NO_RACED_OPEN_CELL,
         (Kind::Anomaly, Some(raced), Some(r)) => {
             let rate = RateText::stored(c.count, raced, r.rate, r.ci_low, r.ci_high);
             raced_rate_cells(m, &rate, "");
@@ -185,6 +190,13 @@ fn pooled_table(m: &mut Markup, r: &Report) {
         );
         rate_cells(m, &p.rate());
         match pooled_raced(r, p.name).filter(|_| p.kind == Kind::Anomaly) {
+            Some((rate, _, _)) if rate.cycles == 0 => {
+                m.elem(
+                    "td",
+                    &[("class", "muted"), ("colspan", "2")],
+                    NO_RACED_OPEN_CELL,
+                );
+            }
             Some((rate, used, of)) => {
                 let note = (used < of).then(|| format!(" ({used} of {of} scenarios)"));
                 raced_rate_cells(m, &rate, note.as_deref().unwrap_or(""));

@@ -30,7 +30,7 @@ mod verdict;
 mod tests;
 
 use super::Kind;
-use super::format::{RateText, format_unix_time};
+use super::format::{RateText, format_count, format_unix_time};
 use super::markup::{Markup, is_relative_link, page};
 use crate::report::schema::{ClassStats, Machine, Report, ScenarioReport, Source};
 
@@ -66,15 +66,29 @@ pub fn render_report(report: &Report) -> String {
             s + sc.dropped.stalls,
         )
     });
-    if dropped != (0, 0, 0) {
+    let left_out: Vec<String> = [
+        (dropped.0, "example"),
+        (dropped.1, "timeline event"),
+        (dropped.2, "stall record"),
+    ]
+    .into_iter()
+    .filter(|&(n, _)| n > 0)
+    .map(|(n, what)| {
+        format!(
+            "{} {what}{}",
+            format_count(n),
+            if n == 1 { "" } else { "s" }
+        )
+    })
+    .collect();
+    if !left_out.is_empty() {
         m.elem(
             "p",
             &[("class", "note")],
             &format!(
-                "Capped: to bound its size the report leaves out {} examples, {} timeline \
-                 events and {} stall records (those farthest from each first anomaly, and \
-                 the latest); every count and rate covers everything.",
-                dropped.0, dropped.1, dropped.2
+                "Capped: to bound its size the report leaves out {} (those farthest from \
+                 each first anomaly, and the latest); every count and rate covers everything.",
+                join_and(&left_out)
             ),
         );
     }
@@ -216,4 +230,13 @@ fn commands(m: &mut Markup, r: &Report) {
     }
     m.close();
     m.close();
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }

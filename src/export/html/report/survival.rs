@@ -1,7 +1,9 @@
 //! Cycles to the first anomaly: Kaplan–Meier curves of the trials and what
 //! they say.
 
-use super::super::format::{RateText, format_count, format_duration_ns, format_si};
+use super::super::format::{
+    RateText, format_count, format_count_si, format_duration_ns, format_si,
+};
 use super::super::markup::Markup;
 use super::super::svg::{self, Scale};
 use super::scenario_rate;
@@ -175,7 +177,7 @@ fn survival_facts(m: &mut Markup, shown: &[(&ScenarioReport, &Survival)]) {
             let shown: Vec<String> = observed
                 .iter()
                 .take(8)
-                .map(|&c| format_si(c as f64))
+                .map(|&c| format_count_si(c))
                 .collect();
             let more = if observed.len() > shown.len() {
                 ", …"

@@ -1,7 +1,9 @@
 //! The verdict block: the answer first, in a few lines.
 
 use super::super::Kind;
-use super::super::format::{RateText, format_count, format_duration_ns, format_si};
+use super::super::format::{
+    RateText, format_count, format_count_si, format_duration_ns, format_si,
+};
 use super::super::markup::Markup;
 use super::{class_rate, scenario_rate, times};
 use crate::export::pooled::{Pooled, pooled};
@@ -39,7 +41,7 @@ fn passed(m: &mut Markup, r: &Report) {
     m.elem(
         "p",
         &[("class", "headline")],
-        &format!("No anomaly in {} cycles", format_si(cycles as f64)),
+        &format!("No anomaly in {} cycles", format_count_si(cycles)),
     );
     m.open("ul", &[]);
     m.open("li", &[]);
