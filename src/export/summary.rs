@@ -310,6 +310,19 @@ pub fn summary(report: &Report) -> String {
     out
 }
 
+/// `16 cycles [95%: 12 – 21]`: the trials' median cycles to the first
+/// anomaly with its interval; `None` without an event.
+pub fn median_cycles_text(sv: &crate::report::schema::Survival) -> Option<String> {
+    let median = sv.median_cycles?;
+    let (low, high) = sv.median_cycles_interval()?;
+    Some(format!(
+        "{} cycles [95%: {} – {}]",
+        format_si(median),
+        format_si(low),
+        format_si(high)
+    ))
+}
+
 /// `trials: 32 (29 saw an anomaly, 3 censored); first anomalies per cycle …`.
 fn trials_line(sv: &crate::report::schema::Survival) -> String {
     let mut out = String::new();
@@ -329,10 +342,9 @@ fn trials_line(sv: &crate::report::schema::Survival) -> String {
         first.rate(),
         first.interval_short()
     );
-    if let (Some(c), Some(secs)) = (sv.median_cycles, sv.median_seconds) {
+    if let (Some(cycles), Some(secs)) = (median_cycles_text(sv), sv.median_seconds) {
         out += &format!(
-            "; median {} cycles ({}) to the first anomaly",
-            format_si(c),
+            "; median {cycles} ({}) to the first anomaly",
             format_duration_ns(secs * 1e9)
         );
     }

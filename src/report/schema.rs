@@ -391,6 +391,19 @@ pub struct Survival {
     pub median_seconds: Option<f64>,
 }
 
+impl Survival {
+    /// The 95% interval of [`Survival::median_cycles`], from the ends of the
+    /// MLE rate's interval (the high rate gives the low median); `None`
+    /// without an event.
+    pub fn median_cycles_interval(&self) -> Option<(f64, f64)> {
+        self.median_cycles?;
+        Some((
+            crate::stats::median_cycles_at(self.mle_ci_high),
+            crate::stats::median_cycles_at(self.mle_ci_low),
+        ))
+    }
+}
+
 /// One event of a worker's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEvent {

@@ -52,5 +52,6 @@ pub use interval::{
 };
 pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
-    MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median, survival,
+    MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median,
+    median_cycles_at, survival,
 };

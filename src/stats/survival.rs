@@ -98,7 +98,7 @@ pub fn survival(trials: &[Trial], ns_per_cycle: f64) -> Option<Survival> {
     } else {
         (events as f64 / total_cycles as f64).min(1.0)
     };
-    let median_cycles = (events > 0).then(|| 0.5f64.ln() / (-rate).ln_1p());
+    let median_cycles = (events > 0).then(|| median_cycles_at(rate));
     let median_seconds = median_cycles
         .filter(|_| ns_per_cycle.is_finite() && ns_per_cycle > 0.0)
         .map(|cycles| cycles * ns_per_cycle / 1e9);
@@ -112,6 +112,16 @@ pub fn survival(trials: &[Trial], ns_per_cycle: f64) -> Option<Survival> {
         median_cycles,
         median_seconds,
     })
+}
+
+/// The median number of cycles to the first anomaly when each cycle has
+/// one with probability `rate` (geometric): `ln 0.5 / ln(1 − rate)`; `∞` at
+/// rate 0. Applied to the ends of a rate's interval it gives the median's.
+pub fn median_cycles_at(rate: f64) -> f64 {
+    if rate <= 0.0 {
+        return f64::INFINITY;
+    }
+    0.5f64.ln() / (-rate.min(1.0)).ln_1p()
 }
 
 /// The Kaplan–Meier median of observations that may be censored, with a

@@ -359,6 +359,15 @@ fn trials_timeline_stalls_and_interruption_are_shown() {
         if let Some(sv) = &s.survival {
             let median = format_duration_ns(sv.median_seconds.unwrap() * 1e9);
             assert!(text.contains(&median), "median time of {}", s.name);
+            let (low, high) = sv.median_cycles_interval().unwrap();
+            assert!(low <= sv.median_cycles.unwrap() && sv.median_cycles.unwrap() <= high);
+            let cycles = format!(
+                "{} cycles [95%: {} – {}]",
+                format_si(sv.median_cycles.unwrap()),
+                format_si(low),
+                format_si(high)
+            );
+            assert!(text.contains(&cycles), "{cycles} of {}", s.name);
         }
         for stall in &s.stalls {
             assert!(text.contains(&stall.worker.to_string()));

@@ -8,7 +8,7 @@ use unlink_race::stats::{
     Basis, Interval, RateComparison, Trial, Verdict, binomial_test, clopper_pearson, compare_rates,
     decide, holm, kaplan_meier, km_median, rate_interval, survival, wilson,
 };
-use unlink_race::stats::{MedianBounds, MedianEstimate};
+use unlink_race::stats::{MedianBounds, MedianEstimate, median_cycles_at};
 
 /// The verdict of a single comparison (a family of one test each) at
 /// α = 0.05 and margin 2.
@@ -356,6 +356,20 @@ fn survival_from_trials() {
     assert_close(s.mle_interval.high, 0.085_176_052_974_280_28, 1e-12);
     assert_close(s.median_cycles.unwrap(), 22.756_573_062_773_43, 1e-14);
     assert_close(s.median_seconds.unwrap(), 22.756_573_062_773_43e-6, 1e-14);
+    // The median's interval from the rate's ends: ln 0.5 / ln(1 − 0.0852)
+    // = 7.7861 and ln 0.5 / ln(1 − 0.00623) = 110.91 (Python math).
+    assert_close(
+        median_cycles_at(s.mle_interval.high),
+        7.786_102_453_168_986,
+        1e-6,
+    );
+    assert_close(
+        median_cycles_at(s.mle_interval.low),
+        110.913_153_261_811_16,
+        1e-12,
+    );
+    assert_eq!(median_cycles_at(0.0), f64::INFINITY);
+    assert_eq!(median_cycles_at(0.5), 1.0);
     // Kaplan–Meier: 4 at risk at 10 (S = 3/4), 3 at 20 (S = 1/2), the
     // censored trial leaves, 1 at 40 (S = 0).
     let steps: Vec<(u64, u64)> = s.curve.iter().map(|p| (p.cycles, p.at_risk)).collect();

@@ -159,8 +159,8 @@ fn survival_facts(m: &mut Markup, shown: &[(&ScenarioReport, &Survival)]) {
             let r = scenario_rate(s);
             format!("{} = {}", r.rate(), r.one_in_short())
         }),
-        ("median cycles to first", |_, sv| {
-            sv.median_cycles.map_or("—".into(), format_si)
+        ("median cycles to first [95%]", |_, sv| {
+            crate::export::summary::median_cycles_text(sv).unwrap_or_else(|| "—".into())
         }),
         ("median time to first", |_, sv| {
             sv.median_seconds

@@ -1,12 +1,11 @@
 //! The verdict block: the answer first, in a few lines.
 
 use super::super::Kind;
-use super::super::format::{
-    RateText, format_count, format_count_si, format_duration_ns, format_si,
-};
+use super::super::format::{RateText, format_count, format_count_si, format_duration_ns};
 use super::super::markup::Markup;
 use super::{class_rate, scenario_rate, times};
 use crate::export::pooled::{Pooled, pooled};
+use crate::export::summary::median_cycles_text;
 use crate::report::schema::{Report, ScenarioReport, Survival};
 
 /// Scenarios whose trials the verdict names one by one; the rest are counted.
@@ -268,16 +267,12 @@ pub(super) fn trial_lines(r: &Report) -> Vec<String> {
 /// `Trials of X: 29 of 32 saw an anomaly; median 16 cycles (3 ms) from a
 /// trial's start to its first.`
 fn trial_line(s: &ScenarioReport, sv: &Survival, multi: bool) -> String {
-    let median = match (sv.median_cycles, sv.median_seconds) {
-        (Some(c), Some(sec)) => format!(
-            "; median {} cycles ({}) from a trial's start to its first",
-            format_si(c),
+    let median = match (median_cycles_text(sv), sv.median_seconds) {
+        (Some(cycles), Some(sec)) => format!(
+            "; median {cycles} ({}) from a trial's start to its first",
             format_duration_ns(sec * 1e9)
         ),
-        (Some(c), None) => format!(
-            "; median {} cycles from a trial's start to its first",
-            format_si(c)
-        ),
+        (Some(cycles), None) => format!("; median {cycles} from a trial's start to its first"),
         _ => String::new(),
     };
     format!(
