@@ -2,9 +2,10 @@
 //! harness against (pressure, latency). A reader does `open` → `fstat` →
 //! `read` to EOF → `close`, or `ENOENT` → `open(O_CREAT|O_TRUNC)` + `write` +
 //! `close`; a deleter paces itself as [`Pace`] says and `unlink`s. The only
-//! bookkeeping is three local counters per reader, added up at the end:
-//! cycles, raced opens (`fstat` gave `st_nlink == 0` or `st_ino == 0`) and
-//! zombies (`st_ino == 0`).
+//! bookkeeping is four local counters per reader, added up at the end:
+//! cycles, raced opens (`fstat` gave `st_nlink == 0` or `st_ino == 0`),
+//! zombies (`st_ino == 0`) and recreations (the harness counts these too, so
+//! the overhead benchmarks can compare the two loops' mix of cycles).
 //!
 //! [`run`] races until a cycle count or a time (pressure, overhead);
 //! [`trial`] races until the first anomaly, a zombie or a `write` failing
@@ -50,6 +51,8 @@ pub struct BareRun {
     pub cycles: u64,
     pub raced_opens: u64,
     pub zombies: u64,
+    /// `ENOENT` cycles whose recreate wrote the file.
+    pub recreations: u64,
     /// From the start barrier to the last reader's end.
     pub elapsed: Duration,
 }
@@ -59,6 +62,7 @@ impl std::ops::AddAssign for BareRun {
         self.cycles += o.cycles;
         self.raced_opens += o.raced_opens;
         self.zombies += o.zombies;
+        self.recreations += o.recreations;
         self.elapsed += o.elapsed;
     }
 }
@@ -72,6 +76,8 @@ pub struct Seen {
     pub zombie: bool,
     /// The recreate's `write` failed with `EINVAL` (only looked at in a trial).
     pub einval: bool,
+    /// `ENOENT`, and the recreate wrote the file.
+    pub recreated: bool,
 }
 
 /// One reader cycle. With `TRIAL` false the `write`'s result is ignored, as
@@ -95,6 +101,7 @@ pub fn reader_cycle<const TRIAL: bool>(
                 if TRIAL {
                     seen.einval = written == Err(libc::EINVAL);
                 }
+                seen.recreated = written.is_ok();
                 let _ = sys::close(fd);
             }
             seen
@@ -105,7 +112,7 @@ pub fn reader_cycle<const TRIAL: bool>(
                 Ok(st) => Seen {
                     raced: st.nlink == 0 || st.ino == 0,
                     zombie: st.ino == 0,
-                    einval: false,
+                    ..Seen::default()
                 },
                 Err(_) => Seen::default(),
             };
@@ -289,20 +296,21 @@ fn race<const TRIAL: bool>(
                 scope.spawn(move || {
                     let write_buf = content.buffer();
                     let mut read_buf = vec![0u8; content.len() + 1];
-                    let (mut cycles, mut raced_opens, mut zombies) = (0u64, 0u64, 0u64);
+                    let mut sum = BareRun::default();
                     barrier.wait();
                     on_the_line();
-                    while cycles < per_reader && !stop.load(Relaxed) {
+                    while sum.cycles < per_reader && !stop.load(Relaxed) {
                         if announce {
                             // Unique per reader and cycle: a deleter sees every change.
-                            aim.store(u64::from(index) << 48 | (cycles + 1), Relaxed);
+                            aim.store(u64::from(index) << 48 | (sum.cycles + 1), Relaxed);
                         }
                         let seen = reader_cycle::<TRIAL>(dir, &write_buf, &mut read_buf);
-                        cycles += 1;
-                        raced_opens += u64::from(seen.raced);
-                        zombies += u64::from(seen.zombie);
+                        sum.cycles += 1;
+                        sum.raced_opens += u64::from(seen.raced);
+                        sum.zombies += u64::from(seen.zombie);
+                        sum.recreations += u64::from(seen.recreated);
                         if TRIAL {
-                            slots[index as usize].0.store(cycles, Relaxed);
+                            slots[index as usize].0.store(sum.cycles, Relaxed);
                             if seen.zombie || seen.einval {
                                 let total = slots.iter().map(|s| s.0.load(Relaxed)).sum();
                                 let _ = first.compare_exchange(NONE, total, Relaxed, Relaxed);
@@ -315,7 +323,7 @@ fn race<const TRIAL: bool>(
                         stop.store(true, Relaxed);
                         controller.unpark();
                     }
-                    (cycles, raced_opens, zombies, Instant::now())
+                    (sum, Instant::now())
                 })
             })
             .collect();
@@ -337,10 +345,8 @@ fn race<const TRIAL: bool>(
         let mut out = BareRun::default();
         let mut last = start;
         for h in handles {
-            let (c, r, z, end) = h.join().expect("bare reader");
-            out.cycles += c;
-            out.raced_opens += r;
-            out.zombies += z;
+            let (sum, end) = h.join().expect("bare reader");
+            out += sum;
             last = last.max(end);
         }
         stop_deleters.store(true, Relaxed);

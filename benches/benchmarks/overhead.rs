@@ -3,6 +3,7 @@
 //! on a tmpfs (when root can mount one) and on the target filesystem; and
 //! `processes` against `threads`. Prints the throughput ratios at the end.
 
+use std::cell::Cell;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -18,18 +19,65 @@ use super::bare::{self, Stop};
 
 /// `readers` × `deleters` bare threads (the harness's default pace, `sleep`),
 /// `cycles` reader cycles in total; the time from the start barrier to the
-/// last reader's end.
-fn bare_run(dir: BorrowedFd<'_>, s: &Scenario, cycles: u64) -> Duration {
+/// last reader's end. Adds the run's cycles and recreations to `mix`.
+fn bare_run(dir: BorrowedFd<'_>, s: &Scenario, cycles: u64, mix: &Cell<Mix>) -> Duration {
     let until = Stop::Cycles(cycles);
-    bare::run(
+    let cpu = sys::process_cpu_ns();
+    let run = bare::run(
         dir,
         s.readers,
         s.deleters,
         s.file_size_bytes,
         Pace::Sleep,
         until,
-    )
-    .elapsed
+    );
+    let cpu = sys::process_cpu_ns() - cpu;
+    mix.set(mix.get().add(run.cycles, run.recreations, cpu));
+    run.elapsed
+}
+
+/// Cycles, how many of them were `ENOENT` cycles that recreated the file
+/// (an open, a create, a write: dearer than a cycle that reads), and the
+/// process's CPU time over the measured batches. Time per cycle depends on
+/// the mix, and CPU time per cycle tells a dearer cycle from more waiting,
+/// so the ratio is printed with both.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mix {
+    pub cycles: u64,
+    pub recreations: u64,
+    /// Over the batches Criterion timed (warm-up included).
+    pub timed_cycles: u64,
+    pub cpu_ns: u64,
+    /// The workers were child processes, whose CPU time this process's
+    /// clock does not see.
+    pub cpu_elsewhere: bool,
+}
+
+impl Mix {
+    fn add(self, cycles: u64, recreations: u64, cpu_ns: u64) -> Mix {
+        Mix {
+            cycles: self.cycles + cycles,
+            recreations: self.recreations + recreations,
+            timed_cycles: self.timed_cycles + cycles,
+            cpu_ns: self.cpu_ns + cpu_ns,
+            cpu_elsewhere: self.cpu_elsewhere,
+        }
+    }
+
+    /// `9.19 µs`: CPU time of the whole process per cycle, or `n/a` when the
+    /// workers were processes of their own.
+    pub fn cpu_per_cycle(&self) -> String {
+        if self.cpu_elsewhere {
+            return "n/a (child processes)".into();
+        }
+        let ns = self.cpu_ns as f64 / self.timed_cycles.max(1) as f64;
+        format!("{:.2} µs", ns / 1e3)
+    }
+
+    /// Percent of cycles that recreated the file.
+    pub fn recreated_percent(&self) -> f64 {
+        100.0 * self.recreations as f64 / self.cycles.max(1) as f64
+    }
 }
 
 /// A tmpfs on a temp dir, unmounted on drop; `None` when it cannot be mounted.
@@ -67,8 +115,16 @@ fn scratch(dir: &Path) -> tempfile::TempDir {
         .expect("scratch dir for the bare loop")
 }
 
-/// One comparison: `(group, benchmark a, benchmark b, what the ratio says)`.
-pub type Pair = (String, String, String, &'static str);
+/// One comparison of two benchmarks of a group, and each one's mix of cycles
+/// over all of its batches (warm-up included).
+pub struct Pair {
+    pub group: String,
+    pub a: String,
+    pub b: String,
+    /// What the ratio says (`harness vs bare loop`).
+    pub what: &'static str,
+    pub mix: (Mix, Mix),
+}
 
 pub fn run(c: &mut Criterion, config: &GridConfig, interrupted: &AtomicBool) -> Vec<Pair> {
     let tmpfs = Tmpfs::mount();
@@ -94,32 +150,35 @@ pub fn run(c: &mut Criterion, config: &GridConfig, interrupted: &AtomicBool) -> 
             let group_name = format!("overhead-{place}-r{readers}-d{deleters}");
             let mut group = c.benchmark_group(&group_name);
             group.throughput(Throughput::Elements(1));
-            harness_bench(&mut group, "harness", &s, dir, interrupted);
+            let harness = harness_bench(&mut group, "harness", &s, dir, interrupted);
             let bare_dir = scratch(dir);
             let fd = sys::open_dir(bare_dir.path()).expect("open the bare loop's scratch dir");
+            let bare = Cell::new(Mix::default());
             group.bench_function(BenchmarkId::from_parameter("bare"), |b| {
-                b.iter_custom(|iters| bare_run(fd.as_fd(), &s, iters.max(1)))
+                b.iter_custom(|iters| bare_run(fd.as_fd(), &s, iters.max(1), &bare))
             });
             if place == "target" {
                 let p = Scenario {
                     workers: Workers::Processes,
                     ..s.clone()
                 };
-                harness_bench(&mut group, "processes", &p, dir, interrupted);
-                pairs.push((
-                    group_name.clone(),
-                    "processes".into(),
-                    "harness".into(),
-                    "processes vs threads",
-                ));
+                let processes = harness_bench(&mut group, "processes", &p, dir, interrupted);
+                pairs.push(Pair {
+                    group: group_name.clone(),
+                    a: "processes".into(),
+                    b: "harness".into(),
+                    what: "processes vs threads",
+                    mix: (processes, harness),
+                });
             }
             group.finish();
-            pairs.push((
-                group_name,
-                "harness".into(),
-                "bare".into(),
-                "harness vs bare loop",
-            ));
+            pairs.push(Pair {
+                group: group_name,
+                a: "harness".into(),
+                b: "bare".into(),
+                what: "harness vs bare loop",
+                mix: (harness, bare.get()),
+            });
             if interrupted.load(Relaxed) {
                 drop(tmpfs);
                 super::exit(130);
@@ -135,10 +194,26 @@ fn harness_bench(
     s: &Scenario,
     dir: &Path,
     interrupted: &AtomicBool,
-) {
+) -> Mix {
     let mut harness: Option<Harness> = None;
+    let mut timed = Mix::default();
     group.bench_function(BenchmarkId::from_parameter(id), |b| {
         let h = harness.get_or_insert_with(|| super::start_harness(s, dir));
-        b.iter_custom(|iters| super::timed_batch(h, iters, interrupted).1)
+        b.iter_custom(|iters| {
+            let cpu = sys::process_cpu_ns();
+            let (batch, elapsed) = super::timed_batch(h, iters, interrupted);
+            timed = timed.add(batch.cycles, 0, sys::process_cpu_ns() - cpu);
+            elapsed
+        })
     });
+    // Recreations are only in the tally, which covers the calibration too.
+    harness.map_or(Mix::default(), |h| {
+        let t = h.finish();
+        Mix {
+            cycles: t.cycles,
+            recreations: t.recreations,
+            cpu_elsewhere: s.workers == Workers::Processes,
+            ..timed
+        }
+    })
 }

@@ -298,6 +298,7 @@ fn measure(
             cycles: t.cycles,
             raced_opens: t.raced_opens,
             zombies: t.counts[Class::ZombieFd.index()],
+            recreations: t.recreations,
             elapsed: Duration::from_nanos(t.elapsed_ns),
         },
         bare,

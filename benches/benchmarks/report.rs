@@ -45,14 +45,22 @@ pub fn print_ratios(pairs: &[super::overhead::Pair]) {
     }
     let dir = criterion_dir();
     println!("\nthroughput ratios (Criterion mean time per cycle, this run):");
-    for (group, a, b, what) in pairs {
+    for p in pairs {
+        let (group, a, b) = (&p.group, &p.a, &p.b);
         let ns = |id: &str| criterion_ns_per_cycle(&dir.join(group).join(id));
         match (ns(a), ns(b)) {
             (Some(ta), Some(tb)) => println!(
-                "  {group}: {a} {:.2} µs/cycle, {b} {:.2} µs/cycle: {a} reaches {:.2} of {b} ({what})",
+                "  {group}: {a} {:.2} µs/cycle, {b} {:.2} µs/cycle: {a} reaches {:.2} of {b} ({})\n    \
+                 cycles that recreated the file: {a} {:.1}%, {b} {:.1}%; CPU time of the \
+                 process per cycle: {a} {}, {b} {}",
                 ta / 1e3,
                 tb / 1e3,
-                tb / ta
+                tb / ta,
+                p.what,
+                p.mix.0.recreated_percent(),
+                p.mix.1.recreated_percent(),
+                p.mix.0.cpu_per_cycle(),
+                p.mix.1.cpu_per_cycle(),
             ),
             _ => println!("  {group}: no estimates (filtered out?)"),
         }

@@ -427,6 +427,19 @@ pub fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// CPU time of the whole process, user and system, all threads, in
+/// nanoseconds (`CLOCK_PROCESS_CPUTIME_ID`): what the benchmarks divide by
+/// cycles to tell CPU cost from waiting.
+pub fn process_cpu_ns() -> u64 {
+    let mut ts = MaybeUninit::<libc::timespec>::uninit();
+    // SAFETY: `ts` is writable for one `timespec`; every supported target has
+    // this clock, so with a valid pointer `clock_gettime` cannot fail.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, ts.as_mut_ptr()) };
+    // SAFETY: `clock_gettime` filled the struct.
+    let ts = unsafe { ts.assume_init() };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// `nanosleep(1 µs)`: the deleter's "yield briefly" when the file is absent
 /// (the kernel's timer slack makes it about 50 µs on Linux).
 #[inline]
