@@ -3,7 +3,8 @@
 //! `read` to EOF → `close`, or `ENOENT` → `open(O_CREAT|O_TRUNC)` + `write` +
 //! `close`; a deleter paces itself as [`Pace`] says and `unlink`s. The only
 //! bookkeeping is four local counters per reader, added up at the end:
-//! cycles, raced opens (`fstat` gave `st_nlink == 0` or `st_ino == 0`),
+//! cycles, raced opens (`fstat` gave `st_nlink == 0` or `st_ino == 0`, or
+//! failed with `ENOENT`),
 //! zombies (`st_ino == 0`) and recreations (the harness counts these too, so
 //! the overhead benchmarks can compare the two loops' mix of cycles).
 //!
@@ -70,7 +71,8 @@ impl std::ops::AddAssign for BareRun {
 /// What one reader cycle saw.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Seen {
-    /// `open` succeeded on a file already unlinked (`st_nlink == 0` or `st_ino == 0`).
+    /// `open` succeeded on a file already unlinked (`st_nlink == 0` or
+    /// `st_ino == 0`, or `fstat` failed with `ENOENT`).
     pub raced: bool,
     /// `fstat` gave `st_ino == 0`.
     pub zombie: bool,
@@ -114,7 +116,10 @@ pub fn reader_cycle<const TRIAL: bool>(
                     zombie: st.ino == 0,
                     ..Seen::default()
                 },
-                Err(_) => Seen::default(),
+                Err(e) => Seen {
+                    raced: e == ENOENT,
+                    ..Seen::default()
+                },
             };
             while let Ok(n) = sys::read(fd.as_fd(), read_buf) {
                 if n == 0 {

@@ -206,7 +206,7 @@ pub struct Tally {
     pub counts: [u64; CLASS_COUNT],
     pub cycles: u64,
     /// Cycles whose `open` succeeded on a file already unlinked (`fstat`:
-    /// `st_nlink == 0` or `st_ino == 0`).
+    /// `st_nlink == 0` or `st_ino == 0`, or `ENOENT`).
     pub raced_opens: u64,
     /// How pace `auto` was resolved (`None` when the pace was given).
     pub calibration: Option<calibrate::Calibration>,

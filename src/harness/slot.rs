@@ -110,7 +110,8 @@ pub struct WorkerSlot {
     /// Reader cycles (open attempts).
     pub cycles: AtomicU64,
     /// Cycles whose `open` succeeded on a file already unlinked: `fstat` gave
-    /// `st_nlink == 0` or the zombie signature (`st_ino == 0`).
+    /// `st_nlink == 0` or the zombie signature (`st_ino == 0`), or failed
+    /// with `ENOENT` (a filesystem that looks the path up again, sshfs).
     pub raced_opens: AtomicU64,
     pub removals: AtomicU64,
     pub recreations: AtomicU64,

@@ -328,6 +328,11 @@ impl<'a> Worker<'a> {
                 st
             }
             Err(e) => {
+                // The same window where `fstat` goes by the path (sshfs):
+                // the name went before this `fstat`.
+                if e == ENOENT {
+                    bump(&self.slot.raced_opens);
+                }
                 self.close_quietly(fd);
                 self.record(&Observation::failure(Side::Reader, Op::Fstat, e), 0);
                 return;

@@ -28,7 +28,7 @@
 //! `cycles_per_second`, `ns_per_cycle` (Criterion's estimate in bench reports,
 //! `elapsed_ns / cycles` otherwise), `raced_opens` (cycles whose `open`
 //! succeeded on a file already unlinked: `fstat` gave `st_nlink == 0` or
-//! `st_ino == 0`; `null` in older reports), `raced_opens_per_second`, `pace`
+//! `st_ino == 0`, or failed with `ENOENT`; `null` in older reports), `raced_opens_per_second`, `pace`
 //! (the deleters' pacing: `spin`, `check`, `sleep`, `aimed`; older reports read
 //! as `sleep`), `calibration` (how `auto` chose the pace: every candidate's
 //! cycles, raced opens, anomalies, raced opens per second, and per turn
@@ -490,7 +490,8 @@ pub struct ScenarioReport {
     pub ns_per_cycle: f64,
     /// Cycles whose `open` succeeded on a file whose last link was already
     /// removed (`fstat`: `st_nlink == 0`, or the zombie signature `st_ino ==
-    /// 0`): the only cycles that can show the macOS defect. `null` in reports
+    /// 0`, or `ENOENT` where `fstat` looks the path up again, as on sshfs):
+    /// the only cycles that can show the macOS defect. `null` in reports
     /// older than this count.
     #[serde(default)]
     pub raced_opens: Option<u64>,

@@ -282,6 +282,20 @@ fn sshfs_fd_enoent() {
         "{}: the breakdown adds up to the class count",
         fs.name
     );
+    // An `fstat` that fails with ENOENT after a successful open is sshfs's
+    // way of showing a raced open (it looks the path up again): each one is
+    // counted as raced, beside the opens whose `fstat` gave `st_nlink == 0`.
+    let fstat_enoent: u64 = rows
+        .iter()
+        .filter(|row| row["op"] == "fstat")
+        .map(|row| row["count"].as_u64().unwrap())
+        .sum();
+    let raced = s["raced_opens"].as_u64().expect("raced_opens counted");
+    assert!(
+        fstat_enoent > 0 && raced >= fstat_enoent,
+        "{}: {raced} raced opens, {fstat_enoent} fstat ENOENT",
+        fs.name
+    );
     // The terminal summary and the HTML report show the breakdown too.
     let op = rows[0]["op"].as_str().unwrap();
     let line = out
