@@ -79,6 +79,15 @@ pub fn format_si(x: f64) -> String {
     short_number(x)
 }
 
+/// `"1 raced open"`, `"1,234 raced opens"`.
+pub fn raced_opens_phrase(n: u64) -> String {
+    format!(
+        "{} raced open{}",
+        format_count(n),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 /// A count for a sentence: exact below 1,000 (`"3"`, never `"3.0"`), then
 /// [`format_si`] (`"1.2 K"`, `"470 K"`).
 pub fn format_count_si(n: u64) -> String {

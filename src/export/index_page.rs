@@ -142,8 +142,8 @@ fn rate_cell(s: Option<&ScenarioReport>) -> String {
         format_count(s.anomalies),
         format_count(s.cycles),
         s.raced_opens.map_or(String::new(), |n| format!(
-            " cycles, {} raced opens",
-            format_count(n)
+            " cycles, {}",
+            crate::export::format::raced_opens_phrase(n)
         ))
     );
     if rate.is_bound() {

@@ -239,14 +239,15 @@ pub fn pressure_warning(s: &ScenarioReport) -> Option<String> {
         return Some(format!(
             "warning: no open raced an unlink in {} removals: this run could not have seen the \
              defect (try another --pace, more readers, or a longer run)",
-            s.removals
+            format_count(s.removals)
         ));
     }
     if raced < FEW_RACED_OPENS || raced.saturating_mul(1000) < s.removals {
         return Some(format!(
-            "warning: only {raced} raced opens in {} removals: the race was barely pressed \
+            "warning: only {} in {} removals: the race was barely pressed \
              (try another --pace, more readers, or a longer run)",
-            s.removals
+            crate::export::format::raced_opens_phrase(raced),
+            format_count(s.removals)
         ));
     }
     None
@@ -344,7 +345,7 @@ fn trials_line(sv: &crate::report::schema::Survival) -> String {
     );
     if let (Some(cycles), Some(secs)) = (median_cycles_text(sv), sv.median_seconds) {
         out += &format!(
-            "; median {cycles} ({}) to the first anomaly",
+            "; the rate implies a median of {cycles} ({}) to the first anomaly",
             format_duration_ns(secs * 1e9)
         );
     }

@@ -919,9 +919,12 @@ fn a_barely_pressed_race_gets_the_summary_warning() {
     let s = &r.scenarios[0];
     let warning = unlink_race::export::summary::pressure_warning(s).expect("3 raced opens warn");
     assert!(
-        warning.contains("only 3 raced opens in 1334533 removals"),
+        warning.contains("only 3 raced opens in 1,334,533 removals"),
         "{warning}"
     );
+    let one = single_with_raced_opens(1);
+    let single = unlink_race::export::summary::pressure_warning(&one.scenarios[0]).unwrap();
+    assert!(single.contains("only 1 raced open in "), "{single}");
     let html = render_report(&r);
     let text = text_of(&parse(&html));
     assert!(text.contains(&warning), "{text}");
@@ -1068,4 +1071,7 @@ fn no_raced_open_gives_no_rate_per_raced_open() {
     assert!(line.starts_with("0 zombie_fd in 3 raced opens ("), "{line}");
     assert_eq!(unlink_race::export::format::format_count_si(999), "999");
     assert_eq!(unlink_race::export::format::format_count_si(1_240), "1.2 K");
+    use unlink_race::export::format::raced_opens_phrase;
+    assert_eq!(raced_opens_phrase(1), "1 raced open");
+    assert_eq!(raced_opens_phrase(1_234), "1,234 raced opens");
 }

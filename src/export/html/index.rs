@@ -239,8 +239,8 @@ fn rate_cell(m: &mut Markup, s: Option<&ScenarioReport>) {
             format_count(s.anomalies),
             format_count(s.cycles),
             s.raced_opens.map_or(String::new(), |n| format!(
-                " · {} raced opens",
-                format_count(n)
+                " · {}",
+                super::format::raced_opens_phrase(n)
             ))
         ),
     );

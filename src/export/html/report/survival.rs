@@ -159,10 +159,11 @@ fn survival_facts(m: &mut Markup, shown: &[(&ScenarioReport, &Survival)]) {
             let r = scenario_rate(s);
             format!("{} = {}", r.rate(), r.one_in_short())
         }),
-        ("median cycles to first [95%]", |_, sv| {
-            crate::export::summary::median_cycles_text(sv).unwrap_or_else(|| "—".into())
-        }),
-        ("median time to first", |_, sv| {
+        (
+            "median cycles to first, implied by the rate [95%]",
+            |_, sv| crate::export::summary::median_cycles_text(sv).unwrap_or_else(|| "—".into()),
+        ),
+        ("median time to first, implied by the rate", |_, sv| {
             sv.median_seconds
                 .map_or("—".into(), |sec| format_duration_ns(sec * 1e9))
         }),

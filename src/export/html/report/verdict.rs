@@ -269,10 +269,13 @@ pub(super) fn trial_lines(r: &Report) -> Vec<String> {
 fn trial_line(s: &ScenarioReport, sv: &Survival, multi: bool) -> String {
     let median = match (median_cycles_text(sv), sv.median_seconds) {
         (Some(cycles), Some(sec)) => format!(
-            "; median {cycles} ({}) from a trial's start to its first",
+            "; the trials' rate implies a median of {cycles} ({}) from a trial's start to \
+             its first",
             format_duration_ns(sec * 1e9)
         ),
-        (Some(cycles), None) => format!("; median {cycles} from a trial's start to its first"),
+        (Some(cycles), None) => format!(
+            "; the trials' rate implies a median of {cycles} from a trial's start to its first"
+        ),
         _ => String::new(),
     };
     format!(
