@@ -43,10 +43,9 @@ fn bare_run(dir: BorrowedFd<'_>, s: &Scenario, cycles: u64, mix: &Cell<Mix>) -> 
 /// so the ratio is printed with both.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Mix {
+    /// Over the batches Criterion timed (warm-up included), as is all else.
     pub cycles: u64,
     pub recreations: u64,
-    /// Over the batches Criterion timed (warm-up included).
-    pub timed_cycles: u64,
     pub cpu_ns: u64,
     /// The workers were child processes, whose CPU time this process's
     /// clock does not see.
@@ -58,7 +57,6 @@ impl Mix {
         Mix {
             cycles: self.cycles + cycles,
             recreations: self.recreations + recreations,
-            timed_cycles: self.timed_cycles + cycles,
             cpu_ns: self.cpu_ns + cpu_ns,
             cpu_elsewhere: self.cpu_elsewhere,
         }
@@ -70,7 +68,7 @@ impl Mix {
         if self.cpu_elsewhere {
             return "n/a (child processes)".into();
         }
-        let ns = self.cpu_ns as f64 / self.timed_cycles.max(1) as f64;
+        let ns = self.cpu_ns as f64 / self.cycles.max(1) as f64;
         format!("{:.2} µs", ns / 1e3)
     }
 
@@ -206,11 +204,11 @@ fn harness_bench(
             elapsed
         })
     });
-    // Recreations are only in the tally, which covers the calibration too.
+    // Recreations are only in the tally; it covers the same batches (pace
+    // `sleep`: no calibration).
     harness.map_or(Mix::default(), |h| {
         let t = h.finish();
         Mix {
-            cycles: t.cycles,
             recreations: t.recreations,
             cpu_elsewhere: s.workers == Workers::Processes,
             ..timed

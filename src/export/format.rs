@@ -130,10 +130,12 @@ pub fn format_one_in(rate: f64) -> String {
     if rate <= 0.0 || !rate.is_finite() {
         return "none".into();
     }
+    let cell = one_in_cell(rate);
     if rate > 1.0 {
-        return format!("{} per cycle", format_si(rate));
+        cell
+    } else {
+        format!("{cell} cycles")
     }
-    format!("1 in {} cycles", format_si(1.0 / rate))
 }
 
 /// `"1 in 3.2 M"`, or `"2.5 per cycle"` above once per cycle: the short

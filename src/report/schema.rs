@@ -28,9 +28,9 @@
 //! `cycles_per_second`, `ns_per_cycle` (Criterion's estimate in bench reports,
 //! `elapsed_ns / cycles` otherwise), `raced_opens` (cycles whose `open`
 //! succeeded on a file already unlinked: `fstat` gave `st_nlink == 0` or
-//! `st_ino == 0`, or failed with `ENOENT`; `null` in older reports), `raced_opens_per_second`, `pace`
-//! (the deleters' pacing: `spin`, `check`, `sleep`, `aimed`; older reports read
-//! as `sleep`), `calibration` (how `auto` chose the pace: every candidate's
+//! `st_ino == 0`, or failed with `ENOENT`; `null` in older reports),
+//! `raced_opens_per_second`, `pace` (the deleters' pacing: `spin`, `check`,
+//! `sleep`, `aimed`; older reports read as `sleep`), `calibration` (how `auto` chose the pace: every candidate's
 //! cycles, raced opens, anomalies, raced opens per second, and per turn
 //! `rounds_raced_opens_per_second` and `rounds_anomalies_per_second`; raced
 //! opens per second decided unless `chosen_by_anomalies`; absent when the

@@ -418,23 +418,24 @@ pub fn close(fd: OwnedFd) -> SysResult<()> {
 /// between processes of one boot.
 #[inline]
 pub fn monotonic_ns() -> u64 {
-    let mut ts = MaybeUninit::<libc::timespec>::uninit();
-    // SAFETY: `ts` is writable for one `timespec`; with a valid pointer and a
-    // clock every supported target has, `clock_gettime` cannot fail.
-    unsafe { libc::clock_gettime(platform::MONOTONIC_CLOCK, ts.as_mut_ptr()) };
-    // SAFETY: `clock_gettime` filled the struct.
-    let ts = unsafe { ts.assume_init() };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    clock_ns(platform::MONOTONIC_CLOCK)
 }
 
 /// CPU time of the whole process, user and system, all threads, in
 /// nanoseconds (`CLOCK_PROCESS_CPUTIME_ID`): what the benchmarks divide by
 /// cycles to tell CPU cost from waiting.
 pub fn process_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// `clock_gettime(clock)` in nanoseconds, for a clock every supported
+/// target has.
+#[inline]
+fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = MaybeUninit::<libc::timespec>::uninit();
-    // SAFETY: `ts` is writable for one `timespec`; every supported target has
-    // this clock, so with a valid pointer `clock_gettime` cannot fail.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, ts.as_mut_ptr()) };
+    // SAFETY: `ts` is writable for one `timespec`; with a valid pointer and a
+    // clock every supported target has, `clock_gettime` cannot fail.
+    unsafe { libc::clock_gettime(clock, ts.as_mut_ptr()) };
     // SAFETY: `clock_gettime` filled the struct.
     let ts = unsafe { ts.assume_init() };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
