@@ -47,6 +47,12 @@ pub fn print_ratios(pairs: &[super::overhead::Pair]) {
     println!("\nthroughput ratios (Criterion mean time per cycle, this run):");
     for p in pairs {
         let (group, a, b) = (&p.group, &p.a, &p.b);
+        // Criterion keeps earlier runs' estimates; a pair this run did not
+        // measure (filtered out) must not be shown as this run's.
+        if p.mix.0.cycles == 0 || p.mix.1.cycles == 0 {
+            println!("  {group}: {a} vs {b} not run this time (filtered out?)");
+            continue;
+        }
         let ns = |id: &str| criterion_ns_per_cycle(&dir.join(group).join(id));
         match (ns(a), ns(b)) {
             (Some(ta), Some(tb)) => println!(
