@@ -104,6 +104,7 @@ impl ReportBuilder {
                     ci_low: ci.low,
                     ci_high: ci.high,
                     per_raced_open: None,
+                    per_racing_create: None,
                 };
                 (class, stats)
             })
@@ -125,6 +126,8 @@ impl ReportBuilder {
             ns_per_cycle,
             raced_opens: None,
             raced_opens_per_second: None,
+            racing_creates: None,
+            racing_creates_per_second: None,
             pace: scenario.pace,
             calibration: None,
             anomalies,
