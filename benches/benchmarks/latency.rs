@@ -192,6 +192,7 @@ mod imp {
             let options = Options {
                 open_probability: p,
                 write_probability: 0.0,
+                create_race_probability: 0.0,
                 ..Options::default()
             };
             let mount = match Mount::new(&backing, &mnt, options) {

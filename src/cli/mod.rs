@@ -176,8 +176,9 @@ pub struct ZombiefsArgs {
     pub backing: PathBuf,
     /// Where to mount.
     pub mountpoint: PathBuf,
-    /// Fraction of races that get a zombie (0..=1), for every symptom: racing
-    /// opens and racing creates; the others behave as Linux does.
+    /// Fraction of races that get the defect (0..=1), for every symptom: racing
+    /// opens, creates unlinked before their first write, creates racing creates;
+    /// the others behave as Linux does.
     #[arg(long, default_value = "1", value_parser = parse_probability, allow_negative_numbers = true)]
     pub probability: f64,
     /// Fraction of racing opens that get a zombie (fstat gives st_ino 0); overrides --probability.
@@ -187,6 +188,14 @@ pub struct ZombiefsArgs {
     /// with EINVAL; overrides --probability.
     #[arg(long, value_parser = parse_probability)]
     pub write_probability: Option<f64>,
+    /// Fraction of creates that race another create of the same name answered with a
+    /// spurious ENOENT (current macOS's defect: see docs/create-race.md); overrides --probability.
+    #[arg(long, value_parser = parse_probability)]
+    pub create_race_probability: Option<f64>,
+    /// Hold every CREATE this many milliseconds before it answers: Linux keeps the
+    /// directory locked meanwhile, so every other create of the name overlaps it.
+    #[arg(long, default_value_t = 0)]
+    pub hold_creates_ms: u64,
     /// Delay every Nth operation by this many milliseconds (to exercise the stall watchdog).
     #[arg(long, default_value_t = 0)]
     pub stall_ms: u64,
@@ -207,6 +216,8 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
     let options = Options {
         open_probability: args.open_probability.unwrap_or(args.probability),
         write_probability: args.write_probability.unwrap_or(args.probability),
+        create_race_probability: args.create_race_probability.unwrap_or(args.probability),
+        create_hold_ms: args.hold_creates_ms,
         ..Options::new(args.probability, args.stall_ms, args.stall_every)?
     };
     options.validate()?;

@@ -37,7 +37,20 @@ pub struct Stats {
     pub zombie_creates: u64,
     /// `write`s answered with `EINVAL` because the handle is a zombie.
     pub zombie_writes: u64,
-    /// Operations delayed by `--stall-ms`.
+    /// Creates that raced another create of the same name: an `OPEN` for
+    /// writing of a file that another thread made by `CREATE` and has not
+    /// written to yet (Linux holds the directory locked through each
+    /// `open(O_CREAT)`, so a second creator's lookup comes after the first
+    /// `CREATE` and its open reaches zombiefs as an `OPEN`), or a `CREATE`
+    /// without `O_EXCL` that finds its name made since its lookup.
+    /// `spurious_create_enoents` of them were answered `ENOENT`.
+    #[serde(default)]
+    pub create_races: u64,
+    /// Creates answered with a spurious `ENOENT` (the directory exists):
+    /// what `--create-race-probability` decides, one draw per create race.
+    #[serde(default)]
+    pub spurious_create_enoents: u64,
+    /// Operations delayed by `--stall-ms` or held by `--hold-creates-ms`.
     pub stalls: u64,
 }
 
@@ -53,6 +66,8 @@ pub(crate) struct Counters {
     pub zombie_write_opens: AtomicU64,
     pub zombie_creates: AtomicU64,
     pub zombie_writes: AtomicU64,
+    pub create_races: AtomicU64,
+    pub spurious_create_enoents: AtomicU64,
     pub stalls: AtomicU64,
 }
 
@@ -75,6 +90,8 @@ impl Counters {
             zombie_write_opens: get(&self.zombie_write_opens),
             zombie_creates: get(&self.zombie_creates),
             zombie_writes: get(&self.zombie_writes),
+            create_races: get(&self.create_races),
+            spurious_create_enoents: get(&self.spurious_create_enoents),
             stalls: get(&self.stalls),
         }
     }
@@ -100,6 +117,13 @@ impl Stats {
     /// `--write-probability` sets.
     pub fn create_zombie_fraction(&self) -> Option<f64> {
         (self.racing_creates > 0).then(|| self.zombie_creates as f64 / self.racing_creates as f64)
+    }
+
+    /// Spurious `ENOENT`s per create race (`None` before the first): what
+    /// `--create-race-probability` sets.
+    pub fn create_race_enoent_fraction(&self) -> Option<f64> {
+        (self.create_races > 0)
+            .then(|| self.spurious_create_enoents as f64 / self.create_races as f64)
     }
 
     /// Every zombie handle handed out, however it was made.
@@ -129,6 +153,8 @@ mod tests {
             "creates",
             "racing_opens",
             "racing_creates",
+            "create_races",
+            "spurious_create_enoents",
         ] {
             assert!(
                 json.contains(&format!("\"{key}\"")),

@@ -153,10 +153,19 @@ impl ZombieFs {
         let excl = flags::O_CREAT | flags::O_EXCL;
         let (fd, made) = match sys::openat(dir.as_fd(), &name, flags_now | excl, perm) {
             Ok(fd) => (fd, true),
-            Err(libc::EEXIST) if open_flags & flags::O_EXCL == 0 => (
-                sys::openat(dir.as_fd(), &name, flags_now, 0).map_err(errno)?,
-                false,
-            ),
+            Err(libc::EEXIST) if open_flags & flags::O_EXCL == 0 => {
+                // Made by another create since this one's lookup: the race
+                // of current macOS's spurious ENOENT.
+                bump(&self.counters.create_races);
+                if self.draw(self.options.create_race_probability) {
+                    bump(&self.counters.spurious_create_enoents);
+                    return Err(Errno::ENOENT);
+                }
+                (
+                    sys::openat(dir.as_fd(), &name, flags_now, 0).map_err(errno)?,
+                    false,
+                )
+            }
             Err(e) => return Err(errno(e)),
         };
         let file = File::from(fd);
