@@ -217,6 +217,9 @@ pub struct Worker<'a> {
     exclusive: bool,
     /// Where a round's name is spelled.
     round_name: [u8; 18],
+    /// Whether the round's name existed right after this creator's create
+    /// failed (looked at then, before the name is removed).
+    exists_after_create: Option<bool>,
 }
 
 impl<'a> Worker<'a> {
@@ -256,6 +259,7 @@ impl<'a> Worker<'a> {
             create_flags: scenario.create_flags.open_flags(),
             exclusive: scenario.create_flags.exclusive(),
             round_name: [0; 18],
+            exists_after_create: None,
         }
     }
 
@@ -325,6 +329,9 @@ impl<'a> Worker<'a> {
             errno,
         };
         self.board.publish(self.lane, mine);
+        // Whether the name is there right after a failed create (the round's
+        // names go only after its second line): what the example keeps.
+        self.exists_after_create = (errno != 0).then(|| self.name_exists());
         if let Ok(fd) = opened {
             // Every winner writes the round's content; they all write the
             // same bytes, so the name ends up with it whoever wrote last.
@@ -668,6 +675,12 @@ impl<'a> Worker<'a> {
         })
     }
 
+    /// Whether the name this worker races on exists now.
+    #[cold]
+    fn name_exists(&self) -> bool {
+        sys::exists_at(self.dir, self.target_name()).unwrap_or(false)
+    }
+
     /// The name this worker races on: the target, or a creator's round name.
     fn target_name(&self) -> &CStr {
         match self.id.role {
@@ -842,7 +855,10 @@ impl<'a> Worker<'a> {
                 stat: obs.stat,
                 bytes_read,
                 bytes_expected: self.content.len() as u64,
-                exists_after: sys::exists_at(self.dir, self.target_name()).unwrap_or(false),
+                exists_after: match (obs.op, self.exists_after_create) {
+                    (Op::Create, Some(exists)) => exists,
+                    _ => self.name_exists(),
+                },
                 t_ns: t.saturating_sub(c.t0_ns),
                 worker: self.id,
                 cycle: self.slot.cycles.load(Relaxed),
