@@ -220,6 +220,8 @@ pub struct Worker<'a> {
     /// Whether the round's name existed right after this creator's create
     /// failed (looked at then, before the name is removed).
     exists_after_create: Option<bool>,
+    /// How long this creator spins at the line before it yields.
+    spins: u32,
 }
 
 impl<'a> Worker<'a> {
@@ -260,6 +262,7 @@ impl<'a> Worker<'a> {
             exclusive: scenario.create_flags.exclusive(),
             round_name: [0; 18],
             exists_after_create: None,
+            spins: super::board::spins_for(scenario.racers()),
         }
     }
 
@@ -293,7 +296,7 @@ impl<'a> Worker<'a> {
         let control = self.control;
         let quota = control.quota_per_reader.load(Relaxed);
         let mut done = 0u64;
-        while let Some((round, go)) = self.board.arrive(self.creating_lanes, || {
+        while let Some((round, go)) = self.board.arrive(self.creating_lanes, self.spins, || {
             u64::from(done < quota && !control.stop.load(Relaxed))
         }) {
             if go == 0 || !self.create_round(round) {
@@ -339,7 +342,11 @@ impl<'a> Worker<'a> {
             let _ = self.write_content(fd, Side::Creator);
         }
         self.slot.busy_since_ns.store(0, Relaxed);
-        if self.board.arrive(self.creating_lanes, || 1).is_none() {
+        if self
+            .board
+            .arrive(self.creating_lanes, self.spins, || 1)
+            .is_none()
+        {
             return false;
         }
         let view = self.board.round(self.lane, self.creating_lanes, mine);

@@ -593,6 +593,49 @@ impl Drop for SharedWords {
     }
 }
 
+/// Sleeps while the low 32 bits of `word` hold `expected`, at most
+/// `timeout_ns` (a shared futex: it works between processes on a
+/// [`SharedWords`] mapping, and between threads on any memory). Returns at
+/// once when the value differs already; may return early.
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+pub fn futex_wait(word: &std::sync::atomic::AtomicU64, expected: u32, timeout_ns: u64) {
+    let ts = libc::timespec {
+        tv_sec: (timeout_ns / 1_000_000_000) as libc::time_t,
+        tv_nsec: (timeout_ns % 1_000_000_000) as libc::c_long,
+    };
+    // SAFETY: the address is a live, 8-byte aligned word; the kernel reads
+    // its first 4 bytes (its low half on a little-endian target) atomically.
+    // `ts` outlives the call; the other arguments are unused by FUTEX_WAIT.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            expected,
+            &ts as *const libc::timespec,
+            std::ptr::null::<u32>(),
+            0u32,
+        )
+    };
+}
+
+/// Wakes every thread in [`futex_wait`] on `word`.
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+pub fn futex_wake_all(word: &std::sync::atomic::AtomicU64) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key; it reads nothing.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE,
+            i32::MAX,
+            std::ptr::null::<libc::timespec>(),
+            std::ptr::null::<u32>(),
+            0u32,
+        )
+    };
+}
+
 /// Opens a directory without following a final symlink.
 pub fn open_dir(path: &std::path::Path) -> std::io::Result<OwnedFd> {
     use std::os::unix::fs::OpenOptionsExt;
