@@ -420,15 +420,64 @@ pub fn create_race(
     first_enoent: bool,
     interrupted: &AtomicBool,
 ) -> BareCreates {
+    let cap = match until {
+        Stop::Cycles(c) => TrialCap {
+            cycles: c,
+            time: Duration::MAX,
+        },
+        Stop::Time(d) => TrialCap {
+            cycles: u64::MAX,
+            time: d,
+        },
+    };
+    create_rounds(dir, creators, flags, size, cap, first_enoent, interrupted).0
+}
+
+/// One trial of the bare create race: rounds until the first `ENOENT` or
+/// the cap (then censored). Its cycles are the create calls to the end of
+/// the round of the first `ENOENT` (at least 1), its time from the start to
+/// that round's end.
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
+pub fn create_trial(
+    dir: BorrowedFd<'_>,
+    creators: u32,
+    size: u64,
+    cap: TrialCap,
+    interrupted: &AtomicBool,
+) -> Trial {
+    let (out, first_round) = create_rounds(
+        dir,
+        creators,
+        CreateFlags::Creat,
+        size,
+        cap,
+        true,
+        interrupted,
+    );
+    Trial {
+        cycles: first_round
+            .map_or(out.calls, |r| (r + 1) * u64::from(creators))
+            .max(1),
+        censored: first_round.is_none(),
+        elapsed_ns: (out.elapsed.as_nanos() as u64).max(1),
+    }
+}
+
+/// The loop of [`create_race`] and [`create_trial`]: also the round (from
+/// 0) of the first `ENOENT`, when `first_enoent` stops there.
+fn create_rounds(
+    dir: BorrowedFd<'_>,
+    creators: u32,
+    flags: CreateFlags,
+    size: u64,
+    cap: TrialCap,
+    first_enoent: bool,
+    interrupted: &AtomicBool,
+) -> (BareCreates, Option<u64>) {
     let n = creators as usize;
-    let rounds = match until {
-        Stop::Cycles(c) => c.div_ceil(u64::from(creators)),
-        Stop::Time(_) => u64::MAX,
-    };
-    let deadline = match until {
-        Stop::Time(d) => Some(Instant::now() + d),
-        Stop::Cycles(_) => None,
-    };
+    let rounds = cap.cycles.div_ceil(u64::from(creators));
+    let deadline = Instant::now().checked_add(cap.time);
+    let first_round = AtomicU64::new(NONE);
     let content = Content::new(size as usize);
     let calls: Vec<Call> = (0..n).map(|_| Call::default()).collect();
     let barrier = Barrier::new(n);
@@ -443,6 +492,7 @@ pub fn create_race(
             .map(|me| {
                 let (calls, barrier, go, found, content) =
                     (&calls, &barrier, &go, &found, &content);
+                let first_round = &first_round;
                 scope.spawn(move || {
                     let mut buf = content.buffer();
                     let mut read_buf = vec![0u8; content.len() + 1];
@@ -471,6 +521,7 @@ pub fn create_race(
                             Err(ENOENT) => {
                                 sum.enoents += 1;
                                 found.store(true, Relaxed);
+                                let _ = first_round.compare_exchange(NONE, round, Relaxed, Relaxed);
                             }
                             Err(_) => {}
                         }
@@ -516,5 +567,6 @@ pub fn create_race(
         out += s;
     }
     out.elapsed = started.elapsed();
-    out
+    let first = first_round.load(Relaxed);
+    (out, (first != NONE).then_some(first))
 }

@@ -610,6 +610,18 @@ pub fn report_verdict(r: &Report) -> String {
         }
         out += "\n";
     }
+    // The create race: the defect per racing create, the control beside it.
+    for s in r.scenarios.iter().filter(|s| {
+        create::is_create(s)
+            && s.config.create_flags != Some(crate::scenario::CreateFlags::CreatExcl)
+    }) {
+        if let Some(v) = create::create_verdict(s) {
+            out += &format!("  {}: {v}\n", s.name);
+            if let Some(c) = create::control_line(r, s) {
+                out += &format!("    {c}\n");
+            }
+        }
+    }
     let stalls: usize = r.scenarios.iter().map(|s| s.stalls.len()).sum();
     if stalls > 0 {
         out += &format!("  {stalls} syscalls blocked longer than the watchdog limit\n");

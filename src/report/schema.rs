@@ -23,7 +23,15 @@
 //! | `latency[]` | bench reports built with `--features zombiefs` only (absent otherwise, and in older reports): time to the first anomaly on zombiefs, one [`LatencyPoint`] per probability, thread count and method |
 //!
 //! Per scenario: `name`, `config` (readers, deleters, file_size_bytes, recreate,
-//! delete, workers), `cycles` (reader cycles: the denominator of every rate),
+//! delete, workers; a create race also `race` `"create"`, `creators` and
+//! `create_flags` `"creat"`, `"creat_trunc"` or `"creat_excl"`, with readers
+//! and deleters 0), `cycles` (reader cycles: the denominator of every rate;
+//! in a create race, create calls, one per creator a round),
+//! `racing_creates` and `racing_creates_per_second` (create calls whose
+//! `[begin, end]` on the monotonic clock overlapped another worker's create
+//! call on the same name: every creator's call of a round in a create race,
+//! the readers' inplace recreates in an open/unlink race; absent in older
+//! reports),
 //! `removals`, `recreations`, `elapsed_ns` (wall time of the measured cycles),
 //! `cycles_per_second`, `ns_per_cycle` (Criterion's estimate in bench reports,
 //! `elapsed_ns / cycles` otherwise), `raced_opens` (cycles whose `open`
@@ -39,7 +47,10 @@
 //! outcome class with `count`, `expected`, `rate`, `ci_low`, `ci_high`: 95%
 //! interval, two-sided: upper end `1 - 0.025^(1/n)` when the count is 0; older
 //! reports stored the one-sided `1 - 0.05^(1/n)`; anomaly classes also
-//! `per_raced_open` {`rate`, `ci_low`, `ci_high`}),
+//! `per_raced_open` {`rate`, `ci_low`, `ci_high`}, except
+//! `spurious_enoent_on_create`, `eexist_without_excl` and
+//! `excl_extra_winner`, which have `per_racing_create` instead where
+//! `racing_creates` was counted; a create race has no rate per raced open),
 //! `empty_read_nlink` (the `empty_read` count split by `st_nlink == 0` / `>= 1`),
 //! `examples[]` (full records of anomalies, a few per class), `errno_breakdown[]`
 //! (`io_error`, `stale`, `unexpected_errno` and `fd_enoent` counted by `class`,
@@ -53,8 +64,11 @@
 //!
 //! Per latency point (the `latency` benchmarks: zombiefs mounted with
 //! `--open-probability` `probability` and `--write-probability 0`, a 7-byte
-//! file, `inplace`, `unlink`, threads): `probability` (the fraction of racing
-//! opens that get a dead descriptor), `readers`, `deleters`, `method`
+//! file, `inplace`, `unlink`, threads; or, for the create race's points,
+//! `race` `"create"` and `creators`, with `--create-race-probability`
+//! `probability` and `O_CREAT`): `probability` (the fraction of racing
+//! opens that get a dead descriptor, or of creates racing a create that get
+//! a spurious `ENOENT`), `readers`, `deleters`, `method`
 //! (`harness`: the tool; `bare`: a bare loop of the same syscalls), `pace`
 //! (the deleters' pacing: for the harness the one its `auto` chose, for the
 //! bare loop the one its own calibration chose), `calibration` (how: every
@@ -618,10 +632,20 @@ impl std::fmt::Display for LatencyMethod {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyPoint {
     /// zombiefs's `--open-probability`: the fraction of racing opens that
-    /// get a dead descriptor.
+    /// get a dead descriptor; in a create race its
+    /// `--create-race-probability`: the fraction of creates racing a create
+    /// that get a spurious `ENOENT`.
     pub probability: f64,
+    /// `"create"` for the create race's points (absent otherwise).
+    #[serde(default, skip_serializing_if = "Race::is_open_unlink")]
+    pub race: Race,
+    /// 0 in a create race.
     pub readers: u32,
+    /// 0 in a create race.
     pub deleters: u32,
+    /// A create race's creators (with `O_CREAT`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creators: Option<u32>,
     pub method: LatencyMethod,
     /// The deleters' pacing, resolved by a calibration (never `auto`).
     pub pace: Pace,

@@ -266,3 +266,143 @@ fn flags_of_the_other_race_are_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 22: a report from before the create race compares as it always
+/// did, and `compare` names the figures it lacks; two reports with the
+/// create family compare its classes per racing create too.
+#[test]
+fn compare_names_what_a_report_without_the_create_race_lacks() {
+    use crate::fixtures::{ReportBuilder, write_report};
+    let dir = tempfile::tempdir().unwrap();
+    let seed = Scenario::default();
+    let old = ReportBuilder::new("old")
+        .scenario_of(&seed, 100_000, 1000.0, &[])
+        .raced_opens(2_000)
+        .build();
+    let new = |label: &str, spurious: u64| {
+        ReportBuilder::new(label)
+            .scenario_of(&seed, 100_000, 1000.0, &[])
+            .raced_opens(2_000)
+            .racing_creates(40)
+            .scenario_of(
+                &Scenario::create(4, CreateFlags::Creat),
+                40_000,
+                20_000.0,
+                &[
+                    (Class::Created, 40_000 - spurious),
+                    (Class::SpuriousEnoentOnCreate, spurious),
+                ],
+            )
+            .racing_creates(8_000)
+            .scenario_of(
+                &Scenario::create(4, CreateFlags::CreatExcl),
+                40_000,
+                20_000.0,
+                &[(Class::Created, 10_000), (Class::CreateEexist, 30_000)],
+            )
+            .racing_creates(8_000)
+            .build()
+    };
+    let old_path = write_report(dir.path(), "old.json", &old);
+    let new_path = write_report(dir.path(), "new.json", &new("mac", 600));
+    let o = run(&[
+        "compare",
+        old_path.to_str().unwrap(),
+        new_path.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    for line in [
+        format!(
+            "{}: no create race (an older unlink-race, or a run without it): the create \
+             family's 2 scenarios (racing creates, spurious_enoent_on_create per racing create, \
+             the O_EXCL control) are only in the other reports, not compared",
+            old_path.display()
+        ),
+        format!(
+            "{}: no racing-create counts (report from an older unlink-race): racing creates \
+             and rates per racing create are missing",
+            old_path.display()
+        ),
+    ] {
+        assert_eq!(flat.matches(&line).count(), 1, "{line}\n{stdout}");
+    }
+    assert!(!flat.contains("new.json: no create race"), "{stdout}");
+    // Two reports with the family: per racing create, and the difference.
+    let other = write_report(dir.path(), "other.json", &new("linux", 0));
+    let o = run(&[
+        "compare",
+        other.to_str().unwrap(),
+        new_path.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("spurious_enoent_on_create per racing create"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("no create race"), "{stdout}");
+}
+
+/// The verdict of a report with the create family: the defect per racing
+/// create with the creator count, the O_EXCL control beside it.
+#[test]
+fn the_verdict_names_the_defect_per_racing_create_beside_the_control() {
+    use crate::fixtures::ReportBuilder;
+    use unlink_race::export::summary::{report_verdict, summary};
+    let r = ReportBuilder::new("mac")
+        .scenario_of(
+            &Scenario::create(8, CreateFlags::Creat),
+            28_000,
+            20_000.0,
+            &[
+                (Class::Created, 27_000),
+                (Class::SpuriousEnoentOnCreate, 1_000),
+            ],
+        )
+        .racing_creates(14_000)
+        .scenario_of(
+            &Scenario::create(8, CreateFlags::CreatExcl),
+            8_000,
+            20_000.0,
+            &[(Class::Created, 1_000), (Class::CreateEexist, 7_000)],
+        )
+        .racing_creates(4_000)
+        .build();
+    let v = report_verdict(&r);
+    assert!(
+        v.contains("spurious ENOENT in 1 of 14 racing creates with 8 creators"),
+        "{v}"
+    );
+    assert!(
+        v.contains(
+            "O_EXCL control (create-c8-creat_excl-7B-threads): one winner in each of its 1,000 \
+             rounds, EEXIST for the others, no spurious ENOENT"
+        ),
+        "{v}"
+    );
+    assert!(v.contains("open without O_CREAT on EEXIST"), "{v}");
+    let page = unlink_race::export::html::render_report(&r);
+    assert!(
+        page.contains("spurious ENOENT in 1 of 14 racing creates with 8 creators"),
+        "the page's verdict"
+    );
+    // A report with the defect's flags alone says how to run the control.
+    let alone = ReportBuilder::new("mac")
+        .scenario_of(
+            &Scenario::create(4, CreateFlags::Creat),
+            4_000,
+            20_000.0,
+            &[(Class::Created, 4_000)],
+        )
+        .racing_creates(0)
+        .build();
+    let text = summary(&alone);
+    assert!(
+        text.contains("O_EXCL control: not in this report (run it with --create-flags creat-excl)"),
+        "{text}"
+    );
+    assert!(text.contains("warning: no create raced another"), "{text}");
+    assert!(text.contains("0 racing creates with 4 creators"), "{text}");
+}

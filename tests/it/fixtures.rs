@@ -160,6 +160,25 @@ impl ReportBuilder {
         self
     }
 
+    /// Gives the last scenario `racing` racing creates, as a report since
+    /// the create race has them: their rate per second and the create
+    /// classes' rates per racing create.
+    pub fn racing_creates(mut self, racing: u64) -> ReportBuilder {
+        let s = self
+            .report
+            .scenarios
+            .last_mut()
+            .expect("a scenario to give racing creates");
+        s.racing_creates = Some(racing);
+        s.racing_creates_per_second = Some(if s.elapsed_ns == 0 {
+            0.0
+        } else {
+            racing as f64 * 1e9 / s.elapsed_ns as f64
+        });
+        unlink_race::report::build::add_racing_creates(&mut s.classes, racing);
+        self
+    }
+
     pub fn build(self) -> Report {
         self.report
     }
