@@ -216,3 +216,20 @@ pub fn control_line(r: &Report, s: &ScenarioReport) -> Option<String> {
         ),
     })
 }
+
+/// The race's own figure beside a cell's counts in an index: `create calls ·
+/// 8.0 K racing creates · spurious ENOENT in 1 of 14 racing creates with 8
+/// creators (…)` for a create race, `None` otherwise.
+pub fn index_detail(s: &ScenarioReport) -> Option<String> {
+    if !is_create(s) {
+        return None;
+    }
+    let racing = s.racing_creates.map_or_else(
+        || "racing creates not counted".to_string(),
+        |n| format!("{} racing creates", format_count_si(n)),
+    );
+    Some(match create_verdict(s) {
+        Some(v) => format!("create calls · {racing} · {v}"),
+        None => format!("create calls · {racing}"),
+    })
+}
