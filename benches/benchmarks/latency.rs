@@ -114,7 +114,11 @@ pub fn print(points: &[LatencyPoint]) {
                 Some(n) => format!("c{n}"),
                 None => format!("{}x{}", p.readers, p.deleters),
             },
-            format!("{} ({})", p.method, p.pace),
+            match p.creators {
+                // Creators have no pace.
+                Some(_) => p.method.to_string(),
+                None => format!("{} ({})", p.method, p.pace),
+            },
             p.trials.len(),
             censored,
             p.cap_ns as f64 / 1e9,
@@ -307,6 +311,8 @@ mod imp {
                 }
             }
             drop(harness.finish());
+            // Nothing may stay open on the mount when it goes.
+            drop(fd);
             drop(bare_dir);
             for (method, trials) in [
                 (LatencyMethod::Harness, h_trials),

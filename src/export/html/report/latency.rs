@@ -159,7 +159,11 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
             None => format!("{}×{}", p.readers, p.deleters),
         };
         m.elem("td", &[], &who);
-        m.elem("td", &[], &format!("{} ({})", p.method, p.pace));
+        let method = match p.creators {
+            Some(_) => p.method.to_string(),
+            None => format!("{} ({})", p.method, p.pace),
+        };
+        m.elem("td", &[], &method);
         m.elem(
             "td",
             &[("class", "num")],
