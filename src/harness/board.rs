@@ -45,8 +45,10 @@ const DECISION: usize = 2;
 /// Line 0: non-zero once the controller gave up on the batch.
 const ABANDONED: usize = 3;
 /// Line 0: waiters asleep on the generation (Linux: in a futex wait).
+#[cfg(all(target_os = "linux", target_endian = "little"))]
 const SLEEPERS: usize = 4;
 /// Longest sleep of a waiter before it looks at the abandon flag again.
+#[cfg(all(target_os = "linux", target_endian = "little"))]
 const SLEEP_NS: u64 = 10_000_000;
 /// A lane's words: begin, end, errno of the worker's last create call.
 const BEGIN: usize = 0;
