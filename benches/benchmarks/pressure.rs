@@ -42,6 +42,11 @@ pub const ROUND: Duration = Duration::from_millis(300);
 pub const THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4)];
 /// Creator counts of the create race's points.
 pub const CREATORS: &[u32] = &[2, 4, 8];
+/// Rounds of a create point: racing creates per second swing by tens from
+/// one round to the next on a busy machine (a batch that starts while the
+/// machine is busy may race nothing), so their ratio needs more rounds than
+/// raced opens do.
+pub const CREATE_ROUNDS: u32 = 20;
 /// Bare pacings measured.
 pub const BARE_PACES: &[Pace] = &[
     Pace::Spin,
@@ -251,6 +256,7 @@ pub fn run(config: &GridConfig, interrupted: &AtomicBool) -> Results {
         if !config.races.contains(&unlink_race::scenario::Race::Create) {
             break;
         }
+        let rounds = if config.quick { rounds } else { CREATE_ROUNDS };
         for &creators in CREATORS {
             let p = measure_creates(place, dir, creators, round, rounds, interrupted);
             print_create_point(&p, rounds);
