@@ -39,6 +39,7 @@
 
 pub mod compare;
 pub mod interval;
+pub mod paired;
 mod special;
 pub mod survival;
 
@@ -50,6 +51,7 @@ pub use interval::{
     CONFIDENCE, Interval, class_interval, clopper_pearson, event_rate_interval, poisson_interval,
     rate, rate_interval, wilson,
 };
+pub use paired::{PairedRatio, geometric_mean, paired_ratio};
 pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median,
