@@ -241,14 +241,16 @@ pub struct CompareArgs {
     /// Also write the comparison as Markdown (GitHub pipe tables).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Significance level of the Holm-adjusted tests.
+    /// Significance level of the Holm-adjusted tests, below 0.5; intervals are shown at 1 − α (95%
+    /// by default), the equivalence test's at 1 − 2α.
     #[arg(long, default_value_t = unlink_race::compare::DEFAULT_ALPHA, value_parser = parse_alpha)]
     pub alpha: f64,
-    /// Equivalence margin M: `same` needs the rate ratio's 90% interval inside [1/M, M].
+    /// Equivalence margin M: `same` needs the rate ratio's 1 − 2α interval (90% by default) inside
+    /// [1/M, M].
     #[arg(long, value_name = "M", default_value_t = unlink_race::compare::DEFAULT_MARGIN, value_parser = parse_margin)]
     pub margin: f64,
-    /// A per-cycle rate below which two runs are `same` when both 95% upper bounds are under it
-    /// (the only way to `same` with zero counts).
+    /// A per-cycle rate below which two runs are `same` when both upper bounds (at 1 − α, 95% by
+    /// default) are under it (the only way to `same` with zero counts).
     #[arg(long, value_name = "RATE", value_parser = parse_negligible)]
     pub negligible: Option<f64>,
 }
@@ -294,8 +296,11 @@ fn parse_label(s: &str) -> Result<String, String> {
 
 fn parse_alpha(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
-        _ => Err(format!("'{s}' is not a level between 0 and 1 (e.g. 0.05)")),
+        Ok(a) if a > 0.0 && a < 0.5 => Ok(a),
+        _ => Err(format!(
+            "'{s}' is not a significance level between 0 and 0.5 (e.g. 0.05; the equivalence test \
+             needs the 1 − 2α interval)"
+        )),
     }
 }
 

@@ -44,12 +44,12 @@ mod special;
 pub mod survival;
 
 pub use compare::{
-    Basis, DEFAULT_MARGIN, Decision, RateComparison, Verdict, binomial_test, compare_rates,
-    cycles_to_tell, decide, holm, ratio_interval,
+    Basis, DEFAULT_ALPHA, DEFAULT_MARGIN, Decision, POWER, RateComparison, Verdict, binomial_test,
+    compare_rates, cycles_to_tell, decide, difference_power, events_to_tell, holm, ratio_interval,
 };
 pub use interval::{
-    CONFIDENCE, Interval, class_interval, clopper_pearson, event_rate_interval, poisson_interval,
-    rate, rate_interval, wilson,
+    CONFIDENCE, Interval, class_interval, class_interval_at, clopper_pearson, event_rate_interval,
+    poisson_interval, rate, rate_interval, rate_interval_at, wilson,
 };
 pub use paired::{PairedRatio, geometric_mean, paired_ratio};
 pub use special::{normal_quantile, student_t_quantile};

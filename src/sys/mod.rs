@@ -428,6 +428,13 @@ pub fn process_cpu_ns() -> u64 {
     clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
+/// CPU time of the calling thread, user and system, in nanoseconds
+/// (`CLOCK_THREAD_CPUTIME_ID`): what a computation cost, whatever else the
+/// machine was doing.
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
 /// `clock_gettime(clock)` in nanoseconds, for a clock every supported
 /// target has.
 #[inline]

@@ -767,7 +767,7 @@ fn rates_per_raced_open_are_compared_beside_the_rates_per_cycle() {
     let raced = zombie.per_raced_open.tests[1].unwrap();
     assert_eq!(
         raced.rates,
-        unlink_race::stats::compare_rates(7, 10_000, 30, 200_000, 2.0)
+        unlink_race::stats::compare_rates(7, 10_000, 30, 200_000, 2.0, 0.05)
     );
     assert_eq!(raced.verdict, Verdict::Lower);
     assert_eq!(zombie.per_raced_open.counts[1].unwrap().cycles, 200_000);
@@ -931,4 +931,70 @@ fn an_older_report_is_named_once_and_still_compared_per_cycle() {
         "{stdout}"
     );
     assert!(stdout.contains("5,000 raced opens"), "{stdout}");
+}
+
+/// Issue 29: every level shown follows `--alpha`: the intervals at 1 − α,
+/// the equivalence intervals at 1 − 2α (at 0.05 they stayed 95% and 90%).
+#[test]
+fn shown_levels_follow_alpha() {
+    let report = |label, zombies| {
+        ReportBuilder::new(label)
+            .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, zombies)])
+            .build()
+    };
+    let at = |alpha| Rules {
+        alpha,
+        ..Rules::default()
+    };
+    // 14 against 14 at α = 0.1: the same, on the 80% interval.
+    let c = pair_with(report("a", 14), report("b", 14), at(0.1));
+    let zombie = c.scenarios[0]
+        .classes
+        .iter()
+        .find(|k| k.class == Class::ZombieFd);
+    assert_eq!(zombie.unwrap().tests[1].unwrap().verdict, Verdict::Same);
+    let text = render_terminal(&c);
+    assert!(
+        text.contains("ratio [90% CI]")
+            && text.contains("(80% interval)")
+            && text.contains("same: zombie_fd ×1.0 [80%: 0.57–1.7]")
+            && !text.contains("95%"),
+        "{text}"
+    );
+    // 20 against 38 at α = 0.01: inconclusive, beside a 99% interval that
+    // holds 1 (the 95% one, shown before, excluded it).
+    let c = pair_with(report("a", 20), report("b", 38), at(0.01));
+    assert_eq!(c.scenarios[0].verdict(), Some(Verdict::Inconclusive));
+    let text = render_terminal(&c);
+    assert!(
+        text.contains("inconclusive: zombie_fd ×1.9 [99%: 0.92–4.2]") && !text.contains("95%"),
+        "{text}"
+    );
+    let page = unlink_race::export::html::render_comparison(&c);
+    assert!(
+        page.contains("two-sided 99% intervals") && page.contains("ratio&#39;s 98% interval"),
+        "{page}"
+    );
+    let md = render_markdown(&c);
+    assert!(md.contains("rate [99% CI]") && !md.contains("95%"), "{md}");
+}
+
+/// Issue 29: the cycles a 2× difference would need are the fewest that
+/// give the difference test 80% power (exactly), rounded up: 10 against 10
+/// events in 810,000 cycles each need 2,016,6xx per run, 2.41e6 more in
+/// all, shown as 2,500,000 (to nearest, 2,400,000 would fall short).
+#[test]
+fn the_power_sentence_rounds_up() {
+    let report = |label| {
+        ReportBuilder::new(label)
+            .scenario(1, 810_000, 1000.0, &[(Class::ZombieFd, 10)])
+            .build()
+    };
+    let text = render_terminal(&pair(report("a"), report("b")));
+    assert!(
+        text.contains(
+            "about 2,500,000 more cycles would be needed to tell a 2× difference with 80% power"
+        ),
+        "{text}"
+    );
 }
