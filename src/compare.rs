@@ -384,29 +384,46 @@ impl ScenarioComparison {
     }
 }
 
-/// The verdict of several tests: the most significant difference if any
-/// (smallest adjusted p-value), else `inconclusive` if any test is, else
-/// `same` (every class shown the same); `None` without tests.
+impl ClassTest {
+    /// `true` when neither run saw the class (both have cycles): a test
+    /// that cannot tell anything, which leaves a scenario's verdict to the
+    /// classes that were seen.
+    pub fn unseen(&self) -> bool {
+        self.verdict == Verdict::Inconclusive && self.rates.has_cycles() && self.rates.events() == 0
+    }
+}
+
+/// The verdict of several tests (one per class): the most significant
+/// difference if any (smallest adjusted p-value); else `same` when some class
+/// is shown the same and every other was seen in neither run; else
+/// `inconclusive`; `None` without tests.
+///
+/// A class seen in neither run cannot tell a difference or a sameness: it
+/// neither makes a scenario inconclusive nor, alone, the same. Its bounds are
+/// in the notes.
 fn combine<'a>(tests: impl Iterator<Item = &'a ClassTest>) -> Option<Verdict> {
     let mut strongest: Option<&ClassTest> = None;
-    let mut inconclusive = false;
-    let mut any = false;
+    let (mut same, mut undecided, mut any) = (false, false, false);
     for test in tests {
         any = true;
         if test.verdict.differs() {
             if strongest.is_none_or(|s| test.p_adjusted < s.p_adjusted) {
                 strongest = Some(test);
             }
-        } else if test.verdict == Verdict::Inconclusive {
-            inconclusive = true;
+        } else if test.verdict == Verdict::Same {
+            same = true;
+        } else if !test.unseen() {
+            undecided = true;
         }
     }
-    match (strongest, inconclusive, any) {
-        (Some(test), _, _) => Some(test.verdict),
-        (None, true, _) => Some(Verdict::Inconclusive),
-        (None, false, true) => Some(Verdict::Same),
-        (None, false, false) => None,
+    if let Some(test) = strongest {
+        return Some(test.verdict);
     }
+    any.then_some(if same && !undecided {
+        Verdict::Same
+    } else {
+        Verdict::Inconclusive
+    })
 }
 
 /// Compares `reports` (each with the path it was loaded from) against the

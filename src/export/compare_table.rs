@@ -69,6 +69,64 @@ pub fn summary(c: &Comparison) -> String {
     text
 }
 
+/// How a comparison came out as a whole, for the box that heads a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overall {
+    /// Some scenario differs (the exit code says so too).
+    Differs,
+    /// Every compared scenario is shown the same.
+    Same,
+    /// No scenario differs, but some could not be decided: no difference
+    /// was shown, which is not a sameness.
+    Undecided,
+    /// Nothing could be tested: no anomaly in any compared scenario (and no
+    /// `--negligible` to call zero counts the same), or no scenario in two
+    /// reports.
+    Untested,
+}
+
+/// The headline of a comparison: `1 scenario differs`, `no scenario
+/// differs: all 48 shown the same`, `no difference shown: 40 of 48
+/// scenarios inconclusive`, `nothing could be tested: no anomaly in either
+/// run of any scenario`.
+pub fn headline(c: &Comparison) -> (Overall, String) {
+    let verdicts: Vec<Verdict> = c.scenarios.iter().filter_map(|s| s.verdict()).collect();
+    let differing = c.scenarios.iter().filter(|s| s.differs()).count();
+    let same = verdicts.iter().filter(|&&v| v == Verdict::Same).count();
+    let compared = verdicts.len();
+    if differing > 0 {
+        let text = if differing == 1 {
+            "1 scenario differs".to_string()
+        } else {
+            format!("{differing} scenarios differ")
+        };
+        (Overall::Differs, text)
+    } else if compared > 0 && same == compared {
+        let all = if compared == 1 {
+            "the one compared is shown the same".to_string()
+        } else {
+            format!("all {compared} compared are shown the same")
+        };
+        (Overall::Same, format!("no scenario differs: {all}"))
+    } else if same == 0 && c.tests == 0 {
+        let why = if compared == 0 {
+            "no scenario is in two reports"
+        } else {
+            "no anomaly in any run of a compared scenario"
+        };
+        (Overall::Untested, format!("nothing could be tested: {why}"))
+    } else {
+        let undecided = compared - same;
+        (
+            Overall::Undecided,
+            format!(
+                "no difference shown: {undecided} of {compared} scenario{} inconclusive",
+                plural(compared)
+            ),
+        )
+    }
+}
+
 /// A confidence level as a percentage: `95%`, `90%`, `99.9%`.
 pub fn format_level(confidence: f64) -> String {
     let percent = format!("{:.4}", 100.0 * confidence);

@@ -236,14 +236,15 @@ impl Cell<'_> {
     }
 
     /// `same: zombie_fd ×1.0 [90%: 0.93–1.1]`, the class with the most events
-    /// shown equivalent, or `same: all below 1e-6`.
+    /// shown equivalent, or `same: all below 1e-6`; then how many classes
+    /// neither run saw (`; 6 classes seen in neither`).
     fn same(&self, negligible: Option<f64>) -> String {
         let word = if self.name_reference {
             format!("{} same as {}", self.label, self.reference)
         } else {
             "same".to_string()
         };
-        match self
+        let mut text = match self
             .most_events(Verdict::Same)
             .filter(|t| t.1.basis == Basis::Equivalence)
         {
@@ -256,7 +257,15 @@ impl Cell<'_> {
                 "{word}: all below {}",
                 negligible.map_or_else(|| "–".to_string(), |n| format_significant(n, 2))
             ),
+        };
+        let unseen = self.tests.iter().filter(|t| t.1.unseen()).count();
+        if unseen > 0 {
+            text.push_str(&format!(
+                "; {unseen} class{} seen in neither",
+                if unseen == 1 { "" } else { "es" }
+            ));
         }
+        text
     }
 
     /// The test with `verdict` and the most events, among those with events.

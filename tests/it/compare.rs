@@ -933,6 +933,126 @@ fn an_older_report_is_named_once_and_still_compared_per_cycle() {
     assert!(stdout.contains("5,000 raced opens"), "{stdout}");
 }
 
+/// Issue 29: the page's box is green only where every compared scenario was
+/// shown the same; where nothing could be tested (0 in 10⁶ cycles against 0
+/// in 10) it is neutral, never a pass, and one difference is "1 scenario
+/// differs".
+#[test]
+fn the_compare_box_is_green_only_for_sameness() {
+    use unlink_race::export::html::render_comparison;
+    let clean = |label, cycles| {
+        ReportBuilder::new(label)
+            .scenario(1, cycles, 1000.0, &[])
+            .build()
+    };
+    let page = render_comparison(&pair(clean("a", MILLION), clean("b", 10)));
+    assert!(
+        page.contains("<div class=\"verdict neutral\">")
+            && page.contains("nothing could be tested: no anomaly in any run"),
+        "{page}"
+    );
+    assert!(!page.contains("verdict pass") && !page.contains("no scenario differs"));
+    // Events, but none decided either way: neutral.
+    let page = render_comparison(&pair(busy_report("a"), busy_report("b")));
+    assert!(
+        page.contains("verdict neutral")
+            && page.contains("no difference shown: 3 of 3 scenarios inconclusive"),
+        "{page}"
+    );
+    // Enough events to show the rates the same: green.
+    let many = |label| {
+        ReportBuilder::new(label)
+            .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 1000)])
+            .build()
+    };
+    let page = render_comparison(&pair(many("a"), many("b")));
+    assert!(
+        page.contains("verdict pass")
+            && page.contains("no scenario differs: the one compared is shown the same"),
+        "{page}"
+    );
+    // One scenario differs: red, in the singular.
+    let defect = ReportBuilder::new("b")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 50)])
+        .build();
+    let page = render_comparison(&pair(clean("a", MILLION), defect));
+    assert!(
+        page.contains("verdict fail") && page.contains(">1 scenario differs<"),
+        "{page}"
+    );
+}
+
+/// Issue 29: a scenario is `same` when every class seen in either report is
+/// shown the same and the others were seen in neither (they cannot tell
+/// anything either way); a class seen on one side only, or nothing seen at
+/// all, leaves it inconclusive.
+#[test]
+fn a_scenario_is_the_same_when_its_seen_classes_are() {
+    let report = |label, zombies, einval| {
+        ReportBuilder::new(label)
+            .scenario(
+                1,
+                MILLION,
+                1000.0,
+                &[(Class::ZombieFd, zombies), (Class::WriteEinval, einval)],
+            )
+            .build()
+    };
+    let c = pair(report("a", 1000, 0), report("b", 1010, 0));
+    let s = &c.scenarios[0];
+    assert_eq!(s.verdict(), Some(Verdict::Same));
+    assert_eq!(s.verdict_for(1), Some(Verdict::Same));
+    let unseen = s.classes.len() - 1;
+    for k in s.classes.iter().filter(|k| k.class != Class::ZombieFd) {
+        assert_eq!(k.tests[1].unwrap().verdict, Verdict::Inconclusive);
+    }
+    let text = render_terminal(&c);
+    assert!(
+        text.contains(&format!(
+            "same: zombie_fd ×1.0 [90%: 0.94–1.1]; {unseen} classes seen in neither"
+        )),
+        "{text}"
+    );
+    // A class seen on one side only: not the same.
+    let c = pair(report("a", 1000, 0), report("b", 1010, 2));
+    assert_eq!(c.scenarios[0].verdict(), Some(Verdict::Inconclusive));
+    // Nothing seen at all: inconclusive, never the same.
+    let c = pair(report("a", 0, 0), report("b", 0, 0));
+    assert_eq!(c.scenarios[0].verdict(), Some(Verdict::Inconclusive));
+    // The zombiefs reference against itself: the scenarios whose seen
+    // classes are all the same now say so (issue 29 found 0 of 48).
+    let (path, zombiefs) = committed_reports()
+        .into_iter()
+        .find(|(p, _)| p.to_string_lossy().contains("zombiefs"))
+        .unwrap();
+    let c = compare(
+        vec![(path.clone(), zombiefs.clone()), (path, zombiefs)],
+        0,
+        Rules::default(),
+    );
+    let mut same = 0;
+    for s in &c.scenarios {
+        let tests: Vec<_> = s.classes.iter().map(|k| k.tests[1].unwrap()).collect();
+        let seen_same = tests
+            .iter()
+            .filter(|t| t.rates.events() > 0)
+            .all(|t| t.verdict == Verdict::Same);
+        let any_seen = tests.iter().any(|t| t.rates.events() > 0);
+        let want = if seen_same && any_seen {
+            Verdict::Same
+        } else {
+            Verdict::Inconclusive
+        };
+        assert_eq!(s.verdict(), Some(want), "{}", s.name);
+        same += usize::from(want == Verdict::Same);
+    }
+    assert!(
+        same >= 10,
+        "{same} of {} scenarios the same",
+        c.scenarios.len()
+    );
+}
+
 /// Issue 29: every level shown follows `--alpha`: the intervals at 1 − α,
 /// the equivalence intervals at 1 − 2α (at 0.05 they stayed 95% and 90%).
 #[test]

@@ -8,7 +8,7 @@
 use super::index::{Cell, IndexColumn, IndexRow};
 use super::markup::{Markup, page};
 use crate::compare::Comparison;
-use crate::export::compare_table::{self, Column, Matrix, format_level};
+use crate::export::compare_table::{self, Column, Matrix, Overall, format_level};
 use crate::stats::Verdict;
 
 /// CSS class of a verdict: differences in red, `same` in green.
@@ -25,19 +25,13 @@ fn verdict_class(verdict: Option<Verdict>) -> &'static str {
 pub fn render_comparison(c: &Comparison) -> String {
     let mut m = Markup::new();
     m.elem("h1", &[], "unlink-race compare");
-    let differing = c.scenarios.iter().filter(|s| s.differs()).count();
-    let headline = if differing == 0 {
-        "no scenario differs".to_string()
-    } else {
-        format!(
-            "{differing} scenario{} differ",
-            if differing == 1 { "" } else { "s" }
-        )
-    };
-    let box_class = if differing == 0 {
-        "verdict pass"
-    } else {
-        "verdict fail"
+    // Green only where every compared scenario was shown the same: no
+    // difference found is not a pass when nothing could be told.
+    let (overall, headline) = compare_table::headline(c);
+    let box_class = match overall {
+        Overall::Differs => "verdict fail",
+        Overall::Same => "verdict pass",
+        Overall::Undecided | Overall::Untested => "verdict neutral",
     };
     m.open("div", &[("class", box_class)]);
     m.elem("p", &[("class", "headline")], &headline);
@@ -70,7 +64,8 @@ pub fn render_comparison(c: &Comparison) -> String {
              one-sided tests of equivalence against the margin; each family of p-values is Holm-adjusted at \
              α = {}. higher/lower: the difference is significant; same: the ratio's {equivalence_level} interval \
              lies inside [1/margin, margin] (or both rates are shown below --negligible); inconclusive: neither. \
-             Where both reports counted raced opens, each class is also compared per raced open by the \
+             A scenario is the same when every class seen in either report is, and the others were seen in \
+             neither. Where both reports counted raced opens, each class is also compared per raced open by the \
              same tests, Holm-adjusted in families of their own; those rows are not coloured, and the verdicts \
              above and the exit code stay per cycle.",
             c.alpha()
