@@ -417,9 +417,15 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 if let Some(t) = &tests[r]
                     && t.verdict == Verdict::Inconclusive
                 {
+                    let family = if per_raced_open {
+                        c.raced_tests.0
+                    } else {
+                        c.tests
+                    };
                     notes.push(format!(
-                        "{class} in {label}: inconclusive: {}",
-                        statement_in(&t.rates, c.rules.alpha, unit)
+                        "{class} in {label}: inconclusive: {}{}",
+                        statement_in(&t.rates, c.rules.alpha, unit),
+                        holm_clause(t, c.rules.alpha, family)
                     ));
                 }
             }
@@ -524,18 +530,40 @@ pub fn statement_in(r: &RateComparison, alpha: f64, unit: &str) -> String {
         Some(h) if r.ratio_low > 0.0 => h.max(1.0 / r.ratio_low),
         Some(_) => f64::INFINITY,
     };
-    let excluded = if widest.is_finite() {
+    // An interval that excludes 1 (inconclusive only after Holm's
+    // adjustment, which the caller says) excludes a ratio "either way".
+    let excludes_one = r.ratio_low > 1.0 || r.ratio_high.is_some_and(|h| h < 1.0);
+    let excluded = if excludes_one {
+        String::new()
+    } else if widest.is_finite() {
         format!(
-            "a ratio up to {}× either way is not excluded",
+            "; a ratio up to {}× either way is not excluded",
             format_figure(widest)
         )
     } else {
-        "the ratio is unbounded on one side".to_string()
+        "; the ratio is unbounded on one side".to_string()
     };
     format!(
-        "ratio {}; {excluded}; {need}",
+        "ratio {}{excluded}; {need}",
         ratio_with_interval(r, false).trim_start_matches('×')
     )
+}
+
+/// Where the ratio's interval excludes 1 but Holm's adjustment leaves the
+/// difference below significance, says so: `; its 95% interval excludes 1,
+/// but not after Holm's adjustment over 48 tests (p = 0.21)`. The interval
+/// is of this comparison alone; the verdict answers for the whole family.
+fn holm_clause(t: &ClassTest, alpha: f64, family: usize) -> String {
+    if t.rates.p_value < alpha && t.p_adjusted >= alpha {
+        format!(
+            "; its {} interval excludes 1, but not after Holm's adjustment over {family} tests \
+             (p = {})",
+            format_level(t.rates.confidence()),
+            format_p(t.p_adjusted)
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// `higher`, `same (against linux-ext4: not in the baseline)`, `only in mac-apfs`.

@@ -1118,3 +1118,39 @@ fn the_power_sentence_rounds_up() {
         "{text}"
     );
 }
+
+/// Issue 29: an interval that excludes 1 beside an `inconclusive` says why:
+/// 10 against 25 events (p = 0.0167) is significant alone, not after Holm
+/// over three tests.
+#[test]
+fn an_interval_that_excludes_one_says_why_the_verdict_does_not() {
+    let report = |label, zombies| {
+        ReportBuilder::new(label)
+            .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, zombies)])
+            .scenario(2, MILLION, 1000.0, &[(Class::ZombieFd, 5)])
+            .scenario(4, MILLION, 1000.0, &[(Class::ZombieFd, 5)])
+            .build()
+    };
+    let c = pair(report("a", 10), report("b", 25));
+    assert_eq!(c.tests, 3);
+    let t = c.scenarios[0].classes[0].tests[1].unwrap();
+    assert!(t.rates.p_value < 0.05 && t.rates.ratio_low > 1.0);
+    assert_eq!(t.verdict, Verdict::Inconclusive);
+    let notes = &unlink_race::export::compare_table::scenario_blocks(&c, false)[0].notes;
+    assert!(
+        notes[0].starts_with("zombie_fd in b: inconclusive: ratio 2.5 [95%: 1.2–5.8]; about")
+            && notes[0].ends_with(
+                "; its 95% interval excludes 1, but not after Holm's adjustment over 3 tests \
+                 (p = 0.050)"
+            ),
+        "{notes:?}"
+    );
+    // Alone, the same counts differ, and nothing needs saying.
+    let alone = |label, zombies| {
+        ReportBuilder::new(label)
+            .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, zombies)])
+            .build()
+    };
+    let c = pair(alone("a", 10), alone("b", 25));
+    assert!(c.differs() && !render_terminal(&c).contains("Holm's adjustment over"));
+}
