@@ -1,4 +1,4 @@
-//! Comparing reports between machines (DESIGN §5–§6): does the race bite
+//! Comparing reports between machines (docs/methods.md#comparing-two-runs): does the race bite
 //! more, less or as often here as there?
 //!
 //! [`compare`] works on loaded reports (`crate::report::load` reads and checks
@@ -10,7 +10,7 @@
 //! test of the whole comparison), and a verdict (see [`crate::stats`]). The
 //! result is plain data: [`crate::export`] renders it.
 //!
-//! Where both runs counted raced opens (DESIGN §2), each anomaly class is
+//! Where both runs counted raced opens (docs/methods.md#what-a-cycle-is), each anomaly class is
 //! also compared per raced open, with the same tests in two families of
 //! their own. Those comparisons are shown beside the per-cycle ones; the
 //! verdicts and the exit code stay per cycle, the denominator of every rate,

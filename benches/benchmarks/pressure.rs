@@ -1,4 +1,4 @@
-//! Race pressure (DESIGN §10): raced opens per second of the harness against
+//! Race pressure (docs/benchmarks.md#pressure): raced opens per second of the harness against
 //! bare loops of the same syscalls with each deleter pacing, at 1×1, 2×2 and
 //! 4×4, on a tmpfs (when root can mount one) and on the target filesystem;
 //! on zombiefs also zombies per second.
@@ -349,7 +349,7 @@ fn print_point(p: &Point, round: Duration, rounds: u32) {
     }
 }
 
-/// The Markdown table of every point (for the README).
+/// The Markdown table of every point (for docs/measurements).
 pub fn print_table(points: &[Point]) {
     if points.is_empty() {
         return;

@@ -24,7 +24,7 @@
 #                        [the first ubuntu report that is not zombiefs, else the first]
 #   UNLINK_RACE_QUICK (default 1 here), UNLINK_RACE_READERS, _SIZES, _RECREATE,
 #   _DELETE, _DIR, _PACE, _OVERHEAD, _PRESSURE, _LATENCY: the bench's own
-#   settings (README, `cargo bench`)
+#   settings (docs/usage.md#settings)
 #   INPUT_DIR, INPUT_DURATION, INPUT_MODE, INPUT_ARGS, INPUT_LABEL: the action's
 #   GITHUB_STEP_SUMMARY, GITHUB_OUTPUT: appended to when set
 #

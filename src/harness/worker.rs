@@ -1,4 +1,4 @@
-//! The reader and deleter loops (DESIGN §2) — the hot path.
+//! The reader and deleter loops (docs/methods.md#what-a-cycle-is) — the hot path.
 //!
 //! A cycle does its syscalls, one [`classify`] call, a few relaxed stores into
 //! the worker's own [`WorkerSlot`] and three clock reads for the timeline. It

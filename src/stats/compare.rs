@@ -1,4 +1,4 @@
-//! Comparing two rates (DESIGN §5): baseline A (`k_a` events in `n_a`
+//! Comparing two rates (docs/methods.md#comparing-two-runs): baseline A (`k_a` events in `n_a`
 //! cycles) against candidate B (`k_b` in `n_b`).
 //!
 //! Given the `T = k_a + k_b` events of both runs, B's share of them is

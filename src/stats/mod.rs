@@ -1,4 +1,4 @@
-//! Statistics of DESIGN §5: rate intervals, time to the first anomaly, and
+//! Statistics (docs/methods.md#statistics): rate intervals, time to the first anomaly, and
 //! comparisons between runs. This layer knows nothing of the report format:
 //! it has its own small types ([`Trial`], [`Survival`]) that `crate::report`
 //! turns into the schema's.

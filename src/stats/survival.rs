@@ -1,5 +1,5 @@
-//! Cycles to the first anomaly (DESIGN §5): Kaplan–Meier and the per-cycle
-//! maximum-likelihood rate from trials that may be censored, and the
+//! Cycles to the first anomaly (docs/methods.md#trials-cycles-to-the-first-anomaly):
+//! Kaplan–Meier and the per-cycle maximum-likelihood rate from trials that may be censored, and the
 //! Kaplan–Meier median with a distribution-free 95% interval.
 
 use super::interval::{Interval, rate_interval};

@@ -1,4 +1,4 @@
-//! zombiefs: the macOS open/unlink defect, emulated on Linux (DESIGN §8).
+//! zombiefs: the macOS open/unlink defect, emulated on Linux (docs/zombiefs.md).
 //!
 //! A FUSE filesystem that passes every operation through to a backing
 //! directory, except in the race that macOS (APFS, 10.14–10.15) gets wrong:

@@ -68,3 +68,7 @@ mod realfs_util;
 
 // Real filesystems: clean local ones, and the FUSE ones' real defects, found and named.
 mod realfs;
+
+// The documentation held to the code: links and anchors resolve, the flag,
+// settings and JSON field tables are the code's, the README keeps its budget.
+mod tidy;
