@@ -42,6 +42,10 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some(unlink_race::harness::process::WORKER_SUBCOMMAND) {
         return ExitCode::from(unlink_race::harness::process::child_main(&args[2..]) as u8);
     }
+    #[cfg(all(feature = "zombiefs", target_os = "linux"))]
+    if args.get(1).map(String::as_str) == Some(unlink_race::emulate::guard::GUARD_SUBCOMMAND) {
+        return ExitCode::from(unlink_race::emulate::guard::guard_main() as u8);
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

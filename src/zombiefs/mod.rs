@@ -419,6 +419,46 @@ pub fn unmount_path(path: &Path, lazy: bool) -> io::Result<()> {
     }
 }
 
+/// Whether a zombiefs is mounted on `path` (`/proc/self/mountinfo`),
+/// whoever serves it, alive or not.
+pub fn is_mounted_at(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    info.lines().any(|line| {
+        let mut halves = line.splitn(2, " - ");
+        let (Some(mount), Some(fs)) = (halves.next(), halves.next()) else {
+            return false;
+        };
+        mount.split(' ').nth(4).map(unescape_mountinfo).as_deref()
+            == Some(path.as_os_str().as_bytes())
+            && fs.split(' ').next() == Some("fuse.zombiefs")
+    })
+}
+
+/// A mountinfo field with its octal escapes (`\040` for a space) undone.
+fn unescape_mountinfo(field: &str) -> Vec<u8> {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Mounts zombiefs and serves it until SIGINT or SIGTERM arrives or the
 /// mount is removed from outside (`umount`), then unmounts cleanly and
 /// returns the final counters. A second signal during the unmount ends the
@@ -463,6 +503,14 @@ pub fn run_foreground(backing: &Path, mountpoint: &Path, options: Options) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(unescape_mountinfo("/tmp/a\\040b"), b"/tmp/a b");
+        assert_eq!(unescape_mountinfo("/x\\134y"), b"/x\\y");
+        assert_eq!(unescape_mountinfo("/plain\\9"), b"/plain\\9");
+        assert!(!is_mounted_at(Path::new("/no/such/mount")));
+    }
 
     #[test]
     fn options_are_validated() {
