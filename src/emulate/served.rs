@@ -299,18 +299,35 @@ fn verdict(summary: &Summary, outcome: &Outcome) -> String {
             format_count(s.creates)
         )
     };
-    if passed {
-        format!(
+    match (passed, outcome.interrupted.is_none() && !outcome.timed_out) {
+        (true, _) => format!(
             "{command} passed but was served 0 defects: it never raced, so this proves nothing; {hint}"
-        )
-    } else {
-        format!("{command} {how} without being served any defect (it never raced; {hint})")
+        ),
+        (false, true) => format!(
+            "{command} {how} without being served any defect: it never raced, so the failure \
+             is not the emulated defect's"
+        ),
+        (false, false) => format!("{command} {how}; it was served no defect (it never raced)"),
     }
 }
 
-/// `` `python3 reader.py` ``, shortened past 60 characters.
+/// `` `python3 -c 'print(1)'` ``: quoted as a shell takes it back,
+/// shortened past 60 characters.
 fn shown_command(command: &[String]) -> String {
-    let full = command.join(" ");
+    let quoted: Vec<String> = command
+        .iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect();
+    let full = quoted.join(" ");
     let short: String = full.chars().take(60).collect();
     if short.len() < full.len() {
         format!("`{short}…`")
