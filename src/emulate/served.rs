@@ -38,8 +38,9 @@ pub const SYMPTOMS: &[Symptom] = &[
         key: "einval_writes",
         name: "EINVAL writes",
         served: |s| s.zombie_writes,
-        races: "racing creates",
-        raced: |s| s.racing_creates,
+        // A zombie opened for writing refuses its writes too.
+        races: "racing creates and zombie write-opens",
+        raced: |s| s.racing_creates + s.zombie_write_opens,
     },
 ];
 
@@ -222,13 +223,21 @@ fn counts_phrase(c: &DefectCounts) -> String {
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{} {what}", format_count(*n)))
+    .map(|(n, what)| counted(*n, what))
     .collect();
     parts.join(", ")
 }
 
+/// `4,120 racing opens`, `1 racing open`: a count and its noun (given plural).
+fn counted(n: u64, plural: &str) -> String {
+    match (n, plural.strip_suffix('s')) {
+        (1, Some(one)) => format!("1 {one}"),
+        _ => format!("{} {plural}", format_count(n)),
+    }
+}
+
 /// `312 zombie descriptors in 4,120 racing opens and 3 EINVAL writes in 41
-/// racing creates`: the symptoms served, each with its races.
+/// racing creates and zombie write-opens`: the symptoms served, each with its races.
 fn served_phrase(summary: &Summary) -> String {
     let parts: Vec<String> = summary
         .served
@@ -240,10 +249,9 @@ fn served_phrase(summary: &Summary) -> String {
                 .find(|sym| sym.key == s.symptom)
                 .map_or(s.symptom, |sym| sym.name);
             format!(
-                "{} {name} in {} {}",
-                format_count(s.count),
-                format_count(s.raced),
-                s.races
+                "{} in {}",
+                counted(s.count, name),
+                counted(s.raced, s.races)
             )
         })
         .collect();
@@ -410,8 +418,8 @@ mod tests {
         assert_eq!(
             s.verdict,
             "`python3 reader.py` passed while being served 312 zombie descriptors in 4,120 \
-             racing opens and 3 EINVAL writes in 41 racing creates: evidence that it copes \
-             with the defect"
+             racing opens and 3 EINVAL writes in 41 racing creates and zombie write-opens: \
+             evidence that it copes with the defect"
         );
         assert_eq!((s.defects(), s.races(), s.exit.status), (315, 4161, 0));
     }
@@ -489,9 +497,9 @@ mod tests {
         for line in [
             "  served                  count  from",
             "  zombie descriptors        312  4,120 racing opens",
-            "  EINVAL writes               3  41 racing creates",
+            "  EINVAL writes               3  41 racing creates and zombie write-opens",
             "    DEST.txt  3 zombie descriptors",
-            "    other  1 EINVAL writes",
+            "    other  1 EINVAL write",
         ] {
             assert!(text.contains(line), "{line:?} not in\n{text}");
         }
