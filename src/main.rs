@@ -49,16 +49,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            // One line: the error and its causes.
-            let mut line = format!("error: {e}");
-            for cause in e.chain().skip(1) {
-                // Many errors already print their source; say it once.
-                let cause = cause.to_string();
-                if !line.contains(&cause) {
-                    line.push_str(&format!(": {cause}"));
-                }
-            }
-            eprintln!("{line}");
+            eprintln!("{}", cli::error_line(&e));
             ExitCode::from(cli::EXIT_ERROR)
         }
     }

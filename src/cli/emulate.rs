@@ -15,14 +15,7 @@ pub fn run(args: &EmulateArgs) -> ExitCode {
     match linux::run(args) {
         Ok(code) => code,
         Err(e) => {
-            let mut line = format!("error: {e}");
-            for cause in e.chain().skip(1) {
-                let cause = cause.to_string();
-                if !line.contains(&cause) {
-                    line.push_str(&format!(": {cause}"));
-                }
-            }
-            eprintln!("{line}");
+            eprintln!("{}", super::error_line(&e));
             ExitCode::from(EXIT_EMULATE_ERROR)
         }
     }
@@ -33,7 +26,7 @@ mod linux {
     use std::path::PathBuf;
     use std::process::ExitCode;
 
-    use anyhow::{Context, Result, bail};
+    use anyhow::{Context, Result};
     use unlink_race::emulate::served::Summary;
     use unlink_race::emulate::{self, Place, Settings};
     use unlink_race::export::files;
@@ -113,14 +106,7 @@ mod linux {
 
     /// `dir`, which must be an existing directory.
     fn existing_dir(flag: &str, dir: PathBuf) -> Result<PathBuf> {
-        if !dir.is_dir() {
-            let why = if dir.exists() {
-                "is not a directory"
-            } else {
-                "does not exist"
-            };
-            bail!("{flag} {}: {why}", dir.display());
-        }
+        super::super::check_dir(flag, &dir)?;
         Ok(dir)
     }
 }

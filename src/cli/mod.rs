@@ -396,6 +396,32 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     unlink_race::scenario::parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// `error: …` with the error's causes, on one line.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = format!("error: {e}");
+    for cause in e.chain().skip(1) {
+        // Many errors already print their source; say it once.
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(&format!(": {cause}"));
+        }
+    }
+    line
+}
+
+/// Fails with `FLAG DIR: does not exist` (or `is not a directory`).
+pub fn check_dir(flag: &str, dir: &std::path::Path) -> Result<()> {
+    if !dir.is_dir() {
+        let why = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        anyhow::bail!("{flag} {}: {why}", dir.display());
+    }
+    Ok(())
+}
+
 /// Prints to stdout. A closed pipe (`| head`) is the reader's choice and not
 /// an error; any other failure (a full disk, a closed descriptor) is.
 pub fn print_stdout(text: &str) -> Result<()> {

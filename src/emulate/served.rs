@@ -25,7 +25,9 @@ pub struct Symptom {
     pub raced: fn(&Stats) -> u64,
 }
 
-/// Every symptom zombiefs serves, in the order they are shown.
+/// Every symptom zombiefs serves, in the order they are shown: the table,
+/// the verdict and `--json`'s `served` are made from this list, so a symptom
+/// zombiefs learns to serve is one more row here.
 pub const SYMPTOMS: &[Symptom] = &[
     Symptom {
         key: "zombie_fds",
