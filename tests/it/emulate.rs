@@ -360,10 +360,21 @@ fn pid_of(pid_file: &Path, child: &mut Child) -> Option<u32> {
 
 /// Starts emulate on a hanging command; `None` when FUSE is missing (skip).
 fn start_hanging(base: &Path, work: &Path, flags: &[&str], ignored: &str) -> Option<(Child, u32)> {
+    start_hanging_as(Some, base, work, flags, ignored)
+}
+
+/// [`start_hanging`] as the user `user` makes it (see [`as_normal_user`]).
+fn start_hanging_as(
+    user: fn(Command) -> Option<Command>,
+    base: &Path,
+    work: &Path,
+    flags: &[&str],
+    ignored: &str,
+) -> Option<(Child, u32)> {
     let pid_file = work.join("pid");
     let mut cmd = emulate(base, flags);
     cmd.arg("--").args(hanging(&pid_file, ignored));
-    let mut child = cmd
+    let mut child = user(cmd)?
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -462,8 +473,19 @@ fn the_emulator_killed_outright_leaves_nothing() {
     if !util::root_for("mounts with the mount syscall") {
         return;
     }
-    let (base, work) = (open_dir(), tempfile::tempdir().unwrap());
-    let Some((mut child, pgid)) = start_hanging(base.path(), work.path(), &[], "TERM") else {
+    killed_outright(Some);
+}
+
+/// The same for a normal user, whose guard unmounts with `fusermount3 -u -z`.
+#[test]
+fn the_emulator_of_a_normal_user_killed_outright_leaves_nothing() {
+    killed_outright(as_normal_user);
+}
+
+fn killed_outright(user: fn(Command) -> Option<Command>) {
+    let (base, work) = (open_dir(), open_dir());
+    let Some((mut child, pgid)) = start_hanging_as(user, base.path(), work.path(), &[], "TERM")
+    else {
         return;
     };
     assert_eq!(mounts_under(base.path()).len(), 1, "mounted while it runs");
