@@ -12,6 +12,8 @@
 #![allow(unsafe_code)]
 
 pub mod platform;
+#[cfg(target_os = "linux")]
+pub mod process;
 
 use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;

@@ -37,6 +37,10 @@ mod zombiefs;
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod zombie_harness;
 
+// `unlink-race emulate`: recipes, counts, exit status, cleanup however it ends (issue 24).
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+mod emulate;
+
 // Statistics: reference values from R and published examples.
 mod stats;
 
