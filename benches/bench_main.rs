@@ -1,6 +1,6 @@
 //! `cargo bench`: the scenario grid, then the failure-rate reports in `reports/`.
 //!
-//! Settings come from `UNLINK_RACE_*` variables (see the README); Criterion
+//! Settings come from `UNLINK_RACE_*` variables (see docs/usage.md#settings); Criterion
 //! owns the command line (`cargo bench -- 4K` filters as usual).
 
 mod benchmarks;

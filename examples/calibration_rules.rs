@@ -1,5 +1,5 @@
 //! How pace `auto` should calibrate: the measurement behind its turn length
-//! and its rule (README, "How `auto` was tuned").
+//! and its rule (docs/methods.md#how-auto-chooses).
 //!
 //! For each directory given (default: the system temp dir) and each of 1×1,
 //! 2×2 and 4×4, every candidate pacing races in twelve interleaved rounds of

@@ -30,8 +30,8 @@ pub const PROCESS_CREATORS: u32 = 4;
 
 /// A setting of the bench: one `UNLINK_RACE_*` variable. [`Setting::ALL`] is
 /// the one table of them: [`GridConfig::from_vars`] reads nothing else,
-/// `unlink-race grid` prints it, and a test checks the README's table
-/// against it.
+/// `unlink-race grid` prints it, and `tests/it/tidy.rs` checks the settings
+/// table of docs/usage.md against it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
     Dir,
@@ -54,7 +54,7 @@ pub enum Setting {
 }
 
 impl Setting {
-    /// Every setting, in the README's order.
+    /// Every setting, in the order of docs/usage.md's settings table.
     pub const ALL: &[Setting] = &[
         Setting::Dir,
         Setting::Readers,
@@ -98,7 +98,7 @@ impl Setting {
         }
     }
 
-    /// What it sets, as the README's table says it.
+    /// What it sets, as docs/usage.md's settings table says it.
     pub fn meaning(self) -> &'static str {
         match self {
             Setting::Dir => {
@@ -111,7 +111,7 @@ impl Setting {
             Setting::Recreate => "`inplace`, `atomic`",
             Setting::Delete => "`unlink`, `trash`, `replace` (each at every thread count)",
             Setting::Race => {
-                "races, comma-separated: `open-unlink` (readers × deleters) and `create` (the create family, run first: see [docs/create-race.md](docs/create-race.md))"
+                "races, comma-separated: `open-unlink` (readers × deleters) and `create` (the create family, run first: see [create-race.md](create-race.md))"
             }
             Setting::Creators => "the create family's creator counts, comma-separated",
             Setting::CreateFlags => {
@@ -143,7 +143,7 @@ impl Setting {
         }
     }
 
-    /// Its default, as the README's table says it.
+    /// Its default, as docs/usage.md's settings table says it.
     pub fn default_text(self) -> &'static str {
         match self {
             Setting::Dir => "system temp dir",
@@ -751,29 +751,6 @@ mod tests {
         let s = c.scenarios();
         assert_eq!(s.len(), 2 * 2 * 2);
         assert!(s.iter().all(|s| s.delete == Delete::Replace));
-    }
-
-    /// The README's settings table lists exactly [`Setting::ALL`], in order,
-    /// with the same meaning and default.
-    #[test]
-    fn readme_table_is_the_settings_table() {
-        let readme = include_str!("../README.md");
-        let rows: Vec<Vec<&str>> = readme
-            .lines()
-            .filter(|l| l.starts_with("| `UNLINK_RACE_"))
-            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
-            .collect();
-        let expected: Vec<Vec<String>> = Setting::ALL
-            .iter()
-            .map(|s| {
-                vec![
-                    format!("`{}`", s.var()),
-                    s.meaning().to_string(),
-                    s.default_text().to_string(),
-                ]
-            })
-            .collect();
-        assert_eq!(rows, expected);
     }
 
     #[test]

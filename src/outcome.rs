@@ -1,4 +1,4 @@
-//! Outcome classes (DESIGN §4) and the pure classifier.
+//! Outcome classes (docs/methods.md#outcome-classes) and the pure classifier.
 //!
 //! [`classify`] turns one [`Observation`] — the operation a step ended in, its
 //! errno, what `fstat` said, what was read — into a [`Class`]. It allocates
@@ -183,7 +183,8 @@ impl Class {
         )
     }
 
-    /// `true` for the outcomes that are never anomalies (DESIGN §4, "Expected").
+    /// `true` for the outcomes that are never anomalies
+    /// (docs/methods.md#outcome-classes).
     pub fn is_normal(self) -> bool {
         matches!(
             self,

@@ -1,4 +1,4 @@
-//! Scenarios (DESIGN §3): what one run races, and how long it runs.
+//! Scenarios (docs/usage.md#unlink-race-run): what one run races, and how long it runs.
 //!
 //! A [`Scenario`] is the configuration of the workers, validated here once so
 //! the harness can trust it; every parse error names the value that is wrong.
@@ -60,7 +60,7 @@ pub enum Workers {
     Processes,
 }
 
-/// How a deleter paces itself (DESIGN §2, "pacing"): what it does between
+/// How a deleter paces itself (docs/methods.md#pacing): what it does between
 /// removals. Pacing changes how often an `open` races an `unlink` by orders
 /// of magnitude, and no one pacing wins on every filesystem and thread count.
 #[derive(
@@ -428,7 +428,8 @@ pub fn parse_file_size(s: &str) -> Result<u64, String> {
 }
 
 impl Scenario {
-    /// Checks every parameter against DESIGN §3.
+    /// Checks every parameter against [`READERS`], [`DELETERS`] and
+    /// [`FILE_SIZE_BYTES`], and that `aimed` runs on threads.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         match self.race {
             Race::OpenUnlink => {

@@ -1,5 +1,5 @@
 //! The hot loop allocates nothing: allocations during a batch do not grow
-//! with its number of cycles (DESIGN §10).
+//! with its number of cycles (docs/benchmarks.md#what-the-harness-adds).
 //!
 //! Its own test binary because it installs a counting global allocator,
 //! which would count every other test running in parallel.

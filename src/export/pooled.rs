@@ -14,7 +14,7 @@ use crate::report::schema::{ClassStats, Report, ScenarioReport};
 pub(crate) enum Kind {
     /// Not allowed by POSIX: counted in the anomaly rate.
     Anomaly,
-    /// A race the scenario makes normal (DESIGN §4); shown apart.
+    /// A race the scenario makes normal (docs/methods.md#expected-races); shown apart.
     ExpectedRace,
     /// `ok`, `enoent_on_open`, `recreated`, `removed`, `remove_enoent`.
     Normal,

@@ -1,6 +1,6 @@
 //! Pace `auto`: a short calibration before timing starts that picks, for one
 //! scenario on one filesystem, the deleter pacing with the most raced opens
-//! per second (DESIGN §10, "pressure").
+//! per second (docs/methods.md#how-auto-chooses).
 //!
 //! Each candidate pacing gets its own harness (fresh scratch directory,
 //! fresh workers), all started at once and parked. After a warm-up batch

@@ -93,7 +93,8 @@ pub enum HarnessError {
     Spawn(std::io::Error),
     #[error("worker process failed: {0}")]
     Worker(String),
-    /// The scratch directory or its filesystem failed (DESIGN §2): not the race.
+    /// The scratch directory or its filesystem failed
+    /// (docs/usage.md#environment-errors): not the race.
     #[error(
         "environment error: the scratch directory {} {} ({} got {}); not the race, and not counted",
         scratch.display(), environment_cause(*errno), op.unwrap_or("the scratch directory check"), errno_label(*errno)
@@ -111,7 +112,8 @@ pub enum HarnessError {
 }
 
 impl HarnessError {
-    /// Whether this is an environment error (DESIGN §2), as opposed to bad input.
+    /// Whether this is an environment error (docs/usage.md#environment-errors),
+    /// as opposed to bad input.
     pub fn is_environment(&self) -> bool {
         matches!(
             self,

@@ -1,4 +1,5 @@
-//! The reader, deleter and creator loops — the hot path.
+//! The reader, deleter and creator loops (docs/methods.md#what-a-cycle-is) — the hot
+//! path.
 //!
 //! A cycle does its syscalls, one [`classify`] call, a few relaxed stores into
 //! the worker's own [`WorkerSlot`] and three clock reads for the timeline. It

@@ -7,79 +7,10 @@
 //! may add fields; they never rename or remove these without bumping
 //! [`SCHEMA_VERSION`].
 //!
-//! # Fields (schema_version 1)
-//!
-//! | field | meaning |
-//! |---|---|
-//! | `schema_version` | `1` |
-//! | `tool` | always `"unlink-race"`; used to reject JSON from other tools |
-//! | `label` | short name of the machine and filesystem, used for file names |
-//! | `created_unix_s` | when the report was written, seconds since the Unix epoch |
-//! | `interrupted` | `true` when the run was stopped by SIGINT/SIGTERM; counts cover what ran |
-//! | `environment_error` | present when the scratch directory or its filesystem failed mid-run (DESIGN §2): the cause; counts cover the cycles before it, and the run exited 2 |
-//! | `source` | `"run"` (the CLI) or `"bench"` (`cargo bench`) |
-//! | `machine` | [`Machine`]: OS, kernel, CPU, filesystem of the target directory |
-//! | `scenarios[]` | one [`ScenarioReport`] per scenario |
-//! | `latency[]` | bench reports built with `--features zombiefs` only (absent otherwise, and in older reports): time to the first anomaly on zombiefs, one [`LatencyPoint`] per probability, thread count and method |
-//!
-//! Per scenario: `name`, `config` (readers, deleters, file_size_bytes, recreate,
-//! delete, workers; a create race also `race` `"create"`, `creators` and
-//! `create_flags` `"creat"`, `"creat_trunc"` or `"creat_excl"`, with readers
-//! and deleters 0), `cycles` (reader cycles: the denominator of every rate;
-//! in a create race, create calls, one per creator a round),
-//! `racing_creates` and `racing_creates_per_second` (create calls whose
-//! `[begin, end]` on the monotonic clock overlapped another worker's create
-//! call on the same name: every creator's call of a round in a create race,
-//! the readers' inplace recreates in an open/unlink race; absent in older
-//! reports),
-//! `removals`, `recreations`, `elapsed_ns` (wall time of the measured cycles),
-//! `cycles_per_second`, `ns_per_cycle` (Criterion's estimate in bench reports,
-//! `elapsed_ns / cycles` otherwise), `raced_opens` (cycles whose `open`
-//! succeeded on a file already unlinked: `fstat` gave `st_nlink == 0` or
-//! `st_ino == 0`, or failed with `ENOENT`; `null` in older reports),
-//! `raced_opens_per_second`, `pace` (the deleters' pacing: `spin`, `check`,
-//! `sleep`, `aimed`; older reports read as `sleep`), `calibration` (how `auto` chose the pace: every candidate's
-//! cycles, raced opens, anomalies, raced opens per second, and per turn
-//! `rounds_raced_opens_per_second` and `rounds_anomalies_per_second`; raced
-//! opens per second decided unless `chosen_by_anomalies`; absent when the
-//! pace was given), `anomalies` (sum of the classes that are
-//! anomalies for this scenario; expected races excluded), `classes` (every
-//! outcome class with `count`, `expected`, `rate`, `ci_low`, `ci_high`: 95%
-//! interval, two-sided: upper end `1 - 0.025^(1/n)` when the count is 0; older
-//! reports stored the one-sided `1 - 0.05^(1/n)`; anomaly classes also
-//! `per_raced_open` {`rate`, `ci_low`, `ci_high`}, except
-//! `spurious_enoent_on_create`, `eexist_without_excl` and
-//! `excl_extra_winner`, which have `per_racing_create` instead where
-//! `racing_creates` was counted; a create race has no rate per raced open),
-//! `empty_read_nlink` (the `empty_read` count split by `st_nlink == 0` / `>= 1`),
-//! `examples[]` (full records of anomalies, a few per class), `errno_breakdown[]`
-//! (`io_error`, `stale`, `unexpected_errno` and `fd_enoent` counted by `class`,
-//! `side`, `op`, `errno` and `errno_name`; absent in older reports), `first_anomaly_cycle`
-//! (the cycle count when the first anomaly was seen, `null` if none), `trials[]`
-//! (cycles-to-first-anomaly observations, `censored` when the cap was hit),
-//! `survival` (Kaplan–Meier curve and per-cycle MLE from the trials, `null`
-//! without trials), `timeline` (events of every worker around the first anomaly,
-//! `null` if none), `stalls[]` (syscalls that exceeded the watchdog limit) and
-//! `command` (the command line that reruns the scenario).
-//!
-//! Per latency point (the `latency` benchmarks: zombiefs mounted with
-//! `--open-probability` `probability` and `--write-probability 0`, a 7-byte
-//! file, `inplace`, `unlink`, threads; or, for the create race's points,
-//! `race` `"create"` and `creators`, with `--create-race-probability`
-//! `probability` and `O_CREAT`): `probability` (the fraction of racing
-//! opens that get a dead descriptor, or of creates racing a create that get
-//! a spurious `ENOENT`), `readers`, `deleters`, `method`
-//! (`harness`: the tool; `bare`: a bare loop of the same syscalls), `pace`
-//! (the deleters' pacing: for the harness the one its `auto` chose, for the
-//! bare loop the one its own calibration chose), `calibration` (how: every
-//! candidate's raced opens per second), `cap_ns` and `cap_cycles` (a trial
-//! that reaches either is censored), `trials[]` (one per trial: `cycles` and
-//! `elapsed_ns` to the first anomaly, or to the cap when `censored`),
-//! `median_cycles` and `median_seconds` (Kaplan–Meier medians of the trials,
-//! each {`median`, `ci_low`, `ci_high`}: 95% distribution-free interval;
-//! `median` is `null` when over half the trials were censored, `ci_low` and
-//! `ci_high` both `null` with fewer than 6 trials, `ci_high` alone `null`
-//! when the upper end lies beyond a censored trial, i.e. beyond the cap).
+//! docs/report-format.md documents every field once, by its path in the JSON
+//! (`.scenarios[].classes.<class>.count`), with what older reports hold
+//! instead; the doc comments here say what each field holds. `tests/it/tidy.rs`
+//! checks that the two name the same fields.
 
 use std::collections::BTreeMap;
 
@@ -165,7 +96,8 @@ pub struct Machine {
     pub crate_version: String,
 }
 
-/// The parameters of one scenario, as written in reports.
+/// The parameters of one scenario, as written in reports
+/// (docs/report-format.md#scenariosconfig).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ScenarioConfig {
     /// `"create"` for a create race; absent (`open_unlink`) otherwise and

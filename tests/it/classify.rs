@@ -1,4 +1,5 @@
-//! Classifier tests: observations built by hand for every class of DESIGN §4.
+//! Classifier tests: observations built by hand for every class of
+//! docs/methods.md#outcome-classes.
 
 use unlink_race::content::ContentCheck;
 use unlink_race::outcome::{Class, Observation, Op, Side, classify, is_expected};

@@ -1,4 +1,4 @@
-//! Interruption, resources and safety (DESIGN §9): the tool stops promptly,
+//! Interruption, resources and safety (docs/usage.md#what-it-touches): the tool stops promptly,
 //! loses nothing, leaks nothing and touches nothing outside its scratch dir.
 
 use std::os::unix::fs::MetadataExt;

@@ -92,7 +92,7 @@ fn reopen(fd: &OwnedFd, write: bool) -> std::io::Result<File> {
         .open(format!("/proc/self/fd/{}", fd.as_raw_fd()))
 }
 
-/// The signature of DESIGN §1, field by field.
+/// The signature of docs/zombiefs.md, field by field.
 fn assert_zombie(st: &Stat) {
     assert_eq!(st.ino, 0, "st_ino in {st:?}");
     assert_eq!(st.mode, 0o100000, "st_mode in {st:?}");

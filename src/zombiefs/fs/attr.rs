@@ -85,7 +85,7 @@ pub(super) fn attr(id: u64, st: &Stat) -> FileAttr {
     }
 }
 
-/// What `fstat` on a dead macOS vnode reports (DESIGN §1).
+/// What `fstat` on a dead macOS vnode reports (docs/zombiefs.md).
 pub(super) fn zombie_attr() -> FileAttr {
     FileAttr {
         ino: INodeNo(0),

@@ -5,6 +5,7 @@
 use std::ffi::{CString, OsStr};
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirEntryExt, PermissionsExt};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -12,7 +13,7 @@ use std::time::SystemTime;
 use fuser::{Errno, FileAttr, FileType, TimeOrNow};
 
 use super::super::STATS_FILE;
-use super::super::stats::bump;
+use super::super::stats::{Defect, bump};
 use super::super::table::{DirEntry, Open, ROOT, STATS_NODE};
 use super::ZombieFs;
 use super::attr::{attr, cname, errno, io_errno, key, kind, proc_path, reopen_flags};
@@ -158,6 +159,10 @@ impl ZombieFs {
                 // of current macOS's spurious ENOENT.
                 bump(&self.counters.create_races);
                 if self.draw(self.options.create_race_probability) {
+                    let path = table
+                        .path_of(parent)
+                        .join(OsStr::from_bytes(name.as_bytes()));
+                    self.counters.served_at(path, Defect::CreateEnoent);
                     bump(&self.counters.spurious_create_enoents);
                     return Err(Errno::ENOENT);
                 }
@@ -177,6 +182,7 @@ impl ZombieFs {
         let st = sys::fstat(file.as_fd()).map_err(errno)?;
         let node_fd = file.try_clone().map_err(|e| io_errno(&e))?;
         let id = table.remember(node_fd.into(), key(&st), kind(st.mode));
+        table.named(id, parent, OsStr::from_bytes(name.as_bytes()));
         let fh = table.add_handle(id, Open::File(Arc::new(file)), pid, true);
         bump(&self.counters.creates);
         Ok((attr(id, &st), fh))
