@@ -46,7 +46,7 @@ pub const SYMPTOMS: &[Symptom] = &[
     },
     Symptom {
         key: "create_enoents",
-        name: "spurious create ENOENTs",
+        name: "spurious ENOENTs",
         served: |s| s.spurious_create_enoents,
         races: "creates racing creates",
         raced: |s| s.create_races,
@@ -231,6 +231,7 @@ fn counts_phrase(c: &DefectCounts) -> String {
     let parts: Vec<String> = [
         (c.zombie_fds, "zombie descriptors"),
         (c.einval_writes, "EINVAL writes"),
+        (c.create_enoents, "spurious ENOENTs"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -509,6 +510,7 @@ mod tests {
             "  served                  count  from",
             "  zombie descriptors        312  4,120 racing opens",
             "  EINVAL writes               3  41 racing creates and zombie write-opens",
+            "  spurious ENOENTs            0  0 creates racing creates",
             "    DEST.txt  3 zombie descriptors",
             "    other  1 EINVAL write",
         ] {
