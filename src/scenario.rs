@@ -321,6 +321,25 @@ named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Rep
 named_enum!(Workers, "worker kind", Threads => "threads", Processes => "processes");
 named_enum!(Pace, "pace", Spin => "spin", Check => "check", Yield => "yield", Sleep => "sleep", Aimed => "aimed", Auto => "auto");
 
+/// The fresh name of the create race's round `round`: `c` and 16 hex digits, NUL-terminated, spelled
+/// without allocating ([`name_of`] reads it).
+#[inline]
+pub fn round_name(round: u64) -> [u8; 18] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 18];
+    buf[0] = b'c';
+    for (i, b) in buf[1..17].iter_mut().enumerate() {
+        *b = HEX[((round >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    buf
+}
+
+/// A name spelled by [`round_name`], as the `&CStr` syscalls take.
+#[inline]
+pub fn name_of(buf: &[u8; 18]) -> &std::ffi::CStr {
+    std::ffi::CStr::from_bytes_with_nul(buf).expect("one NUL, at the end")
+}
+
 /// One configuration of the race.
 ///
 /// A [`Race::OpenUnlink`] scenario has readers and deleters (`creators` is

@@ -503,8 +503,8 @@ fn create_rounds(
                         if !go.load(Relaxed) {
                             break;
                         }
-                        let name_buf = unlink_race::harness::round_name(base + round);
-                        let name = unlink_race::harness::name_of(&name_buf);
+                        let name_buf = unlink_race::scenario::round_name(base + round);
+                        let name = unlink_race::scenario::name_of(&name_buf);
                         let begin = sys::monotonic_ns();
                         let opened = sys::openat(dir, name, open_flags, 0o600);
                         let end = sys::monotonic_ns();

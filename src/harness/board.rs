@@ -295,28 +295,10 @@ pub fn overlaps(a: &Call, b: &Call) -> bool {
     a.begin_ns <= b.end_ns && b.begin_ns <= a.end_ns
 }
 
-/// The name of round `round`: `c` and 16 hex digits, NUL-terminated, spelled
-/// without allocating ([`name_of`] reads it).
-#[inline]
-pub fn round_name(round: u64) -> [u8; 18] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 18];
-    buf[0] = b'c';
-    for (i, b) in buf[1..17].iter_mut().enumerate() {
-        *b = HEX[((round >> (60 - 4 * i)) & 0xf) as usize];
-    }
-    buf
-}
-
-/// A name spelled by [`round_name`], as the `&CStr` syscalls take.
-#[inline]
-pub fn name_of(buf: &[u8; 18]) -> &std::ffi::CStr {
-    std::ffi::CStr::from_bytes_with_nul(buf).expect("one NUL, at the end")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::{name_of, round_name};
 
     fn call(begin_ns: u64, end_ns: u64, errno: i32) -> Call {
         Call {

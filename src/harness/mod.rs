@@ -36,7 +36,6 @@ use crate::outcome::{CLASS_COUNT, Class};
 use crate::scenario::{Pace, Race, Scenario, ScenarioError, Workers};
 use crate::sys::{self, Errno, platform};
 
-pub use board::{name_of, round_name};
 use pool::Pool;
 pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,

@@ -91,7 +91,7 @@ pub(super) fn create_scratch(target: &Path) -> Result<(Scratch, PathBuf), Harnes
 }
 
 /// Whether `name` is a create round's (`c` and 16 hex digits: see
-/// `board::round_name`).
+/// `scenario::round_name`).
 fn is_round_name(name: &[u8]) -> bool {
     name.len() == 17
         && name[0] == b'c'

@@ -23,10 +23,10 @@ use crate::content::Content;
 use crate::outcome::{
     CLASS_COUNT, Class, CreateRound, Observation, Op, Side, classify, is_expected,
 };
-use crate::scenario::{Delete, Pace, Recreate, Scenario};
+use crate::scenario::{Delete, Pace, Recreate, Scenario, name_of, round_name};
 use crate::sys::{self, ENOENT, Errno, flags::*};
 
-use super::board::{Board, Call, name_of, round_name};
+use super::board::{Board, Call};
 use super::records::{AnomalyRecord, Role, WorkerId};
 use super::slot::{EventKind, WorkerSlot, bump, op_code};
 
