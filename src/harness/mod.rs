@@ -14,6 +14,7 @@
 //! watchdog; the workers never wait for it.
 
 pub mod calibrate;
+mod overlap;
 mod pool;
 pub mod process;
 pub mod protocol;
@@ -189,6 +190,9 @@ pub struct Batch {
     pub cycles: u64,
     /// Cycles of this batch whose `open` raced an unlink.
     pub raced_opens: u64,
+    /// Raced opens of this batch whose `open` overlapped the removal that
+    /// took the file (`None`: not counted, with worker processes).
+    pub overlapped_opens: Option<u64>,
     /// Wall time from release (with threads: from the moment every worker was
     /// racing) to the last reader's finish.
     pub elapsed_ns: u64,
@@ -210,6 +214,9 @@ pub struct Tally {
     /// Cycles whose `open` succeeded on a file already unlinked (`fstat`:
     /// `st_nlink == 0` or `st_ino == 0`, or `ENOENT`).
     pub raced_opens: u64,
+    /// Raced opens whose `open` overlapped the removal that took the file
+    /// (`None`: not counted, with worker processes).
+    pub overlapped_opens: Option<u64>,
     /// How pace `auto` was resolved (`None` when the pace was given).
     pub calibration: Option<calibrate::Calibration>,
     pub removals: u64,
@@ -319,7 +326,12 @@ impl Harness {
             .map(WorkerId::reader)
             .chain((0..scenario.deleters).map(WorkerId::deleter))
             .collect();
-        let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
+        let control = Control::new(ids.len(), options.examples_per_class);
+        // Readers see the deleters' removal marks only in shared memory.
+        let control = Arc::new(match scenario.workers {
+            Workers::Threads => control.with_removal_marks(scenario.deleters as usize),
+            Workers::Processes => control,
+        });
         let pool: Box<dyn Pool> = match scenario.workers {
             Workers::Threads => Box::new(
                 threads::ThreadPool::start(scenario, Arc::clone(&dir), Arc::clone(&control), &ids)
@@ -364,6 +376,12 @@ impl Harness {
         self.calibration.as_ref()
     }
 
+    /// Whether overlapped opens are counted: readers see the deleters'
+    /// removal marks (threads, not worker processes).
+    pub fn counts_overlaps(&self) -> bool {
+        self.scenario.workers == Workers::Threads
+    }
+
     /// The target directory and its filesystem.
     pub fn target(&self) -> &TargetInfo {
         &self.target
@@ -393,6 +411,7 @@ impl Harness {
         let stalls_before = self.stalls.len() as u64;
         let cycles_before = c.total_cycles();
         let raced_before = c.total_raced_opens();
+        let overlapped_before = c.total_overlapped_opens();
         self.cycles_before_batch = cycles_before;
         c.quota_per_reader.store(quota, Relaxed);
         c.until_anomalies
@@ -551,6 +570,9 @@ impl Harness {
         Ok(Batch {
             cycles,
             raced_opens: c.total_raced_opens() - raced_before,
+            overlapped_opens: self
+                .counts_overlaps()
+                .then(|| c.total_overlapped_opens() - overlapped_before),
             elapsed_ns,
             anomalies,
             first_anomaly_cycle,
@@ -579,12 +601,14 @@ impl Harness {
 
     fn merge(&self, snapshots: &[SlotSnapshot]) -> Tally {
         let mut t = Tally::default();
+        let mut overlapped = 0;
         for s in snapshots {
             for (total, n) in t.counts.iter_mut().zip(s.counts) {
                 *total += n;
             }
             t.cycles += s.cycles;
             t.raced_opens += s.raced_opens;
+            overlapped += s.overlapped_opens;
             t.removals += s.removals;
             t.recreations += s.recreations;
             t.anomalies += s.anomalies;
@@ -613,6 +637,7 @@ impl Harness {
             })
             .collect();
         t.timeline = self.timeline(snapshots);
+        t.overlapped_opens = self.counts_overlaps().then_some(overlapped);
         t.first_anomaly_cycle = self.first_anomaly_cycle;
         t.elapsed_ns = self.elapsed_ns;
         t.calibration = self.calibration.clone();
