@@ -97,6 +97,8 @@ pub struct Comparison {
     /// The sizes of the two families of per-raced-open tests (difference,
     /// equivalence), adjusted apart from the per-cycle ones.
     pub raced_tests: (usize, usize),
+    /// The same for the per-overlapped-open tests, adjusted apart again.
+    pub overlapped_tests: (usize, usize),
 }
 
 impl Comparison {
@@ -274,6 +276,10 @@ pub struct ScenarioRun {
     /// Cycles whose open raced an unlink; `None` in reports from before the count.
     pub raced_opens: Option<u64>,
     pub raced_opens_per_second: Option<f64>,
+    /// Raced opens whose removal landed inside the open; `None` where not
+    /// counted (worker processes, older reports).
+    pub overlapped_opens: Option<u64>,
+    pub overlapped_opens_per_second: Option<f64>,
     /// The deleters' pacing (older reports read as `sleep`).
     pub pace: Pace,
     /// The report was cut short by a signal.
@@ -292,11 +298,14 @@ pub struct ClassComparison {
     pub tests: Vec<Option<ClassTest>>,
     /// The same class per raced open.
     pub per_raced_open: PerRacedOpen,
+    /// The same class per overlapped open (denominators: overlapped opens).
+    pub per_overlapped_open: PerRacedOpen,
 }
 
 /// One anomaly class per raced open across the reports: counts whose
 /// denominator (`ClassCount::cycles`) is the run's raced opens, and tests
 /// decided as the per-cycle ones but Holm-adjusted in families of their own.
+/// The same type holds a class per overlapped open.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PerRacedOpen {
     /// The count per raced open in each report; `None` where the scenario is
@@ -443,6 +452,9 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
     let raced_tests = adjust(&mut scenarios, per_raced_open, |c| {
         &mut c.per_raced_open.tests
     });
+    let overlapped_tests = adjust(&mut scenarios, per_raced_open, |c| {
+        &mut c.per_overlapped_open.tests
+    });
     Comparison {
         reports,
         baseline,
@@ -452,6 +464,7 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
         tests,
         equivalence_tests,
         raced_tests,
+        overlapped_tests,
     }
 }
 
@@ -587,6 +600,8 @@ fn scenario_comparison(
                 anomalies: s.anomalies,
                 raced_opens: s.raced_opens,
                 raced_opens_per_second: s.raced_opens_per_second,
+                overlapped_opens: s.overlapped_opens,
+                overlapped_opens_per_second: s.overlapped_opens_per_second,
                 pace: s.pace,
                 interrupted: loaded.report.interrupted,
             })
@@ -625,6 +640,15 @@ fn scenario_comparison(
                     Some(class_count(stats.count, s.raced_opens?, once))
                 })
                 .collect();
+            let overlapped: Vec<Option<ClassCount>> = found
+                .iter()
+                .map(|scenario| {
+                    let s = (*scenario)?;
+                    let stats = s.classes.get(&name)?;
+                    stats.per_overlapped_open?;
+                    Some(class_count(stats.count, s.overlapped_opens?, once))
+                })
+                .collect();
             ClassComparison {
                 class: name,
                 tests: untested(&counts, reference, margin),
@@ -632,6 +656,10 @@ fn scenario_comparison(
                 per_raced_open: PerRacedOpen {
                     tests: untested(&raced, reference, margin),
                     counts: raced,
+                },
+                per_overlapped_open: PerRacedOpen {
+                    tests: untested(&overlapped, reference, margin),
+                    counts: overlapped,
                 },
             }
         })

@@ -104,6 +104,7 @@ impl ReportBuilder {
                     ci_low: ci.low,
                     ci_high: ci.high,
                     per_raced_open: None,
+                    per_overlapped_open: None,
                 };
                 (class, stats)
             })
@@ -125,6 +126,8 @@ impl ReportBuilder {
             ns_per_cycle,
             raced_opens: None,
             raced_opens_per_second: None,
+            overlapped_opens: None,
+            overlapped_opens_per_second: None,
             pace: scenario.pace,
             calibration: None,
             anomalies,
@@ -177,8 +180,13 @@ pub fn count_raced_opens(s: &mut ScenarioReport, raced: u64) {
         counts[class.index()] = c.count;
     }
     let scenario = Scenario::from(&s.config);
-    let counted =
-        unlink_race::report::build::class_stats(&counts, s.cycles, Some(raced), &scenario);
+    let counted = unlink_race::report::build::class_stats(
+        &counts,
+        s.cycles,
+        Some(raced),
+        s.overlapped_opens,
+        &scenario,
+    );
     // Only the classes the report has (an older one may lack some).
     for (class, c) in &mut s.classes {
         c.per_raced_open = counted[class].per_raced_open;

@@ -285,9 +285,10 @@ fn expected_races_stay_out_of_the_anomaly_rate() {
             .into_iter()
             .next()
             .unwrap_or_else(|| panic!("no row for {}", s.name));
-        assert_eq!(cells[3], format_count(s.anomalies), "{}", s.name);
+        // cycles, raced opens, overlapped opens, time per cycle, anomalies, per cycle
+        assert_eq!(cells[4], format_count(s.anomalies), "{}", s.name);
         let rate = RateText::from_count(s.anomalies, s.cycles);
-        assert_eq!(cells[4], rate.rate(), "{}", s.name);
+        assert_eq!(cells[5], rate.rate(), "{}", s.name);
     }
     let races = report
         .scenarios
@@ -740,6 +741,7 @@ fn single_with_raced_opens(raced: u64) -> Report {
     s.calibration = Some(unlink_race::report::schema::Calibration {
         chosen: unlink_race::scenario::Pace::Check,
         chosen_by_anomalies: false,
+        chosen_by: None,
         candidates: [
             (unlink_race::scenario::Pace::Spin, 9.0),
             (unlink_race::scenario::Pace::Check, 580.0),
@@ -753,7 +755,10 @@ fn single_with_raced_opens(raced: u64) -> Report {
                 anomalies: 0,
                 elapsed_ns: 250_000_000,
                 raced_opens_per_second: per_second,
+                overlapped_opens: None,
+                overlapped_opens_per_second: None,
                 rounds_raced_opens_per_second: Vec::new(),
+                rounds_overlapped_opens_per_second: Vec::new(),
                 rounds_anomalies_per_second: Vec::new(),
             },
         )
