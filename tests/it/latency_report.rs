@@ -57,6 +57,7 @@ fn point_stepped(
         trials,
         median_cycles,
         median_seconds,
+        rate: None,
     }
 }
 
