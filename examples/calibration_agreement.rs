@@ -1,5 +1,5 @@
 //! How often two calibrations of pace `auto` at the same point agree
-//! (docs/pacing.md): on a zombiefs mount (probability 0) at 1×1, 2×2 and
+//! (docs/methods.md#how-auto-chooses): on a zombiefs mount (probability 0) at 1×1, 2×2 and
 //! 4×4, `RUNS` times each, two calibrations back to back; the table gives
 //! the pacing each chose, whether they agree, and what each candidate did
 //! in the first (overlapped opens per second, the figure `auto` chooses by),

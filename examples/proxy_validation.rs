@@ -1,5 +1,6 @@
 //! Which of the harness's two figures predicts the defect: raced opens or
-//! overlapped opens, checked against zombiefs's ground truth (docs/pacing.md).
+//! overlapped opens, checked against zombiefs's ground truth
+//! (docs/methods.md#overlapped-opens).
 //!
 //! zombiefs is mounted with `--open-probability 0` (nothing is zombified,
 //! every racing open is still counted). At each of 1×1, 2×2 and 4×4 every

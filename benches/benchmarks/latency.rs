@@ -41,7 +41,7 @@
 //! mean of capped trials, which says less than either estimate.
 //!
 //! Everything goes into the report's `latency` section and the table
-//! printed at the end. Run time: about 65 s of rates per thread count, then
+//! printed at the end. Run time: about 2 minutes of rates per thread count, then
 //! at most (every trial censored) [`PLAN`]'s caps × trials × 2 sides per
 //! thread count. `UNLINK_RACE_QUICK=1` (with `UNLINK_RACE_LATENCY=1`) runs
 //! only the point of the report's lead sentence, 0.001 at 1×1; Criterion's
@@ -183,7 +183,7 @@ mod imp {
     pub const TURN: Duration = Duration::from_millis(300);
     /// Pairs of turns of the harness and the best bare pacing ([`PAIR_TURN`]
     /// each), for the two sides' rates and their ratio.
-    pub const PAIRS: u32 = 100;
+    pub const PAIRS: u32 = 200;
     pub const PAIR_TURN: Duration = Duration::from_millis(250);
     /// Bare pacings measured: every fixed one.
     pub const BARE_PACES: &[Pace] = &[

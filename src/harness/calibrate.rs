@@ -25,11 +25,11 @@
 //! spells: two calibrations a minute apart disagree on the best pacing
 //! about half the time when the best two are within a factor of 1.5,
 //! because they are, then, about equally good. So `auto` keeps the
-//! default, `sleep`, unless the best candidate beats it in
-//! [`SWITCH_TURNS`] of their paired turns and by [`SWITCH_FACTOR`] overall:
-//! a pacing that is better only in a spell does not win. The measurement
+//! default, `sleep`, unless the best candidate beats it turn by turn (a
+//! paired test, [`SWITCH_LEVEL`]) and by [`SWITCH_FACTOR`] overall: a
+//! pacing that is better only in a spell does not win. The measurement
 //! behind these settings, and the agreement of two calibrations of the same
-//! point, are in docs/pacing.md.
+//! point, are in docs/methods.md#how-auto-chooses.
 //!
 //! Nothing a calibration run sees is counted in the run that follows; its
 //! figures are kept (and reported) as they are. The interrupt flag of
@@ -60,11 +60,11 @@ pub const DROP_BELOW: f64 = 0.5;
 /// before `auto`, and the best or close to it on zombiefs at every thread
 /// count measured.
 pub const DEFAULT: Pace = Pace::Sleep;
-/// Share of the paired turns (same round) a candidate must win against
-/// [`DEFAULT`] to replace it.
-pub const SWITCH_TURNS: f64 = 0.8;
+/// One-sided level of the paired test by which a candidate must beat
+/// [`DEFAULT`] turn by turn to replace it.
+pub const SWITCH_LEVEL: f64 = 0.01;
 /// ... and how many times [`DEFAULT`]'s rate over all turns it must reach.
-pub const SWITCH_FACTOR: f64 = 1.2;
+pub const SWITCH_FACTOR: f64 = 1.3;
 /// Anomalies in one candidate's measured turns from which anomalies per
 /// second decide instead of raced opens per second (at 30 the count's own
 /// noise is under a fifth).
@@ -219,9 +219,12 @@ pub fn basis(points: &[CalibrationPoint]) -> Basis {
 
 /// The candidate with the most per second of what [`basis`] says, unless
 /// it is [`DEFAULT`] or does not clearly beat it: then [`DEFAULT`]. Clearly:
-/// it won at least [`SWITCH_TURNS`] of the turns they both took in the same
-/// round (where turns were recorded) and its rate over all turns is at least
-/// [`SWITCH_FACTOR`] times [`DEFAULT`]'s. When the best and [`DEFAULT`] tie
+/// over the turns they both took in the same round (where turns were
+/// recorded), the logarithms of its rate over [`DEFAULT`]'s have a mean
+/// above 0 by a one-sided Student's t test at [`SWITCH_LEVEL`] (a turn with
+/// nothing counted counts half an event), and its rate over all turns is at
+/// least [`SWITCH_FACTOR`] times [`DEFAULT`]'s. Logarithms keep a spell of a
+/// few turns ten times as fast from outweighing the others. When the best and [`DEFAULT`] tie
 /// on what decides, the other figures decide, in turn: anomalies (or, when
 /// anomalies decide, overlapped opens), then raced opens. Ties are at zero:
 /// in scenarios whose race is rare (`trash` at 1×1 on an idle machine)
@@ -265,14 +268,16 @@ pub fn choose(points: &[CalibrationPoint]) -> Pace {
         Basis::OverlappedOpens => r.overlapped_opens_per_second.unwrap_or(0.0),
         Basis::Anomalies => r.anomalies_per_second,
     };
-    let paired: Vec<(f64, f64)> = best
+    let floor =
+        |p: &CalibrationPoint| 0.5 * p.rounds.len() as f64 / (p.elapsed_ns.max(1) as f64 / 1e9);
+    let (floor_best, floor_default) = (floor(best), floor(default));
+    let logs: Vec<f64> = best
         .rounds
         .iter()
         .zip(&default.rounds)
-        .map(|(a, b)| (turn_rate(a), turn_rate(b)))
+        .map(|(a, b)| (turn_rate(a).max(floor_best) / turn_rate(b).max(floor_default)).ln())
         .collect();
-    let won = paired.iter().filter(|(a, b)| a > b).count();
-    let consistent = paired.is_empty() || won as f64 >= SWITCH_TURNS * paired.len() as f64;
+    let consistent = logs.is_empty() || beats_turn_by_turn(&logs);
     if consistent && rate >= SWITCH_FACTOR * rate_default {
         best.pace
     } else {
@@ -355,6 +360,21 @@ pub fn calibrate(
     }
     points.retain(|p| p.elapsed_ns > 0);
     Ok(Calibration::of(points))
+}
+
+/// Whether `logs` (per turn, the logarithm of a candidate's rate over the
+/// default's) have a mean above 0 by a one-sided Student's t test at
+/// [`SWITCH_LEVEL`]. One turn is too few to tell.
+fn beats_turn_by_turn(logs: &[f64]) -> bool {
+    let n = logs.len();
+    if n < 2 {
+        return false;
+    }
+    let mean = logs.iter().sum::<f64>() / n as f64;
+    let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let se = (var / n as f64).sqrt();
+    let t = crate::stats::student_t_quantile(1.0 - SWITCH_LEVEL, (n - 1) as f64);
+    mean > 0.0 && (se == 0.0 || mean / se >= t)
 }
 
 /// Which candidates go on taking turns: those at [`DROP_BELOW`] of the best
@@ -504,13 +524,13 @@ mod tests {
         // Better in every turn, but by 10%.
         let little = overlapping(Pace::Check, &[44, 46, 42, 45, 44, 43]);
         assert_eq!(choose(&[little, sleep.clone()]), Pace::Sleep);
-        // Better by 30% in five turns of six.
-        let clear = overlapping(Pace::Check, &[52, 55, 50, 53, 38, 51]);
+        // Better by 45% in five turns of six, a little worse in one.
+        let clear = overlapping(Pace::Check, &[58, 60, 55, 59, 38, 57]);
         assert_eq!(choose(&[clear.clone(), sleep.clone()]), Pace::Check);
-        // ... but not in four of six.
-        let mut four = clear;
-        four.rounds[1].overlapped_opens_per_second = Some(1.0);
-        assert_eq!(choose(&[four, sleep]), Pace::Sleep);
+        // ... but not when one turn of six went badly enough.
+        let mut bad_turn = clear;
+        bad_turn.rounds[1].overlapped_opens_per_second = Some(1.0);
+        assert_eq!(choose(&[bad_turn, sleep]), Pace::Sleep);
     }
 
     /// Only the candidates that can still win take the rest of the turns.

@@ -16,7 +16,7 @@
 //! opens within a few per cent at every pacing and thread count, while the
 //! count of opens whose removal *began* inside them ranks the pacings
 //! differently (and a removal that began before the open and landed in it
-//! is the window itself). The measurement is in docs/pacing.md.
+//! is the window itself). The measurement is in docs/methods.md#overlapped-opens.
 //!
 //! **Publication.** Each deleter owns one [`RemovalMark`], alone on its
 //! cache lines: when a name-taking call succeeds, one relaxed store of the
