@@ -160,6 +160,26 @@ impl ReportBuilder {
         self
     }
 
+    /// Gives the last scenario `overlapped` overlapped opens (after its
+    /// raced opens): their rate per second and every anomaly class's rate
+    /// per overlapped open.
+    pub fn overlapped_opens(mut self, overlapped: u64) -> ReportBuilder {
+        let s = self
+            .report
+            .scenarios
+            .last_mut()
+            .expect("a scenario to give overlapped opens");
+        s.overlapped_opens = Some(overlapped);
+        s.overlapped_opens_per_second = Some(if s.elapsed_ns == 0 {
+            0.0
+        } else {
+            overlapped as f64 * 1e9 / s.elapsed_ns as f64
+        });
+        let raced = s.raced_opens.expect("raced opens first");
+        count_raced_opens(s, raced);
+        self
+    }
+
     pub fn build(self) -> Report {
         self.report
     }
@@ -190,6 +210,7 @@ pub fn count_raced_opens(s: &mut ScenarioReport, raced: u64) {
     // Only the classes the report has (an older one may lack some).
     for (class, c) in &mut s.classes {
         c.per_raced_open = counted[class].per_raced_open;
+        c.per_overlapped_open = counted[class].per_overlapped_open;
     }
 }
 
