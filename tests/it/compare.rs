@@ -853,7 +853,10 @@ fn rates_per_overlapped_open_are_compared_where_both_counted_them() {
         .iter()
         .find(|k| k.class == Class::ZombieFd)
         .unwrap();
-    assert_eq!(zombie.per_raced_open.tests[1].unwrap().verdict, Verdict::Same);
+    assert_eq!(
+        zombie.per_raced_open.tests[1].unwrap().verdict,
+        Verdict::Same
+    );
     let overlapped = zombie.per_overlapped_open.tests[1].unwrap();
     assert_eq!(
         overlapped.rates,
@@ -867,7 +870,10 @@ fn rates_per_overlapped_open_are_compared_where_both_counted_them() {
     assert!(text.contains("20,000 overlapped ("), "{text}");
     let md = render_markdown(&c);
     assert_pipe_tables(&md);
-    assert!(md.contains("| zombie_fd per overlapped open | slow |"), "{md}");
+    assert!(
+        md.contains("| zombie_fd per overlapped open | slow |"),
+        "{md}"
+    );
     // One report without the count (older, or worker processes): not compared.
     let older = ReportBuilder::new("older")
         .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])

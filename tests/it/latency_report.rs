@@ -237,8 +237,14 @@ fn a_rate_over_turns_has_the_wider_of_two_intervals() {
     let steady = turns_rate(&[(1000, s); 10]);
     assert_eq!(steady.rate, 1000.0);
     let poisson = poisson_interval(10_000, 10 * s, CONFIDENCE);
-    assert!((steady.ci_low - poisson.low * 1e9).abs() < 1e-6, "{steady:?}");
-    assert!((steady.ci_high - poisson.high * 1e9).abs() < 1e-6, "{steady:?}");
+    assert!(
+        (steady.ci_low - poisson.low * 1e9).abs() < 1e-6,
+        "{steady:?}"
+    );
+    assert!(
+        (steady.ci_high - poisson.high * 1e9).abs() < 1e-6,
+        "{steady:?}"
+    );
     // The same events in spells: 5,000 in two turns, none in the others.
     let mut spells = vec![(0, s); 8];
     spells.extend([(5000, s), (5000, s)]);
@@ -292,7 +298,10 @@ fn a_rate_implies_a_median_time() {
     assert!((m.median.unwrap() - ln2 / 0.5).abs() < 1e-12);
     assert!((m.ci_low.unwrap() - ln2 / 0.625).abs() < 1e-12);
     assert!((m.ci_high.unwrap() - ln2 / 0.4).abs() < 1e-12);
-    let zero_low = Rate { ci_low: 0.0, ..rate };
+    let zero_low = Rate {
+        ci_low: 0.0,
+        ..rate
+    };
     assert_eq!(implied_median_seconds(&zero_low, 0.001).ci_high, None);
     let none = Rate {
         rate: 0.0,
@@ -338,7 +347,10 @@ fn the_page_leads_with_the_rate_where_it_was_measured() {
     }
     let dir = tempfile::tempdir().unwrap();
     let loaded = load_report(&write_report(dir.path(), "rated.json", &report)).unwrap();
-    let rate = loaded.latency[2].rate.as_ref().expect("the rate round trips");
+    let rate = loaded.latency[2]
+        .rate
+        .as_ref()
+        .expect("the rate round trips");
     assert_eq!(rate.racing_opens, 4800);
     assert!(rate.ratio_to_bare.is_some() && rate.paces.is_empty());
     assert_eq!(loaded.latency[3].rate.as_ref().unwrap().paces.len(), 1);
