@@ -12,10 +12,12 @@
 //!   speed drifts slows all of them alike. First the harness and every bare
 //!   pacing ([`BARE_PACES`], each measured) take [`ROUNDS`] rounds of
 //!   [`TURN`]: the pacing with the most racing opens per second is the bare
-//!   side. Then the harness and that bare loop alternate for [`PAIRS`] pairs
-//!   of turns, and those give the two sides' rates and their ratio: the
-//!   turns of one pair are next to each other in time, and the pick of the
-//!   best pacing was made on other turns, so its luck does not flatter it.
+//!   side's candidate. Then the harness, that bare pacing and, when the
+//!   harness runs another pacing, the bare loop at the harness's pacing take
+//!   [`PAIRS`] rounds of shorter turns; the better of the two bare pacings
+//!   there is the bare side, and these rounds give the two sides' rates and
+//!   their ratio: the turns of one round are next to each other in time, and
+//!   a lucky pick in the first rounds cannot flatter the harness.
 //!   On this shared machine a turn's rate varies far more than counting
 //!   alone makes it, hence the many short turns. Each rate has a 95%
 //!   interval (the wider of the Poisson one and Student's t over the
@@ -41,7 +43,7 @@
 //! mean of capped trials, which says less than either estimate.
 //!
 //! Everything goes into the report's `latency` section and the table
-//! printed at the end. Run time: about 2 minutes of rates per thread count, then
+//! printed at the end. Run time: 2 to 3 minutes of rates per thread count, then
 //! at most (every trial censored) [`PLAN`]'s caps × trials × 2 sides per
 //! thread count. `UNLINK_RACE_QUICK=1` (with `UNLINK_RACE_LATENCY=1`) runs
 //! only the point of the report's lead sentence, 0.001 at 1×1; Criterion's
@@ -144,8 +146,9 @@ pub fn print(points: &[LatencyPoint]) {
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod imp {
     use std::os::fd::{AsFd, BorrowedFd};
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use unlink_race::grid::GridConfig;
@@ -181,8 +184,9 @@ mod imp {
     /// bare pacing.
     pub const ROUNDS: u32 = 6;
     pub const TURN: Duration = Duration::from_millis(300);
-    /// Pairs of turns of the harness and the best bare pacing ([`PAIR_TURN`]
-    /// each), for the two sides' rates and their ratio.
+    /// Rounds of turns ([`PAIR_TURN`] each) of the harness and the best bare
+    /// pacing (and the bare loop at the harness's pacing, when another), for
+    /// the two sides' rates and their ratio.
     pub const PAIRS: u32 = 200;
     pub const PAIR_TURN: Duration = Duration::from_millis(250);
     /// Bare pacings measured: every fixed one.
@@ -246,57 +250,90 @@ mod imp {
             .into_iter()
             .filter(|&(p, _)| !config.quick || p <= 0.001)
             .collect();
-        let Some(rate_mount) = mount(base.path(), 0.0) else {
-            return Vec::new();
-        };
-        let mut mounts = Vec::new();
-        for &(p, cap) in &plan {
+        // Unmounted at the end, or by the bench's exit clean-up when an
+        // error or Ctrl-C leaves early.
+        let mounts: Mounts = Arc::default();
+        {
+            let (mounts, base) = (Arc::clone(&mounts), base.path().to_path_buf());
+            super::super::on_exit(move || {
+                unmount_all(&mounts);
+                let _ = std::fs::remove_dir_all(base);
+            });
+        }
+        for p in std::iter::once(0.0).chain(plan.iter().map(|&(p, _)| p)) {
             let Some(m) = mount(base.path(), p) else {
+                unmount_all(&mounts);
                 return Vec::new();
             };
-            mounts.push((p, cap, m));
+            lock(&mounts).push(m);
         }
+        let places: Vec<PathBuf> = lock(&mounts)
+            .iter()
+            .map(|m| m.mountpoint().to_path_buf())
+            .collect();
+        let racing_opens = || lock(&mounts)[0].stats().racing_opens;
         let trials = if test_mode() { 1 } else { TRIALS };
         let mut points = Vec::new();
         for (readers, deleters) in THREADS {
             if config.quick && (readers, deleters) != (1, 1) {
                 continue;
             }
-            let rates = rates(config, readers, deleters, &rate_mount, interrupted);
+            let on = Place {
+                dir: &places[0],
+                racing_opens: &racing_opens,
+            };
+            let rates = rates(config, readers, deleters, &on, interrupted);
             rates.print(readers, deleters);
-            for (p, cap, m) in &mounts {
+            for (&(p, cap), dir) in plan.iter().zip(&places[1..]) {
+                if interrupted.load(Relaxed) {
+                    break;
+                }
                 let at = Point {
-                    p: *p,
+                    p,
                     readers,
                     deleters,
                     cap: TrialCap {
                         cycles: CAP_CYCLES,
-                        time: *cap,
+                        time: cap,
                     },
                     trials,
                 };
-                points.extend(race(&at, &rates, m.mountpoint(), interrupted));
-                if interrupted.load(Relaxed) {
-                    break;
-                }
+                points.extend(race(&at, &rates, dir, interrupted));
             }
             if interrupted.load(Relaxed) {
                 break;
             }
         }
-        for (_, _, m) in mounts {
-            if let Err(e) = m.unmount() {
-                eprintln!("latency: {e}");
-            }
-        }
-        if let Err(e) = rate_mount.unmount() {
-            eprintln!("latency: {e}");
-        }
+        unmount_all(&mounts);
         if interrupted.load(Relaxed) {
             drop(base);
             super::super::exit(130);
         }
         points
+    }
+
+    /// The family's zombiefs mounts: the rates' (zombifying nothing) first,
+    /// then one per probability of [`PLAN`].
+    type Mounts = Arc<Mutex<Vec<Mount>>>;
+
+    fn lock(mounts: &Mounts) -> std::sync::MutexGuard<'_, Vec<Mount>> {
+        mounts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Unmounts every mount still held (once: it takes them).
+    fn unmount_all(mounts: &Mounts) {
+        for m in std::mem::take(&mut *lock(mounts)) {
+            if let Err(e) = m.unmount() {
+                eprintln!("latency: {e}");
+            }
+        }
+    }
+
+    /// Where the rates race: a directory, and zombiefs's count of racing
+    /// opens there.
+    struct Place<'a> {
+        dir: &'a Path,
+        racing_opens: &'a dyn Fn() -> u64,
     }
 
     /// One contender's turns: `(racing opens, wall ns)` each.
@@ -384,7 +421,7 @@ mod imp {
             }
             let r = turns_ratio(&self.harness, &self.best_turns);
             line += &format!(
-                " then {} pairs of {:.2} s: harness ({}) {}, bare {} {}; harness / bare = {:.2} [{:.2}, {:.2}]",
+                " then {} rounds of {:.2} s: harness ({}) {}, bare {} {}; harness / bare = {:.2} [{:.2}, {:.2}]",
                 self.harness.len(),
                 PAIR_TURN.as_secs_f64(),
                 self.harness_pace,
@@ -400,21 +437,25 @@ mod imp {
     }
 
     /// zombiefs's racing opens while `f` runs, and the wall time it took.
-    fn counted(mount: &Mount, f: impl FnOnce()) -> (u64, u64) {
-        let before = mount.stats().racing_opens;
+    fn counted(on: &Place<'_>, f: impl FnOnce()) -> (u64, u64) {
+        let before = (on.racing_opens)();
         let start = Instant::now();
         f();
         let ns = start.elapsed().as_nanos() as u64;
-        (mount.stats().racing_opens - before, ns.max(1))
+        ((on.racing_opens)() - before, ns.max(1))
     }
 
     /// The harness (calibrated when it starts, for `auto`) and every bare
-    /// pacing race in interleaved turns on `mount`, which zombifies nothing.
+    /// pacing race in interleaved turns `on` a mount that zombifies nothing;
+    /// then the harness, the best bare pacing and, when it is another, the
+    /// bare loop at the harness's pacing, in [`PAIRS`] rounds: the best of
+    /// those two bare pacings there is the bare side (so that a lucky pick
+    /// in the first rounds does not flatter the harness).
     fn rates(
         config: &GridConfig,
         readers: u32,
         deleters: u32,
-        mount: &Mount,
+        on: &Place<'_>,
         interrupted: &AtomicBool,
     ) -> Rates {
         let scenario = Scenario {
@@ -424,7 +465,7 @@ mod imp {
             pace: config.pace,
             ..Scenario::default()
         };
-        let dir = mount.mountpoint();
+        let dir = on.dir;
         let mut harness = super::super::start_harness(&scenario, dir);
         let bare_dir = tempfile::Builder::new()
             .prefix("unlink-race-bare-")
@@ -441,13 +482,13 @@ mod imp {
                 duration: Some(turn),
                 ..BatchLimit::default()
             };
-            counted(mount, || {
+            counted(on, || {
                 super::super::batch(harness, &limit, interrupted, || "latency".into());
             })
         };
         let bare_turn = |pace: Pace, turn: Duration| {
             let _ = sys::unlinkat(fd.as_fd(), bare::TARGET);
-            counted(mount, || {
+            counted(on, || {
                 bare::run(fd.as_fd(), readers, deleters, SIZE, pace, Stop::Time(turn));
             })
         };
@@ -463,22 +504,34 @@ mod imp {
                 break;
             }
         }
-        let best = best_bare(&bare);
-        let (mut h_turns, mut b_turns) = (Vec::new(), Vec::new());
+        let harness_pace = harness.scenario().pace;
+        let first = best_bare(&bare);
+        let mut finalists: Vec<(Pace, Turns)> = vec![(first, Vec::new())];
+        if harness_pace != first && BARE_PACES.contains(&harness_pace) {
+            finalists.push((harness_pace, Vec::new()));
+        }
+        let mut h_turns = Vec::new();
         for i in 0..pairs {
-            // Each goes first in every other pair.
+            // The harness goes first in every other round.
             if i % 2 == 0 {
                 h_turns.push(harness_turn(&mut harness, pair_turn));
-                b_turns.push(bare_turn(best, pair_turn));
-            } else {
-                b_turns.push(bare_turn(best, pair_turn));
+            }
+            for (pace, turns) in &mut finalists {
+                turns.push(bare_turn(*pace, pair_turn));
+            }
+            if i % 2 == 1 {
                 h_turns.push(harness_turn(&mut harness, pair_turn));
             }
             if interrupted.load(Relaxed) {
                 break;
             }
         }
-        let harness_pace = harness.scenario().pace;
+        let best = best_bare(&finalists);
+        let b_turns = finalists
+            .into_iter()
+            .find(|(p, _)| *p == best)
+            .map(|(_, t)| t)
+            .expect("the best is a finalist");
         let harness_calibration = harness.calibration().map(calibration);
         drop(harness.finish());
         Rates {

@@ -13,9 +13,9 @@
 //!
 //! **By what.** Overlapped opens: raced opens whose removal returned while
 //! the `open` was still running, the window the defect needs. On zombiefs
-//! they follow its own count of racing opens within a few per cent at every
+//! they follow its own count of racing opens within about 10% at every
 //! pacing, where raced opens (the file was gone by `fstat`, whenever the
-//! removal came) put some pacings twice as high as they are. With worker
+//! removal came) put some pacings two to six times as high as they are. With worker
 //! processes, which do not count overlapped opens, raced opens decide. When
 //! the calibration itself finds anomalies by the dozen ([`ENOUGH_ANOMALIES`]
 //! in one candidate), anomalies per second decide instead: that is what the

@@ -13,7 +13,7 @@
 //!
 //! Why the end of the removal and not its start: on zombiefs the count of
 //! opens whose removal *ended* inside them follows zombiefs's own racing
-//! opens within a few per cent at every pacing and thread count, while the
+//! opens within about 10% at every pacing and thread count, while the
 //! count of opens whose removal *began* inside them ranks the pacings
 //! differently (and a removal that began before the open and landed in it
 //! is the window itself). The measurement is in docs/methods.md#overlapped-opens.
@@ -39,7 +39,7 @@
 //! `open` (counted), and a deleter that took this reader's file and then
 //! another one before the reader looked (missed: a mark holds the last
 //! removal only). Each needs a whole recreate inside one `open`; on zombiefs
-//! the count stays within a few per cent of the ground truth at 4×4.
+//! the count stays within about 10% of the ground truth at 4×4 too.
 //!
 //! **Strategies.** `unlink` takes the name with `unlinkat`; `trash` with the
 //! `rename` into the trash directory (the `unlink` in there that follows
