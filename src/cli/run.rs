@@ -148,14 +148,7 @@ pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
 /// Checks every `--dir` before any of them is raced in.
 fn check_dirs(dirs: &[PathBuf]) -> Result<()> {
     for dir in dirs {
-        if !dir.is_dir() {
-            let why = if dir.exists() {
-                "is not a directory"
-            } else {
-                "does not exist"
-            };
-            bail!("--dir {}: {why}", dir.display());
-        }
+        super::check_dir("--dir", dir)?;
     }
     if let Some(dup) = unlink_race::grid::first_duplicate(dirs) {
         bail!("--dir {}: given twice", dup.display());
