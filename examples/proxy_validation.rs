@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use unlink_race::harness::{BatchLimit, Harness, HarnessOptions};
 use unlink_race::scenario::{Pace, Scenario, Workers};
+use unlink_race::stats::spearman;
 use unlink_race::zombiefs::{Mount, Options};
 
 /// One pacing's sums over the rounds.
@@ -40,40 +41,6 @@ impl Sums {
     fn per_second(&self, n: u64) -> f64 {
         n as f64 * 1e9 / self.elapsed_ns.max(1) as f64
     }
-}
-
-/// Ranks with ties averaged (1 = smallest).
-fn ranks(xs: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..xs.len()).collect();
-    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
-    let mut r = vec![0.0; xs.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && xs[order[j + 1]] == xs[order[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for k in i..=j {
-            r[order[k]] = avg;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-/// Spearman's ρ: Pearson's correlation of the ranks.
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = ra.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    if va == 0.0 || vb == 0.0 {
-        return 0.0;
-    }
-    cov / (va * vb).sqrt()
 }
 
 fn top(xs: &[f64]) -> usize {
@@ -172,8 +139,8 @@ fn main() {
             summary.push((
                 run,
                 threads,
-                spearman(&raced, &truth),
-                spearman(&overlapped, &truth),
+                spearman(&raced, &truth).unwrap_or(f64::NAN),
+                spearman(&overlapped, &truth).unwrap_or(f64::NAN),
                 paces[top(&raced)],
                 paces[top(&overlapped)],
                 paces[top(&truth)],

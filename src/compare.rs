@@ -662,7 +662,12 @@ fn scenario_comparison(
                     let s = (*scenario)?;
                     let stats = s.classes.get(&name)?;
                     stats.per_overlapped_open?;
-                    Some(class_count(stats.count, s.overlapped_opens?, once, rules.alpha))
+                    Some(class_count(
+                        stats.count,
+                        s.overlapped_opens?,
+                        once,
+                        rules.alpha,
+                    ))
                 })
                 .collect();
             ClassComparison {

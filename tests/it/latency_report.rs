@@ -280,6 +280,26 @@ fn a_ratio_of_paired_turns_has_its_interval() {
     );
     // Nothing on the bare side: no ratio to speak of.
     assert_eq!(turns_ratio(&a, &[(0, t)]).rate, f64::INFINITY);
+    // Steady turns: nothing beyond counting, so the exact interval of two
+    // Poisson rates (conditional binomial), about 1.1 × e^(±1.96 × 0.0138).
+    let s = 1_000_000_000;
+    let steady = turns_ratio(&[(1100, s); 10], &[(1000, s); 10]);
+    let (low, high) = unlink_race::stats::ratio_interval(10_000, 10 * s, 11_000, 10 * s, 0.95);
+    assert!((steady.rate - 1.1).abs() < 1e-12, "{steady:?}");
+    assert!((steady.ci_low - low).abs() < 1e-12, "{steady:?}");
+    assert!((steady.ci_high - high.unwrap()).abs() < 1e-12, "{steady:?}");
+    assert!(1.06 < low && low < 1.08 && 1.12 < high.unwrap(), "{low}");
+    // Two rounds, 100 and 300 against 100 and 100 per second: ratio 2, and
+    // Student's t over the rounds (delta method), by hand: residuals
+    // 100 − 2·100 and 300 − 2·100, se = √(20000 / 2) / 100 = 1, t(0.975, 1)
+    // = 12.7062047, so [2 − 12.7, 2 + 12.7] cut at 0: the spells decide.
+    let two = turns_ratio(&[(100, s), (300, s)], &[(100, s), (100, s)]);
+    assert_eq!(two.rate, 2.0);
+    assert_eq!(two.ci_low, 0.0);
+    assert!(
+        (two.ci_high - 14.706_204_736_174_707).abs() < 1e-6,
+        "{two:?}"
+    );
 }
 
 /// At probability p a rate r implies a median of ln 2 / (p r): the high end
