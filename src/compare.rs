@@ -101,6 +101,8 @@ pub struct Comparison {
     pub raced_tests: (usize, usize),
     /// The same for the per-racing-create tests.
     pub racing_tests: (usize, usize),
+    /// The same for the per-overlapped-open tests, adjusted apart again.
+    pub overlapped_tests: (usize, usize),
 }
 
 impl Comparison {
@@ -347,6 +349,10 @@ pub struct ScenarioRun {
     pub raced_opens_per_second: Option<f64>,
     /// Create calls that raced another's; `None` in reports from before the count.
     pub racing_creates: Option<u64>,
+    /// Raced opens whose removal landed inside the open; `None` where not
+    /// counted (worker processes, older reports).
+    pub overlapped_opens: Option<u64>,
+    pub overlapped_opens_per_second: Option<f64>,
     /// The deleters' pacing (older reports read as `sleep`).
     pub pace: Pace,
     /// The report was cut short by a signal.
@@ -368,12 +374,15 @@ pub struct ClassComparison {
     /// The same class per racing create (the classes of a create racing a
     /// create: counts whose denominator is the run's racing creates).
     pub per_racing_create: PerRacedOpen,
+    /// The same class per overlapped open (denominators: overlapped opens).
+    pub per_overlapped_open: PerRacedOpen,
 }
 
 /// One anomaly class per raced open (or per racing create) across the
 /// reports: counts whose denominator (`ClassCount::cycles`) is the run's
 /// raced opens (racing creates), and tests decided as the per-cycle ones
-/// but Holm-adjusted in families of their own.
+/// but Holm-adjusted in families of their own. The same type holds a class
+/// per overlapped open.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PerRacedOpen {
     /// The count per raced open in each report; `None` where the scenario is
@@ -540,6 +549,9 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
     let racing_tests = adjust(&mut scenarios, per_raced_open, |c| {
         &mut c.per_racing_create.tests
     });
+    let overlapped_tests = adjust(&mut scenarios, per_raced_open, |c| {
+        &mut c.per_overlapped_open.tests
+    });
     Comparison {
         reports,
         baseline,
@@ -550,6 +562,7 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
         equivalence_tests,
         raced_tests,
         racing_tests,
+        overlapped_tests,
     }
 }
 
@@ -686,6 +699,8 @@ fn scenario_comparison(
                 raced_opens: s.raced_opens,
                 raced_opens_per_second: s.raced_opens_per_second,
                 racing_creates: s.racing_creates,
+                overlapped_opens: s.overlapped_opens,
+                overlapped_opens_per_second: s.overlapped_opens_per_second,
                 pace: s.pace,
                 interrupted: loaded.report.interrupted,
             })
@@ -738,6 +753,20 @@ fn scenario_comparison(
                     ))
                 })
                 .collect();
+            let overlapped: Vec<Option<ClassCount>> = found
+                .iter()
+                .map(|scenario| {
+                    let s = (*scenario)?;
+                    let stats = s.classes.get(&name)?;
+                    stats.per_overlapped_open?;
+                    Some(class_count(
+                        stats.count,
+                        s.overlapped_opens?,
+                        once,
+                        rules.alpha,
+                    ))
+                })
+                .collect();
             ClassComparison {
                 class: name,
                 tests: untested(&counts, reference, rules),
@@ -749,6 +778,10 @@ fn scenario_comparison(
                 per_racing_create: PerRacedOpen {
                     tests: untested(&racing, reference, rules),
                     counts: racing,
+                },
+                per_overlapped_open: PerRacedOpen {
+                    tests: untested(&overlapped, reference, rules),
+                    counts: overlapped,
                 },
             }
         })

@@ -11,9 +11,11 @@
 //!
 //! Each anomaly class with an event has its rows per cycle, then, where
 //! raced opens were counted, its rows per raced open (`zombie_fd per raced
-//! open`). Reports without the count are named once, by [`lacking_lines`].
+//! open`), and where overlapped opens were, per overlapped open. Reports
+//! without the raced-open count are named once, by [`lacking_lines`].
 
 use crate::compare::{ClassComparison, ClassCount, ClassTest, Comparison, ScenarioComparison};
+use crate::export::summary::Opens;
 use crate::report::schema::Pace;
 use crate::stats::{POWER, RateComparison, Verdict, cycles_to_tell};
 
@@ -81,6 +83,18 @@ pub fn summary(c: &Comparison) -> String {
             "; rates per raced open compared too (Holm over {d} difference and {e} equivalence \
              test{} of their own; \
              verdicts and exit code per cycle)",
+            plural(e)
+        ));
+    }
+    let overlapped = c
+        .scenarios
+        .iter()
+        .flat_map(|s| s.classes.iter())
+        .any(|k| k.per_overlapped_open.compared());
+    if overlapped {
+        let (d, e) = c.overlapped_tests;
+        text.push_str(&format!(
+            "; and per overlapped open (Holm over {d} difference and {e} equivalence test{})",
             plural(e)
         ));
     }
@@ -264,17 +278,21 @@ pub struct RunRow {
     /// `None` where the report did not count raced opens (or lacks the scenario).
     pub raced_opens: Option<u64>,
     pub raced_opens_per_second: Option<f64>,
+    /// `None` where the report did not count overlapped opens.
+    pub overlapped_opens: Option<u64>,
+    pub overlapped_opens_per_second: Option<f64>,
     pub pace: Option<Pace>,
 }
 
 /// One class of one report in a scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassRow {
-    /// `zombie_fd`, `zombie_fd per raced open`, or
-    /// `spurious_enoent_on_create per racing create`.
+    /// `zombie_fd`, `zombie_fd per raced open`, `zombie_fd per overlapped
+    /// open`, or `spurious_enoent_on_create per racing create`.
     pub class: String,
-    /// `true` for a rate per raced open or per racing create (its verdict
-    /// is shown, but the scenario's verdict and the exit code are per cycle).
+    /// `true` for a rate per raced or overlapped open or per racing create
+    /// (its verdict is shown, but the scenario's verdict and the exit code
+    /// are per cycle).
     pub per_raced_open: bool,
     /// `true` on the class's first row (renderers show the name once).
     pub first_of_class: bool,
@@ -422,6 +440,8 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 ns_per_cycle_ratio: run.and_then(|x| x.ns_per_cycle_ratio),
                 raced_opens: run.and_then(|x| x.raced_opens),
                 raced_opens_per_second: run.and_then(|x| x.raced_opens_per_second),
+                overlapped_opens: run.and_then(|x| x.overlapped_opens),
+                overlapped_opens_per_second: run.and_then(|x| x.overlapped_opens_per_second),
                 pace: run.map(|x| x.pace),
             }
         })
@@ -429,14 +449,25 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for k in s.classes.iter().filter(|k| !k.all_zero()) {
-        for per in [Per::Cycle, Per::RacedOpen, Per::RacingCreate] {
+        for per in [
+            Per::Cycle,
+            Per::RacedOpen,
+            Per::OverlappedOpen,
+            Per::RacingCreate,
+        ] {
             let per_raced_open = per != Per::Cycle;
             let (counts, tests, class, unit) = match per {
                 Per::RacedOpen if k.per_raced_open.compared() => (
                     &k.per_raced_open.counts,
                     &k.per_raced_open.tests,
-                    format!("{} per raced open", k.class),
-                    RACED_OPENS,
+                    format!("{} per {}", k.class, Opens::Raced.noun()),
+                    unit_of(Opens::Raced),
+                ),
+                Per::OverlappedOpen if k.per_overlapped_open.compared() => (
+                    &k.per_overlapped_open.counts,
+                    &k.per_overlapped_open.tests,
+                    format!("{} per {}", k.class, Opens::Overlapped.noun()),
+                    unit_of(Opens::Overlapped),
                 ),
                 Per::RacingCreate if k.per_racing_create.compared() => (
                     &k.per_racing_create.counts,
@@ -464,10 +495,11 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 if let Some(t) = &tests[r]
                     && t.verdict == Verdict::Inconclusive
                 {
-                    let family = if per_raced_open {
-                        c.raced_tests.0
-                    } else {
-                        c.tests
+                    let family = match per {
+                        Per::Cycle => c.tests,
+                        Per::RacedOpen => c.raced_tests.0,
+                        Per::OverlappedOpen => c.overlapped_tests.0,
+                        Per::RacingCreate => c.racing_tests.0,
                     };
                     notes.push(format!(
                         "{class} in {label}: inconclusive: {}{}",
@@ -501,16 +533,22 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 names[s.reference],
                 zero_names.join(", ")
             ));
-            // The same classes per raced open, where both counted them.
-            if let Some(t) = zero[0].per_raced_open.tests[r] {
-                notes.push(format!(
-                    "{} vs {} per raced open: {}: {} ({})",
-                    names[r],
-                    names[s.reference],
-                    t.verdict.name(),
-                    statement_in(&t.rates, c.rules.alpha, RACED_OPENS),
-                    zero_names.join(", ")
-                ));
+            // The same classes per raced (overlapped) open, where both counted them.
+            for (opens, p) in [
+                (Opens::Raced, &zero[0].per_raced_open),
+                (Opens::Overlapped, &zero[0].per_overlapped_open),
+            ] {
+                if let Some(t) = p.tests[r] {
+                    notes.push(format!(
+                        "{} vs {} per {}: {}: {} ({})",
+                        names[r],
+                        names[s.reference],
+                        opens.noun(),
+                        t.verdict.name(),
+                        statement_in(&t.rates, c.rules.alpha, unit_of(opens)),
+                        zero_names.join(", ")
+                    ));
+                }
             }
         }
     }
@@ -534,7 +572,18 @@ const RACING_CREATES: &str = "racing creates";
 enum Per {
     Cycle,
     RacedOpen,
+    OverlappedOpen,
     RacingCreate,
+}
+
+const OVERLAPPED_OPENS: &str = "overlapped opens";
+
+/// The denominator of rates per `opens`.
+fn unit_of(opens: Opens) -> &'static str {
+    match opens {
+        Opens::Raced => RACED_OPENS,
+        Opens::Overlapped => OVERLAPPED_OPENS,
+    }
 }
 
 /// What an inconclusive comparison can and cannot exclude: `none seen in
@@ -665,8 +714,8 @@ pub fn runs_line(block: &ScenarioBlock) -> String {
         .join("; ")
 }
 
-/// `12,345 raced opens (1.23%, 580/s), pace check`, or `raced opens not
-/// counted`.
+/// `12,345 raced opens (1.23%, 580/s), 6,100 overlapped (300/s), pace
+/// check`, or `raced opens not counted`.
 fn pressure(run: &RunRow, cycles: u64) -> String {
     // A report from before the count is named once by `lacking_lines`.
     let Some(raced) = run.raced_opens else {
@@ -674,8 +723,15 @@ fn pressure(run: &RunRow, cycles: u64) -> String {
     };
     let pace = run.pace.map_or(String::new(), |p| format!(", pace {p}"));
     let share = crate::export::summary::raced_share_percent(raced, cycles);
+    let overlapped = run.overlapped_opens.map_or(String::new(), |n| {
+        format!(
+            ", {} overlapped ({}/s)",
+            format_count(n),
+            super::format::format_si(run.overlapped_opens_per_second.unwrap_or(0.0)),
+        )
+    });
     format!(
-        "{} raced opens ({share:.2}%, {}/s){pace}",
+        "{} raced opens ({share:.2}%, {}/s){overlapped}{pace}",
         format_count(raced),
         super::format::format_si(run.raced_opens_per_second.unwrap_or(0.0)),
     )

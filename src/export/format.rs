@@ -88,6 +88,15 @@ pub fn raced_opens_phrase(n: u64) -> String {
     )
 }
 
+/// `"1 overlapped open"`, `"1,234 overlapped opens"`.
+pub fn overlapped_opens_phrase(n: u64) -> String {
+    format!(
+        "{} overlapped open{}",
+        format_count(n),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 /// A count for a sentence: exact below 1,000 (`"3"`, never `"3.0"`), then
 /// [`format_si`] (`"1.2 K"`, `"470 K"`).
 pub fn format_count_si(n: u64) -> String {

@@ -15,6 +15,7 @@
 
 mod board;
 pub mod calibrate;
+mod overlap;
 mod pool;
 pub mod process;
 pub mod protocol;
@@ -193,6 +194,9 @@ pub struct Batch {
     pub raced_opens: u64,
     /// Create calls of this batch that overlapped another's on the same name.
     pub racing_creates: u64,
+    /// Raced opens of this batch whose `open` overlapped the removal that
+    /// took the file (`None`: not counted, with worker processes).
+    pub overlapped_opens: Option<u64>,
     /// Wall time from release (with threads: from the moment every worker was
     /// racing) to the last reader's finish.
     pub elapsed_ns: u64,
@@ -217,6 +221,9 @@ pub struct Tally {
     /// Create calls that overlapped another worker's create call on the same
     /// name: a creator's, or a reader's inplace recreate of the target.
     pub racing_creates: u64,
+    /// Raced opens whose `open` overlapped the removal that took the file
+    /// (`None`: not counted, with worker processes).
+    pub overlapped_opens: Option<u64>,
     /// How pace `auto` was resolved (`None` when the pace was given).
     pub calibration: Option<calibrate::Calibration>,
     pub removals: u64,
@@ -336,7 +343,12 @@ impl Harness {
                 .collect(),
             Race::Create => (0..scenario.creators).map(WorkerId::creator).collect(),
         };
-        let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
+        let control = Control::new(ids.len(), options.examples_per_class);
+        // Readers see the deleters' removal marks only in shared memory.
+        let control = Arc::new(match scenario.workers {
+            Workers::Threads => control.with_removal_marks(scenario.deleters as usize),
+            Workers::Processes => control,
+        });
         let pool: Box<dyn Pool> = match scenario.workers {
             Workers::Threads => Box::new(
                 threads::ThreadPool::start(scenario, Arc::clone(&dir), Arc::clone(&control), &ids)
@@ -381,6 +393,12 @@ impl Harness {
         self.calibration.as_ref()
     }
 
+    /// Whether overlapped opens are counted: readers see the deleters'
+    /// removal marks (threads, not worker processes).
+    pub fn counts_overlaps(&self) -> bool {
+        self.scenario.workers == Workers::Threads
+    }
+
     /// The target directory and its filesystem.
     pub fn target(&self) -> &TargetInfo {
         &self.target
@@ -411,6 +429,7 @@ impl Harness {
         let cycles_before = c.total_cycles();
         let raced_before = c.total_raced_opens();
         let racing_creates_before = c.total_racing_creates();
+        let overlapped_before = c.total_overlapped_opens();
         self.cycles_before_batch = cycles_before;
         c.quota_per_reader.store(quota, Relaxed);
         c.until_anomalies
@@ -572,6 +591,9 @@ impl Harness {
             cycles,
             raced_opens: c.total_raced_opens() - raced_before,
             racing_creates: c.total_racing_creates() - racing_creates_before,
+            overlapped_opens: self
+                .counts_overlaps()
+                .then(|| c.total_overlapped_opens() - overlapped_before),
             elapsed_ns,
             anomalies,
             first_anomaly_cycle,
@@ -600,6 +622,7 @@ impl Harness {
 
     fn merge(&self, snapshots: &[SlotSnapshot]) -> Tally {
         let mut t = Tally::default();
+        let mut overlapped = 0;
         for s in snapshots {
             for (total, n) in t.counts.iter_mut().zip(s.counts) {
                 *total += n;
@@ -607,6 +630,7 @@ impl Harness {
             t.cycles += s.cycles;
             t.raced_opens += s.raced_opens;
             t.racing_creates += s.racing_creates;
+            overlapped += s.overlapped_opens;
             t.removals += s.removals;
             t.recreations += s.recreations;
             t.anomalies += s.anomalies;
@@ -635,6 +659,7 @@ impl Harness {
             })
             .collect();
         t.timeline = self.timeline(snapshots);
+        t.overlapped_opens = self.counts_overlaps().then_some(overlapped);
         t.first_anomaly_cycle = self.first_anomaly_cycle;
         t.elapsed_ns = self.elapsed_ns;
         t.calibration = self.calibration.clone();

@@ -116,6 +116,9 @@ pub struct WorkerSlot {
     /// Create calls (a creator's, or a reader's recreate of the target) that
     /// overlapped another worker's create call on the same name.
     pub racing_creates: AtomicU64,
+    /// Raced opens whose `open` overlapped the removal that took the file
+    /// (see `overlap.rs`).
+    pub overlapped_opens: AtomicU64,
     pub removals: AtomicU64,
     pub recreations: AtomicU64,
     /// Anomalies (classes that are anomalies under the scenario).
@@ -147,6 +150,7 @@ impl Default for WorkerSlot {
             cycles: AtomicU64::new(0),
             raced_opens: AtomicU64::new(0),
             racing_creates: AtomicU64::new(0),
+            overlapped_opens: AtomicU64::new(0),
             removals: AtomicU64::new(0),
             recreations: AtomicU64::new(0),
             anomalies: AtomicU64::new(0),
@@ -212,6 +216,7 @@ impl WorkerSlot {
             cycles: self.cycles.load(Relaxed),
             raced_opens: self.raced_opens.load(Relaxed),
             racing_creates: self.racing_creates.load(Relaxed),
+            overlapped_opens: self.overlapped_opens.load(Relaxed),
             removals: self.removals.load(Relaxed),
             recreations: self.recreations.load(Relaxed),
             anomalies: self.anomalies.load(Relaxed),
@@ -236,6 +241,8 @@ pub struct SlotSnapshot {
     #[serde(default)]
     pub raced_opens: u64,
     pub racing_creates: u64,
+    #[serde(default)]
+    pub overlapped_opens: u64,
     pub removals: u64,
     pub recreations: u64,
     pub anomalies: u64,

@@ -27,6 +27,7 @@ use crate::scenario::{Delete, Pace, Recreate, Scenario, name_of, round_name};
 use crate::sys::{self, ENOENT, Errno, flags::*};
 
 use super::board::{Board, Call};
+use super::overlap::{RemovalMark, any_landed_in};
 use super::records::{AnomalyRecord, Role, WorkerId};
 use super::slot::{EventKind, WorkerSlot, bump, op_code};
 
@@ -80,6 +81,9 @@ pub struct Control {
     pub examples_per_class: u32,
     /// Every worker slot, to sum cycles when the first anomaly is seen.
     pub slots: Vec<WorkerSlot>,
+    /// One per deleter: its removals, for readers to tell overlapped opens
+    /// (empty where readers cannot see the deleters' memory: processes).
+    pub removal_marks: Vec<RemovalMark>,
     /// [`WorkerId::packed`] of the worker that saw the first anomaly.
     pub first_anomaly_worker: AtomicU32,
     /// An errno that means the environment failed (full disk, read-only
@@ -113,6 +117,7 @@ impl Control {
             examples_kept: Default::default(),
             examples_per_class,
             slots: (0..workers).map(|_| WorkerSlot::default()).collect(),
+            removal_marks: Vec::new(),
             first_anomaly_worker: AtomicU32::new(u32::MAX),
             first_anomaly_class: AtomicU32::new(u32::MAX),
             environment_errno: AtomicI32::new(0),
@@ -120,6 +125,13 @@ impl Control {
             t0_ns: sys::monotonic_ns(),
             board: super::board::heap_words(workers),
         }
+    }
+
+    /// With a removal mark for each of `deleters` deleters, so that readers
+    /// count overlapped opens (workers that share this memory: threads).
+    pub fn with_removal_marks(mut self, deleters: usize) -> Control {
+        self.removal_marks = (0..deleters).map(|_| RemovalMark::default()).collect();
+        self
     }
 
     /// Sum of anomalies over every slot (stalls are the controller's).
@@ -164,6 +176,14 @@ impl Control {
             .map(|s| s.racing_creates.load(Relaxed))
             .sum()
     }
+
+    /// Sum of overlapped opens over every slot.
+    pub fn total_overlapped_opens(&self) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| s.overlapped_opens.load(Relaxed))
+            .sum()
+    }
 }
 
 /// A worker's own names in the scratch directory: its temporary file and, for
@@ -182,6 +202,8 @@ pub struct Worker<'a> {
     dir: BorrowedFd<'a>,
     control: &'a Control,
     slot: &'a WorkerSlot,
+    /// A deleter's removal mark (`None` for a reader, and where nobody reads it).
+    mark: Option<&'a RemovalMark>,
     recreate: Recreate,
     delete: Delete,
     /// The deleter's pacing (never `auto`: the harness resolved it).
@@ -239,11 +261,16 @@ impl<'a> Worker<'a> {
         let content = Content::new(scenario.file_size_bytes as usize);
         let [tmp, trash] = private_names(id);
         let slot = &control.slots[slot_index];
+        let mark = match id.role {
+            Role::Reader | Role::Creator => None,
+            Role::Deleter => control.removal_marks.get(id.index as usize),
+        };
         Worker {
             id,
             dir,
             control,
             slot,
+            mark,
             recreate: scenario.recreate,
             delete: scenario.delete,
             pace: scenario.pace,
@@ -507,22 +534,23 @@ impl<'a> Worker<'a> {
                 }
             }
             Ok(fd) => {
-                self.event(EventKind::OpenEnd, 0);
+                let ended = self.event(EventKind::OpenEnd, 0);
                 bump(&self.slot.cycles);
-                self.read_and_verify(fd);
+                self.read_and_verify(fd, (t, ended));
             }
         }
         self.slot.busy_since_ns.store(0, Relaxed);
     }
 
-    fn read_and_verify(&mut self, fd: OwnedFd) {
+    /// `open`: when the `open` began and returned.
+    fn read_and_verify(&mut self, fd: OwnedFd, open: (u64, u64)) {
         self.busy(Op::Fstat);
         let stat = match sys::fstat(fd.as_fd()) {
             Ok(st) => {
                 // A raced open: the last link went before this `fstat`
                 // (or the descriptor is the macOS zombie, `st_ino == 0`).
                 if st.nlink == 0 || st.ino == 0 {
-                    bump(&self.slot.raced_opens);
+                    self.raced(open);
                 }
                 st
             }
@@ -530,7 +558,7 @@ impl<'a> Worker<'a> {
                 // The same window where `fstat` goes by the path (sshfs):
                 // the name went before this `fstat`.
                 if e == ENOENT {
-                    bump(&self.slot.raced_opens);
+                    self.raced(open);
                 }
                 self.close_quietly(fd);
                 self.record(&Observation::failure(Side::Reader, Op::Fstat, e), 0);
@@ -570,6 +598,16 @@ impl<'a> Worker<'a> {
             ..Observation::success(Side::Reader, Op::Read)
         };
         self.record(&obs, got as u64);
+    }
+
+    /// Counts a raced open, and whether the removal that took its file
+    /// ended while its `open` was running (an overlapped open).
+    #[inline]
+    fn raced(&self, (began, ended): (u64, u64)) {
+        bump(&self.slot.raced_opens);
+        if any_landed_in(&self.control.removal_marks, began, ended) {
+            bump(&self.slot.overlapped_opens);
+        }
     }
 
     /// Close after a failure: its own errno would only hide the first one.
@@ -741,6 +779,9 @@ impl<'a> Worker<'a> {
                 self.busy(Op::Rename);
                 match sys::renameat(self.dir, TARGET, self.dir, &self.trash_name) {
                     Ok(()) => {
+                        // The name went with the rename; the unlink in the
+                        // trash removes nothing a reader can open.
+                        self.mark_took(sys::monotonic_ns());
                         let trash = Arc::clone(&self.trash_name);
                         self.unlink(&trash)
                     }
@@ -764,7 +805,10 @@ impl<'a> Worker<'a> {
         };
         match removed {
             Ok(()) => {
-                self.event(EventKind::RemoveEnd, 0);
+                let ended = self.event(EventKind::RemoveEnd, 0);
+                if self.delete != Delete::Trash {
+                    self.mark_took(ended);
+                }
                 bump(&self.slot.removals);
                 self.count(Class::Removed);
             }
@@ -779,6 +823,15 @@ impl<'a> Worker<'a> {
             }
         }
         self.slot.busy_since_ns.store(0, Relaxed);
+    }
+
+    /// Publishes that a call took the target's name and returned at `t_ns`
+    /// (overlapped opens: see `overlap.rs`).
+    #[inline]
+    fn mark_took(&self, t_ns: u64) {
+        if let Some(mark) = self.mark {
+            mark.took(t_ns);
+        }
     }
 
     fn unlink(&mut self, name: &CStr) -> Result<(), Errno> {

@@ -828,6 +828,64 @@ fn rates_per_raced_open_are_compared_beside_the_rates_per_cycle() {
     assert!(stdout.contains("zombie_fd per raced open"), "{stdout}");
 }
 
+/// Rates per overlapped open are compared too, in a Holm family of their
+/// own, where both reports counted overlapped opens; the runs' lines name
+/// them, and the verdicts stay per cycle.
+#[test]
+fn rates_per_overlapped_open_are_compared_where_both_counted_them() {
+    // Per raced open the two see the same; per overlapped open b sees fewer:
+    // it overlapped ten times as many of its raced opens.
+    let a = ReportBuilder::new("slow")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])
+        .raced_opens(100_000)
+        .overlapped_opens(2_000)
+        .build();
+    let b = ReportBuilder::new("fast")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])
+        .raced_opens(100_000)
+        .overlapped_opens(20_000)
+        .build();
+    let c = pair(a.clone(), b);
+    let s = &c.scenarios[0];
+    assert_eq!(s.runs[1].as_ref().unwrap().overlapped_opens, Some(20_000));
+    let zombie = s
+        .classes
+        .iter()
+        .find(|k| k.class == Class::ZombieFd)
+        .unwrap();
+    assert_eq!(
+        zombie.per_raced_open.tests[1].unwrap().verdict,
+        Verdict::Same
+    );
+    let overlapped = zombie.per_overlapped_open.tests[1].unwrap();
+    assert_eq!(
+        overlapped.rates,
+        unlink_race::stats::compare_rates(30, 2_000, 30, 20_000, 2.0, 0.05)
+    );
+    assert_eq!(overlapped.verdict, Verdict::Lower);
+    assert_eq!(c.overlapped_tests, (1, 1));
+    assert!(!c.differs(), "the verdict is per cycle");
+    let text = render_terminal(&c);
+    assert!(text.contains("zombie_fd per overlapped open"), "{text}");
+    assert!(text.contains("20,000 overlapped ("), "{text}");
+    let md = render_markdown(&c);
+    assert_pipe_tables(&md);
+    assert!(
+        md.contains("| zombie_fd per overlapped open | slow |"),
+        "{md}"
+    );
+    // One report without the count (older, or worker processes): not compared.
+    let older = ReportBuilder::new("older")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])
+        .raced_opens(100_000)
+        .build();
+    let c = pair(a, older);
+    let zombie = &c.scenarios[0].classes[0];
+    assert!(!zombie.per_overlapped_open.compared());
+    assert_eq!(c.overlapped_tests, (0, 0));
+    assert!(!render_terminal(&c).contains("per overlapped open"));
+}
+
 /// A committed report written before raced opens were counted (the macOS
 /// fixture) and the same report with raced opens: the one that lacks them is
 /// named once, with the figures it lacks, and the per-cycle comparison and

