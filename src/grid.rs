@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::report::machine;
 use crate::report::schema::Machine;
-use crate::scenario::{self, Delete, Pace, Recreate, Scenario, Workers};
+use crate::scenario::{self, Delete, Pace, Recreate, Scenario, Views, Workers};
 use crate::sys::{self, platform, platform::FsInfo};
 
 /// Thread counts (readers × deleters) of the default grid.
@@ -39,6 +39,8 @@ pub enum Setting {
     Reports,
     Zombiefs,
     Latency,
+    OtherSide,
+    DeletersRecreate,
 }
 
 impl Setting {
@@ -57,6 +59,8 @@ impl Setting {
         Setting::Reports,
         Setting::Zombiefs,
         Setting::Latency,
+        Setting::OtherSide,
+        Setting::DeletersRecreate,
     ];
 
     /// The environment variable.
@@ -75,6 +79,8 @@ impl Setting {
             Setting::Reports => "UNLINK_RACE_REPORTS",
             Setting::Zombiefs => "UNLINK_RACE_ZOMBIEFS",
             Setting::Latency => "UNLINK_RACE_LATENCY",
+            Setting::OtherSide => "UNLINK_RACE_OTHER_SIDE",
+            Setting::DeletersRecreate => "UNLINK_RACE_DELETERS_RECREATE",
         }
     }
 
@@ -110,6 +116,15 @@ impl Setting {
                  anomaly on zombiefs, harness against a bare loop (needs `--features zombiefs` \
                  and root)"
             }
+            Setting::OtherSide => {
+                "[two views](two-views.md): for each directory of `UNLINK_RACE_DIR`, in order, \
+                 another path to it, comma-separated; readers race through the first, deleters \
+                 through the second, and the scenario names end in `-split`"
+            }
+            Setting::DeletersRecreate => {
+                "`1`: with two views, deleters also recreate the file through their side after \
+                 each removal (names end in `-split-recreating`; `replace` scenarios are left out)"
+            }
         }
     }
 
@@ -129,6 +144,8 @@ impl Setting {
             Setting::Reports => "`reports/`",
             Setting::Zombiefs => "`0`",
             Setting::Latency => "`1` with `--features zombiefs`, `0` without or with QUICK",
+            Setting::OtherSide => "none (one view)",
+            Setting::DeletersRecreate => "`0`",
         }
     }
 }
@@ -155,6 +172,11 @@ pub struct Timing {
 pub struct GridConfig {
     /// Target directories: the grid runs on each, one report per directory.
     pub dirs: Vec<PathBuf>,
+    /// With two views: the other path to each of `dirs`, in order (empty:
+    /// one view).
+    pub other_sides: Vec<PathBuf>,
+    /// One view, or two (with `other_sides`).
+    pub views: Views,
     pub threads: Vec<(u32, u32)>,
     pub sizes: Vec<u64>,
     pub recreate: Vec<Recreate>,
@@ -314,6 +336,49 @@ impl GridConfig {
                 reason: format!("{} is listed twice", dup.display()),
             });
         }
+        let other_sides = match get(Setting::OtherSide) {
+            Some(v) => {
+                let sides = list(Setting::OtherSide, &v, parse_dir)?;
+                if sides.len() != dirs.len() {
+                    return Err(GridError {
+                        setting: Setting::OtherSide,
+                        value: v,
+                        reason: format!(
+                            "{} paths for {} directories of {}: one other side per directory",
+                            sides.len(),
+                            dirs.len(),
+                            Setting::Dir.var()
+                        ),
+                    });
+                }
+                sides
+            }
+            None => Vec::new(),
+        };
+        if zombiefs && !other_sides.is_empty() {
+            return Err(GridError {
+                setting: Setting::OtherSide,
+                value: get(Setting::OtherSide).unwrap_or_default(),
+                reason: format!(
+                    "{} races in a zombiefs mount of its own; for two views of zombiefs mount it \
+                     yourself and give its backing directory here",
+                    Setting::Zombiefs.var()
+                ),
+            });
+        }
+        let recreating = switch(Setting::DeletersRecreate, false)?;
+        if recreating && other_sides.is_empty() {
+            return Err(GridError {
+                setting: Setting::DeletersRecreate,
+                value: get(Setting::DeletersRecreate).unwrap_or_default(),
+                reason: format!("needs two views ({})", Setting::OtherSide.var()),
+            });
+        }
+        let views = match (other_sides.is_empty(), recreating) {
+            (true, _) => Views::One,
+            (false, false) => Views::Split,
+            (false, true) => Views::SplitRecreating,
+        };
         let (def_threads, def_sizes, def_recreate): (&[(u32, u32)], &[u64], &[Recreate]) = if quick
         {
             (
@@ -344,6 +409,13 @@ impl GridConfig {
             })?),
             None => quick.then(|| vec![Delete::Unlink]),
         };
+        if views.deleters_recreate() && delete.as_ref().is_some_and(|d| d.contains(&Delete::Replace)) {
+            return Err(GridError {
+                setting: Setting::Delete,
+                value: get(Setting::Delete).unwrap_or_default(),
+                reason: scenario::ScenarioError::RecreatingReplace.to_string(),
+            });
+        }
         let label = match get(Setting::Label) {
             Some(l) => {
                 Some(
@@ -372,6 +444,8 @@ impl GridConfig {
         };
         Ok(GridConfig {
             dirs,
+            other_sides,
+            views,
             threads,
             sizes,
             recreate,
@@ -401,7 +475,7 @@ impl GridConfig {
                                 *delete == Delete::Unlink
                                     || EXTRA_DELETE_THREADS.contains(&(readers, deleters))
                             }
-                        };
+                        } && !(self.views.deleters_recreate() && *delete == Delete::Replace);
                         if wanted {
                             out.push(Scenario {
                                 readers,
@@ -411,6 +485,7 @@ impl GridConfig {
                                 delete: *delete,
                                 workers: Workers::Threads,
                                 pace: self.pace,
+                                views: self.views,
                             });
                         }
                     }
@@ -449,39 +524,61 @@ pub struct SurveyTarget {
     pub dir: PathBuf,
     pub fs_type: String,
     pub mount_point: String,
-    /// The filesystem type, unique among the survey's directories ([`survey_tags`]).
+    /// With two views: the other path to `dir`, and its filesystem type.
+    pub other_side: Option<(PathBuf, String)>,
+    /// The filesystem type (with two views `<type>-split-<other type>`),
+    /// unique among the survey's directories ([`survey_tags`]).
     pub tag: String,
 }
 
-/// The filesystem of each directory, tagged so that no two share a name.
-pub fn survey_targets(dirs: &[PathBuf]) -> Vec<SurveyTarget> {
-    let infos: Vec<FsInfo> = dirs
+/// The filesystem of `dir`, `unknown` when it cannot be opened.
+fn fs_info_of(dir: &Path) -> FsInfo {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    match sys::open_dir(&canonical) {
+        Ok(fd) => platform::fs_info(fd.as_fd(), &canonical),
+        Err(_) => FsInfo {
+            fs_type: "unknown".into(),
+            mount_point: "unknown".into(),
+        },
+    }
+}
+
+/// The filesystem of each directory, tagged so that no two share a name;
+/// `other_sides` (empty, or one per directory) pairs each with its other view.
+pub fn survey_targets(dirs: &[PathBuf], other_sides: &[PathBuf]) -> Vec<SurveyTarget> {
+    let infos: Vec<FsInfo> = dirs.iter().map(|d| fs_info_of(d)).collect();
+    let others: Vec<Option<(PathBuf, String)>> = (0..dirs.len())
+        .map(|i| {
+            other_sides
+                .get(i)
+                .map(|o| (o.clone(), fs_info_of(o).fs_type))
+        })
+        .collect();
+    let kinds: Vec<String> = infos
         .iter()
-        .map(|dir| {
-            let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
-            match sys::open_dir(&canonical) {
-                Ok(fd) => platform::fs_info(fd.as_fd(), &canonical),
-                Err(_) => FsInfo {
-                    fs_type: "unknown".into(),
-                    mount_point: "unknown".into(),
-                },
-            }
+        .zip(&others)
+        .map(|(info, other)| match other {
+            Some((_, other_fs)) => format!("{}-split-{other_fs}", info.fs_type),
+            None => info.fs_type.clone(),
         })
         .collect();
     let tags = survey_tags(
-        &infos
+        &kinds
             .iter()
+            .zip(&infos)
             .zip(dirs)
-            .map(|(i, d)| (i.fs_type.as_str(), i.mount_point.as_str(), d.as_path()))
+            .map(|((k, i), d)| (k.as_str(), i.mount_point.as_str(), d.as_path()))
             .collect::<Vec<_>>(),
     );
     dirs.iter()
         .zip(infos)
+        .zip(others)
         .zip(tags)
-        .map(|((dir, info), tag)| SurveyTarget {
+        .map(|(((dir, info), other_side), tag)| SurveyTarget {
             dir: dir.clone(),
             fs_type: info.fs_type,
             mount_point: info.mount_point,
+            other_side,
             tag,
         })
         .collect()
@@ -527,8 +624,10 @@ pub fn survey_label(base: Option<&str>, m: &Machine, tag: &str, several: bool) -
         (Some(b), false) => machine::sanitize_label(b),
         (None, false) => machine::default_label(m),
         (Some(b), true) => machine::sanitize_label(&format!("{b}-{tag}")),
+        // The tag already says which views.
         (None, true) => machine::default_label(&Machine {
             fs_type: tag.into(),
+            other_side: None,
             ..m.clone()
         }),
     }
@@ -630,6 +729,7 @@ mod tests {
             target_dir: "/mnt".into(),
             hostname: "vm".into(),
             crate_version: "0.1.0".into(),
+            other_side: None,
         };
         assert_eq!(
             survey_label(None, &m, "fuse.sshfs", false),

@@ -102,6 +102,12 @@ pub struct RunArgs {
     /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir. Give it more than once to run in each directory in turn, one report each (--json out.json writes out-<label>.json per directory).
     #[arg(long)]
     pub dir: Vec<PathBuf>,
+    /// Two views of one directory: another path to the --dir directory (a FUSE mount's backing directory, another client's mount). Readers open and recreate through --dir, deleters remove through this one; both are checked to be the same directory first. With several --dir, one --other-side each, in the same order.
+    #[arg(long, value_name = "DIR")]
+    pub other_side: Vec<PathBuf>,
+    /// With --other-side: deleters also recreate the file through their side after each removal.
+    #[arg(long, requires = "other_side")]
+    pub deleters_recreate: bool,
     /// Stop after this many reader cycles in total.
     #[arg(long, value_parser = parse_positive)]
     pub cycles: Option<u64>,
@@ -394,7 +400,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
 fn grid() -> Result<ExitCode> {
     let config = unlink_race::grid::GridConfig::from_env()?;
     let scenarios = config.scenarios();
-    let targets = unlink_race::grid::survey_targets(&config.dirs);
+    let targets = unlink_race::grid::survey_targets(&config.dirs, &config.other_sides);
     let mut out = String::new();
     for t in &targets {
         out += &format!(
@@ -403,6 +409,12 @@ fn grid() -> Result<ExitCode> {
             t.fs_type,
             t.tag
         );
+        if let Some((other, fs_type)) = &t.other_side {
+            out += &format!(
+                "  other side: {} ({fs_type}): deleters work through it\n",
+                other.display()
+            );
+        }
     }
     out += &format!(
         "{} scenarios{}{}{}\n",

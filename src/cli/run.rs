@@ -15,7 +15,7 @@ use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progre
 use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
-use unlink_race::scenario::Scenario;
+use unlink_race::scenario::{Scenario, Views};
 
 use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 
@@ -145,20 +145,31 @@ pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Checks every `--dir` before any of them is raced in.
-fn check_dirs(dirs: &[PathBuf]) -> Result<()> {
-    for dir in dirs {
+/// Checks every `--dir` (and `--other-side`) before any of them is raced in.
+fn check_dirs(dirs: &[PathBuf], other_sides: &[PathBuf]) -> Result<()> {
+    for (flag, dir) in dirs
+        .iter()
+        .map(|d| ("--dir", d))
+        .chain(other_sides.iter().map(|d| ("--other-side", d)))
+    {
         if !dir.is_dir() {
             let why = if dir.exists() {
                 "is not a directory"
             } else {
                 "does not exist"
             };
-            bail!("--dir {}: {why}", dir.display());
+            bail!("{flag} {}: {why}", dir.display());
         }
     }
     if let Some(dup) = unlink_race::grid::first_duplicate(dirs) {
         bail!("--dir {}: given twice", dup.display());
+    }
+    if !other_sides.is_empty() && other_sides.len() != dirs.len() {
+        bail!(
+            "--other-side given {} times for {} --dir: one other side per directory, in the same order",
+            other_sides.len(),
+            dirs.len()
+        );
     }
     Ok(())
 }
@@ -178,6 +189,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         delete: args.delete,
         workers: args.workers,
         pace: args.pace,
+        views: match (args.other_side.is_empty(), args.deleters_recreate) {
+            (true, _) => Views::One,
+            (false, false) => Views::Split,
+            (false, true) => Views::SplitRecreating,
+        },
     };
     scenario.validate()?;
     let outputs: Vec<(&str, &Path)> = [("--json", &args.json), ("--html", &args.html)]
@@ -190,13 +206,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     } else {
         args.dir.clone()
     };
-    check_dirs(&dirs)?;
+    check_dirs(&dirs, &args.other_side)?;
     let interrupted = install_signal_flag()?;
     // macOS starts processes with 256 descriptors. A refusal leaves the limit
     // as it was: running out is then an environment error like any other.
     let _ = unlink_race::sys::platform::raise_fd_limit();
     // Several directories: one run and one report each, labelled by filesystem.
-    let targets = unlink_race::grid::survey_targets(&dirs);
+    let targets = unlink_race::grid::survey_targets(&dirs, &args.other_side);
     let several = targets.len() > 1;
     let mut found = false;
     for target in &targets {
@@ -222,6 +238,7 @@ fn run_in(
         examples_per_class: args.examples,
         stall_timeout: args.stall_timeout,
         interrupt: Some(Arc::clone(interrupted)),
+        other_side: target.other_side.as_ref().map(|(o, _)| o.clone()),
         ..HarnessOptions::default()
     };
     let mut harness = Harness::start(scenario, dir, options)?;
@@ -328,7 +345,8 @@ fn run_in(
         until: args.until,
         trials: args.trials.map(|t| (t, args.trial_cycles)),
     };
-    let command = run_command(&scenario, &target_info.target_dir, &stop);
+    let other = target_info.other_side.as_ref().map(|o| o.target_dir.as_path());
+    let command = run_command(&scenario, &target_info.target_dir, other, &stop);
     let entry = build::scenario_report(&scenario, &tally, trials, None, command);
     let label =
         unlink_race::grid::survey_label(args.label.as_deref(), &machine, &target.tag, several);

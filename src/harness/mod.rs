@@ -20,6 +20,7 @@ pub mod protocol;
 pub mod records;
 mod scratch;
 mod slot;
+mod split;
 mod threads;
 mod watchdog;
 mod worker;
@@ -40,9 +41,10 @@ pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
 };
 use scratch::{Scratch, create_scratch};
+pub use split::VIEW_WAIT;
 use slot::{OPS, SlotSnapshot};
 use watchdog::{pause_threshold_ns, watchdog};
-use worker::{Control, NONE};
+use worker::{Control, NONE, SideDirs};
 
 /// Default watchdog limit for one step.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,6 +64,10 @@ pub struct HarnessOptions {
     /// Set by Ctrl-C (or the like): pace `auto`'s calibration stops early.
     /// A batch's own stop is its monitor's.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Two views (docs/two-views.md): the other path to the target
+    /// directory, which deleters work through. Needed by, and only by, a
+    /// scenario whose `views` are split.
+    pub other_side: Option<PathBuf>,
 }
 
 impl Default for HarnessOptions {
@@ -71,6 +77,7 @@ impl Default for HarnessOptions {
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             poll_interval: Duration::from_millis(20),
             interrupt: None,
+            other_side: None,
         }
     }
 }
@@ -107,6 +114,16 @@ pub enum HarnessError {
         "environment error: out of file descriptors: the limit is {limit} and this scenario needs about {needed} (raise it with ulimit -n)"
     )]
     Descriptors { limit: u64, needed: u64 },
+    /// Two views that do not reach one directory (docs/two-views.md).
+    #[error("{} and {} are not two views of one directory: {reason}", dir.display(), other.display())]
+    NotOneDirectory {
+        dir: PathBuf,
+        other: PathBuf,
+        reason: String,
+    },
+    /// A split scenario without the other side's path, or the other way round.
+    #[error("{0}")]
+    Views(&'static str),
 }
 
 impl HarnessError {
@@ -238,6 +255,15 @@ pub struct Tally {
 pub struct TargetInfo {
     pub target_dir: PathBuf,
     pub fs: platform::FsInfo,
+    /// With two views: the other side's directory and its filesystem.
+    pub other_side: Option<SideInfo>,
+}
+
+/// The other side of two views: the directory deleters work through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideInfo {
+    pub target_dir: PathBuf,
+    pub fs: platform::FsInfo,
 }
 
 /// A started scenario.
@@ -312,9 +338,34 @@ impl Harness {
         } else {
             scenario
         };
-        let (scratch, canonical) = create_scratch(target_dir)?;
+        match (scenario.views.is_split(), &options.other_side) {
+            (true, None) => {
+                return Err(HarnessError::Views(
+                    "two views need the other side's path",
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(HarnessError::Views(
+                    "the other side's path is for a scenario with two views",
+                ));
+            }
+            _ => {}
+        }
+        let (mut scratch, canonical) = create_scratch(target_dir)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
-        let dir = Arc::clone(&scratch.dir);
+        if let Some(other) = &options.other_side {
+            let view =
+                split::open_other_side(target_dir, scratch.dir.as_fd(), &scratch.name, other)?;
+            scratch.other = Some(view);
+        }
+        let other_side = scratch.other.as_ref().map(|o| SideInfo {
+            target_dir: o.target_dir.clone(),
+            fs: o.fs.clone(),
+        });
+        let dirs = SideDirs {
+            reader: Arc::clone(&scratch.dir),
+            deleter: Arc::clone(scratch.other.as_ref().map_or(&scratch.dir, |o| &o.dir)),
+        };
         let ids: Vec<WorkerId> = (0..scenario.readers)
             .map(WorkerId::reader)
             .chain((0..scenario.deleters).map(WorkerId::deleter))
@@ -322,12 +373,12 @@ impl Harness {
         let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
         let pool: Box<dyn Pool> = match scenario.workers {
             Workers::Threads => Box::new(
-                threads::ThreadPool::start(scenario, Arc::clone(&dir), Arc::clone(&control), &ids)
+                threads::ThreadPool::start(scenario, &dirs, Arc::clone(&control), &ids)
                     .map_err(HarnessError::Spawn)?,
             ),
             Workers::Processes => Box::new(process::ProcessPool::start(
                 scenario,
-                &scratch.path_for_children(),
+                &|role| scratch.path_for_children(role),
                 Arc::clone(&control),
                 &ids,
                 options.examples_per_class,
@@ -343,6 +394,7 @@ impl Harness {
             target: TargetInfo {
                 target_dir: canonical,
                 fs,
+                other_side,
             },
             scratch: Some(scratch),
             stalls: Vec::new(),
@@ -433,7 +485,10 @@ impl Harness {
                 return Err(HarnessError::Worker(failure));
             }
             if let Some(scratch) = &self.scratch {
-                if let Some(errno) = sys::dir_failure(scratch.dir.as_fd()) {
+                let other = scratch.other.as_ref().map(|o| o.dir.as_fd());
+                let failure = sys::dir_failure(scratch.dir.as_fd())
+                    .or_else(|| other.and_then(sys::dir_failure));
+                if let Some(errno) = failure {
                     if c.environment_errno
                         .compare_exchange(0, errno, Relaxed, Relaxed)
                         .is_ok()
@@ -544,7 +599,16 @@ impl Harness {
                 scratch: self
                     .scratch
                     .as_ref()
-                    .map(|s| s.path.clone())
+                    .map(|s| match &s.other {
+                        // The side that fails, when only the other one does.
+                        Some(o)
+                            if sys::dir_failure(s.dir.as_fd()).is_none()
+                                && sys::dir_failure(o.dir.as_fd()).is_some() =>
+                        {
+                            o.path.clone()
+                        }
+                        _ => s.path.clone(),
+                    })
                     .unwrap_or_default(),
             });
         }

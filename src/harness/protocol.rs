@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::CLASS_COUNT;
-use crate::scenario::{Delete, Pace, Recreate, Scenario, Workers};
+use crate::scenario::{Delete, Pace, Recreate, Scenario, Views, Workers};
 
 use super::records::WorkerId;
 use super::slot::SlotSnapshot;
@@ -36,6 +36,9 @@ pub struct WorkerSpec {
     pub delete: Delete,
     pub pace: Pace,
     pub examples_per_class: u32,
+    /// One view or two (the child is started on its side's path).
+    #[serde(default)]
+    pub views: Views,
 }
 
 impl WorkerSpec {
@@ -50,6 +53,7 @@ impl WorkerSpec {
             delete: s.delete,
             pace: s.pace,
             examples_per_class,
+            views: s.views,
         }
     }
 
@@ -63,6 +67,7 @@ impl WorkerSpec {
             delete: self.delete,
             workers: Workers::Processes,
             pace: self.pace,
+            views: self.views,
         }
     }
 

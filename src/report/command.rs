@@ -29,13 +29,21 @@ pub struct RunStop {
     pub trials: Option<(u32, u64)>,
 }
 
-/// `unlink-race run --readers … --dir DIR [stop flags]`.
-pub fn run_command(scenario: &Scenario, dir: &Path, stop: &RunStop) -> String {
+/// `unlink-race run --readers … --dir DIR [--other-side DIR] [stop flags]`.
+pub fn run_command(
+    scenario: &Scenario,
+    dir: &Path,
+    other_side: Option<&Path>,
+    stop: &RunStop,
+) -> String {
     let mut cmd = format!(
         "unlink-race run {} --dir {}",
         scenario.run_flags(),
         shell_word(&dir.display().to_string())
     );
+    if let Some(other) = other_side {
+        cmd += &format!(" --other-side {}", shell_word(&other.display().to_string()));
+    }
     if let Some(n) = stop.cycles {
         cmd += &format!(" --cycles {n}");
     }
@@ -52,9 +60,21 @@ pub fn run_command(scenario: &Scenario, dir: &Path, stop: &RunStop) -> String {
 }
 
 /// `UNLINK_RACE_READERS=RxD … cargo bench`: the bench run of this one scenario.
-pub fn bench_command(scenario: &Scenario, dir: &Path) -> String {
+pub fn bench_command(scenario: &Scenario, dir: &Path, other_side: Option<&Path>) -> String {
+    let views = match other_side {
+        Some(other) => format!(
+            "UNLINK_RACE_OTHER_SIDE={} {}",
+            shell_word(&other.display().to_string()),
+            if scenario.views.deleters_recreate() {
+                "UNLINK_RACE_DELETERS_RECREATE=1 "
+            } else {
+                ""
+            }
+        ),
+        None => String::new(),
+    };
     format!(
-        "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_PACE={} UNLINK_RACE_DIR={} cargo bench",
+        "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_PACE={} UNLINK_RACE_DIR={} {views}cargo bench",
         scenario.readers,
         scenario.deleters,
         format_size(scenario.file_size_bytes),
@@ -76,6 +96,7 @@ mod tests {
         let run = run_command(
             &s,
             dir,
+            None,
             &RunStop {
                 cycles: Some(10),
                 ..RunStop::default()
@@ -86,10 +107,24 @@ mod tests {
             run.ends_with(r"--dir '/tmp/my dir'\''s' --cycles 10"),
             "{run}"
         );
-        let bench = bench_command(&s, Path::new("/tmp"));
+        let bench = bench_command(&s, Path::new("/tmp"), None);
         assert_eq!(
             bench,
             "UNLINK_RACE_READERS=1x1 UNLINK_RACE_SIZES=7B UNLINK_RACE_RECREATE=inplace UNLINK_RACE_DELETE=unlink UNLINK_RACE_PACE=sleep UNLINK_RACE_DIR=/tmp cargo bench"
+        );
+        let split = Scenario {
+            views: crate::scenario::Views::SplitRecreating,
+            ..s
+        };
+        let run = run_command(&split, dir, Some(Path::new("/b")), &RunStop::default());
+        assert!(
+            run.contains("--deleters-recreate --dir '/tmp/my dir'\\''s' --other-side /b"),
+            "{run}"
+        );
+        assert!(
+            bench_command(&split, Path::new("/a"), Some(Path::new("/b"))).ends_with(
+                "UNLINK_RACE_DIR=/a UNLINK_RACE_OTHER_SIDE=/b UNLINK_RACE_DELETERS_RECREATE=1 cargo bench"
+            )
         );
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::harness::{EventKind, WorkerId};
 pub use crate::outcome::{Class, Op, Side};
-pub use crate::scenario::{Delete, Pace, Recreate, Workers};
+pub use crate::scenario::{Delete, Pace, Recreate, Views, Workers};
 
 /// The schema version written by this crate.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -94,6 +94,21 @@ pub struct Machine {
     pub target_dir: String,
     pub hostname: String,
     pub crate_version: String,
+    /// With two views (docs/two-views.md): the directory deleters worked
+    /// through and its filesystem. Absent with one view, and in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_side: Option<OtherSide>,
+}
+
+/// The other side of two views: the path deleters worked through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherSide {
+    /// Filesystem type of the other side's directory (`fuse.sshfs`, `ext4`, ...).
+    pub fs_type: String,
+    /// Mount point of that filesystem.
+    pub mount_point: String,
+    /// The other side's directory, where the scratch directory was found.
+    pub target_dir: String,
 }
 
 /// The parameters of one scenario, as written in reports
@@ -109,6 +124,10 @@ pub struct ScenarioConfig {
     pub delete: Delete,
     /// `"threads"` or `"processes"`.
     pub workers: Workers,
+    /// `"split"` or `"split_recreating"` with two views; absent (`"one"`)
+    /// with one view, and in older reports.
+    #[serde(default, skip_serializing_if = "Views::is_one")]
+    pub views: Views,
 }
 
 impl From<&crate::scenario::Scenario> for ScenarioConfig {
@@ -120,6 +139,7 @@ impl From<&crate::scenario::Scenario> for ScenarioConfig {
             recreate: s.recreate,
             delete: s.delete,
             workers: s.workers,
+            views: s.views,
         }
     }
 }
@@ -136,6 +156,7 @@ impl From<&ScenarioConfig> for crate::scenario::Scenario {
             delete: c.delete,
             workers: c.workers,
             pace: Pace::Sleep,
+            views: c.views,
         }
     }
 }
