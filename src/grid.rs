@@ -409,7 +409,11 @@ impl GridConfig {
             })?),
             None => quick.then(|| vec![Delete::Unlink]),
         };
-        if views.deleters_recreate() && delete.as_ref().is_some_and(|d| d.contains(&Delete::Replace)) {
+        if views.deleters_recreate()
+            && delete
+                .as_ref()
+                .is_some_and(|d| d.contains(&Delete::Replace))
+        {
             return Err(GridError {
                 setting: Setting::Delete,
                 value: get(Setting::Delete).unwrap_or_default(),
@@ -475,7 +479,8 @@ impl GridConfig {
                                 *delete == Delete::Unlink
                                     || EXTRA_DELETE_THREADS.contains(&(readers, deleters))
                             }
-                        } && !(self.views.deleters_recreate() && *delete == Delete::Replace);
+                        } && !(self.views.deleters_recreate()
+                            && *delete == Delete::Replace);
                         if wanted {
                             out.push(Scenario {
                                 readers,

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use unlink_race::export::files;
 use unlink_race::export::summary::{Goal, progress_line, summary};
-use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
+use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress, role};
 use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
 use unlink_race::scenario::{Scenario, Views};
 
-use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
+use super::{EXIT_ERROR, EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RoleArg, RunArgs};
 
 /// Stop condition when none is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -180,7 +180,100 @@ struct DirOutcome {
     anomalies: u64,
 }
 
-pub fn run(args: &RunArgs) -> Result<ExitCode> {
+/// The flags `--role deleter` takes: the rest is the reader's to set.
+const DELETER_FLAGS: &[&str] = &["role", "dir", "role-wait", "stall-timeout", "no-progress"];
+
+/// `--role deleter`: joins a reader's offer in `--dir` and races its deleters.
+fn run_deleter(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
+    if let Some(flag) = given.iter().find(|f| !DELETER_FLAGS.contains(&f.as_str())) {
+        bail!(
+            "--{flag}: --role deleter takes the scenario and the stop from the reader; it takes \
+             only --dir, --role-wait, --stall-timeout and --no-progress"
+        );
+    }
+    let dir = match args.dir.as_slice() {
+        [] => unlink_race::scenario::default_target_dir(),
+        [dir] => dir.clone(),
+        _ => bail!("--role deleter: one --dir, the deleters' path to the reader's directory"),
+    };
+    check_dirs(std::slice::from_ref(&dir), &[])?;
+    let interrupted = install_signal_flag()?;
+    let _ = unlink_race::sys::platform::raise_fd_limit();
+    eprintln!(
+        "deleter: waiting up to {} s for a reader's offer in {}",
+        args.role_wait.as_secs(),
+        dir.display()
+    );
+    let served = role::serve_deleters(
+        &dir,
+        args.role_wait,
+        args.stall_timeout,
+        Some(&interrupted),
+        |scratch, scenario| {
+            eprintln!(
+                "deleter: joined {} ({}); racing until the reader stops",
+                scratch.display(),
+                scenario.name()
+            );
+        },
+    )?;
+    let line = format!(
+        "deleter side of {}: {} removals, {} recreations, {} anomalies of its own, through {}; \
+         the counts are in the reader's report\n",
+        served.scenario.name(),
+        unlink_race::export::format::format_count(served.removals),
+        unlink_race::export::format::format_count(served.recreations),
+        unlink_race::export::format::format_count(served.anomalies),
+        served.scratch.display()
+    );
+    super::print_stdout(&line)?;
+    Ok(ExitCode::from(match served.end {
+        role::DeleterEnd::Stopped => EXIT_OK,
+        role::DeleterEnd::Interrupted => EXIT_INTERRUPTED,
+        role::DeleterEnd::ScratchGone => {
+            eprintln!(
+                "error: the reader's scratch directory went away before its stop (the reader \
+                 ended early, or was killed); its report, if any, lacks these counts"
+            );
+            EXIT_ERROR
+        }
+        role::DeleterEnd::Environment(_) => EXIT_ERROR,
+    }))
+}
+
+pub fn run(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
+    if args.role == Some(RoleArg::Deleter) {
+        return run_deleter(args, given);
+    }
+    let reader_role = args.role == Some(RoleArg::Reader);
+    if reader_role {
+        if !args.other_side.is_empty() {
+            bail!("--role reader: the deleters' side is another process, not --other-side");
+        }
+        if args.dir.len() > 1 {
+            bail!("--role reader: one --dir, where the two processes meet");
+        }
+        if args.workers != unlink_race::scenario::Workers::Threads {
+            bail!("--role reader: workers run as threads of each side's process");
+        }
+        if args.pace == unlink_race::scenario::Pace::Aimed {
+            bail!("--role reader: --pace aimed needs both sides in one process");
+        }
+    } else if args.deleters_recreate && args.other_side.is_empty() {
+        bail!("--deleters-recreate needs two views: --other-side DIR, or --role");
+    }
+    // Pace `auto` calibrates both sides in one process.
+    let pace = if reader_role && args.pace == unlink_race::scenario::Pace::Auto {
+        if given.iter().any(|f| f == "pace") {
+            bail!(
+                "--role reader: --pace auto calibrates both sides in one process; give spin, check, yield or sleep"
+            );
+        }
+        unlink_race::scenario::Pace::Sleep
+    } else {
+        args.pace
+    };
+    let split = reader_role || !args.other_side.is_empty();
     let scenario = Scenario {
         readers: args.readers,
         deleters: args.deleters,
@@ -188,11 +281,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         recreate: args.recreate,
         delete: args.delete,
         workers: args.workers,
-        pace: args.pace,
-        views: match (args.other_side.is_empty(), args.deleters_recreate) {
-            (true, _) => Views::One,
-            (false, false) => Views::Split,
-            (false, true) => Views::SplitRecreating,
+        pace,
+        views: match (split, args.deleters_recreate) {
+            (false, _) => Views::One,
+            (true, false) => Views::Split,
+            (true, true) => Views::SplitRecreating,
         },
     };
     scenario.validate()?;
@@ -239,8 +332,17 @@ fn run_in(
         stall_timeout: args.stall_timeout,
         interrupt: Some(Arc::clone(interrupted)),
         other_side: target.other_side.as_ref().map(|(o, _)| o.clone()),
+        remote_deleters: (args.role == Some(RoleArg::Reader)).then_some(args.role_wait),
         ..HarnessOptions::default()
     };
+    if options.remote_deleters.is_some() {
+        eprintln!(
+            "reader: waiting up to {} s for the deleters: run `unlink-race run --role deleter \
+             --dir <its path to {}>` on the other side",
+            args.role_wait.as_secs(),
+            dir.display()
+        );
+    }
     let mut harness = Harness::start(scenario, dir, options)?;
     // `auto` is resolved now: the report and the rerun command carry the pace it chose.
     let scenario = harness.scenario().clone();
@@ -338,6 +440,11 @@ fn run_in(
     progress.finish();
     let target_info = harness.target().clone();
     let tally = harness.finish();
+    if let Some(lost) = &tally.remote_error {
+        // The counts lack one side: like an environment error, the report
+        // so far is written and marked.
+        environment.get_or_insert_with(|| format!("the deleters' process: {lost}"));
+    }
 
     let stop = RunStop {
         cycles: args.cycles,
@@ -345,8 +452,15 @@ fn run_in(
         until: args.until,
         trials: args.trials.map(|t| (t, args.trial_cycles)),
     };
-    let other = target_info.other_side.as_ref().map(|o| o.target_dir.as_path());
-    let command = run_command(&scenario, &target_info.target_dir, other, &stop);
+    let other = target_info
+        .other_side
+        .as_ref()
+        .map(|o| o.target_dir.as_path());
+    let command = match args.role {
+        // The reader's side; the deleter's is `--role deleter --dir <its path>`.
+        Some(_) => run_command(&scenario, &target_info.target_dir, None, &stop) + " --role reader",
+        None => run_command(&scenario, &target_info.target_dir, other, &stop),
+    };
     let entry = build::scenario_report(&scenario, &tally, trials, None, command);
     let label =
         unlink_race::grid::survey_label(args.label.as_deref(), &machine, &target.tag, several);

@@ -18,6 +18,7 @@ mod pool;
 pub mod process;
 pub mod protocol;
 pub mod records;
+pub mod role;
 mod scratch;
 mod slot;
 mod split;
@@ -41,8 +42,8 @@ pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
 };
 use scratch::{Scratch, create_scratch};
-pub use split::VIEW_WAIT;
 use slot::{OPS, SlotSnapshot};
+pub use split::VIEW_WAIT;
 use watchdog::{pause_threshold_ns, watchdog};
 use worker::{Control, NONE, SideDirs};
 
@@ -68,6 +69,11 @@ pub struct HarnessOptions {
     /// directory, which deleters work through. Needed by, and only by, a
     /// scenario whose `views` are split.
     pub other_side: Option<PathBuf>,
+    /// Two views in two processes (`--role reader`): the deleters run in
+    /// another process, which joins through the scratch directory
+    /// ([`role`]); wait this long for it. The scenario's views are split,
+    /// and there is no `other_side`.
+    pub remote_deleters: Option<Duration>,
 }
 
 impl Default for HarnessOptions {
@@ -78,6 +84,7 @@ impl Default for HarnessOptions {
             poll_interval: Duration::from_millis(20),
             interrupt: None,
             other_side: None,
+            remote_deleters: None,
         }
     }
 }
@@ -124,6 +131,9 @@ pub enum HarnessError {
     /// A split scenario without the other side's path, or the other way round.
     #[error("{0}")]
     Views(&'static str),
+    /// The two processes of two views did not meet, or lost each other.
+    #[error("{0}")]
+    Role(String),
 }
 
 impl HarnessError {
@@ -248,6 +258,9 @@ pub struct Tally {
     /// Where the scratch directory was left, and why, when it could not be
     /// removed (`None`: removed).
     pub scratch_left: Option<String>,
+    /// Deleters in another process (`--role reader`): why their counts are
+    /// missing, when they are (`None`: merged).
+    pub remote_error: Option<String>,
 }
 
 /// Filesystem facts about the target directory, for the report.
@@ -279,6 +292,8 @@ pub struct Harness {
     target: TargetInfo,
     /// Removed by `finish` (or on drop).
     scratch: Option<Scratch>,
+    /// The deleters, when another process runs them (`--role reader`).
+    remote: Option<role::RemoteDeleters>,
     stalls: Vec<(usize, u64, Stall)>,
     /// Times the whole process was paused (SIGSTOP, Ctrl-Z, a suspended
     /// machine): `(start, length)` in monotonic ns. Not stall time.
@@ -338,18 +353,37 @@ impl Harness {
         } else {
             scenario
         };
-        match (scenario.views.is_split(), &options.other_side) {
-            (true, None) => {
+        let remote = options.remote_deleters.is_some();
+        match (
+            scenario.views.is_split(),
+            options.other_side.is_some(),
+            remote,
+        ) {
+            (true, false, false) => {
                 return Err(HarnessError::Views(
-                    "two views need the other side's path",
+                    "two views need the other side's path, or deleters in another process",
                 ));
             }
-            (false, Some(_)) => {
+            (false, true, _) | (false, _, true) => {
                 return Err(HarnessError::Views(
-                    "the other side's path is for a scenario with two views",
+                    "the other side is for a scenario with two views",
+                ));
+            }
+            (true, true, true) => {
+                return Err(HarnessError::Views(
+                    "deleters in another process work through their own path, not this one's",
                 ));
             }
             _ => {}
+        }
+        if remote && scenario.workers != Workers::Threads
+            || remote && matches!(scenario.pace, Pace::Aimed | Pace::Auto)
+        {
+            return Err(HarnessError::Views(
+                "readers and deleters in two processes need worker threads and a pace other \
+                 than aimed (its flag lives in one process's memory) or auto (its calibration \
+                 races both sides in one process)",
+            ));
         }
         let (mut scratch, canonical) = create_scratch(target_dir)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
@@ -358,10 +392,24 @@ impl Harness {
                 split::open_other_side(target_dir, scratch.dir.as_fd(), &scratch.name, other)?;
             scratch.other = Some(view);
         }
-        let other_side = scratch.other.as_ref().map(|o| SideInfo {
-            target_dir: o.target_dir.clone(),
-            fs: o.fs.clone(),
-        });
+        let remote = match options.remote_deleters {
+            Some(wait) => Some(role::offer(
+                &scratch.dir,
+                &scratch.path,
+                scenario,
+                options.examples_per_class,
+                wait,
+                options.interrupt.as_deref(),
+            )?),
+            None => None,
+        };
+        let other_side = match &remote {
+            Some(r) => Some(r.side.clone()),
+            None => scratch.other.as_ref().map(|o| SideInfo {
+                target_dir: o.target_dir.clone(),
+                fs: o.fs.clone(),
+            }),
+        };
         let dirs = SideDirs {
             reader: Arc::clone(&scratch.dir),
             deleter: Arc::clone(scratch.other.as_ref().map_or(&scratch.dir, |o| &o.dir)),
@@ -371,9 +419,15 @@ impl Harness {
             .chain((0..scenario.deleters).map(WorkerId::deleter))
             .collect();
         let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
+        // With deleters in another process, this one runs the readers.
+        let local: Vec<WorkerId> = ids
+            .iter()
+            .copied()
+            .filter(|id| remote.is_none() || id.role == Role::Reader)
+            .collect();
         let pool: Box<dyn Pool> = match scenario.workers {
             Workers::Threads => Box::new(
-                threads::ThreadPool::start(scenario, &dirs, Arc::clone(&control), &ids)
+                threads::ThreadPool::start(scenario, &dirs, Arc::clone(&control), &local)
                     .map_err(HarnessError::Spawn)?,
             ),
             Workers::Processes => Box::new(process::ProcessPool::start(
@@ -397,6 +451,7 @@ impl Harness {
                 other_side,
             },
             scratch: Some(scratch),
+            remote,
             stalls: Vec::new(),
             pauses: Vec::new(),
             cycles_before_batch: 0,
@@ -458,6 +513,9 @@ impl Harness {
         c.stop.store(false, Relaxed);
         let pool = self.pool.as_mut().expect("pool lives until finish");
 
+        if let Some(remote) = &mut self.remote {
+            remote.start()?;
+        }
         let started = Instant::now();
         let t_start = sys::monotonic_ns();
         pool.start_batch();
@@ -483,6 +541,15 @@ impl Harness {
                 pool.stop();
                 self.broken = true;
                 return Err(HarnessError::Worker(failure));
+            }
+            // Deleters in another process that ended on their own.
+            if let Some((errno, op)) = self.remote.as_mut().and_then(|r| r.poll_early_end()) {
+                if c.environment_errno
+                    .compare_exchange(0, errno, Relaxed, Relaxed)
+                    .is_ok()
+                {
+                    c.environment_op.store(op, Relaxed);
+                }
             }
             if let Some(scratch) = &self.scratch {
                 let other = scratch.other.as_ref().map(|o| o.dir.as_fd());
@@ -632,9 +699,17 @@ impl Harness {
         let Some(pool) = self.pool.take() else {
             return Tally::default();
         };
-        let snapshots = pool.finish(!self.broken);
-        let tally = self.merge(&snapshots);
-        let mut tally = tally;
+        let mut snapshots = pool.finish(!self.broken);
+        let mut remote_error = None;
+        if let Some(remote) = self.remote.take() {
+            let readers = self.scenario.readers as usize;
+            match remote.finish(readers, self.scenario.deleters as usize) {
+                Ok(theirs) => snapshots[readers..].clone_from_slice(&theirs[readers..]),
+                Err(e) => remote_error = Some(e),
+            }
+        }
+        let mut tally = self.merge(&snapshots);
+        tally.remote_error = remote_error;
         if let Some(scratch) = self.scratch.take() {
             tally.scratch_left = scratch.remove(&self.ids).err();
         }

@@ -252,6 +252,7 @@ mod tests {
                 t_ns: 1,
                 worker: WorkerId::reader(3),
                 cycle: 4,
+                stale_generations: Some((1, 2)),
             }],
             events: vec![RawEvent {
                 t_ns: 1,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::sys::{self, Errno, flags::*};
 
 use super::records::WorkerId;
+use super::role;
 use super::split::{MARKERS, OtherView};
 use super::worker::{TARGET, TRASH_DIR, private_names};
 use super::{HarnessError, errno_label};
@@ -128,6 +129,8 @@ impl Scratch {
     pub(super) fn remove(&self, ids: &[WorkerId]) -> Result<(), String> {
         let mut names = vec![TARGET.to_owned()];
         names.extend(MARKERS.iter().map(|m| (*m).to_owned()));
+        names.extend(role::FILES.iter().map(|m| (*m).to_owned()));
+        names.push(role::TEMPORARY.to_owned());
         for id in ids {
             for n in private_names(*id) {
                 if !n.is_empty() {

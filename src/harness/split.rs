@@ -61,12 +61,7 @@ fn wait_for<T>(mut attempt: impl FnMut() -> Result<T, String>) -> Result<T, Stri
 
 /// Writes `text` to a new file `name` in `dir`.
 fn write_marker(dir: BorrowedFd<'_>, name: &CStr, text: &[u8]) -> Result<(), Errno> {
-    let fd = sys::openat(
-        dir,
-        name,
-        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-        0o600,
-    )?;
+    let fd = sys::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)?;
     let mut off = 0;
     while off < text.len() {
         match sys::write(fd.as_fd(), &text[off..])? {
@@ -163,7 +158,11 @@ pub(super) fn open_other_side(
                 errno_label(e)
             ))
         })?;
-        let other_name = if what == "the first" { "the second" } else { "the first" };
+        let other_name = if what == "the first" {
+            "the second"
+        } else {
+            "the first"
+        };
         let read = wait_for(|| match read_marker(to, marker) {
             Ok(got) if got == text.as_bytes() => Ok(()),
             Ok(got) => Err(format!("it reads {:?}", String::from_utf8_lossy(&got))),

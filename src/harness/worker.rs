@@ -207,6 +207,8 @@ pub struct Worker<'a> {
     /// The last generation seen (read or written) of each writer, by slot:
     /// an older one read later is stale content.
     last_generation: Vec<u64>,
+    /// The last stale read: the generation read and the later one seen before.
+    stale_generations: (u64, u64),
 }
 
 impl<'a> Worker<'a> {
@@ -244,6 +246,7 @@ impl<'a> Worker<'a> {
             last_generation: (0..scenario.readers + scenario.deleters)
                 .map(|slot| content::first_generation(slot as usize))
                 .collect(),
+            stale_generations: (0, 0),
         }
     }
 
@@ -430,7 +433,10 @@ impl<'a> Worker<'a> {
             return ContentCheck::Correct;
         };
         match self.last_generation.get_mut(content::writer_of(generation)) {
-            Some(last) if generation < *last => ContentCheck::Stale,
+            Some(last) if generation < *last => {
+                self.stale_generations = (generation, *last);
+                ContentCheck::Stale
+            }
             Some(last) => {
                 *last = generation;
                 ContentCheck::Correct
@@ -713,6 +719,7 @@ impl<'a> Worker<'a> {
                 t_ns: t.saturating_sub(c.t0_ns),
                 worker: self.id,
                 cycle: self.slot.cycles.load(Relaxed),
+                stale_generations: (class == Class::StaleContent).then_some(self.stale_generations),
             };
             if let Ok(mut examples) = self.slot.examples.lock() {
                 examples.push(example);

@@ -8,7 +8,7 @@ use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
     Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, ErrnoBreakdown, Example,
     LatencyMedian, Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source,
-    StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline, TimelineEvent, Trial,
+    StaleRecord, StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline, TimelineEvent, Trial,
 };
 use crate::scenario::Scenario;
 use crate::stats;
@@ -105,7 +105,11 @@ pub fn scenario_report(
             zero: tally.empty_nlink_zero,
             nonzero: tally.empty_nlink_nonzero,
         },
-        examples: tally.examples.iter().map(example).collect(),
+        examples: tally
+            .examples
+            .iter()
+            .map(|e| example(e, scenario.readers))
+            .collect(),
         errno_breakdown: tally
             .errno_counts
             .iter()
@@ -130,8 +134,8 @@ pub fn scenario_report(
 }
 
 /// The schema's record of one anomaly; the errno is named here, on the
-/// machine that observed it.
-fn example(r: &harness::AnomalyRecord) -> Example {
+/// machine that observed it. `readers` turns a writer's slot into its name.
+fn example(r: &harness::AnomalyRecord, readers: u32) -> Example {
     Example {
         class: r.class,
         op: r.op,
@@ -144,6 +148,11 @@ fn example(r: &harness::AnomalyRecord) -> Example {
         t_ns: r.t_ns,
         worker: r.worker,
         cycle: r.cycle,
+        stale: r.stale_generations.map(|(read, seen)| StaleRecord {
+            generation_read: read,
+            generation_seen: seen,
+            writer: harness::WorkerId::of_slot(crate::content::writer_of(read), readers),
+        }),
     }
 }
 

@@ -319,9 +319,22 @@ pub struct Example {
     pub worker: WorkerId,
     /// The worker's own cycle index.
     pub cycle: u64,
+    /// `stale_content` only: what made the content stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale: Option<StaleRecord>,
 }
 
-/// One cycles-to-first-anomaly observation.
+/// What a `stale_content` example read, and what its reader had seen before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleRecord {
+    /// The generation the content carried.
+    pub generation_read: u64,
+    /// The later generation of the same writer the reader had seen (read or
+    /// written) before.
+    pub generation_seen: u64,
+    /// The writer of both (`"reader 1"`, `"deleter 0"`).
+    pub writer: WorkerId,
+}
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Trial {
     /// Cycles run in the trial until the first anomaly (or until the cap).
