@@ -376,8 +376,9 @@ impl Harness {
             }
             _ => {}
         }
-        if remote && scenario.workers != Workers::Threads
-            || remote && matches!(scenario.pace, Pace::Aimed | Pace::Auto)
+        if remote
+            && (scenario.workers != Workers::Threads
+                || matches!(scenario.pace, Pace::Aimed | Pace::Auto))
         {
             return Err(HarnessError::Views(
                 "readers and deleters in two processes need worker threads and a pace other \

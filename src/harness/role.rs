@@ -186,8 +186,11 @@ pub(super) struct RemoteDeleters {
     pub(super) side: SideInfo,
     started: bool,
     /// The result, once the deleter sent it.
-    result: Option<(Vec<SlotSnapshot>, Option<(i32, u8)>)>,
+    result: Option<DeletersResult>,
 }
+
+/// The deleters' slots, and their side's environment failure (errno, op code).
+type DeletersResult = (Vec<SlotSnapshot>, Option<(i32, u8)>);
 
 /// Offers `scenario` in the scratch directory `dir` and waits up to `wait`
 /// for a deleter to accept it. `scratch` names the directory in messages.

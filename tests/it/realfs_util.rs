@@ -307,7 +307,9 @@ impl RealFs {
         fs::File::create(&image)
             .and_then(|f| f.set_len(size_mib << 20))
             .expect("sparse image file");
-        must(Command::new(&progs[0]).args(["-q", "-f"]).arg(&image));
+        // Overwrite without asking: `-F` for mke2fs, `-f` for the others.
+        let force = if mkfs == "mkfs.ext4" { "-F" } else { "-f" };
+        must(Command::new(&progs[0]).args(["-q", force]).arg(&image));
         must(
             Command::new(&progs[1])
                 .args(["-t", fs_type, "-o", "loop"])
