@@ -345,6 +345,19 @@ pub fn classify(obs: &Observation) -> Class {
     }
 }
 
+/// [`Class::once_per_cycle`] under `scenario`: with two views whose
+/// deleters write the file (`--deleters-recreate`, `--delete replace`), a
+/// deleter's failed create or write counts in `spurious_enoent_on_create` or
+/// `write_einval` too, which can then outnumber the reader cycles.
+pub fn once_per_cycle_in(class: Class, scenario: &Scenario) -> bool {
+    let deleters_write_elsewhere = scenario.views.is_split()
+        && (scenario.views.deleters_recreate()
+            || scenario.delete == crate::scenario::Delete::Replace);
+    class.once_per_cycle()
+        && !(deleters_write_elsewhere
+            && matches!(class, Class::SpuriousEnoentOnCreate | Class::WriteEinval))
+}
+
 /// Whether `class` is expected (not an anomaly) under `scenario`.
 ///
 /// `empty_read` and `short_read` are expected races under `inplace` when

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::harness::{self, Tally};
-use crate::outcome::{Class, is_expected};
+use crate::outcome::{Class, is_expected, once_per_cycle_in};
 use crate::report::schema::{
     Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, ErrnoBreakdown, Example,
     LatencyMedian, Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source,
@@ -38,7 +38,7 @@ pub fn class_stats(
         .iter()
         .map(|&class| {
             let count = counts[class.index()];
-            let once = class.once_per_cycle();
+            let once = once_per_cycle_in(class, scenario);
             let per_cycle = rate(count, cycles, once);
             let expected = is_expected(class, scenario);
             let per_raced_open = raced_opens

@@ -677,3 +677,35 @@ fn compare_matches_two_views_only_with_two_views() {
         "the machine rows name it: {stdout}"
     );
 }
+
+/// With two views and deleters that write, a deleter's failed create counts
+/// as `spurious_enoent_on_create` too, and may outnumber the reader cycles:
+/// such a report loads; in one view the same count is impossible and refused.
+#[test]
+fn deleters_creates_may_outnumber_the_cycles_with_two_views() {
+    use crate::fixtures::{ReportBuilder, write_report};
+    use unlink_race::outcome::Class;
+    use unlink_race::report::schema::Views;
+    use unlink_race::scenario::Scenario;
+    let dir = tempfile::tempdir().unwrap();
+    let counts = [(Class::SpuriousEnoentOnCreate, 1_500)];
+    for (views, loads) in [(Views::SplitRecreating, true), (Views::One, false)] {
+        let s = Scenario {
+            views,
+            ..Scenario::default()
+        };
+        let report = ReportBuilder::new("r")
+            .scenario_of(&s, 1_000, 1000.0, &counts)
+            .build();
+        let a = write_report(dir.path(), "a.json", &report);
+        let b = write_report(dir.path(), "b.json", &report);
+        let out = run(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if loads {
+            assert_ne!(out.status.code(), Some(2), "{views:?}: {stderr}");
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{views:?}: {stderr}");
+            assert!(stderr.contains("more than the 1000 cycles"), "{stderr}");
+        }
+    }
+}
