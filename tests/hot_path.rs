@@ -106,3 +106,41 @@ fn allocations_do_not_grow_with_cycles() {
         assert_classified(&h.finish(), &s);
     }
 }
+
+/// With two views (here both paths name the build directory) the reader
+/// also `stat`s the name after a failed open, checks the generation it read
+/// and deleters recreate the file: still nothing allocated per cycle.
+#[test]
+fn two_views_allocate_nothing_per_cycle_either() {
+    use unlink_race::scenario::Views;
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    for (views, recreate) in [
+        (Views::Split, Recreate::Inplace),
+        (Views::SplitRecreating, Recreate::Atomic),
+    ] {
+        let s = Scenario {
+            readers: 2,
+            deleters: 2,
+            recreate,
+            pace: Pace::Sleep,
+            file_size_bytes: 4096,
+            views,
+            ..Scenario::default()
+        };
+        let options = HarnessOptions {
+            examples_per_class: 0,
+            other_side: Some(dir.path().to_path_buf()),
+            ..HarnessOptions::default()
+        };
+        let mut h = Harness::start(&s, dir.path(), options).unwrap();
+        allocations_in_batch(&mut h, 1_000);
+        let small = allocations_in_batch(&mut h, 1_000);
+        let large = allocations_in_batch(&mut h, 100_000);
+        assert!(
+            large <= small + 16,
+            "{}: {small} allocations for 1 000 cycles, {large} for 100 000",
+            s.name()
+        );
+        assert_classified(&h.finish(), &s);
+    }
+}
