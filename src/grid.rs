@@ -692,6 +692,60 @@ mod tests {
     }
 
     #[test]
+    fn two_views_pair_each_directory_with_its_other_side() {
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        let (a, b, c) = (
+            a.path().display().to_string(),
+            b.path().display().to_string(),
+            c.path().display().to_string(),
+        );
+        let split = cfg(&[("UNLINK_RACE_DIR", &a), ("UNLINK_RACE_OTHER_SIDE", &b)]).unwrap();
+        assert_eq!(split.views, Views::Split);
+        assert_eq!(split.other_sides, vec![PathBuf::from(&b)]);
+        let names: Vec<String> = split.scenarios().iter().map(Scenario::name).collect();
+        assert!(names.iter().all(|n| n.ends_with("-split")), "{names:?}");
+        // One other side per directory.
+        let e = cfg(&[
+            ("UNLINK_RACE_DIR", &format!("{a},{c}")),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, Setting::OtherSide);
+        assert!(e.reason.contains("1 paths for 2 directories"), "{e}");
+        // Recreating deleters leave out `replace`, and refuse it when asked.
+        let recreating = cfg(&[
+            ("UNLINK_RACE_DIR", &a),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+            ("UNLINK_RACE_DELETERS_RECREATE", "1"),
+        ])
+        .unwrap();
+        let s = recreating.scenarios();
+        assert!(!s.is_empty() && s.iter().all(|s| s.delete != Delete::Replace));
+        assert!(s.iter().all(|s| s.name().ends_with("-split-recreating")));
+        let e = cfg(&[
+            ("UNLINK_RACE_DIR", &a),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+            ("UNLINK_RACE_DELETERS_RECREATE", "1"),
+            ("UNLINK_RACE_DELETE", "replace"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, Setting::Delete);
+        let e = cfg(&[
+            ("UNLINK_RACE_ZOMBIEFS", "1"),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, Setting::OtherSide);
+        // Tags and labels say which views, so that no report replaces another.
+        let t = survey_targets(&[PathBuf::from(&a)], &[PathBuf::from(&b)]);
+        assert_eq!(t[0].tag, format!("{0}-split-{0}", t[0].fs_type));
+    }
+
+    #[test]
     fn survey_tags_are_unique() {
         let p = Path::new;
         assert_eq!(
@@ -768,6 +822,8 @@ mod tests {
             ("UNLINK_RACE_LATENCY", "sometimes"),
             ("UNLINK_RACE_DIR", "/definitely/not/here"),
             ("UNLINK_RACE_LABEL", " "),
+            ("UNLINK_RACE_DELETERS_RECREATE", "1"),
+            ("UNLINK_RACE_OTHER_SIDE", "/definitely/not/here"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(e.setting.var(), k);

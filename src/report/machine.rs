@@ -114,6 +114,32 @@ mod tests {
     }
 
     #[test]
+    fn a_label_of_two_views_names_both_filesystems() {
+        let mut m = Machine {
+            os: "linux".into(),
+            os_version: "12".into(),
+            os_name: String::new(),
+            kernel: String::new(),
+            arch: String::new(),
+            cpu_model: String::new(),
+            cpus: 1,
+            fs_type: "fuse.bindfs".into(),
+            mount_point: "/mnt".into(),
+            target_dir: "/mnt".into(),
+            hostname: "vm".into(),
+            crate_version: String::new(),
+            other_side: None,
+        };
+        assert_eq!(default_label(&m), "linux-12-fuse.bindfs-vm");
+        m.other_side = Some(OtherSide {
+            fs_type: "ext4".into(),
+            mount_point: "/".into(),
+            target_dir: "/srv".into(),
+        });
+        assert_eq!(default_label(&m), "linux-12-fuse.bindfs-split-ext4-vm");
+    }
+
+    #[test]
     fn labels_are_file_names() {
         assert_eq!(
             sanitize_label("linux-12-fuse.zombiefs-my host/x"),

@@ -709,3 +709,58 @@ fn deleters_creates_may_outnumber_the_cycles_with_two_views() {
         }
     }
 }
+
+/// When the readers' side stops answering (its FUSE server killed), the run
+/// ends with an environment error, exit 2, and the scratch directory is
+/// removed through the other side, which still answers.
+#[test]
+fn the_other_side_removes_the_scratch_directory_when_the_first_is_gone() {
+    let Some(fs) = RealFs::bindfs() else { return };
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_dir.path().join("r.json");
+    let mut child = crate::util::bin()
+        .args([
+            "run",
+            "--no-progress",
+            "--pace",
+            "sleep",
+            "--duration",
+            "60",
+            "--dir",
+        ])
+        .arg(fs.path())
+        .arg("--other-side")
+        .arg(fs.other_side())
+        .arg("--json")
+        .arg(&json)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Racing: the scratch directory is there, seen through the source.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while entries(fs.other_side()).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scratch directory appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let [bindfs] = fs.daemon_pids()[..] else {
+        panic!("one bindfs daemon");
+    };
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &bindfs.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("disconnected"), "{stderr}");
+    assert!(!stderr.contains("left at"), "removed, not left: {stderr}");
+    assert_eq!(entries(fs.other_side()), Vec::<String>::new(), "{stderr}");
+    assert!(load(&json)["environment_error"].is_string());
+}
