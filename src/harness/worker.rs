@@ -451,20 +451,25 @@ impl<'a> Worker<'a> {
         let _ = sys::close(fd);
     }
 
-    /// Recreates the target after `ENOENT`.
+    /// Recreates the target: a reader after `ENOENT`; with two views and
+    /// deleters recreating, a deleter after each removal, through its side
+    /// (counted in `recreations`, not as the reader's class `recreated`).
     fn recreate(&mut self) {
+        let side = self.side();
         let written = match self.recreate {
             Recreate::Inplace => self.write_file(TARGET),
             Recreate::Atomic => {
                 let tmp = Arc::clone(&self.tmp_name);
                 self.write_file(&tmp)
-                    .and_then(|()| self.rename_over(&tmp, Side::Reader))
+                    .and_then(|()| self.rename_over(&tmp, side))
             }
         };
         if written.is_ok() {
             self.event(EventKind::Recreate, 0);
             bump(&self.slot.recreations);
-            self.count(Class::Recreated);
+            if side == Side::Reader {
+                self.count(Class::Recreated);
+            }
         }
     }
 
@@ -599,7 +604,7 @@ impl<'a> Worker<'a> {
                 bump(&self.slot.removals);
                 self.count(Class::Removed);
                 if self.recreates_after_removal {
-                    self.recreate_after_removal();
+                    self.recreate();
                 }
             }
             Err(e) => {
@@ -613,24 +618,6 @@ impl<'a> Worker<'a> {
             }
         }
         self.slot.busy_since_ns.store(0, Relaxed);
-    }
-
-    /// Two views, deleters recreating: the file comes back through the
-    /// deleter's side, written as the scenario's readers write it. Counted
-    /// in `recreations`, not as the reader class `recreated`.
-    fn recreate_after_removal(&mut self) {
-        let written = match self.recreate {
-            Recreate::Inplace => self.write_file(TARGET),
-            Recreate::Atomic => {
-                let tmp = Arc::clone(&self.tmp_name);
-                self.write_file(&tmp)
-                    .and_then(|()| self.rename_over(&tmp, Side::Deleter))
-            }
-        };
-        if written.is_ok() {
-            self.event(EventKind::Recreate, 0);
-            bump(&self.slot.recreations);
-        }
     }
 
     fn unlink(&mut self, name: &CStr) -> Result<(), Errno> {

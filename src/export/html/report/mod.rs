@@ -127,10 +127,14 @@ fn header(m: &mut Markup, r: &Report) {
         "p",
         &[("class", "sub")],
         &format!(
-            "{} · {} on {} · {} × {} · host {} · {} · {}",
+            "{} · {} on {}{} · {} × {} · host {} · {} · {}",
             mc.os_name,
             mc.fs_type,
             mc.mount_point,
+            match &mc.other_side {
+                Some(o) => format!(", deleters through {} on {}", o.fs_type, o.mount_point),
+                None => String::new(),
+            },
             mc.cpu_model,
             mc.cpus,
             mc.hostname,
