@@ -25,21 +25,20 @@ use crate::report::schema::{Machine, Pace, Report, ScenarioConfig, ScenarioRepor
 use crate::stats::{self, Basis, Interval, RateComparison, Verdict};
 
 pub use crate::report::load::{LoadError, load_report, parse_report};
-pub use crate::stats::DEFAULT_MARGIN;
-
-/// Significance level when none is given (`--alpha`).
-pub const DEFAULT_ALPHA: f64 = 0.05;
+pub use crate::stats::{DEFAULT_ALPHA, DEFAULT_MARGIN};
 
 /// What the verdicts are decided at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {
-    /// Significance level of both families of tests (`--alpha`).
+    /// Significance level of both families of tests (`--alpha`, `0 < α <
+    /// ½`). Every interval of the comparison is at `1 − α`, the equivalence
+    /// intervals at `1 − 2α`.
     pub alpha: f64,
     /// Equivalence margin `m`: `same` needs the ratio shown inside `[1/m, m]`
     /// (`--margin`).
     pub margin: f64,
-    /// A rate below which two runs count as the same when both 95% upper
-    /// bounds are under it (`--negligible`); `None`: never.
+    /// A rate below which two runs count as the same when both upper bounds
+    /// (at `1 − α`) are under it (`--negligible`); `None`: never.
     pub negligible: Option<f64>,
 }
 
@@ -325,7 +324,7 @@ pub struct ClassCount {
     pub cycles: u64,
     /// `count / cycles`, `0` without cycles.
     pub rate: f64,
-    /// [`stats::rate_interval`] of the rate.
+    /// [`stats::class_interval_at`] of the rate, at `1 − α`.
     pub interval: Interval,
 }
 
@@ -386,29 +385,46 @@ impl ScenarioComparison {
     }
 }
 
-/// The verdict of several tests: the most significant difference if any
-/// (smallest adjusted p-value), else `inconclusive` if any test is, else
-/// `same` (every class shown the same); `None` without tests.
+impl ClassTest {
+    /// `true` when neither run saw the class (both have cycles): a test
+    /// that cannot tell anything, which leaves a scenario's verdict to the
+    /// classes that were seen.
+    pub fn unseen(&self) -> bool {
+        self.verdict == Verdict::Inconclusive && self.rates.has_cycles() && self.rates.events() == 0
+    }
+}
+
+/// The verdict of several tests (one per class): the most significant
+/// difference if any (smallest adjusted p-value); else `same` when some class
+/// is shown the same and every other was seen in neither run; else
+/// `inconclusive`; `None` without tests.
+///
+/// A class seen in neither run cannot tell a difference or a sameness: it
+/// neither makes a scenario inconclusive nor, alone, the same. Its bounds are
+/// in the notes.
 fn combine<'a>(tests: impl Iterator<Item = &'a ClassTest>) -> Option<Verdict> {
     let mut strongest: Option<&ClassTest> = None;
-    let mut inconclusive = false;
-    let mut any = false;
+    let (mut same, mut undecided, mut any) = (false, false, false);
     for test in tests {
         any = true;
         if test.verdict.differs() {
             if strongest.is_none_or(|s| test.p_adjusted < s.p_adjusted) {
                 strongest = Some(test);
             }
-        } else if test.verdict == Verdict::Inconclusive {
-            inconclusive = true;
+        } else if test.verdict == Verdict::Same {
+            same = true;
+        } else if !test.unseen() {
+            undecided = true;
         }
     }
-    match (strongest, inconclusive, any) {
-        (Some(test), _, _) => Some(test.verdict),
-        (None, true, _) => Some(Verdict::Inconclusive),
-        (None, false, true) => Some(Verdict::Same),
-        (None, false, false) => None,
+    if let Some(test) = strongest {
+        return Some(test.verdict);
     }
+    any.then_some(if same && !undecided {
+        Verdict::Same
+    } else {
+        Verdict::Inconclusive
+    })
 }
 
 /// Compares `reports` (each with the path it was loaded from) against the
@@ -434,7 +450,7 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
         })
         .collect();
     let machine = machine_rows(&reports);
-    let mut scenarios = match_scenarios(&reports, baseline, rules.margin);
+    let mut scenarios = match_scenarios(&reports, baseline, rules);
     let (tests, equivalence_tests) = adjust(&mut scenarios, rules, |c| &mut c.tests);
     // `--negligible` is a rate per cycle: it decides nothing per raced open.
     let per_raced_open = Rules {
@@ -540,7 +556,7 @@ fn machine_rows(reports: &[LoadedReport]) -> Vec<MachineRow> {
 fn match_scenarios(
     reports: &[LoadedReport],
     baseline: usize,
-    margin: f64,
+    rules: Rules,
 ) -> Vec<ScenarioComparison> {
     let n = reports.len();
     let mut keys: Vec<(ScenarioConfig, usize)> = Vec::new();
@@ -564,7 +580,7 @@ fn match_scenarios(
     keys.into_iter()
         .zip(found)
         .map(|((config, occurrence), runs)| {
-            scenario_comparison(reports, baseline, margin, (config, occurrence), &runs)
+            scenario_comparison(reports, baseline, rules, (config, occurrence), &runs)
         })
         .collect()
 }
@@ -572,7 +588,7 @@ fn match_scenarios(
 fn scenario_comparison(
     reports: &[LoadedReport],
     baseline: usize,
-    margin: f64,
+    rules: Rules,
     (config, occurrence): (ScenarioConfig, usize),
     found: &[Option<&ScenarioReport>],
 ) -> ScenarioComparison {
@@ -625,7 +641,7 @@ fn scenario_comparison(
                 .map(|scenario| {
                     let s = (*scenario)?;
                     let count = s.classes.get(&name)?.count;
-                    Some(class_count(count, s.cycles, once))
+                    Some(class_count(count, s.cycles, once, rules.alpha))
                 })
                 .collect();
             let raced: Vec<Option<ClassCount>> = found
@@ -634,15 +650,15 @@ fn scenario_comparison(
                     let s = (*scenario)?;
                     let stats = s.classes.get(&name)?;
                     stats.per_raced_open?;
-                    Some(class_count(stats.count, s.raced_opens?, once))
+                    Some(class_count(stats.count, s.raced_opens?, once, rules.alpha))
                 })
                 .collect();
             ClassComparison {
                 class: name,
-                tests: untested(&counts, reference, margin),
+                tests: untested(&counts, reference, rules),
                 counts,
                 per_raced_open: PerRacedOpen {
-                    tests: untested(&raced, reference, margin),
+                    tests: untested(&raced, reference, rules),
                     counts: raced,
                 },
             }
@@ -663,13 +679,13 @@ fn scenario_comparison(
     }
 }
 
-/// A count out of `n` with its rate and interval.
-fn class_count(count: u64, n: u64, once_per_cycle: bool) -> ClassCount {
+/// A count out of `n` with its rate and interval at `1 − alpha`.
+fn class_count(count: u64, n: u64, once_per_cycle: bool, alpha: f64) -> ClassCount {
     ClassCount {
         count,
         cycles: n,
         rate: if n == 0 { 0.0 } else { count as f64 / n as f64 },
-        interval: stats::class_interval(count, n, once_per_cycle),
+        interval: stats::class_interval_at(count, n, once_per_cycle, 1.0 - alpha),
     }
 }
 
@@ -678,13 +694,20 @@ fn class_count(count: u64, n: u64, once_per_cycle: bool) -> ClassCount {
 fn untested(
     counts: &[Option<ClassCount>],
     reference: usize,
-    margin: f64,
+    rules: Rules,
 ) -> Vec<Option<ClassTest>> {
     (0..counts.len())
         .map(|r| {
             let (a, b) = (counts[reference]?, counts[r]?);
             (r != reference).then(|| ClassTest {
-                rates: stats::compare_rates(a.count, a.cycles, b.count, b.cycles, margin),
+                rates: stats::compare_rates(
+                    a.count,
+                    a.cycles,
+                    b.count,
+                    b.cycles,
+                    rules.margin,
+                    rules.alpha,
+                ),
                 p_adjusted: 1.0,
                 p_equivalence_adjusted: 1.0,
                 verdict: Verdict::Inconclusive,

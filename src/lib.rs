@@ -26,6 +26,8 @@
 
 pub mod compare;
 pub mod content;
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+pub mod emulate;
 pub mod export;
 pub mod grid;
 pub mod harness;

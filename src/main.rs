@@ -42,19 +42,14 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some(unlink_race::harness::process::WORKER_SUBCOMMAND) {
         return ExitCode::from(unlink_race::harness::process::child_main(&args[2..]) as u8);
     }
+    #[cfg(all(feature = "zombiefs", target_os = "linux"))]
+    if args.get(1).map(String::as_str) == Some(unlink_race::emulate::guard::GUARD_SUBCOMMAND) {
+        return ExitCode::from(unlink_race::emulate::guard::guard_main() as u8);
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            // One line: the error and its causes.
-            let mut line = format!("error: {e}");
-            for cause in e.chain().skip(1) {
-                // Many errors already print their source; say it once.
-                let cause = cause.to_string();
-                if !line.contains(&cause) {
-                    line.push_str(&format!(": {cause}"));
-                }
-            }
-            eprintln!("{line}");
+            eprintln!("{}", cli::error_line(&e));
             ExitCode::from(cli::EXIT_ERROR)
         }
     }

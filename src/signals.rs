@@ -73,3 +73,15 @@ pub fn leave_stop_signals_to_parent() {
         let _ = signal_hook::flag::register(sig, Arc::new(AtomicBool::new(false)));
     }
 }
+
+/// Catches the stop signals for a process that must clean up whatever
+/// happens (`unlink-race emulate`): each one stores its number in the
+/// returned cell, which the caller takes and resets; none ever exits, so a
+/// second Ctrl-C cannot skip the cleanup.
+pub fn catch_stop_signals() -> io::Result<Arc<std::sync::atomic::AtomicUsize>> {
+    let last = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for sig in STOP_SIGNALS {
+        signal_hook::flag::register_usize(sig, Arc::clone(&last), sig as usize)?;
+    }
+    Ok(last)
+}

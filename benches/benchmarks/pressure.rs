@@ -10,11 +10,12 @@
 //! (`UNLINK_RACE_PACE`, default `auto`, calibrated once when it starts).
 //!
 //! Raced opens per second swing by a factor of ten from one round to the
-//! next on a busy machine, so a ratio of two sums means little alone: each
-//! ratio comes with a 95% interval from the rounds, which are pairs (the
-//! harness's round and the bare loop's in the same round): Student's t on
-//! the logarithms of the per-round ratios, an interval of their geometric
-//! mean. Two ratios are printed: against the best bare pacing (how well
+//! next on a busy machine, so a ratio of two sums means little: the rounds
+//! are pairs (the harness's round and the bare loop's in the same round),
+//! and each ratio printed is the geometric mean of the per-round ratios with
+//! its 95% interval (Student's t on their logarithms,
+//! [`unlink_race::stats::paired_ratio`]): one quantity, its point and its
+//! interval. Two ratios are printed: against the best bare pacing (how well
 //! `auto` chose and how little the harness costs) and against the bare loop
 //! at the harness's own pacing (what the harness's bookkeeping costs alone).
 
@@ -27,6 +28,7 @@ use unlink_race::grid::GridConfig;
 use unlink_race::harness::BatchLimit;
 use unlink_race::outcome::Class;
 use unlink_race::scenario::{Pace, Scenario};
+use unlink_race::stats::{CONFIDENCE, PairedRatio, geometric_mean, paired_ratio};
 use unlink_race::sys;
 
 use super::bare::{self, BareRun, Stop};
@@ -67,72 +69,30 @@ pub struct Point {
     pub calibration: Option<String>,
 }
 
-/// A ratio of raced opens per second and its 95% interval.
+/// A ratio of raced opens per second: the geometric mean of the per-round
+/// ratios and its 95% interval.
 #[derive(Debug, Clone, Copy)]
-pub struct Ratio {
-    pub ratio: f64,
-    /// `None` with fewer than two rounds.
-    pub interval: Option<(f64, f64)>,
-    /// The mean of the logarithms of the per-round ratios (what the
-    /// interval is about), for pooling points.
-    pub log_mean: f64,
-}
+pub struct Ratio(PairedRatio);
 
 impl std::fmt::Display for Ratio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.2}", self.ratio)?;
-        if let Some((lo, hi)) = self.interval {
-            write!(f, " [{lo:.2}, {hi:.2}]")?;
+        write!(f, "{:.2}", self.0.geometric_mean)?;
+        if let Some(i) = self.0.interval {
+            write!(f, " [{:.2}, {:.2}]", i.low, i.high)?;
         }
         Ok(())
-    }
-}
-
-/// The mean of `logs` and the 95% interval of the mean (Student's t),
-/// exponentiated; no interval with fewer than two values.
-fn geometric_mean_interval(logs: &[f64]) -> (f64, Option<(f64, f64)>) {
-    let n = logs.len();
-    let mean = logs.iter().sum::<f64>() / n.max(1) as f64;
-    if n < 2 {
-        return (mean, None);
-    }
-    let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let t = unlink_race::stats::student_t_quantile(0.975, (n - 1) as f64);
-    let half_width = t * (var / n as f64).sqrt();
-    (
-        mean,
-        Some(((mean - half_width).exp(), (mean + half_width).exp())),
-    )
-}
-
-/// `ratio` (of the sums) with the 95% interval of the geometric mean of the
-/// per-round ratios `a[i] / b[i]` (Student's t on their logarithms). A
-/// round with nothing raced on a side counts half a raced open there.
-fn ratio_interval(ratio: f64, a: &[f64], b: &[f64], round_s: f64) -> Ratio {
-    let half = 0.5 / round_s;
-    let logs: Vec<f64> = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x.max(half) / y.max(half)).ln())
-        .collect();
-    let (log_mean, interval) = geometric_mean_interval(&logs);
-    Ratio {
-        ratio,
-        interval,
-        log_mean,
     }
 }
 
 /// The geometric mean over points of their per-round geometric means, with
 /// its 95% interval over points (Student's t; each point counts once,
 /// whatever its rounds did). `None` without points.
-fn pooled(ratios: &[Ratio]) -> Option<(f64, Option<(f64, f64)>)> {
+fn pooled(ratios: &[Ratio]) -> Option<PairedRatio> {
     if ratios.is_empty() {
         return None;
     }
-    let logs: Vec<f64> = ratios.iter().map(|r| r.log_mean).collect();
-    let (mean, interval) = geometric_mean_interval(&logs);
-    Some((mean.exp(), interval))
+    let logs: Vec<f64> = ratios.iter().map(|r| r.0.log_mean).collect();
+    Some(geometric_mean(&logs, CONFIDENCE))
 }
 
 fn per_second(n: u64, elapsed: Duration) -> f64 {
@@ -154,18 +114,18 @@ impl Point {
         })
     }
 
-    /// Harness over the bare loop of pacing `pace`, with its interval.
+    /// Harness over the bare loop of pacing `pace`: the geometric mean of
+    /// the per-round ratios, with its interval. A round with nothing raced
+    /// on a side counts half a raced open there.
     pub fn ratio_to(&self, pace: Pace) -> Option<Ratio> {
         let i = self.bare.iter().position(|(p, _)| *p == pace)?;
-        let bare = &self.bare[i].1;
-        let ratio = per_second(self.harness.raced_opens, self.harness.elapsed)
-            / per_second(bare.raced_opens, bare.elapsed).max(1e-9);
-        Some(ratio_interval(
-            ratio,
+        let half = 0.5 / self.round.as_secs_f64();
+        Some(Ratio(paired_ratio(
             &self.column(0),
             &self.column(i + 1),
-            self.round.as_secs_f64(),
-        ))
+            half,
+            CONFIDENCE,
+        )))
     }
 }
 
@@ -427,12 +387,11 @@ pub fn print_table(points: &[Point]) {
         );
     }
     let show_pooled = |what: &str, ratios: Vec<Ratio>| {
-        if let Some((g, interval)) = pooled(&ratios) {
-            let interval =
-                interval.map_or(String::new(), |(lo, hi)| format!(" [{lo:.2}, {hi:.2}]"));
+        if let Some(p) = pooled(&ratios) {
             println!(
-                "pooled over the {} points, harness / {what}: geometric mean {g:.2}{interval}",
-                ratios.len()
+                "pooled over the {} points, harness / {what}: geometric mean {}",
+                ratios.len(),
+                Ratio(p)
             );
         }
     };

@@ -9,7 +9,8 @@
 #                              <label>.html into OUT_DIR (the artifact), summary
 #   hunt.sh compare IN OUT     compare job: every report under IN side by side in OUT
 #                              (index.html, index.md, compare.md, compare.html), summary
-#   hunt.sh action             the action: one `unlink-race run` in INPUT_DIR, summary
+#   hunt.sh action             the action: one `unlink-race run` in INPUT_DIR, summary;
+#                              in mode emulate, INPUT_COMMAND under `unlink-race emulate`
 #   hunt.sh verdict            the action's last step: pass, warn or fail by INPUT_MODE
 #
 # Settings, from the environment (the workflow and the action map their inputs
@@ -20,12 +21,14 @@
 #   FLEET_WARM_UP_S      seconds Criterion warms up each scenario    [the grid's own]
 #   FLEET_PROFILE        cargo profile to build with   [bench for the bench, release]
 #   FLEET_TOOLCHAIN      rustup toolchain to build with              [the default one]
+#   FLEET_FEATURES       cargo features of the unlink-race binary    [none]
 #   FLEET_BASELINE       label of the report the others are compared with
 #                        [the first ubuntu report that is not zombiefs, else the first]
 #   UNLINK_RACE_QUICK (default 1 here), UNLINK_RACE_READERS, _SIZES, _RECREATE,
 #   _DELETE, _DIR, _PACE, _OVERHEAD, _PRESSURE, _LATENCY: the bench's own
 #   settings (docs/usage.md#settings)
-#   INPUT_DIR, INPUT_DURATION, INPUT_MODE, INPUT_ARGS, INPUT_LABEL: the action's
+#   INPUT_DIR, INPUT_DURATION, INPUT_MODE, INPUT_ARGS, INPUT_LABEL, INPUT_COMMAND:
+#   the action's
 #   GITHUB_STEP_SUMMARY, GITHUB_OUTPUT: appended to when set
 #
 # Written for bash 3.2 (macOS's /bin/bash): no associative arrays, and empty
@@ -127,12 +130,15 @@ profile_args() {
     fi
 }
 
-# The unlink-race binary, built with the profile asked for (release by default).
+# The unlink-race binary, built with the profile asked for (release by
+# default) and the features of FLEET_FEATURES and the arguments, if any.
 unlink_race_binary() {
-    local json args=()
+    local json args=() features
     json=$(mktemp)
     while IFS= read -r a; do args+=("$a"); done < <(profile_args --release)
-    build "$json" build --bin unlink-race ${args[@]+"${args[@]}"}
+    features=$(setting FLEET_FEATURES)
+    if [ -n "$features" ]; then args+=(--features "$features"); fi
+    build "$json" build --bin unlink-race ${args[@]+"${args[@]}"} "$@"
     executable "$json" unlink-race
     rm -f "$json"
 }
@@ -306,7 +312,11 @@ cmd_action() {
     mode=${mode:-fail}
     case "$mode" in
     fail | warn | report) ;;
-    *) die "mode must be fail, warn or report, not '$mode'" ;;
+    emulate)
+        cmd_emulate
+        return
+        ;;
+    *) die "mode must be fail, warn, report or emulate, not '$mode'" ;;
     esac
     [ -d "$dir" ] || die "dir $dir: not a directory"
     out=$(setting RUNNER_TEMP)
@@ -359,12 +369,60 @@ cmd_action() {
     echo "verdict: $verdict (report $out/$label.json)"
 }
 
+# The action in mode emulate: INPUT_COMMAND (run by bash) with its temp dir
+# on zombiefs; its exit status is judged by the verdict step.
+cmd_emulate() {
+    local command out exe code=0 verdict
+    command=$(setting INPUT_COMMAND)
+    [ -n "$command" ] || die "mode emulate needs the input command"
+    if ! command -v fusermount3 >/dev/null && [ "$(id -u)" != 0 ]; then
+        echo "== sudo apt-get install fuse3 (fusermount3 mounts FUSE for a normal user)"
+        { sudo apt-get update -qq && sudo apt-get install -y -qq fuse3; } >/dev/null ||
+            die "cannot install fuse3: unlink-race emulate needs fusermount3 or root"
+    fi
+    out=$(setting RUNNER_TEMP)
+    out="${out:-${TMPDIR:-/tmp}}/unlink-race-emulate"
+    rm -rf "$out"
+    mkdir -p "$out"
+    exe=$(unlink_race_binary --features zombiefs)
+    local extra
+    # Extra flags of `unlink-race emulate`, separated by spaces (no quoting).
+    read -r -a extra <<<"$(setting INPUT_ARGS)" || true
+    echo "== unlink-race emulate $(setting INPUT_ARGS) -- bash -c '$command'"
+    "$exe" emulate --json "$out/served.json" ${extra[@]+"${extra[@]}"} -- bash -c "$command" ||
+        code=$?
+    [ -s "$out/served.json" ] || die "unlink-race emulate failed (exit $code): nothing was run"
+    verdict=$(sed -n 's/^  "verdict": "\(.*\)",$/\1/p' "$out/served.json" | head -n 1)
+    {
+        echo "### unlink-race emulate"
+        echo
+        echo "$verdict"
+        echo
+        echo "Counts per symptom and per file: \`served.json\` in the artifact \`unlink-race-emulate\`."
+    } | summary
+    output report "$out/served.json"
+    output report-dir "$out"
+    output label emulate
+    if [ "$code" = 0 ]; then output verdict passed; else output verdict failed; fi
+    output exit-code "$code"
+    output artifact unlink-race-emulate
+    echo "exit status of the command under emulate: $code"
+}
+
 # The action's last step, after the upload: pass, warn or fail.
 cmd_verdict() {
     local code mode
     code=$(setting FLEET_EXIT_CODE)
     mode=$(setting INPUT_MODE)
     mode=${mode:-fail}
+    if [ "$mode" = emulate ]; then
+        if [ "$code" = 0 ]; then
+            echo "unlink-race emulate: the command passed"
+            return
+        fi
+        echo "::error title=unlink-race emulate::the command failed under the emulated defect (exit ${code:-none}; see the job summary)"
+        exit "${code:-1}"
+    fi
     case "$code" in
     0)
         echo "unlink-race: no anomaly (a bound, not a proof: see the report's 95% upper bound)"

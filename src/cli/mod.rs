@@ -1,6 +1,7 @@
 //! Command-line definitions and dispatch.
 
 mod compare;
+mod emulate;
 mod index;
 mod run;
 
@@ -47,6 +48,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
         args: Vec<String>,
     },
+    /// Run your own command with its temp dir on zombiefs (Linux), and say which defects it was served; exits with the command's status.
+    Emulate(EmulateArgs),
     /// Compare reports from different machines or runs, scenario by scenario.
     Compare(CompareArgs),
     /// Put reports (files, or directories of them) side by side: the page `cargo bench` writes as reports/index.html, and Markdown.
@@ -292,6 +295,63 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(EXIT_OK))
 }
 
+/// Flags of `unlink-race emulate`.
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Exit status: CMD's own (128+n when signal n ended it); 124 --timeout ended it; \
+                  126 CMD cannot run, 127 not found; 128+n emulate was stopped by signal n; \
+                  125 emulate itself failed (bad flags, no FUSE)."
+)]
+pub struct EmulateArgs {
+    /// Fraction of races that get the defect (0..=1), for every symptom: racing
+    /// opens and racing creates; the others behave as Linux does.
+    #[arg(long, default_value = "1", value_parser = parse_fraction, allow_negative_numbers = true)]
+    pub probability: f64,
+    /// Fraction of racing opens that get a zombie descriptor; overrides --probability.
+    #[arg(long, value_parser = parse_fraction, allow_negative_numbers = true)]
+    pub open_probability: Option<f64>,
+    /// Fraction of racing creates (unlinked before their first write) whose writes
+    /// fail with EINVAL; overrides --probability.
+    #[arg(long, value_parser = parse_fraction, allow_negative_numbers = true)]
+    pub write_probability: Option<f64>,
+    /// Seed of the draws at a probability below 1: the same seed draws the same sequence.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// End CMD after this long (seconds, or with s/m/h): SIGTERM to its process
+    /// group, SIGKILL after --kill-after; exit status 124.
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// How long CMD's process group has after a signal (Ctrl-C, --timeout, CMD's
+    /// own end) before SIGKILL.
+    #[arg(long, default_value = "5", value_parser = parse_duration)]
+    pub kill_after: std::time::Duration,
+    /// Run CMD with its working directory in the mount.
+    #[arg(long)]
+    pub cwd: bool,
+    /// Mount zombiefs over DIR itself (its files stay there, TMPDIR is left as it
+    /// is) instead of a private temp dir.
+    #[arg(long, value_name = "DIR", conflicts_with = "backing_dir")]
+    pub path: Option<PathBuf>,
+    /// Make the private directory (backing store and mount point, removed at the
+    /// end) under DIR. Default: the system temp dir.
+    #[arg(long, value_name = "DIR")]
+    pub backing_dir: Option<PathBuf>,
+    /// Write what CMD was served (counts, files, exit) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// The command and its arguments, after `--`.
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// A fraction in `[0, 1]`.
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("'{s}' is not a number between 0 and 1")),
+    }
+}
+
 /// Flags of `unlink-race compare`.
 #[derive(Args, Debug, Clone)]
 pub struct CompareArgs {
@@ -307,14 +367,16 @@ pub struct CompareArgs {
     /// Also write the comparison as Markdown (GitHub pipe tables).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Significance level of the Holm-adjusted tests.
+    /// Significance level of the Holm-adjusted tests, below 0.5; intervals are shown at 1 − α (95%
+    /// by default), the equivalence test's at 1 − 2α.
     #[arg(long, default_value_t = unlink_race::compare::DEFAULT_ALPHA, value_parser = parse_alpha)]
     pub alpha: f64,
-    /// Equivalence margin M: `same` needs the rate ratio's 90% interval inside [1/M, M].
+    /// Equivalence margin M: `same` needs the rate ratio's 1 − 2α interval (90% by default) inside
+    /// [1/M, M].
     #[arg(long, value_name = "M", default_value_t = unlink_race::compare::DEFAULT_MARGIN, value_parser = parse_margin)]
     pub margin: f64,
-    /// A per-cycle rate below which two runs are `same` when both 95% upper bounds are under it
-    /// (the only way to `same` with zero counts).
+    /// A per-cycle rate below which two runs are `same` when both upper bounds (at 1 − α, 95% by
+    /// default) are under it (the only way to `same` with zero counts).
     #[arg(long, value_name = "RATE", value_parser = parse_negligible)]
     pub negligible: Option<f64>,
 }
@@ -360,8 +422,11 @@ fn parse_label(s: &str) -> Result<String, String> {
 
 fn parse_alpha(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
-        _ => Err(format!("'{s}' is not a level between 0 and 1 (e.g. 0.05)")),
+        Ok(a) if a > 0.0 && a < 0.5 => Ok(a),
+        _ => Err(format!(
+            "'{s}' is not a significance level between 0 and 0.5 (e.g. 0.05; the equivalence test \
+             needs the 1 − 2α interval)"
+        )),
     }
 }
 
@@ -402,6 +467,32 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     unlink_race::scenario::parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// `error: …` with the error's causes, on one line.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = format!("error: {e}");
+    for cause in e.chain().skip(1) {
+        // Many errors already print their source; say it once.
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(&format!(": {cause}"));
+        }
+    }
+    line
+}
+
+/// Fails with `FLAG DIR: does not exist` (or `is not a directory`).
+pub fn check_dir(flag: &str, dir: &std::path::Path) -> Result<()> {
+    if !dir.is_dir() {
+        let why = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        anyhow::bail!("{flag} {}: {why}", dir.display());
+    }
+    Ok(())
+}
+
 /// Prints to stdout. A closed pipe (`| head`) is the reader's choice and not
 /// an error; any other failure (a full disk, a closed descriptor) is.
 pub fn print_stdout(text: &str) -> Result<()> {
@@ -418,7 +509,7 @@ pub fn print_stdout(text: &str) -> Result<()> {
 /// Parses `args` and runs the command.
 pub fn run(args: Vec<String>) -> Result<ExitCode> {
     let given = run_flags_given(&args);
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -426,9 +517,15 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
                 print_stdout(&e.to_string())?;
                 return Ok(ExitCode::from(EXIT_OK));
             }
+            // emulate's own failures must not look like its command's.
+            let failed = if args.get(1).map(String::as_str) == Some("emulate") {
+                emulate::EXIT_EMULATE_ERROR
+            } else {
+                EXIT_ERROR
+            };
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 eprint!("{e}");
-                return Ok(ExitCode::from(EXIT_ERROR));
+                return Ok(ExitCode::from(failed));
             }
             // clap's first paragraph names the flag and the problem; the rest
             // is usage and hints. Said on one line.
@@ -439,7 +536,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
                 .map(str::trim)
                 .collect();
             eprintln!("{}", first.join(" "));
-            return Ok(ExitCode::from(EXIT_ERROR));
+            return Ok(ExitCode::from(failed));
         }
     };
     match cli.command {
@@ -447,6 +544,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         Command::Grid => grid(),
         Command::Compare(args) => compare::run(&args),
         Command::Index(args) => index::run(&args),
+        Command::Emulate(args) => Ok(emulate::run(&args)),
         #[cfg(all(feature = "zombiefs", target_os = "linux"))]
         Command::Zombiefs(args) => zombiefs(&args),
         #[cfg(not(all(feature = "zombiefs", target_os = "linux")))]

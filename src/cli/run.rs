@@ -152,14 +152,7 @@ fn check_dirs(dirs: &[PathBuf], other_sides: &[PathBuf]) -> Result<()> {
         .map(|d| ("--dir", d))
         .chain(other_sides.iter().map(|d| ("--other-side", d)))
     {
-        if !dir.is_dir() {
-            let why = if dir.exists() {
-                "is not a directory"
-            } else {
-                "does not exist"
-            };
-            bail!("{flag} {}: {why}", dir.display());
-        }
+        super::check_dir(flag, dir)?;
     }
     if let Some(dup) = unlink_race::grid::first_duplicate(dirs) {
         bail!("--dir {}: given twice", dup.display());

@@ -5,7 +5,9 @@
 //! how each detail column is written.
 //!
 //! Numbers keep three significant digits (two for p-values and for the
-//! figures in verdict cells); a rate always comes with its 95% interval.
+//! figures in verdict cells); a rate always comes with its interval, at
+//! `1 − α` like every interval of the comparison (95% at the default α),
+//! and the equivalence intervals at `1 − 2α`.
 //!
 //! Each anomaly class with an event has its rows per cycle, then, where
 //! raced opens were counted, its rows per raced open (`zombie_fd per raced
@@ -13,7 +15,7 @@
 
 use crate::compare::{ClassComparison, ClassCount, ClassTest, Comparison, ScenarioComparison};
 use crate::report::schema::Pace;
-use crate::stats::{Interval, RateComparison, Verdict, cycles_to_tell};
+use crate::stats::{Interval, POWER, RateComparison, Verdict, cycles_to_tell};
 
 pub use super::format::{format_count, format_significant};
 pub use super::matrix::{
@@ -28,11 +30,12 @@ pub fn summary(c: &Comparison) -> String {
     let differing = c.scenarios.iter().filter(|s| s.differs()).count();
     let partial = c.scenarios.iter().filter(|s| s.is_partial()).count();
     let mut text = format!(
-        "{} reports, baseline {}; α = {}, same = ratio inside [1/{m}, {m}] (90% interval){}; \
+        "{} reports, baseline {}; α = {}, same = ratio inside [1/{m}, {m}] ({} interval){}; \
          Holm over {} difference and {} equivalence test{}; {} of {} scenario{} {}",
         c.reports.len(),
         c.reports[c.baseline].label,
         c.rules.alpha,
+        format_level(1.0 - 2.0 * c.rules.alpha),
         c.rules.negligible.map_or(String::new(), |n| format!(
             " or both below {}",
             format_significant(n, 2)
@@ -64,6 +67,70 @@ pub fn summary(c: &Comparison) -> String {
         ));
     }
     text
+}
+
+/// How a comparison came out as a whole, for the box that heads a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overall {
+    /// Some scenario differs (the exit code says so too).
+    Differs,
+    /// Every compared scenario is shown the same.
+    Same,
+    /// No scenario differs, but some could not be decided: no difference
+    /// was shown, which is not a sameness.
+    Undecided,
+    /// Nothing could be tested: no anomaly in any compared scenario (and no
+    /// `--negligible` to call zero counts the same), or no scenario in two
+    /// reports.
+    Untested,
+}
+
+/// The headline of a comparison: `1 scenario differs`, `no scenario
+/// differs: all 48 shown the same`, `no difference shown: 40 of 48
+/// scenarios inconclusive`, `nothing could be tested: no anomaly in either
+/// run of any scenario`.
+pub fn headline(c: &Comparison) -> (Overall, String) {
+    let verdicts: Vec<Verdict> = c.scenarios.iter().filter_map(|s| s.verdict()).collect();
+    let differing = c.scenarios.iter().filter(|s| s.differs()).count();
+    let same = verdicts.iter().filter(|&&v| v == Verdict::Same).count();
+    let compared = verdicts.len();
+    if differing > 0 {
+        let text = if differing == 1 {
+            "1 scenario differs".to_string()
+        } else {
+            format!("{differing} scenarios differ")
+        };
+        (Overall::Differs, text)
+    } else if compared > 0 && same == compared {
+        let all = if compared == 1 {
+            "the one compared is shown the same".to_string()
+        } else {
+            format!("all {compared} compared are shown the same")
+        };
+        (Overall::Same, format!("no scenario differs: {all}"))
+    } else if same == 0 && c.tests == 0 {
+        let why = if compared == 0 {
+            "no scenario is in two reports"
+        } else {
+            "no anomaly in any run of a compared scenario"
+        };
+        (Overall::Untested, format!("nothing could be tested: {why}"))
+    } else {
+        let undecided = compared - same;
+        (
+            Overall::Undecided,
+            format!(
+                "no difference shown: {undecided} of {compared} scenario{} inconclusive",
+                plural(compared)
+            ),
+        )
+    }
+}
+
+/// A confidence level as a percentage: `95%`, `90%`, `99.9%`.
+pub fn format_level(confidence: f64) -> String {
+    let percent = format!("{:.4}", 100.0 * confidence);
+    format!("{}%", percent.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// One line per report without raced-open counts, naming the file and what
@@ -198,15 +265,17 @@ impl Column {
         Column::Verdict,
     ];
 
-    pub fn title(self) -> &'static str {
+    /// The column's title; the intervals' level is `1 − alpha`.
+    pub fn title(self, alpha: f64) -> String {
+        let level = || format_level(1.0 - alpha);
         match self {
-            Column::Class => "class",
-            Column::Report => "report",
-            Column::Count => "count",
-            Column::Rate => "rate [95% CI]",
-            Column::Ratio => "ratio [95% CI]",
-            Column::P => "p (Holm)",
-            Column::Verdict => "verdict",
+            Column::Class => "class".into(),
+            Column::Report => "report".into(),
+            Column::Count => "count".into(),
+            Column::Rate => format!("rate [{} CI]", level()),
+            Column::Ratio => format!("ratio [{} CI]", level()),
+            Column::P => "p (Holm)".into(),
+            Column::Verdict => "verdict".into(),
         }
     }
 
@@ -348,9 +417,15 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 if let Some(t) = &tests[r]
                     && t.verdict == Verdict::Inconclusive
                 {
+                    let family = if per_raced_open {
+                        c.raced_tests.0
+                    } else {
+                        c.tests
+                    };
                     notes.push(format!(
-                        "{class} in {label}: inconclusive: {}",
-                        statement_in(&t.rates, c.rules.alpha, unit)
+                        "{class} in {label}: inconclusive: {}{}",
+                        statement_in(&t.rates, c.rules.alpha, unit),
+                        holm_clause(t, c.rules.alpha, family)
                     ));
                 }
             }
@@ -365,7 +440,8 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
             let Some(t) = zero[0].tests[r] else { continue };
             let what = match t.verdict {
                 Verdict::Same => format!(
-                    "same (both 95% upper bounds below {})",
+                    "same (both {} upper bounds below {})",
+                    format_level(1.0 - c.rules.alpha),
                     c.rules
                         .negligible
                         .map_or_else(|| "–".to_string(), |n| format_significant(n, 2))
@@ -407,31 +483,41 @@ const RACED_OPENS: &str = "raced opens";
 
 /// What an inconclusive comparison can and cannot exclude: `none seen in
 /// either; rates < 3.7e-6 and < 0.31; no ratio is excluded; at least 1.2e7
-/// more cycles would be needed to tell a 2× difference`.
+/// more cycles would be needed to tell a 2× difference with 80% power`.
 pub fn statement(r: &RateComparison, alpha: f64) -> String {
     statement_in(r, alpha, CYCLES)
 }
 
 /// [`statement`] for rates per `unit` (`cycles`, `raced opens`).
+///
+/// The cycles a difference would need are rounded up where they are what
+/// the power needs (`about`), down where they are a lower limit (`at least`),
+/// so the figure shown keeps the promise of the sentence.
 pub fn statement_in(r: &RateComparison, alpha: f64, unit: &str) -> String {
     if !r.has_cycles() {
         return format!("a run has no {unit}");
     }
     let (more, _, bound) = cycles_to_tell(r, POWER_RATIO, alpha);
+    let power = format_level(POWER);
     let need = if more <= 0.0 {
         format!(
-            "these cycles would tell a {}× difference at this rate",
+            "these cycles would tell a {}× difference at this rate with {power} power",
+            POWER_RATIO
+        )
+    } else if bound {
+        format!(
+            "at least {} more {unit} would be needed to tell a {}× difference with {power} power",
+            format_figure(round_significant(more, 2, f64::floor)),
             POWER_RATIO
         )
     } else {
         format!(
-            "{} {} more {unit} would be needed to tell a {}× difference",
-            if bound { "at least" } else { "about" },
-            format_figure(more),
+            "about {} more {unit} would be needed to tell a {}× difference with {power} power",
+            format_figure(round_significant(more, 2, f64::ceil)),
             POWER_RATIO
         )
     };
-    let upper = |k: u64, n: u64| crate::stats::rate_interval(k, n).high;
+    let upper = |k: u64, n: u64| crate::stats::rate_interval_at(k, n, r.confidence()).high;
     if r.k_a == 0 && r.k_b == 0 {
         return format!(
             "none seen in either; rates < {} and < {}; no ratio is excluded; {need}",
@@ -444,18 +530,40 @@ pub fn statement_in(r: &RateComparison, alpha: f64, unit: &str) -> String {
         Some(h) if r.ratio_low > 0.0 => h.max(1.0 / r.ratio_low),
         Some(_) => f64::INFINITY,
     };
-    let excluded = if widest.is_finite() {
+    // An interval that excludes 1 (inconclusive only after Holm's
+    // adjustment, which the caller says) excludes a ratio "either way".
+    let excludes_one = r.ratio_low > 1.0 || r.ratio_high.is_some_and(|h| h < 1.0);
+    let excluded = if excludes_one {
+        String::new()
+    } else if widest.is_finite() {
         format!(
-            "a ratio up to {}× either way is not excluded",
+            "; a ratio up to {}× either way is not excluded",
             format_figure(widest)
         )
     } else {
-        "the ratio is unbounded on one side".to_string()
+        "; the ratio is unbounded on one side".to_string()
     };
     format!(
-        "ratio {}; {excluded}; {need}",
+        "ratio {}{excluded}; {need}",
         ratio_with_interval(r, false).trim_start_matches('×')
     )
+}
+
+/// Where the ratio's interval excludes 1 but Holm's adjustment leaves the
+/// difference below significance, says so: `; its 95% interval excludes 1,
+/// but not after Holm's adjustment over 48 tests (p = 0.21)`. The interval
+/// is of this comparison alone; the verdict answers for the whole family.
+fn holm_clause(t: &ClassTest, alpha: f64, family: usize) -> String {
+    if t.rates.p_value < alpha && t.p_adjusted >= alpha {
+        format!(
+            "; its {} interval excludes 1, but not after Holm's adjustment over {family} tests \
+             (p = {})",
+            format_level(t.rates.confidence()),
+            format_p(t.p_adjusted)
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// `higher`, `same (against linux-ext4: not in the baseline)`, `only in mac-apfs`.
@@ -515,6 +623,16 @@ fn pressure(run: &RunRow, cycles: u64) -> String {
         format_count(raced),
         super::format::format_si(run.raced_opens_per_second.unwrap_or(0.0)),
     )
+}
+
+/// `x` to `digits` significant digits, rounded by `round` (`f64::ceil`,
+/// `f64::floor`).
+fn round_significant(x: f64, digits: i32, round: fn(f64) -> f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return x;
+    }
+    let magnitude = 10f64.powi(x.log10().floor() as i32 + 1 - digits);
+    round(x / magnitude) * magnitude
 }
 
 /// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,

@@ -54,7 +54,7 @@ pub fn render_markdown(c: &Comparison) -> String {
     out.push('\n');
 
     let mut header = vec!["scenario".to_string()];
-    header.extend(Column::ALL.iter().map(|c| c.title().to_string()));
+    header.extend(Column::ALL.iter().map(|col| col.title(c.alpha())));
     let mut numeric = vec![false];
     numeric.extend(Column::ALL.iter().map(|c| c.numeric()));
     let blocks = compare_table::scenario_blocks(c, false);

@@ -4,7 +4,7 @@
 //! (`mac higher: zombie_fd ×310 [95%: 180–600]`).
 
 use crate::compare::{ClassComparison, ClassTest, Comparison, ScenarioComparison};
-use crate::export::compare_table::format_figures;
+use crate::export::compare_table::{format_figures, format_level};
 use crate::export::format::format_significant;
 use crate::stats::{Basis, RateComparison, Verdict};
 
@@ -236,14 +236,15 @@ impl Cell<'_> {
     }
 
     /// `same: zombie_fd ×1.0 [90%: 0.93–1.1]`, the class with the most events
-    /// shown equivalent, or `same: all below 1e-6`.
+    /// shown equivalent, or `same: all below 1e-6`; then how many classes
+    /// neither run saw (`; 6 classes seen in neither`).
     fn same(&self, negligible: Option<f64>) -> String {
         let word = if self.name_reference {
             format!("{} same as {}", self.label, self.reference)
         } else {
             "same".to_string()
         };
-        match self
+        let mut text = match self
             .most_events(Verdict::Same)
             .filter(|t| t.1.basis == Basis::Equivalence)
         {
@@ -256,15 +257,23 @@ impl Cell<'_> {
                 "{word}: all below {}",
                 negligible.map_or_else(|| "–".to_string(), |n| format_significant(n, 2))
             ),
+        };
+        let unseen = self.tests.iter().filter(|t| t.1.unseen()).count();
+        if unseen > 0 {
+            text.push_str(&format!(
+                "; {unseen} class{} seen in neither",
+                if unseen == 1 { "" } else { "es" }
+            ));
         }
+        text
     }
 
     /// The test with `verdict` and the most events, among those with events.
     fn most_events(&self, verdict: Verdict) -> Option<(&ClassComparison, &ClassTest)> {
         self.tests
             .iter()
-            .filter(|t| t.1.verdict == verdict && t.1.rates.k_a + t.1.rates.k_b > 0)
-            .max_by_key(|t| t.1.rates.k_a + t.1.rates.k_b)
+            .filter(|t| t.1.verdict == verdict && t.1.rates.events() > 0)
+            .max_by_key(|t| t.1.rates.events())
             .copied()
     }
 }
@@ -278,14 +287,20 @@ fn short_label(label: &str) -> String {
     }
 }
 
-/// `×310 [95%: 180–600]`, or with the 90% interval of the equivalence test
-/// (`×1.0 [90%: 0.93–1.1]`); `×∞ [95%: 13–∞]`; `× – ` without events.
+/// `×310 [95%: 180–600]`, or with the interval of the equivalence test
+/// (`×1.0 [90%: 0.93–1.1]`); `×∞ [95%: 13–∞]`; `× – ` without events. The
+/// levels are the comparison's: `1 − α` and `1 − 2α`.
 pub fn ratio_with_interval(r: &RateComparison, equivalence: bool) -> String {
-    let (level, low, high) = if equivalence {
-        (90, r.equivalence_low, r.equivalence_high)
+    let (confidence, low, high) = if equivalence {
+        (
+            r.equivalence_confidence(),
+            r.equivalence_low,
+            r.equivalence_high,
+        )
     } else {
-        (95, r.ratio_low, r.ratio_high)
+        (r.confidence(), r.ratio_low, r.ratio_high)
     };
+    let level = format_level(confidence);
     let (ratio, low, high) = match r.ratio {
         Some(x) => format_figures(x, low, high),
         None if r.ratio_is_infinite() => {
@@ -294,5 +309,5 @@ pub fn ratio_with_interval(r: &RateComparison, equivalence: bool) -> String {
         }
         None => return "(no event)".into(),
     };
-    format!("×{ratio} [{level}%: {low}–{high}]")
+    format!("×{ratio} [{level}: {low}–{high}]")
 }

@@ -34,7 +34,7 @@ pub fn render_terminal(c: &Comparison) -> String {
         .into_iter()
         .filter(|&c| c != Column::Class)
         .collect();
-    let header: Vec<String> = columns.iter().map(|c| c.title().to_string()).collect();
+    let header: Vec<String> = columns.iter().map(|col| col.title(c.alpha())).collect();
     let numeric: Vec<bool> = columns.iter().map(|c| c.numeric()).collect();
     let cells: Vec<Vec<Vec<String>>> = blocks
         .iter()

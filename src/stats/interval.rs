@@ -50,10 +50,15 @@ pub fn rate(count: u64, cycles: u64) -> f64 {
 /// binomial: it gets the Poisson interval ([`poisson_interval`]), which
 /// contains `k / n`. `n == 0` gives `[0, 1]`.
 pub fn rate_interval(k: u64, n: u64) -> Interval {
+    rate_interval_at(k, n, CONFIDENCE)
+}
+
+/// [`rate_interval`] at `confidence`.
+pub fn rate_interval_at(k: u64, n: u64, confidence: f64) -> Interval {
     if k > n && n > 0 {
-        poisson_interval(k, n, CONFIDENCE)
+        poisson_interval(k, n, confidence)
     } else {
-        clopper_pearson(k, n, CONFIDENCE)
+        clopper_pearson(k, n, confidence)
     }
 }
 
@@ -67,10 +72,15 @@ pub fn event_rate_interval(k: u64, n: u64) -> Interval {
 /// The 95% interval of a class count: [`rate_interval`] for something that
 /// happens at most once per cycle, [`event_rate_interval`] otherwise.
 pub fn class_interval(k: u64, n: u64, once_per_cycle: bool) -> Interval {
+    class_interval_at(k, n, once_per_cycle, CONFIDENCE)
+}
+
+/// [`class_interval`] at `confidence`.
+pub fn class_interval_at(k: u64, n: u64, once_per_cycle: bool, confidence: f64) -> Interval {
     if once_per_cycle {
-        rate_interval(k, n)
+        rate_interval_at(k, n, confidence)
     } else {
-        event_rate_interval(k, n)
+        poisson_interval(k, n, confidence)
     }
 }
 
@@ -109,24 +119,32 @@ pub fn clopper_pearson(k: u64, n: u64, confidence: f64) -> Interval {
         return Interval::UNIT;
     }
     let k = k.min(n);
+    success_interval(k, n - k, confidence)
+}
+
+/// The Clopper–Pearson interval of the probability of success from
+/// `successes` and `failures` given apart, so that their sum may exceed
+/// `u64::MAX` (the share of two runs' events). Not both zero.
+pub(super) fn success_interval(successes: u64, failures: u64, confidence: f64) -> Interval {
     let tail = (1.0 - confidence) / 2.0;
-    let (kf, nf) = (k as f64, n as f64);
-    let low = if k == 0 {
+    let (kf, ff) = (successes as f64, failures as f64);
+    let nf = kf + ff;
+    let low = if successes == 0 {
         0.0
-    } else if k == n {
+    } else if failures == 0 {
         (tail.ln() / nf).exp()
     } else {
-        beta_lower_quantile(kf, nf - kf + 1.0, tail).0
+        beta_lower_quantile(kf, ff + 1.0, tail).0
     };
-    let high = if k == n {
+    let high = if failures == 0 {
         1.0
-    } else if k == 0 {
+    } else if successes == 0 {
         -(tail.ln() / nf).exp_m1()
     } else {
         // The upper quantile of Beta(k + 1, n − k) is one minus the lower
         // quantile of Beta(n − k, k + 1); solving for the complement keeps
         // tiny bounds exact.
-        beta_lower_quantile(nf - kf, kf + 1.0, tail).1
+        beta_lower_quantile(ff, kf + 1.0, tail).1
     };
     Interval { low, high }
 }

@@ -6,7 +6,8 @@
 //! Every function here is pure and cheap enough to call thousands of times
 //! per report. The methods, with their references:
 //!
-//! - **Rate intervals** ([`interval`]): two-sided 95% everywhere. The exact
+//! - **Rate intervals** ([`interval`]): two-sided, 95% in reports and at
+//!   `1 − α` in comparisons ([`rate_interval_at`]). The exact
 //!   binomial interval of Clopper & Pearson (1934), *The use of confidence or
 //!   fiducial limits illustrated in the case of the binomial*, Biometrika 26,
 //!   404–413 (R's `binom.test(k, n)$conf.int`), whose upper end with no event
@@ -32,24 +33,31 @@
 //!   bioavailability*, J. Pharmacokin. Biopharm. 15, 657–680); and Holm's
 //!   step-down adjustment (Holm 1979, *A simple sequentially rejective
 //!   multiple test procedure*, Scand. J. Statist. 6, 65–70; R's
-//!   `p.adjust(method = "holm")`).
+//!   `p.adjust(method = "holm")`). Its power, for the "more cycles would be
+//!   needed" sentence, is summed exactly ([`difference_power`]).
+//! - **Paired ratios** ([`paired`]): the geometric mean of per-round ratios
+//!   with Student's t interval on their logarithms.
 //!
 //! The numerics are in `special`: about 13 significant digits for any count
-//! up to 10¹⁰, a few microseconds per interval.
+//! up to 10¹⁰, a few microseconds per interval, and bounded time for any
+//! input (every loop is capped, none runs on a NaN). `docs/statistics.md`
+//! explains the rules to a reader of the outputs.
 
 pub mod compare;
 pub mod interval;
+pub mod paired;
 mod special;
 pub mod survival;
 
 pub use compare::{
-    Basis, DEFAULT_MARGIN, Decision, RateComparison, Verdict, binomial_test, compare_rates,
-    cycles_to_tell, decide, holm, ratio_interval,
+    Basis, DEFAULT_ALPHA, DEFAULT_MARGIN, Decision, POWER, RateComparison, Verdict, binomial_test,
+    compare_rates, cycles_to_tell, decide, difference_power, events_to_tell, holm, ratio_interval,
 };
 pub use interval::{
-    CONFIDENCE, Interval, class_interval, clopper_pearson, event_rate_interval, poisson_interval,
-    rate, rate_interval, wilson,
+    CONFIDENCE, Interval, class_interval, class_interval_at, clopper_pearson, event_rate_interval,
+    poisson_interval, rate, rate_interval, rate_interval_at, wilson,
 };
+pub use paired::{PairedRatio, geometric_mean, paired_ratio};
 pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median,

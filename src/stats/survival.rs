@@ -46,12 +46,39 @@ pub struct Survival {
 /// `cycles`). One point per distinct event time, in increasing order, with the
 /// survival just after it and the number of trials at risk just before it.
 /// Trials censored at an event time count as at risk at that time.
+///
+/// Between two censorings the product telescopes to survivors over the
+/// trials at risk where the stretch began, so the estimate is computed as a
+/// product of such counted ratios, one per stretch: without censoring it is
+/// the correctly rounded `survivors / n` (exactly 0.5 where half survive).
 pub fn kaplan_meier(observations: &[(u64, bool)]) -> Vec<SurvivalPoint> {
+    product_limit(observations).points
+}
+
+/// The Kaplan–Meier curve with, for each point, the counts its value is the
+/// product of ([`ProductLimit::at_or_below_half`] decides exactly).
+struct ProductLimit {
+    points: Vec<SurvivalPoint>,
+    /// For each point: how many stretches had ended before it, the trials at
+    /// risk when its own stretch began, and the survivors just after it.
+    counts: Vec<(usize, u64, u64)>,
+    /// Each ended stretch: (trials at risk at its end after its events,
+    /// trials at risk at its start).
+    stretches: Vec<(u64, u64)>,
+}
+
+fn product_limit(observations: &[(u64, bool)]) -> ProductLimit {
     let mut sorted = observations.to_vec();
     sorted.sort_unstable_by_key(|&(cycles, _)| cycles);
     let mut at_risk = sorted.len() as u64;
-    let mut survival = 1.0;
-    let mut curve = Vec::new();
+    let mut out = ProductLimit {
+        points: Vec::new(),
+        counts: Vec::new(),
+        stretches: Vec::new(),
+    };
+    // The product of the ended stretches' ratios, and where this one began.
+    let mut ended = 1.0;
+    let mut start = at_risk;
     let mut i = 0;
     while i < sorted.len() {
         let cycles = sorted[i].0;
@@ -61,17 +88,71 @@ pub fn kaplan_meier(observations: &[(u64, bool)]) -> Vec<SurvivalPoint> {
             leaving += 1;
             i += 1;
         }
+        let survivors = at_risk - events;
         if events > 0 {
-            survival *= 1.0 - events as f64 / at_risk as f64;
-            curve.push(SurvivalPoint {
+            out.points.push(SurvivalPoint {
                 cycles,
-                survival,
+                survival: ended * (survivors as f64 / start as f64),
                 at_risk,
             });
+            out.counts.push((out.stretches.len(), start, survivors));
         }
         at_risk -= leaving;
+        if leaving > events && at_risk > 0 {
+            // A censoring ends the stretch.
+            ended *= survivors as f64 / start as f64;
+            out.stretches.push((survivors, start));
+            start = at_risk;
+        }
     }
-    curve
+    out
+}
+
+impl ProductLimit {
+    /// Whether point `i` of the curve is at most ½, decided exactly: by its
+    /// floating-point value where that is further from ½ than its rounding
+    /// error can reach, else from the counts, in integers.
+    fn at_or_below_half(&self, i: usize) -> bool {
+        let (ended, start, survivors) = self.counts[i];
+        let value = self.points[i].survival;
+        // Four roundings per ratio (two conversions, a division, a product).
+        let error = (8 * ended + 16) as f64 * f64::EPSILON;
+        if value < 0.5 * (1.0 - error) {
+            return true;
+        }
+        if value > 0.5 * (1.0 + error) {
+            return false;
+        }
+        let stretches = &self.stretches[..ended];
+        let twice_survivors = big_product(stretches.iter().map(|s| s.0).chain([survivors, 2]));
+        let at_risk = big_product(stretches.iter().map(|s| s.1).chain([start]));
+        big_cmp(&twice_survivors, &at_risk) != std::cmp::Ordering::Greater
+    }
+}
+
+/// The product of `factors` as little-endian 64-bit limbs.
+fn big_product(factors: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut limbs = vec![1u64];
+    for factor in factors {
+        let mut carry = 0u128;
+        for limb in &mut limbs {
+            let v = u128::from(*limb) * u128::from(factor) + carry;
+            *limb = v as u64;
+            carry = v >> 64;
+        }
+        if carry > 0 {
+            limbs.push(carry as u64);
+        }
+    }
+    limbs
+}
+
+/// Compares two numbers given as little-endian limbs.
+fn big_cmp(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+    let significant = |x: &[u64]| x.len() - x.iter().rev().take_while(|&&l| l == 0).count();
+    let (la, lb) = (significant(a), significant(b));
+    la.cmp(&lb)
+        .then_with(|| a[..la].iter().rev().cmp(b[..lb].iter().rev()))
 }
 
 /// What the trials say about the time to the first anomaly; `None` without
@@ -151,8 +232,9 @@ pub struct MedianBounds {
 /// the largest `j` such that `P(B < j) ≤ 0.025` for `B ~ Binomial(n, 1/2)`,
 /// whose coverage is at least 95% (n = 20: ranks 6 and 15, 95.9%).
 ///
-/// The median is the smallest event time at which the curve is 0.5 or below
-/// (R's `quantile(survfit(...), 0.5)` agrees except where the curve sits at
+/// The median is the smallest event time at which the curve is 0.5 or below,
+/// decided in integers where the curve is within rounding of 0.5 (R's
+/// `quantile(survfit(...), 0.5)` agrees except where the curve sits at
 /// exactly 0.5, where R takes the middle of the flat stretch). A censored
 /// observation is only a lower bound for its trial's time, and the order
 /// statistics can only grow when such a bound is replaced by the true time:
@@ -161,8 +243,10 @@ pub struct MedianBounds {
 /// None`). When every censored trial lies beyond every event (a common cap)
 /// the interval is exact.
 pub fn km_median(observations: &[(u64, bool)]) -> MedianEstimate {
-    let curve = kaplan_meier(observations);
-    let median = curve.iter().find(|p| p.survival <= 0.5).map(|p| p.cycles);
+    let curve = product_limit(observations);
+    let median = (0..curve.points.len())
+        .find(|&i| curve.at_or_below_half(i))
+        .map(|i| curve.points[i].cycles);
     let n = observations.len();
     let mut sorted = observations.to_vec();
     // At a tie an event comes first: the censored trial lasted at least as long.
@@ -192,4 +276,54 @@ pub fn km_median(observations: &[(u64, bool)]) -> MedianEstimate {
             }
         });
     MedianEstimate { median, interval }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn products_of_many_limbs_compare_exactly() {
+        let max = u64::MAX;
+        // (2⁶⁴ − 1)² · 2, three limbs, against its neighbours.
+        let a = big_product([max, max, 2].into_iter());
+        let b = big_product([max, max - 1, 2].into_iter());
+        assert_eq!(big_cmp(&a, &b), Ordering::Greater);
+        assert_eq!(big_cmp(&b, &a), Ordering::Less);
+        let c = big_product([2, max, max].into_iter());
+        assert_eq!(big_cmp(&a, &c), Ordering::Equal);
+        let d = big_product([max, max, 1].into_iter());
+        assert_eq!(big_cmp(&a, &d), Ordering::Greater);
+        // A zero factor, and leading zero limbs, compare as zero.
+        assert_eq!(
+            big_cmp(&big_product([max, max, 0].into_iter()), &[0]),
+            Ordering::Equal
+        );
+        assert_eq!(big_cmp(&[5, 0, 0], &[5]), Ordering::Equal);
+    }
+
+    /// A curve at exactly ½ after 39 censorings end a stretch each: 1000 of
+    /// 4000 trials fail at once (¾), 39 are censored one at a time (each a
+    /// stretch of ratio 1), then 987 of the 2961 left fail (⅔): ½ exactly,
+    /// decided on products of 41 factors. One failure fewer and it stays above.
+    #[test]
+    fn a_long_censored_curve_at_exactly_one_half() {
+        let curve = |last_events: u64| {
+            let mut obs = vec![(1, true); 1000];
+            obs.extend((2..=40).map(|t| (t, false)));
+            obs.extend(std::iter::repeat_n((50, true), last_events as usize));
+            obs.extend(std::iter::repeat_n(
+                (60, false),
+                (2961 - last_events) as usize,
+            ));
+            obs
+        };
+        let at_half = curve(987);
+        let product = product_limit(&at_half);
+        assert_eq!(product.counts[1].0, 39);
+        assert!(product.at_or_below_half(1));
+        assert_eq!(km_median(&at_half).median, Some(50));
+        assert_eq!(km_median(&curve(986)).median, None);
+    }
 }

@@ -12,6 +12,8 @@
 #![allow(unsafe_code)]
 
 pub mod platform;
+#[cfg(target_os = "linux")]
+pub mod process;
 
 use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;
@@ -426,6 +428,13 @@ pub fn monotonic_ns() -> u64 {
 /// cycles to tell CPU cost from waiting.
 pub fn process_cpu_ns() -> u64 {
     clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// CPU time of the calling thread, user and system, in nanoseconds
+/// (`CLOCK_THREAD_CPUTIME_ID`): what a computation cost, whatever else the
+/// machine was doing.
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// `clock_gettime(clock)` in nanoseconds, for a clock every supported

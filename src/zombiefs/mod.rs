@@ -49,7 +49,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-pub use stats::Stats;
+pub use stats::{Defect, DefectCounts, FileDefects, Stats};
 
 use crate::sys;
 
@@ -268,6 +268,11 @@ impl Mount {
         self.counters.snapshot()
     }
 
+    /// The defects served so far, file by file.
+    pub fn files(&self) -> FileDefects {
+        self.counters.files()
+    }
+
     /// Where it is mounted (canonical path).
     pub fn mountpoint(&self) -> &Path {
         &self.mountpoint
@@ -334,22 +339,21 @@ impl Mount {
             // belong to another mount.
             return session.join().map_err(unmount_err);
         }
-        let path = CString::new(self.mountpoint.as_os_str().as_bytes())
-            .map_err(|e| unmount_err(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
-        match sys::umount(&path) {
+        match unmount_path(&self.mountpoint, false) {
             Ok(()) => session.join().map_err(unmount_err),
-            // Detached by someone else: its threads end with the last open file.
-            Err(libc::EINVAL) => Ok(()),
-            Err(libc::EBUSY) => {
-                // The server threads go on until the last open file closes.
-                sys::umount_lazy(&path)
-                    .map_err(|e| unmount_err(io::Error::from_raw_os_error(e)))?;
-                self.detached = Some(session);
-                Err(Error::Busy {
-                    path: self.mountpoint.clone(),
-                })
-            }
-            Err(errno) => Err(unmount_err(io::Error::from_raw_os_error(errno))),
+            Err(e) => match e.raw_os_error() {
+                // Detached by someone else: its threads end with the last open file.
+                Some(libc::EINVAL) => Ok(()),
+                Some(libc::EBUSY) => {
+                    // The server threads go on until the last open file closes.
+                    unmount_path(&self.mountpoint, true).map_err(unmount_err)?;
+                    self.detached = Some(session);
+                    Err(Error::Busy {
+                        path: self.mountpoint.clone(),
+                    })
+                }
+                _ => Err(unmount_err(e)),
+            },
         }
     }
 }
@@ -358,6 +362,101 @@ impl Drop for Mount {
     fn drop(&mut self) {
         let _ = self.shutdown();
     }
+}
+
+/// The setuid helper of the fuse3 package that mounts and unmounts FUSE
+/// filesystems for users other than root.
+const FUSERMOUNT: &str = "fusermount3";
+
+/// Unmounts the filesystem mounted on `path`; `lazy` detaches it at once
+/// even while files on it are open (`MNT_DETACH`). Root calls `umount2`;
+/// anyone else, whom the kernel refuses (`EPERM`), asks `fusermount3 -u`,
+/// which unmounts FUSE filesystems its caller mounted. `EBUSY` says files
+/// are open; `EINVAL` that nothing is mounted there.
+pub fn unmount_path(path: &Path, lazy: bool) -> io::Result<()> {
+    let cpath = CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let done = if lazy {
+        sys::umount_lazy(&cpath)
+    } else {
+        sys::umount(&cpath)
+    };
+    match done {
+        Ok(()) => return Ok(()),
+        Err(libc::EPERM) => {}
+        Err(errno) => return Err(io::Error::from_raw_os_error(errno)),
+    }
+    let mut cmd = std::process::Command::new(FUSERMOUNT);
+    cmd.arg("-u");
+    if lazy {
+        cmd.arg("-z");
+    }
+    let out = cmd
+        .arg("--")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot run {FUSERMOUNT} -u (package fuse3): {e}"),
+            )
+        })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    // fusermount3 names the errno only in its message.
+    if said.contains("busy") {
+        Err(io::Error::from_raw_os_error(libc::EBUSY))
+    } else if said.contains("not mounted") || said.contains("not found") {
+        Err(io::Error::from_raw_os_error(libc::EINVAL))
+    } else {
+        Err(io::Error::other(format!(
+            "{FUSERMOUNT} -u: {}",
+            said.lines().next().unwrap_or("failed")
+        )))
+    }
+}
+
+/// Whether a zombiefs is mounted on `path` (`/proc/self/mountinfo`),
+/// whoever serves it, alive or not.
+pub fn is_mounted_at(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    info.lines().any(|line| {
+        let mut halves = line.splitn(2, " - ");
+        let (Some(mount), Some(fs)) = (halves.next(), halves.next()) else {
+            return false;
+        };
+        mount.split(' ').nth(4).map(unescape_mountinfo).as_deref()
+            == Some(path.as_os_str().as_bytes())
+            && fs.split(' ').next() == Some("fuse.zombiefs")
+    })
+}
+
+/// A mountinfo field with its octal escapes (`\040` for a space) undone.
+fn unescape_mountinfo(field: &str) -> Vec<u8> {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Mounts zombiefs and serves it until SIGINT or SIGTERM arrives or the
@@ -404,6 +503,14 @@ pub fn run_foreground(backing: &Path, mountpoint: &Path, options: Options) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(unescape_mountinfo("/tmp/a\\040b"), b"/tmp/a b");
+        assert_eq!(unescape_mountinfo("/x\\134y"), b"/x\\y");
+        assert_eq!(unescape_mountinfo("/plain\\9"), b"/plain\\9");
+        assert!(!is_mounted_at(Path::new("/no/such/mount")));
+    }
 
     #[test]
     fn options_are_validated() {

@@ -4,9 +4,17 @@
 //! seen an outcome also sees it counted. Operations on the virtual stats file
 //! count nowhere.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
+
+/// Files whose defects are counted one by one; defects in further files
+/// count together in [`FileDefects::other`], so memory stays bounded however
+/// many files a program makes.
+pub const MAX_FILES: usize = 1024;
 
 /// The counters, as read from `.zombiefs-stats` or [`super::Mount::stats`].
 ///
@@ -54,6 +62,70 @@ pub(crate) struct Counters {
     pub zombie_creates: AtomicU64,
     pub zombie_writes: AtomicU64,
     pub stalls: AtomicU64,
+    /// Defects by file, bumped only when a defect is served.
+    pub files: Mutex<FileDefects>,
+}
+
+/// A defect as a program meets it, counted file by file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defect {
+    /// A zombie descriptor handed out by an `open`.
+    ZombieFd,
+    /// A `write` answered with `EINVAL`.
+    EinvalWrite,
+}
+
+/// Defects served in one file (or in the files past [`MAX_FILES`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DefectCounts {
+    /// Zombie descriptors handed out by `open` (`zombie_opens + zombie_write_opens`).
+    pub zombie_fds: u64,
+    /// `write`s answered with `EINVAL` (`zombie_writes`).
+    pub einval_writes: u64,
+}
+
+impl DefectCounts {
+    fn add(&mut self, defect: Defect) {
+        match defect {
+            Defect::ZombieFd => self.zombie_fds += 1,
+            Defect::EinvalWrite => self.einval_writes += 1,
+        }
+    }
+
+    /// Every defect counted here.
+    pub fn total(&self) -> u64 {
+        self.zombie_fds + self.einval_writes
+    }
+}
+
+/// Defects served, by the path (relative to the mount's root) under which
+/// the file was last looked up or created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileDefects {
+    pub by_path: HashMap<PathBuf, DefectCounts>,
+    /// Defects in files beyond the first [`MAX_FILES`].
+    pub other: DefectCounts,
+}
+
+impl FileDefects {
+    /// Counts one `defect` served in `path`.
+    pub(crate) fn add(&mut self, path: PathBuf, defect: Defect) {
+        if let Some(counts) = self.by_path.get_mut(&path) {
+            counts.add(defect);
+        } else if self.by_path.len() < MAX_FILES {
+            self.by_path.entry(path).or_default().add(defect);
+        } else {
+            self.other.add(defect);
+        }
+    }
+
+    /// The `n` files with the most defects, most first (ties by path).
+    pub fn top(&self, n: usize) -> Vec<(PathBuf, DefectCounts)> {
+        let mut files: Vec<_> = self.by_path.iter().map(|(p, c)| (p.clone(), *c)).collect();
+        files.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(&b.0)));
+        files.truncate(n);
+        files
+    }
 }
 
 /// Adds one to a counter.
@@ -63,6 +135,19 @@ pub(crate) fn bump(counter: &AtomicU64) {
 }
 
 impl Counters {
+    /// Counts `defect`, served in the file at `path`.
+    pub fn served_at(&self, path: PathBuf, defect: Defect) {
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(path, defect);
+    }
+
+    /// The defects by file so far.
+    pub fn files(&self) -> FileDefects {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub fn snapshot(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::SeqCst);
         Stats {
@@ -139,5 +224,28 @@ mod tests {
         assert_eq!(back, s);
         assert_eq!(back.zombie_writes, 2);
         assert_eq!(back.zombies(), 1);
+    }
+
+    #[test]
+    fn files_past_the_cap_count_together() {
+        let mut f = FileDefects::default();
+        for i in 0..MAX_FILES + 5 {
+            f.add(PathBuf::from(format!("f{i}")), Defect::ZombieFd);
+        }
+        f.add(PathBuf::from("f3"), Defect::EinvalWrite);
+        f.add(PathBuf::from("f3"), Defect::ZombieFd);
+        f.add(PathBuf::from("new"), Defect::EinvalWrite);
+        assert_eq!(f.by_path.len(), MAX_FILES);
+        assert_eq!(
+            f.other,
+            DefectCounts {
+                zombie_fds: 5,
+                einval_writes: 1
+            }
+        );
+        let top = f.top(2);
+        assert_eq!(top[0].0, PathBuf::from("f3"));
+        assert_eq!(top[0].1.total(), 3);
+        assert_eq!(top[1].0, PathBuf::from("f0"));
     }
 }

@@ -55,6 +55,8 @@ pub(crate) struct Node {
     pub links: Links,
     /// Open zombie handles on this node.
     pub zombies: Vec<u64>,
+    /// The parent and name it was last looked up or created by.
+    pub name: Option<(u64, OsString)>,
 }
 
 /// One entry of a directory listing, taken when the directory is opened.
@@ -114,6 +116,7 @@ impl Table {
                 nlookup: 1,
                 links: Links::Linked,
                 zombies: Vec::new(),
+                name: None,
             },
         );
         table.by_key.insert(key, ROOT);
@@ -148,10 +151,48 @@ impl Table {
                 nlookup: 1,
                 links: Links::Linked,
                 zombies: Vec::new(),
+                name: None,
             },
         );
         self.by_key.insert(key, id);
         id
+    }
+
+    /// Records that node `id` was reached as `name` in directory `parent`.
+    pub fn named(&mut self, id: u64, parent: u64, name: &std::ffi::OsStr) {
+        if let Some(node) = self.nodes.get_mut(&id) {
+            if node
+                .name
+                .as_ref()
+                .is_none_or(|(p, n)| *p != parent || n != name)
+            {
+                node.name = Some((parent, name.to_os_string()));
+            }
+        }
+    }
+
+    /// The path of node `id` relative to the root, from the names it and
+    /// its directories were last reached by (`?` for a name never seen).
+    pub fn path_of(&self, id: u64) -> std::path::PathBuf {
+        let mut names = Vec::new();
+        let mut at = id;
+        // Bounded: a chain of stale names could loop.
+        for _ in 0..256 {
+            if at == ROOT {
+                break;
+            }
+            match self.nodes.get(&at).and_then(|n| n.name.as_ref()) {
+                Some((parent, name)) => {
+                    names.push(name.as_os_str());
+                    at = *parent;
+                }
+                None => {
+                    names.push(std::ffi::OsStr::new("?"));
+                    break;
+                }
+            }
+        }
+        names.iter().rev().collect()
     }
 
     /// One more lookup of a known node (a hard link to it was made).
@@ -314,6 +355,19 @@ mod tests {
         assert!(t.node(a).is_none());
         let b = t.remember(fd(), (1, 10), FileType::RegularFile);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_node_knows_the_path_it_was_reached_by() {
+        let mut t = table();
+        let d = t.remember(fd(), (1, 20), FileType::Directory);
+        t.named(d, ROOT, std::ffi::OsStr::new("dir"));
+        let f = t.remember(fd(), (1, 21), FileType::RegularFile);
+        assert_eq!(t.path_of(f), std::path::PathBuf::from("?"));
+        t.named(f, d, std::ffi::OsStr::new("DEST.txt"));
+        assert_eq!(t.path_of(f), std::path::PathBuf::from("dir/DEST.txt"));
+        t.named(f, ROOT, std::ffi::OsStr::new("moved"));
+        assert_eq!(t.path_of(f), std::path::PathBuf::from("moved"));
     }
 
     #[test]

@@ -305,3 +305,78 @@ fn malformed_inputs() {
         "no partial files at all"
     );
 }
+
+/// `unlink-race emulate`'s own bad input: one line on stderr and exit 125,
+/// which no one takes for the command's status (issue 24); nothing runs.
+#[test]
+fn emulate_bad_input_is_one_line_and_exit_125() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let missing = format!("{d}/missing");
+    let json = format!("{d}/missing/out.json");
+    let ran = format!("{d}/ran");
+    let touch = format!("touch {ran}");
+    let mut cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["emulate"], "CMD"),
+        (
+            vec!["emulate", "--probability", "2", "--", "true"],
+            "--probability",
+        ),
+        (
+            vec!["emulate", "--open-probability", "x", "--", "true"],
+            "--open-probability",
+        ),
+        (
+            vec!["emulate", "--timeout", "soon", "--", "true"],
+            "--timeout",
+        ),
+        (
+            vec!["emulate", "--path", d, "--backing-dir", d, "--", "true"],
+            "--backing-dir",
+        ),
+        (vec!["emulate", "--bogus", "--", "true"], "--bogus"),
+    ];
+    if cfg!(all(feature = "zombiefs", target_os = "linux")) {
+        cases.extend([
+            (
+                vec!["emulate", "--path", &missing, "--", "sh", "-c", &touch],
+                "missing",
+            ),
+            (
+                vec![
+                    "emulate",
+                    "--backing-dir",
+                    &missing,
+                    "--",
+                    "sh",
+                    "-c",
+                    &touch,
+                ],
+                "missing",
+            ),
+            (
+                vec!["emulate", "--json", &json, "--", "sh", "-c", &touch],
+                "--json",
+            ),
+        ]);
+    } else {
+        cases.push((
+            vec!["emulate", "--", "sh", "-c", &touch],
+            "--features zombiefs",
+        ));
+    }
+    for (args, names) in cases {
+        let out = bin().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(names),
+            "{args:?} should name {names}: {stderr}"
+        );
+        assert!(
+            !std::path::Path::new(&ran).exists(),
+            "{args:?} ran the command"
+        );
+    }
+}

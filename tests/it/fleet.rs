@@ -73,6 +73,16 @@ fn step(work: &Path, name: &str, args: &[&Path], env: &[(&str, &str)]) -> Step {
         // target/criterion, where it would become the baseline of the
         // user's next `cargo bench`.
         .env("CRITERION_HOME", work.join("criterion"))
+        // The binary the script builds lands where the other tests run theirs:
+        // built with the same features, it stays the binary they expect.
+        .env(
+            "FLEET_FEATURES",
+            if cfg!(all(feature = "zombiefs", target_os = "linux")) {
+                "zombiefs"
+            } else {
+                ""
+            },
+        )
         .env_remove("FLEET_ZOMBIEFS")
         .env_remove("FLEET_BASELINE")
         .env_remove("FLEET_TOOLCHAIN");
@@ -423,7 +433,8 @@ fn action_steps_hunt_then_judge_by_mode() {
     );
     assert_eq!(bad.output.status.code(), Some(2), "{}", bad.log());
     assert!(
-        String::from_utf8_lossy(&bad.output.stderr).contains("mode must be fail, warn or report")
+        String::from_utf8_lossy(&bad.output.stderr)
+            .contains("mode must be fail, warn, report or emulate")
     );
 
     // The verdict step: exit code of the hunt × mode.
@@ -457,6 +468,77 @@ fn action_steps_hunt_then_judge_by_mode() {
             v.log()
         );
     }
+}
+
+/// The action's mode `emulate` (issue 24): the command runs under
+/// `unlink-race emulate`, the hunt step records its exit status and the
+/// verdict step fails with it.
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+#[test]
+fn action_mode_emulate_fails_as_the_command_fails() {
+    if !crate::util::root_for("mounts zombiefs with the mount syscall") {
+        return;
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let work = work.path();
+    let h = step(
+        work,
+        "emulate",
+        &[Path::new("action")],
+        &[
+            ("RUNNER_TEMP", work.to_str().unwrap()),
+            ("INPUT_MODE", "emulate"),
+            (
+                "INPUT_COMMAND",
+                r#"echo x > "$TMPDIR/f" && grep -q " $TMPDIR " /proc/self/mountinfo && exit 3"#,
+            ),
+            ("INPUT_ARGS", "--seed 1"),
+        ],
+    );
+    h.assert_success("the action's step in mode emulate");
+    assert_eq!(h.output("exit-code"), "3", "{}", h.log());
+    assert_eq!(h.output("verdict"), "failed");
+    assert_eq!(h.output("artifact"), "unlink-race-emulate");
+    let served = util::load(Path::new(h.output("report")));
+    assert_eq!(served["exit"]["code"], 3);
+    assert_eq!(served["stats"]["creates"], 1);
+    assert_eq!(served["seed"], 1);
+    assert!(
+        h.summary.starts_with("### unlink-race emulate\n\n`bash -c"),
+        "{}",
+        h.summary
+    );
+    assert!(
+        h.summary
+            .contains("failed (exit 3) without being served any defect"),
+        "{}",
+        h.summary
+    );
+    let v = step(
+        work,
+        "verdict",
+        &[Path::new("verdict")],
+        &[("FLEET_EXIT_CODE", "3"), ("INPUT_MODE", "emulate")],
+    );
+    assert_eq!(v.output.status.code(), Some(3), "{}", v.log());
+    assert!(
+        String::from_utf8_lossy(&v.output.stdout).contains("::error title=unlink-race emulate::")
+    );
+    let v = step(
+        work,
+        "verdict",
+        &[Path::new("verdict")],
+        &[("FLEET_EXIT_CODE", "0"), ("INPUT_MODE", "emulate")],
+    );
+    assert_eq!(v.output.status.code(), Some(0), "{}", v.log());
+    // Without a command, nothing runs.
+    let bad = step(
+        work,
+        "no-command",
+        &[Path::new("action")],
+        &[("INPUT_MODE", "emulate")],
+    );
+    assert_eq!(bad.output.status.code(), Some(2), "{}", bad.log());
 }
 
 /// `unlink-race index` (the compare job's merge step) on files and

@@ -37,11 +37,19 @@ mod zombiefs;
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod zombie_harness;
 
+// `unlink-race emulate`: recipes, counts, exit status, cleanup however it ends (issue 24).
+#[cfg(all(feature = "zombiefs", target_os = "linux"))]
+mod emulate;
+
 // Statistics: reference values from R and published examples.
 mod stats;
 
 // The verdict rules: the issue's cases, coverage, the equivalence test's size.
 mod verdicts;
+
+// Statistics over every input: no hang, no NaN, figures that agree with the
+// verdicts at any α, the exact median, the power sentence (issue 29).
+mod stats_inputs;
 
 // The report's latency section: loading, round trip, medians, the page's lead.
 mod latency_report;

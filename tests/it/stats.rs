@@ -13,7 +13,7 @@ use unlink_race::stats::{MedianBounds, MedianEstimate, median_cycles_at};
 /// The verdict of a single comparison (a family of one test each) at
 /// α = 0.05 and margin 2.
 pub(crate) fn verdict(k_a: u64, n_a: u64, k_b: u64, n_b: u64) -> Verdict {
-    verdict_of(&compare_rates(k_a, n_a, k_b, n_b, 2.0), None)
+    verdict_of(&compare_rates(k_a, n_a, k_b, n_b, 2.0, 0.05), None)
 }
 
 pub(crate) fn verdict_of(c: &RateComparison, negligible: Option<f64>) -> Verdict {
@@ -415,7 +415,7 @@ fn binomial_test_matches_r() {
 fn compare_three_with_four_in_a_million() {
     // 4 of 7 events in B at π₀ = ½: central p = 2 · P(X ≥ 4) = 1 (capped).
     // Too few events for either claim.
-    let c = compare_rates(3, 1_000_000, 4, 1_000_000, 2.0);
+    let c = compare_rates(3, 1_000_000, 4, 1_000_000, 2.0, 0.05);
     assert_close(c.p_value, 1.0, 1e-14);
     assert_close(c.ratio.unwrap(), 4.0 / 3.0, 1e-15);
     assert!(c.ratio_low < 1.0 && c.ratio_high.unwrap() > 1.0);
@@ -431,11 +431,11 @@ fn compare_a_run_with_itself() {
         (7, 1_000_000, Verdict::Inconclusive),
         (123_456, 1_000_000_000, Verdict::Same),
     ] {
-        let c = compare_rates(k, n, k, n, 2.0);
+        let c = compare_rates(k, n, k, n, 2.0, 0.05);
         assert_eq!(c.p_value, 1.0, "{k} of {n}");
         assert_eq!(verdict(k, n, k, n), expected, "{k} of {n}");
     }
-    let c = compare_rates(0, 1_000_000, 0, 1_000_000, 2.0);
+    let c = compare_rates(0, 1_000_000, 0, 1_000_000, 2.0, 0.05);
     assert_eq!((c.ratio, c.ratio_low, c.ratio_high), (None, 0.0, None));
     assert!(!c.ratio_is_infinite());
 }
@@ -448,7 +448,7 @@ fn compare_matches_r_poisson_test_example() {
     // Its p-value (0.07967) is the minimum-likelihood one; the central
     // p-value is 0.11201731957539931 (mpmath) and the TOST p-value at margin 2
     // 0.56571660213170183 (mpmath).
-    let c = compare_rates(21, 3011, 11, 800, 2.0);
+    let c = compare_rates(21, 3011, 11, 800, 2.0, 0.05);
     assert_close(c.ratio.unwrap(), 1.971_488_095_238_095, 1e-15);
     assert_close(c.ratio_low, 0.858_426_403_391_639_7, 1e-12);
     assert_close(c.ratio_high.unwrap(), 4.277_265_943_654_075, 1e-12);
@@ -460,12 +460,12 @@ fn compare_matches_r_poisson_test_example() {
 #[test]
 fn compare_different_denominators() {
     // The same rate measured over different cycle counts.
-    let c = compare_rates(1000, 1_000_000, 3000, 3_000_000, 2.0);
+    let c = compare_rates(1000, 1_000_000, 3000, 3_000_000, 2.0, 0.05);
     assert_close(c.ratio.unwrap(), 1.0, 1e-15);
     assert_close(c.p_value, 1.0, 1e-12);
     assert_eq!(verdict(1000, 1_000_000, 3000, 3_000_000), Verdict::Same);
     // A run without cycles can say nothing.
-    let c = compare_rates(0, 0, 5, 1000, 2.0);
+    let c = compare_rates(0, 0, 5, 1000, 2.0, 0.05);
     assert_eq!((c.ratio, c.p_value), (None, 1.0));
     let d = decide(&c, c.p_value, c.equivalence_p, 0.05, Some(1.0));
     assert_eq!(

@@ -785,8 +785,13 @@ fn the_readmes_commands_parse() {
         if args[0] == "zombiefs" && !subs.contains(&args[0]) {
             continue; // not in this build
         }
+        // Before `--`: what follows is emulate's command, not its flags.
         let mut with_help = args.clone();
-        with_help.push("--help".into());
+        let end = with_help
+            .iter()
+            .position(|a| a == "--")
+            .unwrap_or(args.len());
+        with_help.insert(end, "--help".into());
         let refs: Vec<&str> = with_help.iter().map(String::as_str).collect();
         let out = util::run(&refs);
         assert!(

@@ -18,7 +18,7 @@ fn issue_10_zero_against_fifty_is_higher() {
     // (mpmath). Ratio interval lower end: π = 0.025^(1/50), π / (1 − π)
     // = 13.060399108834964 (mpmath; scipy beta.ppf agrees); the upper end is
     // unbounded.
-    let c = compare_rates(0, 1_000_000, 50, 1_000_000, 2.0);
+    let c = compare_rates(0, 1_000_000, 50, 1_000_000, 2.0, 0.05);
     assert_close(c.p_value, 1.776_356_839_400_250_5e-15, 1e-13);
     assert!(c.p_value < 1e-10);
     assert_eq!(c.ratio, None);
@@ -28,7 +28,7 @@ fn issue_10_zero_against_fifty_is_higher() {
     assert_eq!(c.equivalence_p, 1.0);
     assert_eq!(verdict(0, 1_000_000, 50, 1_000_000), Verdict::Higher);
     // And the other way round.
-    let c = compare_rates(50, 1_000_000, 0, 1_000_000, 2.0);
+    let c = compare_rates(50, 1_000_000, 0, 1_000_000, 2.0, 0.05);
     assert_eq!(c.ratio, Some(0.0));
     assert_eq!(c.ratio_low, 0.0);
     assert_close(c.ratio_high.unwrap(), 1.0 / 13.060_399_108_834_964, 1e-12);
@@ -40,7 +40,7 @@ fn issue_10_zero_against_zero_in_ten_is_inconclusive() {
     // 0 of 10⁶ against 0 of 10 was `same`; it says nothing about B: its rate
     // is only known to be below 1 − 0.025^(1/10) = 0.30849710781876082
     // (mpmath).
-    let c = compare_rates(0, 1_000_000, 0, 10, 2.0);
+    let c = compare_rates(0, 1_000_000, 0, 10, 2.0, 0.05);
     assert_eq!((c.p_value, c.equivalence_p), (1.0, 1.0));
     assert_eq!(verdict(0, 1_000_000, 0, 10), Verdict::Inconclusive);
     assert_close(rate_interval(0, 10).high, 0.308_497_107_818_760_8, 1e-14);
@@ -50,7 +50,7 @@ fn issue_10_zero_against_zero_in_ten_is_inconclusive() {
     assert_eq!((d.verdict, d.basis), (Verdict::Same, Basis::Negligible));
     // Two runs of 10⁶ with none: same only below a declared rate above both
     // bounds (3.6889e-6).
-    let c = compare_rates(0, 1_000_000, 0, 1_000_000, 2.0);
+    let c = compare_rates(0, 1_000_000, 0, 1_000_000, 2.0, 0.05);
     assert_eq!(verdict_of(&c, None), Verdict::Inconclusive);
     assert_eq!(verdict_of(&c, Some(3.6e-6)), Verdict::Inconclusive);
     assert_eq!(verdict_of(&c, Some(1e-5)), Verdict::Same);
@@ -62,7 +62,7 @@ fn issue_10_one_against_three_in_a_million_is_not_same() {
     // 157.49208827480953], 90% [0.3308572746695011, 77.48397159226587]
     // (scipy.stats.beta quantiles of the share), central p = 0.625 and TOST
     // p = 1 − (2/3)⁴ = 0.80246913580246914 (mpmath binomial sums).
-    let c = compare_rates(1, 1_000_000, 3, 1_000_000, 2.0);
+    let c = compare_rates(1, 1_000_000, 3, 1_000_000, 2.0, 0.05);
     assert_close(c.ratio.unwrap(), 3.0, 1e-15);
     assert_close(c.ratio_low, 0.240_880_227_829_261_94, 1e-12);
     assert_close(c.ratio_high.unwrap(), 157.492_088_274_809_53, 1e-12);
@@ -74,7 +74,7 @@ fn issue_10_one_against_three_in_a_million_is_not_same() {
     // 1 of 10⁶ against 2 of 360 000 (ratio 5.6): scipy gives the 95%
     // interval [0.28921538181646583, 327.7621496867521]; mpmath TOST p
     // 0.92664796810343743.
-    let c = compare_rates(1, 1_000_000, 2, 360_000, 2.0);
+    let c = compare_rates(1, 1_000_000, 2, 360_000, 2.0, 0.05);
     assert_close(c.ratio_low, 0.289_215_381_816_465_83, 1e-12);
     assert_close(c.ratio_high.unwrap(), 327.762_149_686_752_1, 1e-12);
     assert_close(c.equivalence_p, 0.926_647_968_103_437_4, 1e-12);
@@ -87,7 +87,7 @@ fn issue_10_a_thousand_against_a_thousand_and_ten_is_same() {
     // 1.087983032528735] (scipy) lies inside [1/2, 2]; TOST p
     // = 4.369407610999074e-52 (mpmath betainc); central p
     // 0.84090431411582646 (mpmath).
-    let c = compare_rates(1000, 1_000_000, 1010, 1_000_000, 2.0);
+    let c = compare_rates(1000, 1_000_000, 1010, 1_000_000, 2.0, 0.05);
     assert_close(c.equivalence_low, 0.937_612_152_901_877_8, 1e-11);
     assert_close(c.equivalence_high.unwrap(), 1.087_983_032_528_735, 1e-11);
     assert_close(c.ratio_low, 0.924_522_065_067_177_8, 1e-11);
@@ -97,7 +97,7 @@ fn issue_10_a_thousand_against_a_thousand_and_ten_is_same() {
     let d = decide(&c, c.p_value, c.equivalence_p, 0.05, None);
     assert_eq!((d.verdict, d.basis), (Verdict::Same, Basis::Equivalence));
     // A tighter margin than the interval allows: not same.
-    let c = compare_rates(1000, 1_000_000, 1010, 1_000_000, 1.05);
+    let c = compare_rates(1000, 1_000_000, 1010, 1_000_000, 1.05, 0.05);
     assert_eq!(verdict_of(&c, None), Verdict::Inconclusive);
 }
 
@@ -107,7 +107,7 @@ fn issue_10_p_value_and_interval_agree_for_one_in_ten_against_three_in_three() {
     // p-value) while the ratio interval [0.80, 525] contains 1. The central
     // p-value is 0.081299674381149119 (mpmath: 2 · P(X ≥ 3 | Bin(4, 3/13)));
     // the interval [0.8029340927642065, 524.9736275826984] (scipy).
-    let c = compare_rates(1, 10, 3, 3, 2.0);
+    let c = compare_rates(1, 10, 3, 3, 2.0, 0.05);
     assert_close(c.p_value, 0.081_299_674_381_149_12, 1e-12);
     assert_close(c.ratio_low, 0.802_934_092_764_206_5, 1e-12);
     assert_close(c.ratio_high.unwrap(), 524.973_627_582_698_4, 1e-12);
@@ -126,7 +126,7 @@ fn p_values_and_intervals_agree_on_a_grid() {
     for n_b in [3u64, 10, 37, 1000] {
         for k_a in 0..=12u64 {
             for k_b in 0..=n_b.min(40) {
-                let c = compare_rates(k_a, 10, k_b, n_b, 2.0);
+                let c = compare_rates(k_a, 10, k_b, n_b, 2.0, 0.05);
                 let excludes_one = c.ratio_low > 1.0 || c.ratio_high.is_some_and(|h| h < 1.0);
                 if (c.p_value - 0.05).abs() > 1e-9
                     && (c.ratio_low - 1.0).abs() > 1e-9
@@ -325,7 +325,7 @@ fn same_probability(n_a: u64, p_a: f64, n_b: u64, p_b: f64, m: f64, tost_only: b
     let (a_lo, a_hi) = window(n_a, p_a);
     let (b_lo, b_hi) = window(n_b, p_b);
     let same = |k_a: u64, k_b: u64| {
-        let c = compare_rates(k_a, n_a, k_b, n_b, m);
+        let c = compare_rates(k_a, n_a, k_b, n_b, m, 0.05);
         let p_difference = if tost_only { 1.0 } else { c.p_value };
         decide(&c, p_difference, c.equivalence_p, 0.05, None).verdict == Verdict::Same
     };

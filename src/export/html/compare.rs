@@ -8,7 +8,7 @@
 use super::index::{Cell, IndexColumn, IndexRow};
 use super::markup::{Markup, page};
 use crate::compare::Comparison;
-use crate::export::compare_table::{self, Column, Matrix};
+use crate::export::compare_table::{self, Column, Matrix, Overall, format_level};
 use crate::stats::Verdict;
 
 /// CSS class of a verdict: differences in red, `same` in green.
@@ -25,19 +25,13 @@ fn verdict_class(verdict: Option<Verdict>) -> &'static str {
 pub fn render_comparison(c: &Comparison) -> String {
     let mut m = Markup::new();
     m.elem("h1", &[], "unlink-race compare");
-    let differing = c.scenarios.iter().filter(|s| s.differs()).count();
-    let headline = if differing == 0 {
-        "no scenario differs".to_string()
-    } else {
-        format!(
-            "{differing} scenario{} differ",
-            if differing == 1 { "" } else { "s" }
-        )
-    };
-    let box_class = if differing == 0 {
-        "verdict pass"
-    } else {
-        "verdict fail"
+    // Green only where every compared scenario was shown the same: no
+    // difference found is not a pass when nothing could be told.
+    let (overall, headline) = compare_table::headline(c);
+    let box_class = match overall {
+        Overall::Differs => "verdict fail",
+        Overall::Same => "verdict pass",
+        Overall::Undecided | Overall::Untested => "verdict neutral",
     };
     m.open("div", &[("class", box_class)]);
     m.elem("p", &[("class", "headline")], &headline);
@@ -56,17 +50,26 @@ pub fn render_comparison(c: &Comparison) -> String {
 
     m.elem("h2", &[], "Scenarios");
     scenarios(&mut m, c);
+    let (level, equivalence_level) = (
+        format_level(1.0 - c.alpha()),
+        format_level(1.0 - 2.0 * c.alpha()),
+    );
     m.elem(
         "p",
         &[("class", "sub")],
-        "Rates are per reader cycle with two-sided 95% intervals (Clopper–Pearson; Poisson for classes that can \
-         happen more than once per cycle). Each report is compared with the baseline by the exact conditional \
-         binomial test (central p-value, the dual of the ratio's 95% interval) and by two one-sided tests of \
-         equivalence against the margin; each family of p-values is Holm-adjusted. higher/lower: the difference \
-         is significant; same: the ratio's 90% interval lies inside [1/margin, margin] (or both rates are shown \
-         below --negligible); inconclusive: neither. Where both reports counted raced opens, each class is \
-         also compared per raced open by the same tests, Holm-adjusted in families of their own; those \
-         rows are not coloured, and the verdicts above and the exit code stay per cycle.",
+        &format!(
+            "Rates are per reader cycle with two-sided {level} intervals (Clopper–Pearson; Poisson for classes \
+             that can happen more than once per cycle). Each report is compared with the baseline by the exact \
+             conditional binomial test (central p-value, the dual of the ratio's {level} interval) and by two \
+             one-sided tests of equivalence against the margin; each family of p-values is Holm-adjusted at \
+             α = {}. higher/lower: the difference is significant; same: the ratio's {equivalence_level} interval \
+             lies inside [1/margin, margin] (or both rates are shown below --negligible); inconclusive: neither. \
+             A scenario is the same when every class seen in either report is, and the others were seen in \
+             neither. Where both reports counted raced opens, each class is also compared per raced open by the \
+             same tests, Holm-adjusted in families of their own; those rows are not coloured, and the verdicts \
+             above and the exit code stay per cycle.",
+            c.alpha()
+        ),
     );
     page("unlink-race compare", m)
 }
@@ -87,7 +90,7 @@ fn scenarios(m: &mut Markup, c: &Comparison) {
             m.open("table", &[]);
             m.open("thead", &[]).open("tr", &[]);
             for col in Column::ALL {
-                m.elem("th", &[], col.title());
+                m.elem("th", &[], &col.title(c.alpha()));
             }
             m.close().close();
             m.open("tbody", &[]);

@@ -183,9 +183,11 @@ code, .mono { font-family: ui-monospace, "SF Mono", Menlo, "DejaVu Sans Mono", m
 .verdict { border-radius: 8px; padding: 14px 20px 14px; margin: 12px 0 6px; border-left: 10px solid; }
 .verdict.pass { background: #ecf8ef; border-color: var(--ok); }
 .verdict.fail { background: #fdecec; border-color: var(--bad); }
+.verdict.neutral { background: var(--bg-soft); border-color: var(--muted); }
 .verdict .headline { font-size: 30px; font-weight: 750; margin: 0 0 6px; line-height: 1.2; }
 .verdict.pass .headline { color: var(--ok); }
 .verdict.fail .headline { color: var(--bad); }
+.verdict.neutral .headline { color: #444; }
 .verdict ul { margin: 4px 0 0; padding-left: 20px; }
 .verdict li { margin: 3px 0; font-size: 16px; }
 .verdict .minor { color: #444; font-size: 14px; }

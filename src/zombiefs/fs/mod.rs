@@ -20,6 +20,7 @@ mod ops;
 
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,7 +35,7 @@ use fuser::{
 };
 
 use super::Options;
-use super::stats::{Counters, bump};
+use super::stats::{Counters, Defect, bump};
 use super::table::{Links, Open, ROOT, STATS_NODE, Table, WriteFate};
 use crate::sys::{self, flags};
 use attr::{
@@ -117,6 +118,13 @@ impl ZombieFs {
         ((z >> 11) as f64 / (1u64 << 53) as f64) < p
     }
 
+    /// A `write` to node `id` is answered with `EINVAL`: counted in all and for its file.
+    fn served_einval(&self, id: u64) {
+        let path = self.table().path_of(id);
+        self.counters.served_at(path, Defect::EinvalWrite);
+        bump(&self.counters.zombie_writes);
+    }
+
     fn stats_json(&self) -> Vec<u8> {
         self.counters.snapshot().to_json().into_bytes()
     }
@@ -133,6 +141,7 @@ impl ZombieFs {
             sys::openat(dir.as_fd(), name, flags::O_PATH | flags::O_NOFOLLOW, 0).map_err(errno)?;
         let st = sys::fstat(fd.as_fd()).map_err(errno)?;
         let id = table.remember(fd, key(&st), kind(st.mode));
+        table.named(id, parent.0, OsStr::from_bytes(name.as_bytes()));
         Ok(attr(id, &st))
     }
 
@@ -422,7 +431,9 @@ impl Filesystem for ZombieFs {
             if self.draw(self.options.open_probability) {
                 // The defect: the open succeeds on a dead node.
                 let fh = table.add_handle(ino.0, Open::Zombie, req.pid(), false);
+                let path = table.path_of(ino.0);
                 drop(table);
+                self.counters.served_at(path, Defect::ZombieFd);
                 bump(&self.counters.opens);
                 if flags.acc_mode() == OpenAccMode::O_WRONLY {
                     bump(&self.counters.zombie_write_opens);
@@ -497,7 +508,7 @@ impl Filesystem for ZombieFs {
     fn write(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         data: &[u8],
@@ -516,11 +527,11 @@ impl Filesystem for ZombieFs {
             Ok(WriteFate::Write(file)) => file,
             Ok(WriteFate::TurnedZombie) => {
                 bump(&self.counters.zombie_creates);
-                bump(&self.counters.zombie_writes);
+                self.served_einval(ino.0);
                 return reply.error(Errno::EINVAL);
             }
             Ok(WriteFate::Zombie) => {
-                bump(&self.counters.zombie_writes);
+                self.served_einval(ino.0);
                 return reply.error(Errno::EINVAL);
             }
             Err(()) => return reply.error(Errno::EBADF),

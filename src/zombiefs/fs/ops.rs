@@ -5,6 +5,7 @@
 use std::ffi::{CString, OsStr};
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirEntryExt, PermissionsExt};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -168,6 +169,7 @@ impl ZombieFs {
         let st = sys::fstat(file.as_fd()).map_err(errno)?;
         let node_fd = file.try_clone().map_err(|e| io_errno(&e))?;
         let id = table.remember(node_fd.into(), key(&st), kind(st.mode));
+        table.named(id, parent, OsStr::from_bytes(name.as_bytes()));
         let fh = table.add_handle(id, Open::File(Arc::new(file)), pid, true);
         bump(&self.counters.creates);
         Ok((attr(id, &st), fh))
