@@ -2,8 +2,12 @@
 //! known rarity, next to the best bare loop of the same syscalls.
 //!
 //! zombiefs is mounted with `--open-probability` 1, 0.01 and 0.001 (and no
-//! `EINVAL` on racing creates, so the defect is exactly "1 in N racing opens
-//! gets a dead descriptor"). At 1×1 and 2×2, a *trial* releases the workers
+//! `EINVAL` on racing creates nor `ENOENT` on creates racing creates, so the
+//! defect is exactly "1 in N racing opens gets a dead descriptor"). The
+//! create race's points mount it with `--create-race-probability` 1 and
+//! 0.01 alone ([`imp::CREATE_PLAN`]): 4 creators with `O_CREAT` race until
+//! the first spurious `ENOENT`, the harness against the bare create loop
+//! of [`super::bare::create_trial`]. At 1×1 and 2×2, a *trial* releases the workers
 //! together and races until the first anomaly (`zombie_fd`, or `write_einval`
 //! from a zombie opened for writing), censored at a cap: [`PLAN`] gives each
 //! probability its cap, [`TRIALS`] trials per point. Each trial gives cycles
@@ -68,7 +72,8 @@ pub fn ratio(points: &[LatencyPoint], p: &LatencyPoint) -> Option<f64> {
     let bare = points.iter().find(|b| {
         b.method == LatencyMethod::Bare
             && b.probability == p.probability
-            && (b.readers, b.deleters) == (p.readers, p.deleters)
+            && (b.race, b.readers, b.deleters, b.creators)
+                == (p.race, p.readers, p.deleters, p.creators)
     })?;
     Some(p.median_seconds.median? / bare.median_seconds.median?)
 }
@@ -105,8 +110,15 @@ pub fn print(points: &[LatencyPoint]) {
         println!(
             "{:>7} {:>5} {:>15} {:>7} {:>9} {:>7} {:>24} {:>28} {:>13}",
             p.probability,
-            format!("{}x{}", p.readers, p.deleters),
-            format!("{} ({})", p.method, p.pace),
+            match p.creators {
+                Some(n) => format!("c{n}"),
+                None => format!("{}x{}", p.readers, p.deleters),
+            },
+            match p.creators {
+                // Creators have no pace.
+                Some(_) => p.method.to_string(),
+                None => format!("{} ({})", p.method, p.pace),
+            },
             p.trials.len(),
             censored,
             p.cap_ns as f64 / 1e9,
@@ -129,7 +141,7 @@ mod imp {
     use unlink_race::harness::{BatchEnd, BatchLimit, Harness};
     use unlink_race::report::build::{calibration, latency_medians};
     use unlink_race::report::schema::{LatencyMethod, LatencyPoint, Trial};
-    use unlink_race::scenario::{Pace, Scenario, Workers};
+    use unlink_race::scenario::{CreateFlags, Pace, Race, Scenario, Workers};
     use unlink_race::sys;
     use unlink_race::zombiefs::{Mount, Options};
 
@@ -151,6 +163,14 @@ mod imp {
     /// Trials per point (harness and bare loop alike).
     pub const TRIALS: usize = 20;
     const THREADS: [(u32, u32); 2] = [(1, 1), (2, 2)];
+    /// The create race's probabilities and trial caps (on zombiefs 4
+    /// creators race a create or two a round, a few hundred a second).
+    pub const CREATE_PLAN: [(f64, Duration); 2] = [
+        (1.0, Duration::from_millis(500)),
+        (0.01, Duration::from_secs(4)),
+    ];
+    /// Creators of the create race's points.
+    pub const CREATORS: u32 = 4;
     const SIZE: u64 = 7;
 
     /// Criterion's `--test` mode: one trial of each, to check that it runs.
@@ -192,6 +212,7 @@ mod imp {
             let options = Options {
                 open_probability: p,
                 write_probability: 0.0,
+                create_race_probability: 0.0,
                 ..Options::default()
             };
             let mount = match Mount::new(&backing, &mnt, options) {
@@ -226,6 +247,98 @@ mod imp {
             }
             if interrupted.load(Relaxed) {
                 drop(base);
+                super::super::exit(130);
+            }
+        }
+        if !config.quick && config.races.contains(&Race::Create) {
+            points.extend(create_points(base.path(), trials, interrupted));
+        }
+        points
+    }
+
+    /// The create race's points: zombiefs answers the given fraction of
+    /// creates racing a create with a spurious `ENOENT` (nothing else), and
+    /// [`CREATORS`] creators with `O_CREAT` race until the first, the harness
+    /// and the bare create loop in alternating trials.
+    fn create_points(base: &Path, trials: usize, interrupted: &AtomicBool) -> Vec<LatencyPoint> {
+        let mut points = Vec::new();
+        for (p, time) in CREATE_PLAN {
+            let backing = base.join(format!("backing-create-{p}"));
+            let mnt = base.join(format!("mnt-create-{p}"));
+            for d in [&backing, &mnt] {
+                std::fs::create_dir(d).expect("latency: directories in a fresh temp dir");
+            }
+            let options = Options {
+                open_probability: 0.0,
+                write_probability: 0.0,
+                create_race_probability: p,
+                ..Options::default()
+            };
+            let mount = match Mount::new(&backing, &mnt, options) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("latency: skipped: {e}");
+                    return points;
+                }
+            };
+            let cap = TrialCap {
+                cycles: CAP_CYCLES,
+                time,
+            };
+            let scenario = Scenario::create(CREATORS, CreateFlags::Creat);
+            let mut harness = super::super::start_harness(&scenario, mount.mountpoint());
+            let bare_dir = tempfile::Builder::new()
+                .prefix("unlink-race-bare-")
+                .tempdir_in(mount.mountpoint())
+                .expect("latency: scratch dir for the bare loop");
+            let fd = sys::open_dir(bare_dir.path()).expect("latency: open the bare scratch dir");
+            println!(
+                "latency-zombiefs-create-p{p}-c{CREATORS}: {trials} trials each, cap {:.2} s",
+                time.as_secs_f64()
+            );
+            let (mut h_trials, mut b_trials) = (Vec::new(), Vec::new());
+            for _ in 0..trials {
+                h_trials.push(harness_trial(&mut harness, cap, interrupted));
+                b_trials.push(bare::create_trial(
+                    fd.as_fd(),
+                    CREATORS,
+                    SIZE,
+                    cap,
+                    interrupted,
+                ));
+                if interrupted.load(Relaxed) {
+                    break;
+                }
+            }
+            drop(harness.finish());
+            // Nothing may stay open on the mount when it goes.
+            drop(fd);
+            drop(bare_dir);
+            for (method, trials) in [
+                (LatencyMethod::Harness, h_trials),
+                (LatencyMethod::Bare, b_trials),
+            ] {
+                let (median_cycles, median_seconds) = latency_medians(&trials);
+                points.push(LatencyPoint {
+                    probability: p,
+                    race: Race::Create,
+                    readers: 0,
+                    deleters: 0,
+                    creators: Some(CREATORS),
+                    method,
+                    pace: Pace::Sleep,
+                    calibration: None,
+                    cap_ns: time.as_nanos() as u64,
+                    cap_cycles: CAP_CYCLES,
+                    trials,
+                    median_cycles,
+                    median_seconds,
+                });
+            }
+            if let Err(e) = mount.unmount() {
+                eprintln!("latency: {e}");
+            }
+            if interrupted.load(Relaxed) {
                 super::super::exit(130);
             }
         }
@@ -299,6 +412,8 @@ mod imp {
             let (median_cycles, median_seconds) = latency_medians(&trials);
             LatencyPoint {
                 probability: at.p,
+                race: Race::OpenUnlink,
+                creators: None,
                 readers: at.readers,
                 deleters: at.deleters,
                 method,

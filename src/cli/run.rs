@@ -15,7 +15,7 @@ use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progre
 use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
-use unlink_race::scenario::{Scenario, Views};
+use unlink_race::scenario::{Delete, Pace, Race, Recreate, Scenario, Views};
 
 use super::{EXIT_ERROR, EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RoleArg, RunArgs};
 
@@ -234,11 +234,71 @@ fn run_deleter(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
     }))
 }
 
+/// Creators of `--race create` when `--creators` is not given.
+const DEFAULT_CREATORS: u32 = 4;
+
+/// The scenario the flags select; a flag of the other race is an error.
+fn scenario_of(args: &RunArgs) -> Result<Scenario> {
+    match args.race.unwrap_or_default() {
+        Race::OpenUnlink => {
+            for (flag, given) in [
+                ("--creators", args.creators.is_some()),
+                ("--create-flags", args.create_flags.is_some()),
+            ] {
+                if given {
+                    bail!(
+                        "{flag} needs --race create (the open-unlink race has readers and deleters)"
+                    );
+                }
+            }
+            Ok(Scenario {
+                readers: args.readers.unwrap_or(1),
+                deleters: args.deleters.unwrap_or(1),
+                file_size_bytes: args.size,
+                recreate: args.recreate.unwrap_or(Recreate::Inplace),
+                delete: args.delete.unwrap_or(Delete::Unlink),
+                workers: args.workers,
+                pace: args.pace.unwrap_or(Pace::Auto),
+                ..Scenario::default()
+            })
+        }
+        Race::Create => {
+            for (flag, given) in [
+                ("--readers", args.readers.is_some()),
+                ("--deleters", args.deleters.is_some()),
+                ("--recreate", args.recreate.is_some()),
+                ("--delete", args.delete.is_some()),
+                ("--pace", args.pace.is_some()),
+            ] {
+                if given {
+                    bail!(
+                        "{flag} does not apply to --race create (creators race each other: \
+                         see --creators and --create-flags)"
+                    );
+                }
+            }
+            Ok(Scenario {
+                file_size_bytes: args.size,
+                workers: args.workers,
+                ..Scenario::create(
+                    args.creators.unwrap_or(DEFAULT_CREATORS),
+                    args.create_flags.unwrap_or_default(),
+                )
+            })
+        }
+    }
+}
+
 pub fn run(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
     if args.role == Some(RoleArg::Deleter) {
         return run_deleter(args, given);
     }
+    let mut scenario = scenario_of(args)?;
     let reader_role = args.role == Some(RoleArg::Reader);
+    let split = reader_role || !args.other_side.is_empty();
+    if scenario.race == Race::Create && (split || args.deleters_recreate) {
+        bail!(unlink_race::scenario::ScenarioError::CreateWithTwoViews);
+    }
     if reader_role {
         if !args.other_side.is_empty() {
             bail!("--role reader: the deleters' side is another process, not --other-side");
@@ -249,37 +309,25 @@ pub fn run(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
         if args.workers != unlink_race::scenario::Workers::Threads {
             bail!("--role reader: workers run as threads of each side's process");
         }
-        if args.pace == unlink_race::scenario::Pace::Aimed {
+        if scenario.pace == Pace::Aimed {
             bail!("--role reader: --pace aimed needs both sides in one process");
+        }
+        // Pace `auto` calibrates both sides in one process.
+        if scenario.pace == Pace::Auto {
+            if args.pace.is_some() {
+                bail!(
+                    "--role reader: --pace auto calibrates both sides in one process; give spin, check, yield or sleep"
+                );
+            }
+            scenario.pace = Pace::Sleep;
         }
     } else if args.deleters_recreate && args.other_side.is_empty() {
         bail!("--deleters-recreate needs two views: --other-side DIR, or --role");
     }
-    // Pace `auto` calibrates both sides in one process.
-    let pace = if reader_role && args.pace == unlink_race::scenario::Pace::Auto {
-        if given.iter().any(|f| f == "pace") {
-            bail!(
-                "--role reader: --pace auto calibrates both sides in one process; give spin, check, yield or sleep"
-            );
-        }
-        unlink_race::scenario::Pace::Sleep
-    } else {
-        args.pace
-    };
-    let split = reader_role || !args.other_side.is_empty();
-    let scenario = Scenario {
-        readers: args.readers,
-        deleters: args.deleters,
-        file_size_bytes: args.size,
-        recreate: args.recreate,
-        delete: args.delete,
-        workers: args.workers,
-        pace,
-        views: match (split, args.deleters_recreate) {
-            (false, _) => Views::One,
-            (true, false) => Views::Split,
-            (true, true) => Views::SplitRecreating,
-        },
+    scenario.views = match (split, args.deleters_recreate) {
+        (false, _) => Views::One,
+        (true, false) => Views::Split,
+        (true, true) => Views::SplitRecreating,
     };
     scenario.validate()?;
     let outputs: Vec<(&str, &Path)> = [("--json", &args.json), ("--html", &args.html)]

@@ -57,6 +57,19 @@ pub fn summary(c: &Comparison) -> String {
         .iter()
         .flat_map(|s| s.classes.iter())
         .any(|k| k.per_raced_open.compared());
+    let racing = c
+        .scenarios
+        .iter()
+        .flat_map(|s| s.classes.iter())
+        .any(|k| k.per_racing_create.compared());
+    if racing {
+        let (d, e) = c.racing_tests;
+        text.push_str(&format!(
+            "; create classes compared per racing create too (Holm over {d} difference and {e} \
+             equivalence test{} of their own)",
+            plural(e)
+        ));
+    }
     if compared {
         let (d, e) = c.raced_tests;
         text.push_str(&format!(
@@ -138,6 +151,36 @@ pub fn format_level(confidence: f64) -> String {
 /// unlink-race): raced opens, raced opens/s and rates per raced open are
 /// missing; per-raced-open rates not compared, per-cycle ones as always`.
 pub fn lacking_lines(c: &Comparison) -> Vec<String> {
+    let mut lines = raced_lacking_lines(c);
+    for l in c.lacking_creates() {
+        let path = c.reports[l.report].path.display();
+        if let Some(n) = l.create_family {
+            lines.push(format!(
+                "{path}: no create race (an older unlink-race, or a run without it): the \
+                 create family's {n} scenario{} (racing creates, spurious_enoent_on_create per \
+                 racing create, the O_EXCL control) {} only in the other reports, not compared",
+                plural(n),
+                if n == 1 { "is" } else { "are" }
+            ));
+        }
+        if let Some((without, of)) = l.uncounted {
+            let where_ = if without == of {
+                String::new()
+            } else {
+                format!(" in {without} of its {of} shared scenarios")
+            };
+            lines.push(format!(
+                "{path}: no racing-create counts{where_} (report from an older unlink-race): \
+                 racing creates and rates per racing create are missing; per-racing-create \
+                 rates not compared, per-cycle ones as always"
+            ));
+        }
+    }
+    lines
+}
+
+/// [`lacking_lines`] for raced opens.
+fn raced_lacking_lines(c: &Comparison) -> Vec<String> {
     c.lacking()
         .into_iter()
         .map(|l| {
@@ -228,10 +271,11 @@ pub struct RunRow {
 /// One class of one report in a scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassRow {
-    /// `zombie_fd`, or `zombie_fd per raced open`.
+    /// `zombie_fd`, `zombie_fd per raced open`, or
+    /// `spurious_enoent_on_create per racing create`.
     pub class: String,
-    /// `true` for a rate per raced open (its verdict is shown, but the
-    /// scenario's verdict and the exit code are per cycle).
+    /// `true` for a rate per raced open or per racing create (its verdict
+    /// is shown, but the scenario's verdict and the exit code are per cycle).
     pub per_raced_open: bool,
     /// `true` on the class's first row (renderers show the name once).
     pub first_of_class: bool,
@@ -386,19 +430,23 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for k in s.classes.iter().filter(|k| !k.all_zero()) {
-        for per_raced_open in [false, true] {
-            let (counts, tests, class, unit) = if per_raced_open {
-                if !k.per_raced_open.compared() {
-                    continue;
-                }
-                (
+        for per in [Per::Cycle, Per::RacedOpen, Per::RacingCreate] {
+            let per_raced_open = per != Per::Cycle;
+            let (counts, tests, class, unit) = match per {
+                Per::RacedOpen if k.per_raced_open.compared() => (
                     &k.per_raced_open.counts,
                     &k.per_raced_open.tests,
                     format!("{} per raced open", k.class),
                     RACED_OPENS,
-                )
-            } else {
-                (&k.counts, &k.tests, k.class.to_string(), CYCLES)
+                ),
+                Per::RacingCreate if k.per_racing_create.compared() => (
+                    &k.per_racing_create.counts,
+                    &k.per_racing_create.tests,
+                    format!("{} per racing create", k.class),
+                    RACING_CREATES,
+                ),
+                Per::Cycle => (&k.counts, &k.tests, k.class.to_string(), CYCLES),
+                _ => continue,
             };
             let mut first = true;
             for (r, label) in names.iter().enumerate() {
@@ -480,6 +528,15 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
 /// The denominators a [`statement_in`] counts.
 const CYCLES: &str = "cycles";
 const RACED_OPENS: &str = "raced opens";
+const RACING_CREATES: &str = "racing creates";
+
+/// The denominator of a class's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Per {
+    Cycle,
+    RacedOpen,
+    RacingCreate,
+}
 
 /// What an inconclusive comparison can and cannot exclude: `none seen in
 /// either; rates < 3.7e-6 and < 0.31; no ratio is excluded; at least 1.2e7

@@ -144,10 +144,13 @@ fn rate_cell(s: Option<&ScenarioReport>) -> String {
         "{} / {}{}",
         format_count(s.anomalies),
         format_count(s.cycles),
-        s.raced_opens.map_or(String::new(), |n| format!(
-            " cycles, {}",
-            crate::export::format::raced_opens_phrase(n)
-        ))
+        match crate::export::create::index_detail(s) {
+            Some(detail) => format!(" {detail}"),
+            None => s.raced_opens.map_or(String::new(), |n| format!(
+                " cycles, {}",
+                crate::export::format::raced_opens_phrase(n)
+            )),
+        }
     );
     if rate.is_bound() {
         format!("{} ({} at 95%; {counts})", rate.one_in_short(), rate.rate())

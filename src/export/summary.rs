@@ -1,6 +1,7 @@
 //! The terminal summary of a run: the verdict first (the answer a person
 //! reads), then the per-class table with every rate's 95% interval.
 
+use crate::export::create;
 use crate::harness::calibrate::Basis;
 use crate::outcome::Class;
 use crate::report::schema::{Report, ScenarioReport};
@@ -37,15 +38,30 @@ fn class_rate(s: &ScenarioReport, c: &crate::report::schema::ClassStats) -> Rate
 /// zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)` or `zombie_fd
 /// seen 12 times: 1 in 8.3 K cycles [95%: 6.2e-5 – 2.1e-4]; 12 in 40 K raced
 /// opens (3.0e-4 per raced open [95%: …])`.
+///
+/// A create race names its defect per racing create first, with the
+/// creator count: `spurious ENOENT in 1 of 14 racing creates with 8
+/// creators (…); spurious_enoent_on_create seen 291 times: 1 in 14 cycles
+/// […]`.
 pub fn verdict(s: &ScenarioReport) -> String {
     let seen = seen_anomalies(s);
     if seen.is_empty() {
         let mut out = format!(
-            "no anomaly in {} cycles; rate < {} per class at 95%",
+            "no anomaly in {} {}; rate < {} per class at 95%",
             format_count(s.cycles),
+            if create::is_create(s) {
+                "create calls"
+            } else {
+                "cycles"
+            },
             format_rate(zero_bound(s))
         );
-        if let Some(clause) = clean_per_raced_open(s) {
+        let clause = if create::is_create(s) {
+            create::create_verdict(s)
+        } else {
+            clean_per_raced_open(s)
+        };
+        if let Some(clause) = clause {
             out += "; ";
             out += &clause;
         }
@@ -61,7 +77,9 @@ pub fn verdict(s: &ScenarioReport) -> String {
                 rate.one_in(),
                 rate.interval()
             );
-            if let Some(clause) = seen_per_raced_open(s, c) {
+            if let Some(clause) = create::per_racing_create(s, *name, c) {
+                out = format!("{clause}; {out}");
+            } else if let Some(clause) = seen_per_raced_open(s, c) {
                 out += "; ";
                 out += &clause;
             }
@@ -297,10 +315,24 @@ pub fn summary(report: &Report) -> String {
                 ""
             }
         );
-        out += &pressure_line(s);
-        if let Some(w) = pressure_warning(s) {
-            out += &w;
-            out += "\n";
+        if create::is_create(s) {
+            out += &format!(
+                "racing creates: {}; {} rounds of {} creators, {}\n",
+                create::racing_creates_text(s).unwrap_or_else(|| "not counted".into()),
+                format_count(create::rounds(s)),
+                s.config.creators.unwrap_or(0),
+                s.config.create_flags.map_or("", |f| f.c_flags())
+            );
+            if let Some(w) = create::racing_warning(s) {
+                out += &w;
+                out += "\n";
+            }
+        } else {
+            out += &pressure_line(s);
+            if let Some(w) = pressure_warning(s) {
+                out += &w;
+                out += "\n";
+            }
         }
         out += "\n";
         out += &class_table(s);
@@ -313,6 +345,9 @@ pub fn summary(report: &Report) -> String {
         }
         out += &stall_lines(s);
         out += &format!("\nverdict: {}\n", verdict(s));
+        if let Some(control) = create::control_line(report, s) {
+            out += &format!("{control}\n");
+        }
     }
     out
 }
@@ -389,9 +424,14 @@ fn stall_lines(s: &ScenarioReport) -> String {
 
 /// Per class: count, rate, 95% interval, expected or anomaly.
 fn class_table(s: &ScenarioReport) -> String {
+    let per = if create::is_create(s) {
+        "per racing create (95%)"
+    } else {
+        "per raced open (95%)"
+    };
     let mut out = format!(
         "{:<26} {:>12} {:>10}  {:<24} {:<24} {}\n",
-        "class", "count", "rate", "95% interval", "per raced open (95%)", ""
+        "class", "count", "rate", "95% interval", per, ""
     );
     for class in crate::outcome::Class::ALL {
         let Some(c) = s.classes.get(&class) else {
@@ -409,10 +449,21 @@ fn class_table(s: &ScenarioReport) -> String {
         } else {
             "anomaly class"
         };
-        let per_raced = match c.per_raced_open {
+        // Per racing create where the class has that rate; in an
+        // open/unlink race the column is per raced open, so it says so.
+        let (second, unit) = match (c.per_racing_create, create::is_create(s)) {
+            (Some(r), true) => (Some(r), ""),
+            (Some(r), false) => (Some(r), " /racing create"),
+            (None, _) => (c.per_raced_open, ""),
+        };
+        let per_raced = match second {
             None => String::new(),
-            Some(r) if c.count == 0 => format!("< {}", format_rate(r.ci_high)),
-            Some(r) => format!("[{} – {}]", format_rate(r.ci_low), format_rate(r.ci_high)),
+            Some(r) if c.count == 0 => format!("< {}{unit}", format_rate(r.ci_high)),
+            Some(r) => format!(
+                "[{} – {}]{unit}",
+                format_rate(r.ci_low),
+                format_rate(r.ci_high)
+            ),
         };
         out += &format!(
             "{:<26} {:>12} {:>10}  {:<24} {:<24} {}\n",
@@ -564,6 +615,18 @@ pub fn report_verdict(r: &Report) -> String {
             );
         }
         out += "\n";
+    }
+    // The create race: the defect per racing create, the control beside it.
+    for s in r.scenarios.iter().filter(|s| {
+        create::is_create(s)
+            && s.config.create_flags != Some(crate::scenario::CreateFlags::CreatExcl)
+    }) {
+        if let Some(v) = create::create_verdict(s) {
+            out += &format!("  {}: {v}\n", s.name);
+            if let Some(c) = create::control_line(r, s) {
+                out += &format!("    {c}\n");
+            }
+        }
     }
     let stalls: usize = r.scenarios.iter().map(|s| s.stalls.len()).sum();
     if stalls > 0 {

@@ -13,6 +13,7 @@
 //! report progress, enforce the deadline, honour interruption and run the stall
 //! watchdog; the workers never wait for it.
 
+mod board;
 pub mod calibrate;
 mod pool;
 pub mod process;
@@ -34,9 +35,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
-use crate::scenario::{Pace, Scenario, ScenarioError, Workers};
+use crate::scenario::{Pace, Race, Scenario, ScenarioError, Workers};
 use crate::sys::{self, Errno, platform};
 
+pub use board::{name_of, round_name};
 use pool::Pool;
 pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
@@ -180,7 +182,8 @@ const CONTROLLER_CHECK: u8 = u8::MAX;
 /// When a batch ends. Any limit that is met ends it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchLimit {
-    /// Reader cycles, split evenly over the readers (rounded up).
+    /// Reader cycles, split evenly over the readers (rounded up); in a
+    /// create race, create calls, split into rounds of one per creator.
     pub cycles: Option<u64>,
     pub duration: Option<Duration>,
     /// Anomalies seen in this batch.
@@ -216,6 +219,8 @@ pub struct Batch {
     pub cycles: u64,
     /// Cycles of this batch whose `open` raced an unlink.
     pub raced_opens: u64,
+    /// Create calls of this batch that overlapped another's on the same name.
+    pub racing_creates: u64,
     /// Wall time from release (with threads: from the moment every worker was
     /// racing) to the last reader's finish.
     pub elapsed_ns: u64,
@@ -237,6 +242,9 @@ pub struct Tally {
     /// Cycles whose `open` succeeded on a file already unlinked (`fstat`:
     /// `st_nlink == 0` or `st_ino == 0`, or `ENOENT`).
     pub raced_opens: u64,
+    /// Create calls that overlapped another worker's create call on the same
+    /// name: a creator's, or a reader's inplace recreate of the target.
+    pub racing_creates: u64,
     /// How pace `auto` was resolved (`None` when the pace was given).
     pub calibration: Option<calibrate::Calibration>,
     pub removals: u64,
@@ -308,7 +316,7 @@ pub struct Harness {
 /// count: each thread worker holds at most two files at once; each process
 /// worker costs the parent two pipes and the spawn a few more).
 fn descriptors_needed(scenario: &Scenario) -> u64 {
-    let workers = u64::from(scenario.readers + scenario.deleters);
+    let workers = u64::from(scenario.workers_count());
     let per_worker = match scenario.workers {
         Workers::Threads => 2,
         Workers::Processes => 6,
@@ -342,7 +350,14 @@ impl Harness {
         }
         let mut calibration = None;
         let resolved;
-        let scenario = if scenario.pace == Pace::Auto {
+        let scenario = if scenario.pace == Pace::Auto && scenario.race == Race::Create {
+            // Creators have no pace: nothing to calibrate.
+            resolved = Scenario {
+                pace: Pace::Sleep,
+                ..scenario.clone()
+            };
+            &resolved
+        } else if scenario.pace == Pace::Auto {
             let cal = calibrate::calibrate(scenario, target_dir, &options)?;
             resolved = Scenario {
                 pace: cal.chosen,
@@ -415,10 +430,13 @@ impl Harness {
             reader: Arc::clone(&scratch.dir),
             deleter: Arc::clone(scratch.other.as_ref().map_or(&scratch.dir, |o| &o.dir)),
         };
-        let ids: Vec<WorkerId> = (0..scenario.readers)
-            .map(WorkerId::reader)
-            .chain((0..scenario.deleters).map(WorkerId::deleter))
-            .collect();
+        let ids: Vec<WorkerId> = match scenario.race {
+            Race::OpenUnlink => (0..scenario.readers)
+                .map(WorkerId::reader)
+                .chain((0..scenario.deleters).map(WorkerId::deleter))
+                .collect(),
+            Race::Create => (0..scenario.creators).map(WorkerId::creator).collect(),
+        };
         let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
         // With deleters in another process, this one runs the readers.
         let local: Vec<WorkerId> = ids
@@ -495,12 +513,13 @@ impl Harness {
             ));
         }
         let c = &self.control;
-        let readers = u64::from(self.scenario.readers);
-        let quota = limit.cycles.map_or(NONE, |n| n.div_ceil(readers));
+        let racers = self.scenario.racers();
+        let quota = limit.cycles.map_or(NONE, |n| n.div_ceil(u64::from(racers)));
         let anomalies_before = c.total_anomalies();
         let stalls_before = self.stalls.len() as u64;
         let cycles_before = c.total_cycles();
         let raced_before = c.total_raced_opens();
+        let racing_creates_before = c.total_racing_creates();
         self.cycles_before_batch = cycles_before;
         c.quota_per_reader.store(quota, Relaxed);
         c.until_anomalies
@@ -510,7 +529,7 @@ impl Harness {
         c.batch_first_anomaly_raced.store(NONE, Relaxed);
         c.batch_racing_cycles.store(NONE, Relaxed);
         c.batch_racing_raced.store(NONE, Relaxed);
-        c.readers_running.store(self.scenario.readers, Relaxed);
+        c.readers_running.store(racers, Relaxed);
         c.stop.store(false, Relaxed);
         let pool = self.pool.as_mut().expect("pool lives until finish");
 
@@ -615,12 +634,14 @@ impl Harness {
             if let Some(at) = stop_requested {
                 if now - at > self.options.stall_timeout {
                     end = BatchEnd::Stalled;
+                    // Creators waiting for the stuck one leave the line.
+                    pool.abandon();
                     break false;
                 }
             }
         };
         // Readers' own finish times: the controller's wake-up latency is not measured.
-        let last_reader = c.slots[..self.scenario.readers as usize]
+        let last_reader = c.slots[..racers as usize]
             .iter()
             .map(|s| s.finished_ns.load(Relaxed))
             .max()
@@ -683,6 +704,7 @@ impl Harness {
         Ok(Batch {
             cycles,
             raced_opens: c.total_raced_opens() - raced_before,
+            racing_creates: c.total_racing_creates() - racing_creates_before,
             elapsed_ns,
             anomalies,
             first_anomaly_cycle,
@@ -725,6 +747,7 @@ impl Harness {
             }
             t.cycles += s.cycles;
             t.raced_opens += s.raced_opens;
+            t.racing_creates += s.racing_creates;
             t.removals += s.removals;
             t.recreations += s.recreations;
             t.anomalies += s.anomalies;

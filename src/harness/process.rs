@@ -25,6 +25,7 @@ use crate::scenario::Scenario;
 use crate::sys;
 
 use super::HarnessError;
+use super::board::Board;
 use super::pool::Pool;
 use super::protocol::{self, ChildProgress, ToChild, ToParent, WorkerSpec};
 use super::records::{Role, WorkerId};
@@ -69,6 +70,9 @@ fn broadcast(stdins: &Mutex<Vec<ChildStdin>>, msg: &ToChild) {
 }
 
 pub struct ProcessPool {
+    /// The board every child maps (see `board.rs`); its file is removed once
+    /// every child has mapped it.
+    board: sys::SharedWords,
     children: Vec<Child>,
     stdins: Arc<Mutex<Vec<ChildStdin>>>,
     control: Arc<Control>,
@@ -85,10 +89,12 @@ impl ProcessPool {
         examples_per_class: u32,
     ) -> Result<ProcessPool, HarnessError> {
         let exe = worker_executable()?;
+        let (board_file, board) = board_file(ids.len()).map_err(HarnessError::Spawn)?;
         let shared = Arc::new(Shared::default());
         shared.lock().results = vec![None; ids.len()];
         let stdins = Arc::new(Mutex::new(Vec::new()));
         let mut pool = ProcessPool {
+            board,
             children: Vec::new(),
             stdins: Arc::clone(&stdins),
             control: Arc::clone(&control),
@@ -96,7 +102,12 @@ impl ProcessPool {
             readers_threads: Vec::new(),
         };
         for (slot_index, id) in ids.iter().enumerate() {
-            let spec = WorkerSpec::new(*id, scenario, examples_per_class);
+            let spec = WorkerSpec::new(
+                *id,
+                scenario,
+                examples_per_class,
+                board_file.path().to_path_buf(),
+            );
             let mut child = Command::new(&exe)
                 .arg(WORKER_SUBCOMMAND)
                 .arg(scratch(id.role))
@@ -153,8 +164,23 @@ impl ProcessPool {
             return Err(HarnessError::Worker(f));
         }
         drop(state);
+        // Every child has mapped the board: its file can go.
+        drop(board_file);
         Ok(pool)
     }
+}
+
+/// A fresh board file for `workers` workers in the system temp dir (never
+/// in the directory under test), mapped.
+fn board_file(workers: usize) -> std::io::Result<(tempfile::NamedTempFile, sys::SharedWords)> {
+    let file = tempfile::Builder::new()
+        .prefix("unlink-race-board-")
+        .tempfile()?;
+    let words = Board::words_for(workers);
+    file.as_file()
+        .set_len((words * std::mem::size_of::<u64>()) as u64)?;
+    let map = sys::SharedWords::map(file.as_file(), words)?;
+    Ok((file, map))
 }
 
 /// The binary that runs workers: this one, or `unlink-race` beside a test or bench.
@@ -234,6 +260,7 @@ fn apply_progress(p: &ChildProgress, slot: &WorkerSlot, control: &Control, id: W
     let before = slot.anomalies.load(Relaxed);
     slot.cycles.store(p.cycles, Relaxed);
     slot.raced_opens.store(p.raced_opens, Relaxed);
+    slot.racing_creates.store(p.racing_creates, Relaxed);
     slot.removals.store(p.removals, Relaxed);
     slot.recreations.store(p.recreations, Relaxed);
     slot.empty_nlink_zero.store(p.empty_nlink_zero, Relaxed);
@@ -306,6 +333,10 @@ impl Pool for ProcessPool {
 
     fn announce_first_anomaly(&mut self, t_ns: u64) {
         broadcast(&self.stdins, &ToChild::FirstAnomaly { t_ns });
+    }
+
+    fn abandon(&mut self) {
+        Board::new(self.board.words()).abandon();
     }
 
     fn finish(mut self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {
@@ -393,6 +424,22 @@ pub fn child_main(args: &[String]) -> i32 {
             return 2;
         }
     };
+    let board = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&spec.board)
+        .and_then(|f| {
+            sys::SharedWords::map(&f, Board::words_for(scenario.workers_count() as usize))
+        }) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!(
+                "error: worker: cannot map the board {}: {e}",
+                spec.board.display()
+            );
+            return 2;
+        }
+    };
     // This worker's slot only: the parent holds everyone's.
     let control = Arc::new(Control::new(1, spec.examples_per_class));
     let (tx, rx) = mpsc::channel();
@@ -450,6 +497,7 @@ pub fn child_main(args: &[String]) -> i32 {
         std::os::fd::AsFd::as_fd(&dir),
         &control,
         0,
+        Board::new(board.words()),
     );
     while let Ok(ChildCommand::Go) = rx.recv() {
         worker.run_batch();
@@ -472,6 +520,7 @@ fn send_progress(control: &Control) {
     send(&ToParent::Progress(Box::new(ChildProgress {
         cycles: s.cycles.load(Relaxed),
         raced_opens: s.raced_opens.load(Relaxed),
+        racing_creates: s.racing_creates.load(Relaxed),
         removals: s.removals.load(Relaxed),
         recreations: s.recreations.load(Relaxed),
         anomalies: s.anomalies.load(Relaxed),

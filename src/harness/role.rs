@@ -82,6 +82,7 @@ impl RoleSpec {
             workers: Workers::Threads,
             pace: self.pace,
             views: self.views,
+            ..Scenario::default()
         }
     }
 }
@@ -620,7 +621,8 @@ mod tests {
             },
         ] {
             let line = protocol::encode(&msg);
-            assert!(line.starts_with("{\"v\":1,"), "{line}");
+            let v = format!("{{\"v\":{},", protocol::PROTOCOL_VERSION);
+            assert!(line.starts_with(&v), "{line}");
             assert_eq!(protocol::decode::<RoleMessage>(line.trim_end()), Ok(msg));
         }
         assert_eq!(spec.scenario().views, Views::SplitRecreating);
@@ -639,7 +641,11 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["role-start"]);
-        std::fs::write(dir.path().join("role-stop"), "{\"v\":1,\"msg\":\"stop\"").unwrap();
+        std::fs::write(
+            dir.path().join("role-stop"),
+            format!("{{\"v\":{},\"msg\":\"stop\"", protocol::PROTOCOL_VERSION),
+        )
+        .unwrap();
         assert_eq!(
             receive(fd.as_fd(), STOP),
             Ok(None),

@@ -95,6 +95,16 @@ pub(super) fn create_scratch(target: &Path) -> Result<(Scratch, PathBuf), Harnes
     Ok((scratch, canonical))
 }
 
+/// Whether `name` is a create round's (`c` and 16 hex digits: see
+/// `board::round_name`).
+fn is_round_name(name: &[u8]) -> bool {
+    name.len() == 17
+        && name[0] == b'c'
+        && name[1..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
 impl Drop for Scratch {
     /// A scratch directory whose harness never started is removed here (a
     /// removed one is seen as gone and left alone).
@@ -135,6 +145,15 @@ impl Scratch {
             for n in private_names(*id) {
                 if !n.is_empty() {
                     names.push(CString::new(n).expect("no NUL in worker names"));
+                }
+            }
+        }
+        // A create round's name is left when its round was cut short.
+        if let Ok(entries) = std::fs::read_dir(self.path_for_children(super::Role::Reader)) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if is_round_name(name.as_bytes()) {
+                    names.push(CString::new(name.as_bytes()).expect("no NUL in a file name"));
                 }
             }
         }

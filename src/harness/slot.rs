@@ -113,6 +113,9 @@ pub struct WorkerSlot {
     /// `st_nlink == 0` or the zombie signature (`st_ino == 0`), or failed
     /// with `ENOENT` (a filesystem that looks the path up again, sshfs).
     pub raced_opens: AtomicU64,
+    /// Create calls (a creator's, or a reader's recreate of the target) that
+    /// overlapped another worker's create call on the same name.
+    pub racing_creates: AtomicU64,
     pub removals: AtomicU64,
     pub recreations: AtomicU64,
     /// Anomalies (classes that are anomalies under the scenario).
@@ -143,6 +146,7 @@ impl Default for WorkerSlot {
             counts: Default::default(),
             cycles: AtomicU64::new(0),
             raced_opens: AtomicU64::new(0),
+            racing_creates: AtomicU64::new(0),
             removals: AtomicU64::new(0),
             recreations: AtomicU64::new(0),
             anomalies: AtomicU64::new(0),
@@ -207,6 +211,7 @@ impl WorkerSlot {
             counts: self.counts.each_ref().map(|c| c.load(Relaxed)),
             cycles: self.cycles.load(Relaxed),
             raced_opens: self.raced_opens.load(Relaxed),
+            racing_creates: self.racing_creates.load(Relaxed),
             removals: self.removals.load(Relaxed),
             recreations: self.recreations.load(Relaxed),
             anomalies: self.anomalies.load(Relaxed),
@@ -230,6 +235,7 @@ pub struct SlotSnapshot {
     pub cycles: u64,
     #[serde(default)]
     pub raced_opens: u64,
+    pub racing_creates: u64,
     pub removals: u64,
     pub recreations: u64,
     pub anomalies: u64,

@@ -23,6 +23,7 @@ use std::time::Duration;
 use crate::scenario::Scenario;
 use crate::sys;
 
+use super::board::Board;
 use super::pool::Pool;
 use super::records::WorkerId;
 use super::slot::SlotSnapshot;
@@ -132,7 +133,8 @@ fn worker_thread(
     workers: usize,
 ) {
     let slot_index = id.slot_index(scenario.readers);
-    let mut worker = Worker::new(id, scenario, dir.as_fd(), control, slot_index);
+    let board = Board::new(&control.board);
+    let mut worker = Worker::new(id, scenario, dir.as_fd(), control, slot_index, board);
     let mut seen = 0;
     loop {
         {
@@ -191,6 +193,10 @@ impl Pool for ThreadPool {
 
     fn announce_first_anomaly(&mut self, _t_ns: u64) {
         // Threads read `Control::first_anomaly_ns` directly.
+    }
+
+    fn abandon(&mut self) {
+        Board::new(&self.control.board).abandon();
     }
 
     fn finish(self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {

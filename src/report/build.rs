@@ -10,7 +10,7 @@ use crate::report::schema::{
     LatencyMedian, Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source,
     StaleRecord, StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline, TimelineEvent, Trial,
 };
-use crate::scenario::Scenario;
+use crate::scenario::{Race, Scenario};
 use crate::stats;
 use crate::sys;
 
@@ -51,10 +51,27 @@ pub fn class_stats(
                 ci_low: per_cycle.ci_low,
                 ci_high: per_cycle.ci_high,
                 per_raced_open,
+                per_racing_create: None,
             };
             (class, entry)
         })
         .collect()
+}
+
+/// Gives the anomaly classes of a create racing another create
+/// ([`Class::per_racing_create`]) their rate per racing create instead of
+/// one per raced open (for a class that happens at most once per cycle,
+/// when it was not seen more often than creates raced).
+pub fn add_racing_creates(classes: &mut BTreeMap<Class, ClassStats>, racing_creates: u64) {
+    for (class, stats) in classes.iter_mut() {
+        if !class.per_racing_create() {
+            continue;
+        }
+        stats.per_raced_open = None;
+        let once = class.once_per_cycle();
+        stats.per_racing_create = (!stats.expected && (!once || stats.count <= racing_creates))
+            .then(|| rate(stats.count, racing_creates, once));
+    }
 }
 
 /// The report entry of one scenario.
@@ -81,11 +98,17 @@ pub fn scenario_report(
         cycles as f64 * 1e9 / tally.elapsed_ns as f64
     };
     let survival = survival(&trials, ns_per_cycle);
-    let raced_opens_per_second = if tally.elapsed_ns == 0 {
-        0.0
-    } else {
-        tally.raced_opens as f64 * 1e9 / tally.elapsed_ns as f64
+    let per_second = |n: u64| {
+        if tally.elapsed_ns == 0 {
+            0.0
+        } else {
+            n as f64 * 1e9 / tally.elapsed_ns as f64
+        }
     };
+    // A create race has no opens that race an unlink: no rate per raced open.
+    let raced_opens = (scenario.race == Race::OpenUnlink).then_some(tally.raced_opens);
+    let mut classes = class_stats(&tally.counts, cycles, raced_opens, scenario);
+    add_racing_creates(&mut classes, tally.racing_creates);
     ScenarioReport {
         name: scenario.name(),
         config: ScenarioConfig::from(scenario),
@@ -96,11 +119,13 @@ pub fn scenario_report(
         cycles_per_second,
         ns_per_cycle,
         raced_opens: Some(tally.raced_opens),
-        raced_opens_per_second: Some(raced_opens_per_second),
+        raced_opens_per_second: Some(per_second(tally.raced_opens)),
+        racing_creates: Some(tally.racing_creates),
+        racing_creates_per_second: Some(per_second(tally.racing_creates)),
         pace: scenario.pace,
         calibration: tally.calibration.as_ref().map(calibration),
         anomalies: tally.anomalies,
-        classes: class_stats(&tally.counts, cycles, Some(tally.raced_opens), scenario),
+        classes,
         empty_read_nlink: EmptyReadNlink {
             zero: tally.empty_nlink_zero,
             nonzero: tally.empty_nlink_nonzero,

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::scenario::{Scenario, format_size};
+use crate::scenario::{Race, Scenario, format_size};
 
 /// Single-quotes a shell word when it needs it.
 pub fn shell_word(s: &str) -> String {
@@ -61,6 +61,16 @@ pub fn run_command(
 
 /// `UNLINK_RACE_READERS=RxD … cargo bench`: the bench run of this one scenario.
 pub fn bench_command(scenario: &Scenario, dir: &Path, other_side: Option<&Path>) -> String {
+    if scenario.race == Race::Create {
+        return format!(
+            "UNLINK_RACE_RACE=create UNLINK_RACE_CREATORS={} UNLINK_RACE_CREATE_FLAGS={} UNLINK_RACE_CREATE_WORKERS={} UNLINK_RACE_SIZES={} UNLINK_RACE_DIR={} cargo bench",
+            scenario.creators,
+            scenario.create_flags,
+            scenario.workers,
+            format_size(scenario.file_size_bytes),
+            shell_word(&dir.display().to_string())
+        );
+    }
     let views = match other_side {
         Some(other) => format!(
             "UNLINK_RACE_OTHER_SIDE={} {}",
@@ -124,6 +134,16 @@ mod tests {
         assert!(
             bench_command(&split, Path::new("/a"), Some(Path::new("/b"))).ends_with(
                 "UNLINK_RACE_DIR=/a UNLINK_RACE_OTHER_SIDE=/b UNLINK_RACE_DELETERS_RECREATE=1 cargo bench"
+            )
+        );
+        let create = Scenario::create(8, crate::scenario::CreateFlags::CreatExcl);
+        assert_eq!(
+            bench_command(&create, Path::new("/tmp"), None),
+            "UNLINK_RACE_RACE=create UNLINK_RACE_CREATORS=8 UNLINK_RACE_CREATE_FLAGS=creat-excl UNLINK_RACE_CREATE_WORKERS=threads UNLINK_RACE_SIZES=7B UNLINK_RACE_DIR=/tmp cargo bench"
+        );
+        assert!(
+            run_command(&create, dir, None, &RunStop::default()).starts_with(
+                "unlink-race run --race create --creators 8 --create-flags creat-excl --size 7B"
             )
         );
     }

@@ -273,6 +273,22 @@ pub fn validate(report: &Report) -> Result<(), String> {
                 s.anomalies
             ));
         }
+        // Each create call races or not: never more racing creates than cycles.
+        if let Some(racing) = s.racing_creates.filter(|&n| n > s.cycles) {
+            return Err(format!(
+                "{} is {racing}, more than the {} cycles (a create call races at most once)",
+                at("racing_creates"),
+                s.cycles
+            ));
+        }
+        if s.config.race == crate::scenario::Race::Create
+            && (s.config.creators.is_none() || s.config.create_flags.is_none())
+        {
+            return Err(format!(
+                "{} is a create race without `creators` or `create_flags`",
+                at("config")
+            ));
+        }
     }
     Ok(())
 }

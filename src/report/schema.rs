@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::harness::{EventKind, WorkerId};
 pub use crate::outcome::{Class, Op, Side};
-pub use crate::scenario::{Delete, Pace, Recreate, Views, Workers};
+pub use crate::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Views, Workers};
 
 /// The schema version written by this crate.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -115,8 +115,21 @@ pub struct OtherSide {
 /// (docs/report-format.md#scenariosconfig).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ScenarioConfig {
+    /// `"create"` for a create race; absent (`open_unlink`) otherwise and
+    /// in older reports.
+    #[serde(default, skip_serializing_if = "Race::is_open_unlink")]
+    pub race: Race,
+    /// 0 in a create race.
     pub readers: u32,
+    /// 0 in a create race.
     pub deleters: u32,
+    /// A create race's creators (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creators: Option<u32>,
+    /// A create race's flags: `"creat"`, `"creat_trunc"`, `"creat_excl"`
+    /// (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_flags: Option<CreateFlags>,
     pub file_size_bytes: u64,
     /// `"inplace"` or `"atomic"`.
     pub recreate: Recreate,
@@ -132,9 +145,13 @@ pub struct ScenarioConfig {
 
 impl From<&crate::scenario::Scenario> for ScenarioConfig {
     fn from(s: &crate::scenario::Scenario) -> ScenarioConfig {
+        let create = s.race == Race::Create;
         ScenarioConfig {
+            race: s.race,
             readers: s.readers,
             deleters: s.deleters,
+            creators: create.then_some(s.creators),
+            create_flags: create.then_some(s.create_flags),
             file_size_bytes: s.file_size_bytes,
             recreate: s.recreate,
             delete: s.delete,
@@ -149,8 +166,11 @@ impl From<&ScenarioConfig> for crate::scenario::Scenario {
     /// runs with different pacings still compare): the scenario gets `sleep`.
     fn from(c: &ScenarioConfig) -> crate::scenario::Scenario {
         crate::scenario::Scenario {
+            race: c.race,
             readers: c.readers,
             deleters: c.deleters,
+            creators: c.creators.unwrap_or(0),
+            create_flags: c.create_flags.unwrap_or_default(),
             file_size_bytes: c.file_size_bytes,
             recreate: c.recreate,
             delete: c.delete,
@@ -182,6 +202,13 @@ pub struct ClassStats {
     /// creates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_raced_open: Option<Rate>,
+    /// `count / racing_creates` with its 95% interval, for the anomaly
+    /// classes of a create racing another create (`spurious_enoent_on_create`,
+    /// `eexist_without_excl`, `excl_extra_winner`), which then have no rate
+    /// per raced open. Absent in reports older than the count, and when the
+    /// class was seen more often than creates raced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_racing_create: Option<Rate>,
 }
 
 /// A rate with its 95% interval.
@@ -478,6 +505,16 @@ pub struct ScenarioReport {
     /// `raced_opens` per second of `elapsed_ns`: how hard the race was pressed.
     #[serde(default)]
     pub raced_opens_per_second: Option<f64>,
+    /// Create calls whose `[begin, end]` on the monotonic clock overlapped
+    /// another worker's create call on the same name: in a create race every
+    /// creator's call of a round; in an open/unlink race the readers'
+    /// inplace recreates of the target. The denominator of the create
+    /// classes' second rate. Absent in reports older than the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub racing_creates: Option<u64>,
+    /// `racing_creates` per second of `elapsed_ns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub racing_creates_per_second: Option<f64>,
     /// The deleters' pacing, resolved (`auto` is never written: see
     /// `calibration`). Reports older than the setting read as `sleep`.
     #[serde(default = "legacy_pace")]
@@ -561,10 +598,20 @@ impl std::fmt::Display for LatencyMethod {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyPoint {
     /// zombiefs's `--open-probability`: the fraction of racing opens that
-    /// get a dead descriptor.
+    /// get a dead descriptor; in a create race its
+    /// `--create-race-probability`: the fraction of creates racing a create
+    /// that get a spurious `ENOENT`.
     pub probability: f64,
+    /// `"create"` for the create race's points (absent otherwise).
+    #[serde(default, skip_serializing_if = "Race::is_open_unlink")]
+    pub race: Race,
+    /// 0 in a create race.
     pub readers: u32,
+    /// 0 in a create race.
     pub deleters: u32,
+    /// A create race's creators (with `O_CREAT`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creators: Option<u32>,
     pub method: LatencyMethod,
     /// The deleters' pacing, resolved by a calibration (never `auto`).
     pub pace: Pace,

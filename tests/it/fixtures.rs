@@ -105,6 +105,7 @@ impl ReportBuilder {
                     ci_low: ci.low,
                     ci_high: ci.high,
                     per_raced_open: None,
+                    per_racing_create: None,
                 };
                 (class, stats)
             })
@@ -126,6 +127,8 @@ impl ReportBuilder {
             ns_per_cycle,
             raced_opens: None,
             raced_opens_per_second: None,
+            racing_creates: None,
+            racing_creates_per_second: None,
             pace: scenario.pace,
             calibration: None,
             anomalies,
@@ -155,6 +158,25 @@ impl ReportBuilder {
             .last_mut()
             .expect("a scenario to give raced opens");
         count_raced_opens(s, raced);
+        self
+    }
+
+    /// Gives the last scenario `racing` racing creates, as a report since
+    /// the create race has them: their rate per second and the create
+    /// classes' rates per racing create.
+    pub fn racing_creates(mut self, racing: u64) -> ReportBuilder {
+        let s = self
+            .report
+            .scenarios
+            .last_mut()
+            .expect("a scenario to give racing creates");
+        s.racing_creates = Some(racing);
+        s.racing_creates_per_second = Some(if s.elapsed_ns == 0 {
+            0.0
+        } else {
+            racing as f64 * 1e9 / s.elapsed_ns as f64
+        });
+        unlink_race::report::build::add_racing_creates(&mut s.classes, racing);
         self
     }
 

@@ -47,6 +47,8 @@ fn point_stepped(
     let (median_cycles, median_seconds) = latency_medians(&trials);
     LatencyPoint {
         probability,
+        race: Default::default(),
+        creators: None,
         readers: 1,
         deleters: 1,
         method,

@@ -13,6 +13,9 @@ mod classify;
 // `unlink-race run` through the real binary.
 mod cli;
 
+// The create race (issue 22): rounds of creators on one fresh name, its classes and flags.
+mod create_race;
+
 // Interruption, descriptor leaks, full disk, safety of the target directory.
 mod reliability;
 

@@ -61,9 +61,13 @@ pub fn index_rows(reports: &[(String, Report)]) -> Vec<IndexRow<'_>> {
     rows
 }
 
-/// Size, then strategies in their declaration order, then thread counts.
+/// The create race first (by flags, then creators), then size, then
+/// strategies in their declaration order, then thread counts.
 fn config_order(c: &ScenarioConfig) -> impl Ord + use<> {
     (
+        c.race.is_open_unlink(),
+        c.create_flags,
+        c.creators,
         c.file_size_bytes,
         c.recreate,
         c.delete,
@@ -235,12 +239,15 @@ fn rate_cell(m: &mut Markup, s: Option<&ScenarioReport>) {
         "span",
         &[("class", "note")],
         &format!(
-            "{detail} · {} / {} cycles{}",
+            "{detail} · {} / {} {}",
             format_count(s.anomalies),
             format_count(s.cycles),
-            s.raced_opens.map_or(String::new(), |n| format!(
-                " · {}",
-                super::format::raced_opens_phrase(n)
+            crate::export::create::index_detail(s).unwrap_or_else(|| format!(
+                "cycles{}",
+                s.raced_opens.map_or(String::new(), |n| format!(
+                    " · {}",
+                    super::format::raced_opens_phrase(n)
+                ))
             ))
         ),
     );

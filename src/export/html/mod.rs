@@ -56,12 +56,21 @@ pub(crate) fn short_verdict(r: &Report) -> (bool, String) {
     (true, parts.join(" · "))
 }
 
-/// A report's raced opens over all its scenarios: `1.2 M (2.8% of
-/// cycles)`, or `not counted (older report)`.
+/// A report's raced opens over all its open/unlink scenarios: `1.2 M (2.8%
+/// of cycles)`, or `not counted (older report)`.
 pub(crate) fn raced_total(r: &Report) -> String {
+    let opens = r
+        .scenarios
+        .iter()
+        .filter(|s| !crate::export::create::is_create(s))
+        .count();
+    if opens == 0 && !r.scenarios.is_empty() {
+        return "— (create race only)".into();
+    }
     let counted: Vec<(u64, u64)> = r
         .scenarios
         .iter()
+        .filter(|s| !crate::export::create::is_create(s))
         .filter_map(|s| s.raced_opens.map(|n| (n, s.cycles)))
         .collect();
     if counted.is_empty() {
@@ -70,11 +79,11 @@ pub(crate) fn raced_total(r: &Report) -> String {
     let raced: u64 = counted.iter().map(|(n, _)| n).sum();
     let cycles: u64 = counted.iter().map(|(_, c)| c).sum();
     let share = crate::export::summary::raced_share_percent(raced, cycles);
-    let partial = if counted.len() < r.scenarios.len() {
+    let partial = if counted.len() < opens {
         format!(
             "; in {} of {} scenarios, the others not counted",
             counted.len(),
-            r.scenarios.len()
+            opens
         )
     } else {
         String::new()

@@ -1,6 +1,8 @@
 //! Outcome classes: every class of a one-scenario report, or the pooled
 //! classes and where each was seen for a grid. Each anomaly class has its
-//! rate per raced open with its 95% interval next to its rate per cycle.
+//! rate per raced open with its 95% interval next to its rate per cycle; the
+//! classes of a create racing a create (`spurious_enoent_on_create`,
+//! `eexist_without_excl`, `excl_extra_winner`) have theirs per racing create.
 
 use super::super::format::{RateText, format_count, format_significant};
 use super::super::markup::Markup;
@@ -13,6 +15,8 @@ use crate::report::schema::{Class, ClassStats, Report, ScenarioReport};
 
 /// Headers of the two per-raced-open columns.
 const RACED_HEADERS: [&str; 2] = ["per raced open", "95% interval (per raced open)"];
+/// After a rate in those columns that is per racing create.
+const PER_RACING_CREATE: &str = " per racing create";
 
 pub(super) fn classes(m: &mut Markup, r: &Report) {
     m.elem("h2", &[], "Outcome classes");
@@ -72,6 +76,23 @@ const NO_RACED_OPEN_CELL: &str = "no raced open";
 /// A class's rate per raced open and its interval, as the report stores
 /// them; only anomaly classes have one.
 fn raced_cells(m: &mut Markup, s: &ScenarioReport, c: &ClassStats, kind: Kind) {
+    if let (Kind::Anomaly, Some(racing), Some(r)) = (kind, s.racing_creates, c.per_racing_create) {
+        if racing == 0 {
+            m.elem(
+                "td",
+                &[("class", "muted"), ("colspan", "2")],
+                "no racing create",
+            );
+        } else {
+            let rate = RateText::stored(c.count, racing, r.rate, r.ci_low, r.ci_high);
+            raced_rate_cells(m, &rate, PER_RACING_CREATE);
+        }
+        return;
+    }
+    if crate::export::create::is_create(s) {
+        m.elem("td", &[("class", "muted"), ("colspan", "2")], "—");
+        return;
+    }
     let why = match (kind, s.raced_opens, c.per_raced_open) {
         (Kind::Anomaly, Some(0), Some(_)) => NO_RACED_OPEN_CELL,
         (Kind::Anomaly, Some(raced), Some(r)) => {
@@ -102,6 +123,31 @@ fn raced_rate_cells(m: &mut Markup, rate: &RateText, note: &str) {
         &[("class", if rate.is_bound() { "muted" } else { "" })],
         &format!("{}{note}", rate.interval_short()),
     );
+}
+
+/// A create class pooled per racing create over the scenarios where it is
+/// an anomaly and has that rate: the rate, and how many of the scenarios
+/// where it is an anomaly that covers.
+fn pooled_racing_creates(r: &Report, class: Class) -> Option<(RateText, usize, usize)> {
+    if !class.per_racing_create() {
+        return None;
+    }
+    let (mut count, mut racing, mut used, mut of) = (0u64, 0u64, 0, 0);
+    for s in &r.scenarios {
+        let Some(c) = s.classes.get(&class) else {
+            continue;
+        };
+        if class_kind(class, c) != Kind::Anomaly {
+            continue;
+        }
+        of += 1;
+        if let (Some(n), Some(_)) = (s.racing_creates, c.per_racing_create) {
+            count += c.count;
+            racing += n;
+            used += 1;
+        }
+    }
+    (used > 0).then(|| (RateText::from_count(count, racing), used, of))
 }
 
 /// A class pooled per raced open over the scenarios where it is an anomaly
@@ -189,6 +235,26 @@ fn pooled_table(m: &mut Markup, r: &Report) {
             &format!("{} of {} scenarios", p.seen_in, p.scenarios),
         );
         rate_cells(m, &p.rate());
+        if let Some((rate, used, of)) =
+            pooled_racing_creates(r, p.name).filter(|_| p.kind == Kind::Anomaly)
+        {
+            if rate.cycles == 0 {
+                m.elem(
+                    "td",
+                    &[("class", "muted"), ("colspan", "2")],
+                    "no racing create",
+                );
+            } else {
+                let note = if used < of {
+                    format!("{PER_RACING_CREATE} ({used} of {of} scenarios)")
+                } else {
+                    PER_RACING_CREATE.to_string()
+                };
+                raced_rate_cells(m, &rate, &note);
+            }
+            m.close();
+            continue;
+        }
         match pooled_raced(r, p.name).filter(|_| p.kind == Kind::Anomaly) {
             Some((rate, _, _)) if rate.cycles == 0 => {
                 m.elem(

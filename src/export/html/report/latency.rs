@@ -12,7 +12,7 @@ use crate::report::schema::{LatencyMedian, LatencyMethod, LatencyPoint, Report};
 fn headline(points: &[LatencyPoint]) -> Option<&LatencyPoint> {
     points
         .iter()
-        .filter(|p| p.method == LatencyMethod::Harness)
+        .filter(|p| p.method == LatencyMethod::Harness && p.race.is_open_unlink())
         .min_by(|a, b| {
             a.probability
                 .total_cmp(&b.probability)
@@ -25,7 +25,8 @@ fn bare_of<'a>(points: &'a [LatencyPoint], p: &LatencyPoint) -> Option<&'a Laten
     points.iter().find(|b| {
         b.method == LatencyMethod::Bare
             && b.probability == p.probability
-            && (b.readers, b.deleters) == (p.readers, p.deleters)
+            && (b.race, b.readers, b.deleters, b.creators)
+                == (p.race, p.readers, p.deleters, p.creators)
     })
 }
 
@@ -124,7 +125,9 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
         "p",
         &[("class", "note")],
         "zombiefs gives a dead descriptor to the given fraction of racing opens (7-byte \
-         file, inplace, unlink). A trial releases the workers together and races until the \
+         file, inplace, unlink); in the create race's rows, a spurious ENOENT to the given \
+         fraction of creates racing a create (O_CREAT), and the bare loop is the bare \
+         create race (threads at a barrier). A trial releases the workers together and races until the \
          first anomaly or the cap (then censored); its cycles and time count from the \
          moment every worker runs. \
          The bare loop runs the same syscalls with no bookkeeping, at the pacing that \
@@ -135,8 +138,8 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
     m.open("table", &[]);
     m.open("tr", &[]);
     for h in [
-        "1 in N racing opens",
-        "readers × deleters",
+        "1 in N races",
+        "readers × deleters, or creators",
         "method (pace)",
         "trials (censored)",
         "cap",
@@ -151,8 +154,16 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
         let censored = p.trials.iter().filter(|t| t.censored).count();
         m.open("tr", &[]);
         m.elem("td", &[("class", "num")], &one_in(p.probability));
-        m.elem("td", &[], &format!("{}×{}", p.readers, p.deleters));
-        m.elem("td", &[], &format!("{} ({})", p.method, p.pace));
+        let who = match p.creators {
+            Some(n) => format!("{n} creators (create race)"),
+            None => format!("{}×{}", p.readers, p.deleters),
+        };
+        m.elem("td", &[], &who);
+        let method = match p.creators {
+            Some(_) => p.method.to_string(),
+            None => format!("{} ({})", p.method, p.pace),
+        };
+        m.elem("td", &[], &method);
         m.elem(
             "td",
             &[("class", "num")],
@@ -194,6 +205,8 @@ mod tests {
     fn point(p: f64, threads: u32, method: LatencyMethod, secs: LatencyMedian) -> LatencyPoint {
         LatencyPoint {
             probability: p,
+            race: Default::default(),
+            creators: None,
             readers: threads,
             deleters: threads,
             method,

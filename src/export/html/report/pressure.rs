@@ -5,13 +5,91 @@
 //! the page and the terminal say the same thing.
 
 use super::super::markup::Markup;
+use crate::export::create::{
+    control_line, create_verdict, is_create, racing_creates_text, racing_warning, rounds,
+};
 use crate::export::summary::{
     RACED_NOT_COUNTED, calibration_decision, clean_per_raced_open, pressure_warning,
     raced_opens_text, seen_anomalies, seen_per_raced_open,
 };
 use crate::report::schema::{Report, ScenarioReport};
 
+/// The create race: per scenario its racing creates, its defects per racing
+/// create with the creator count, and the `O_EXCL` control beside it.
+fn creates(m: &mut Markup, r: &Report) {
+    let creates: Vec<&ScenarioReport> = r.scenarios.iter().filter(|s| is_create(s)).collect();
+    if creates.is_empty() {
+        return;
+    }
+    m.elem("h3", &[], "Racing creates");
+    m.elem(
+        "p",
+        &[("class", "note")],
+        "Each round, the creators are released together and all open(O_CREAT…) one fresh \
+         name. A racing create is a create call whose time on the monotonic clock overlapped \
+         another creator's call in its round: only those can show current macOS's spurious \
+         ENOENT, and rates per racing create compare between machines of different speeds. \
+         O_CREAT|O_EXCL is the control: one winner a round, EEXIST for the others. \
+         Intervals are 95%.",
+    );
+    for s in &creates {
+        if let Some(w) = racing_warning(s) {
+            m.open("p", &[("class", "warn")]);
+            m.elem("code", &[], &s.name);
+            m.text(&format!(": {w}"));
+            m.close();
+        }
+    }
+    m.open("table", &[("class", "tight")]);
+    m.open("tr", &[]);
+    for h in [
+        "scenario",
+        "flags",
+        "rounds",
+        "racing creates",
+        "per racing create",
+        "O_EXCL control",
+    ] {
+        m.elem("th", &[], h);
+    }
+    m.close();
+    for s in creates {
+        let hit = s.anomalies > 0;
+        m.open("tr", if hit { &[("class", "hit")] } else { &[] });
+        m.open("td", &[]);
+        m.elem("code", &[], &s.name);
+        m.close();
+        m.elem("td", &[], s.config.create_flags.map_or("", |f| f.c_flags()));
+        m.elem(
+            "td",
+            &[("class", "num")],
+            &super::super::format::format_count(rounds(s)),
+        );
+        m.elem(
+            "td",
+            &[],
+            &racing_creates_text(s).unwrap_or_else(|| "not counted".into()),
+        );
+        m.elem(
+            "td",
+            &[("class", if hit { "wrap bad" } else { "wrap" })],
+            &create_verdict(s).unwrap_or_else(|| "—".into()),
+        );
+        m.elem(
+            "td",
+            &[("class", "muted wrap")],
+            &control_line(r, s).unwrap_or_else(|| "— (this is the control)".into()),
+        );
+        m.close();
+    }
+    m.close();
+}
+
 pub(super) fn pressure(m: &mut Markup, r: &Report) {
+    creates(m, r);
+    if r.scenarios.iter().all(is_create) {
+        return;
+    }
     m.elem("h3", &[], "Race pressure");
     m.elem(
         "p",
@@ -36,7 +114,11 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
     let warnings: Vec<(&ScenarioReport, String)> = r
         .scenarios
         .iter()
-        .filter_map(|s| pressure_warning(s).map(|w| (s, w)))
+        .filter_map(|s| {
+            pressure_warning(s)
+                .or_else(|| racing_warning(s))
+                .map(|w| (s, w))
+        })
         .collect();
     if !warnings.is_empty() {
         m.open("ul", &[]);
@@ -60,7 +142,7 @@ pub(super) fn pressure(m: &mut Markup, r: &Report) {
         m.elem("th", &[], h);
     }
     m.close();
-    for s in &r.scenarios {
+    for s in r.scenarios.iter().filter(|s| !is_create(s)) {
         let hit = s.anomalies > 0;
         m.open("tr", if hit { &[("class", "hit")] } else { &[] });
         m.open("td", &[]);

@@ -1,5 +1,5 @@
-//! The scenarios table: one row per scenario with its raced opens next to
-//! its cycles, its rate and interval.
+//! The scenarios table: one row per scenario with its raced opens (a create
+//! race: its racing creates) next to its cycles, its rate and interval.
 
 use super::super::format::{RateText, format_count, format_duration_ns, format_rate, format_si};
 use super::super::markup::Markup;
@@ -92,6 +92,27 @@ pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
 /// Raced opens, their share of the cycles and their rate per second, or
 /// [`RACED_NOT_COUNTED`] in a report from before the count.
 fn raced_cell(m: &mut Markup, s: &ScenarioReport) {
+    if crate::export::create::is_create(s) {
+        let racing = s.racing_creates.unwrap_or(0);
+        m.open("td", &[("class", "num cell")]);
+        m.elem(
+            "span",
+            &[("class", if racing == 0 { "warn" } else { "" })],
+            &format!("{} racing creates", format_count(racing)),
+        );
+        m.void("br", &[]);
+        m.elem(
+            "span",
+            &[("class", "note")],
+            &format!(
+                "{:.2}% · {}/s",
+                raced_share_percent(racing, s.cycles),
+                format_si(s.racing_creates_per_second.unwrap_or(0.0))
+            ),
+        );
+        m.close();
+        return;
+    }
     let Some(raced) = s.raced_opens else {
         m.elem("td", &[("class", "num muted")], RACED_NOT_COUNTED);
         return;
