@@ -149,7 +149,8 @@ impl Setting {
             Setting::OtherSide => {
                 "[two views](two-views.md): for each directory of `UNLINK_RACE_DIR`, in order, \
                  another path to it, comma-separated; readers race through the first, deleters \
-                 through the second, and the scenario names end in `-split`"
+                 through the second, and the scenario names end in `-split`; the create \
+                 family, which runs in one view, is left out"
             }
             Setting::DeletersRecreate => {
                 "`1`: with two views, deleters also recreate the file through their side after \
