@@ -27,7 +27,7 @@ fn main() {
     let interrupted = benchmarks::interrupt_flag();
     let mut criterion = benchmarks::criterion(&config);
     // One grid per directory (UNLINK_RACE_DIR=/a,/b), each its own report.
-    let targets = unlink_race::grid::survey_targets(&config.dirs);
+    let targets = unlink_race::grid::survey_targets(&config.dirs, &config.other_sides);
     let results: Vec<_> = targets
         .iter()
         .map(|t| benchmarks::grid::run(&mut criterion, &config, t, &interrupted))

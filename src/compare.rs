@@ -231,7 +231,7 @@ impl Comparison {
 /// `file_size_bytes 7 vs 4096`.
 fn config_differences(a: &Report, b: &Report) -> Vec<String> {
     type Field = (&'static str, fn(&ScenarioConfig) -> String);
-    let fields: [Field; 9] = [
+    let fields: [Field; 10] = [
         ("race", |c| c.race.report_name().to_string()),
         ("creators", |c| {
             c.creators.map_or_else(|| "none".into(), |n| n.to_string())
@@ -246,6 +246,7 @@ fn config_differences(a: &Report, b: &Report) -> Vec<String> {
         ("recreate", |c| c.recreate.to_string()),
         ("delete", |c| c.delete.to_string()),
         ("workers", |c| c.workers.to_string()),
+        ("views", |c| c.views.to_string()),
     ];
     let values = |r: &Report, f: fn(&ScenarioConfig) -> String| {
         let mut v: Vec<String> = r.scenarios.iter().map(|s| f(&s.config)).collect();
@@ -607,6 +608,9 @@ fn machine_rows(reports: &[LoadedReport]) -> Vec<MachineRow> {
     let row = |field, values, key| MachineRow { field, values, key };
     let interrupted = values(&|r| if r.report.interrupted { "yes" } else { "no" }.into());
     let any_interrupted = reports.iter().any(|r| r.report.interrupted);
+    let any_split = reports
+        .iter()
+        .any(|r| r.report.machine.other_side.is_some());
     vec![
         row(
             "os",
@@ -626,6 +630,14 @@ fn machine_rows(reports: &[LoadedReport]) -> Vec<MachineRow> {
         row("cpus", machine(|m| m.cpus.to_string()), true),
         row("arch", machine(|m| m.arch.clone()), false),
         row("mount point", machine(|m| m.mount_point.clone()), false),
+        row(
+            "other side",
+            machine(|m| match &m.other_side {
+                Some(o) => format!("{} ({})", o.fs_type, o.mount_point),
+                None => "none (one view)".into(),
+            }),
+            any_split,
+        ),
         row("host", machine(|m| m.hostname.clone()), false),
         row("unlink-race", machine(|m| m.crate_version.clone()), false),
         row("source", values(&|r| r.report.source.to_string()), false),

@@ -5,6 +5,11 @@
 //! magic, the 8-byte generation number of the write (little endian) and a
 //! position-only pattern, so a reader can tell an empty file, a short one and
 //! one whose bytes match no generation apart with one `memcmp`.
+//!
+//! A generation number says who wrote it: each writer (reader or deleter,
+//! by its slot) counts up from [`first_generation`], so [`writer_of`] names
+//! the writer and a reader that keeps the last generation it saw of each
+//! writer knows when it is handed one already replaced (stale content).
 
 use crate::scenario::SEED_CONTENT;
 
@@ -12,6 +17,21 @@ use crate::scenario::SEED_CONTENT;
 pub const MAGIC: &[u8; 8] = b"ulrace\x00\x01";
 /// Size from which content carries a header.
 pub const HEADER_MIN_SIZE: usize = 16;
+
+/// Bits of a generation number below the writer's slot.
+const WRITER_SHIFT: u32 = 40;
+
+/// The generation before the first one writer `slot` writes; it counts up
+/// from there, 2^40 writes before it could reach the next writer's.
+pub fn first_generation(slot: usize) -> u64 {
+    (slot as u64) << WRITER_SHIFT
+}
+
+/// The slot of the writer of `generation`.
+#[inline]
+pub fn writer_of(generation: u64) -> usize {
+    (generation >> WRITER_SHIFT) as usize
+}
 
 /// What a reader found, compared with what writers write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +44,10 @@ pub enum ContentCheck {
     Short,
     /// Full length (or longer) but the bytes match no generation.
     Wrong,
+    /// Correct bytes of a generation already replaced. [`Content::check`]
+    /// cannot tell (it knows no history): the reader decides it from the
+    /// generations it has seen.
+    Stale,
 }
 
 /// The template of one file size: the bytes every generation shares.
@@ -71,6 +95,7 @@ impl Content {
     }
 
     /// The generation stamped in `data`, if it has a header.
+    #[inline]
     pub fn generation(&self, data: &[u8]) -> Option<u64> {
         if self.template.len() >= HEADER_MIN_SIZE
             && data.len() >= HEADER_MIN_SIZE
@@ -136,5 +161,14 @@ mod tests {
         let zeros = vec![0u8; 4096];
         assert_eq!(c.check(&zeros), ContentCheck::Wrong);
         assert_eq!(c.generation(&zeros), None);
+        assert_eq!(Content::new(7).generation(b"CONTENT"), None);
+    }
+
+    #[test]
+    fn generations_name_their_writer() {
+        let g = first_generation(3) + 17;
+        assert_eq!(writer_of(g), 3);
+        assert_eq!(writer_of(first_generation(511) + 1), 511);
+        assert!(first_generation(2) + (1 << 39) < first_generation(3));
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::report::machine;
 use crate::report::schema::Machine;
-use crate::scenario::{self, CreateFlags, Delete, Pace, Race, Recreate, Scenario, Workers};
+use crate::scenario::{self, CreateFlags, Delete, Pace, Race, Recreate, Scenario, Views, Workers};
 use crate::sys::{self, platform, platform::FsInfo};
 
 /// Thread counts (readers × deleters) of the default grid.
@@ -51,6 +51,8 @@ pub enum Setting {
     Reports,
     Zombiefs,
     Latency,
+    OtherSide,
+    DeletersRecreate,
 }
 
 impl Setting {
@@ -73,6 +75,8 @@ impl Setting {
         Setting::Reports,
         Setting::Zombiefs,
         Setting::Latency,
+        Setting::OtherSide,
+        Setting::DeletersRecreate,
     ];
 
     /// The environment variable.
@@ -95,6 +99,8 @@ impl Setting {
             Setting::Reports => "UNLINK_RACE_REPORTS",
             Setting::Zombiefs => "UNLINK_RACE_ZOMBIEFS",
             Setting::Latency => "UNLINK_RACE_LATENCY",
+            Setting::OtherSide => "UNLINK_RACE_OTHER_SIDE",
+            Setting::DeletersRecreate => "UNLINK_RACE_DELETERS_RECREATE",
         }
     }
 
@@ -140,6 +146,16 @@ impl Setting {
                  anomaly on zombiefs, harness against a bare loop (needs `--features zombiefs` \
                  and root)"
             }
+            Setting::OtherSide => {
+                "[two views](two-views.md): for each directory of `UNLINK_RACE_DIR`, in order, \
+                 another path to it, comma-separated; readers race through the first, deleters \
+                 through the second, and the scenario names end in `-split`; the create \
+                 family, which runs in one view, is left out"
+            }
+            Setting::DeletersRecreate => {
+                "`1`: with two views, deleters also recreate the file through their side after \
+                 each removal (names end in `-split-recreating`; `replace` scenarios are left out)"
+            }
         }
     }
 
@@ -163,6 +179,8 @@ impl Setting {
             Setting::Reports => "`reports/`",
             Setting::Zombiefs => "`0`",
             Setting::Latency => "`1` with `--features zombiefs`, `0` without or with QUICK",
+            Setting::OtherSide => "none (one view)",
+            Setting::DeletersRecreate => "`0`",
         }
     }
 }
@@ -189,6 +207,11 @@ pub struct Timing {
 pub struct GridConfig {
     /// Target directories: the grid runs on each, one report per directory.
     pub dirs: Vec<PathBuf>,
+    /// With two views: the other path to each of `dirs`, in order (empty:
+    /// one view).
+    pub other_sides: Vec<PathBuf>,
+    /// One view, or two (with `other_sides`).
+    pub views: Views,
     pub threads: Vec<(u32, u32)>,
     pub sizes: Vec<u64>,
     pub recreate: Vec<Recreate>,
@@ -357,6 +380,49 @@ impl GridConfig {
                 reason: format!("{} is listed twice", dup.display()),
             });
         }
+        let other_sides = match get(Setting::OtherSide) {
+            Some(v) => {
+                let sides = list(Setting::OtherSide, &v, parse_dir)?;
+                if sides.len() != dirs.len() {
+                    return Err(GridError {
+                        setting: Setting::OtherSide,
+                        value: v,
+                        reason: format!(
+                            "{} paths for {} directories of {}: one other side per directory",
+                            sides.len(),
+                            dirs.len(),
+                            Setting::Dir.var()
+                        ),
+                    });
+                }
+                sides
+            }
+            None => Vec::new(),
+        };
+        if zombiefs && !other_sides.is_empty() {
+            return Err(GridError {
+                setting: Setting::OtherSide,
+                value: get(Setting::OtherSide).unwrap_or_default(),
+                reason: format!(
+                    "{} races in a zombiefs mount of its own; for two views of zombiefs mount it \
+                     yourself and give its backing directory here",
+                    Setting::Zombiefs.var()
+                ),
+            });
+        }
+        let recreating = switch(Setting::DeletersRecreate, false)?;
+        if recreating && other_sides.is_empty() {
+            return Err(GridError {
+                setting: Setting::DeletersRecreate,
+                value: get(Setting::DeletersRecreate).unwrap_or_default(),
+                reason: format!("needs two views ({})", Setting::OtherSide.var()),
+            });
+        }
+        let views = match (other_sides.is_empty(), recreating) {
+            (true, _) => Views::One,
+            (false, false) => Views::Split,
+            (false, true) => Views::SplitRecreating,
+        };
         let (def_threads, def_sizes, def_recreate): (&[(u32, u32)], &[u64], &[Recreate]) = if quick
         {
             (
@@ -387,12 +453,32 @@ impl GridConfig {
             })?),
             None => quick.then(|| vec![Delete::Unlink]),
         };
+        if views.deleters_recreate()
+            && delete
+                .as_ref()
+                .is_some_and(|d| d.contains(&Delete::Replace))
+        {
+            return Err(GridError {
+                setting: Setting::Delete,
+                value: get(Setting::Delete).unwrap_or_default(),
+                reason: scenario::ScenarioError::RecreatingReplace.to_string(),
+            });
+        }
         let races = match get(Setting::Race) {
             Some(v) => list(Setting::Race, &v, |s| {
                 s.parse::<Race>().map_err(|e| e.to_string())
             })?,
+            // A create race runs in one view: two views race open and unlink.
+            None if views.is_split() => vec![Race::OpenUnlink],
             None => Race::ALL.to_vec(),
         };
+        if views.is_split() && races.contains(&Race::Create) {
+            return Err(GridError {
+                setting: Setting::Race,
+                value: get(Setting::Race).unwrap_or_default(),
+                reason: scenario::ScenarioError::CreateWithTwoViews.to_string(),
+            });
+        }
         let creators = match get(Setting::Creators) {
             Some(v) => list(Setting::Creators, &v, |s| {
                 let n: u32 = s
@@ -443,6 +529,8 @@ impl GridConfig {
         };
         Ok(GridConfig {
             dirs,
+            other_sides,
+            views,
             threads,
             sizes,
             recreate,
@@ -483,7 +571,8 @@ impl GridConfig {
                                 *delete == Delete::Unlink
                                     || EXTRA_DELETE_THREADS.contains(&(readers, deleters))
                             }
-                        };
+                        } && !(self.views.deleters_recreate()
+                            && *delete == Delete::Replace);
                         if wanted {
                             out.push(Scenario {
                                 readers,
@@ -493,6 +582,7 @@ impl GridConfig {
                                 delete: *delete,
                                 workers: Workers::Threads,
                                 pace: self.pace,
+                                views: self.views,
                                 ..Scenario::default()
                             });
                         }
@@ -575,39 +665,61 @@ pub struct SurveyTarget {
     pub dir: PathBuf,
     pub fs_type: String,
     pub mount_point: String,
-    /// The filesystem type, unique among the survey's directories ([`survey_tags`]).
+    /// With two views: the other path to `dir`, and its filesystem type.
+    pub other_side: Option<(PathBuf, String)>,
+    /// The filesystem type (with two views `<type>-split-<other type>`),
+    /// unique among the survey's directories ([`survey_tags`]).
     pub tag: String,
 }
 
-/// The filesystem of each directory, tagged so that no two share a name.
-pub fn survey_targets(dirs: &[PathBuf]) -> Vec<SurveyTarget> {
-    let infos: Vec<FsInfo> = dirs
+/// The filesystem of `dir`, `unknown` when it cannot be opened.
+fn fs_info_of(dir: &Path) -> FsInfo {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    match sys::open_dir(&canonical) {
+        Ok(fd) => platform::fs_info(fd.as_fd(), &canonical),
+        Err(_) => FsInfo {
+            fs_type: "unknown".into(),
+            mount_point: "unknown".into(),
+        },
+    }
+}
+
+/// The filesystem of each directory, tagged so that no two share a name;
+/// `other_sides` (empty, or one per directory) pairs each with its other view.
+pub fn survey_targets(dirs: &[PathBuf], other_sides: &[PathBuf]) -> Vec<SurveyTarget> {
+    let infos: Vec<FsInfo> = dirs.iter().map(|d| fs_info_of(d)).collect();
+    let others: Vec<Option<(PathBuf, String)>> = (0..dirs.len())
+        .map(|i| {
+            other_sides
+                .get(i)
+                .map(|o| (o.clone(), fs_info_of(o).fs_type))
+        })
+        .collect();
+    let kinds: Vec<String> = infos
         .iter()
-        .map(|dir| {
-            let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
-            match sys::open_dir(&canonical) {
-                Ok(fd) => platform::fs_info(fd.as_fd(), &canonical),
-                Err(_) => FsInfo {
-                    fs_type: "unknown".into(),
-                    mount_point: "unknown".into(),
-                },
-            }
+        .zip(&others)
+        .map(|(info, other)| match other {
+            Some((_, other_fs)) => format!("{}-split-{other_fs}", info.fs_type),
+            None => info.fs_type.clone(),
         })
         .collect();
     let tags = survey_tags(
-        &infos
+        &kinds
             .iter()
+            .zip(&infos)
             .zip(dirs)
-            .map(|(i, d)| (i.fs_type.as_str(), i.mount_point.as_str(), d.as_path()))
+            .map(|((k, i), d)| (k.as_str(), i.mount_point.as_str(), d.as_path()))
             .collect::<Vec<_>>(),
     );
     dirs.iter()
         .zip(infos)
+        .zip(others)
         .zip(tags)
-        .map(|((dir, info), tag)| SurveyTarget {
+        .map(|(((dir, info), other_side), tag)| SurveyTarget {
             dir: dir.clone(),
             fs_type: info.fs_type,
             mount_point: info.mount_point,
+            other_side,
             tag,
         })
         .collect()
@@ -653,8 +765,10 @@ pub fn survey_label(base: Option<&str>, m: &Machine, tag: &str, several: bool) -
         (Some(b), false) => machine::sanitize_label(b),
         (None, false) => machine::default_label(m),
         (Some(b), true) => machine::sanitize_label(&format!("{b}-{tag}")),
+        // The tag already says which views.
         (None, true) => machine::default_label(&Machine {
             fs_type: tag.into(),
+            other_side: None,
             ..m.clone()
         }),
     }
@@ -768,6 +882,70 @@ mod tests {
     }
 
     #[test]
+    fn two_views_pair_each_directory_with_its_other_side() {
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        let (a, b, c) = (
+            a.path().display().to_string(),
+            b.path().display().to_string(),
+            c.path().display().to_string(),
+        );
+        let split = cfg(&[("UNLINK_RACE_DIR", &a), ("UNLINK_RACE_OTHER_SIDE", &b)]).unwrap();
+        assert_eq!(split.views, Views::Split);
+        assert_eq!(split.other_sides, vec![PathBuf::from(&b)]);
+        let names: Vec<String> = split.scenarios().iter().map(Scenario::name).collect();
+        assert!(names.iter().all(|n| n.ends_with("-split")), "{names:?}");
+        // The create race runs in one view: left out by default, refused when asked.
+        assert_eq!(split.races, vec![Race::OpenUnlink]);
+        let e = cfg(&[
+            ("UNLINK_RACE_DIR", &a),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+            ("UNLINK_RACE_RACE", "create"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, Setting::Race);
+        assert!(e.reason.contains("one view"), "{e}");
+        // One other side per directory.
+        let e = cfg(&[
+            ("UNLINK_RACE_DIR", &format!("{a},{c}")),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, Setting::OtherSide);
+        assert!(e.reason.contains("1 paths for 2 directories"), "{e}");
+        // Recreating deleters leave out `replace`, and refuse it when asked.
+        let recreating = cfg(&[
+            ("UNLINK_RACE_DIR", &a),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+            ("UNLINK_RACE_DELETERS_RECREATE", "1"),
+        ])
+        .unwrap();
+        let s = recreating.scenarios();
+        assert!(!s.is_empty() && s.iter().all(|s| s.delete != Delete::Replace));
+        assert!(s.iter().all(|s| s.name().ends_with("-split-recreating")));
+        let e = cfg(&[
+            ("UNLINK_RACE_DIR", &a),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+            ("UNLINK_RACE_DELETERS_RECREATE", "1"),
+            ("UNLINK_RACE_DELETE", "replace"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, Setting::Delete);
+        let e = cfg(&[
+            ("UNLINK_RACE_ZOMBIEFS", "1"),
+            ("UNLINK_RACE_OTHER_SIDE", &b),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, Setting::OtherSide);
+        // Tags and labels say which views, so that no report replaces another.
+        let t = survey_targets(&[PathBuf::from(&a)], &[PathBuf::from(&b)]);
+        assert_eq!(t[0].tag, format!("{0}-split-{0}", t[0].fs_type));
+    }
+
+    #[test]
     fn survey_tags_are_unique() {
         let p = Path::new;
         assert_eq!(
@@ -810,6 +988,7 @@ mod tests {
             target_dir: "/mnt".into(),
             hostname: "vm".into(),
             crate_version: "0.1.0".into(),
+            other_side: None,
         };
         assert_eq!(
             survey_label(None, &m, "fuse.sshfs", false),
@@ -849,6 +1028,8 @@ mod tests {
             ("UNLINK_RACE_CREATE_WORKERS", "fibers"),
             ("UNLINK_RACE_DIR", "/definitely/not/here"),
             ("UNLINK_RACE_LABEL", " "),
+            ("UNLINK_RACE_DELETERS_RECREATE", "1"),
+            ("UNLINK_RACE_OTHER_SIDE", "/definitely/not/here"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(e.setting.var(), k);

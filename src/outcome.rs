@@ -7,7 +7,7 @@
 //! the scenario: [`is_expected`] says which races a scenario makes normal.
 
 use crate::content::ContentCheck;
-use crate::scenario::{Race, Recreate, Scenario};
+use crate::scenario::{Race, Recreate, Scenario, Views};
 use crate::sys::Stat;
 use crate::sys::{EEXIST, EINVAL, EIO, ENOENT, ESTALE, Errno};
 
@@ -41,6 +41,17 @@ pub enum Class {
     /// An operation on an open descriptor (`fstat`, `read`, `write`, `close`)
     /// failed with `ENOENT`: the file is gone, but the descriptor must still work.
     FdEnoent,
+    /// The reader's `open` failed with `EINVAL` or `ESTALE` while `stat`
+    /// of the same name through the same path still finds it.
+    OpenErrorVisible,
+    /// The reader's `open` failed with `ENOENT` while `stat` of the same
+    /// name through the same path still finds it (looked for with two
+    /// views only: there the reader's view may cache a name the other side
+    /// removed).
+    OpenEnoentVisible,
+    /// Valid content of a generation already replaced: the reader had seen
+    /// (or written) a later generation of the same writer.
+    StaleContent,
     /// `ESTALE` on any operation.
     Stale,
     /// `EIO` on any operation.
@@ -64,7 +75,7 @@ pub enum Class {
 }
 
 /// Number of classes.
-pub const CLASS_COUNT: usize = 19;
+pub const CLASS_COUNT: usize = 22;
 
 impl Class {
     /// Every class, in report order.
@@ -80,6 +91,9 @@ impl Class {
         Class::ShortRead,
         Class::SpuriousEnoentOnCreate,
         Class::FdEnoent,
+        Class::OpenErrorVisible,
+        Class::OpenEnoentVisible,
+        Class::StaleContent,
         Class::Stale,
         Class::IoError,
         Class::UnexpectedErrno,
@@ -104,6 +118,9 @@ impl Class {
             Class::ShortRead => "short_read",
             Class::SpuriousEnoentOnCreate => "spurious_enoent_on_create",
             Class::FdEnoent => "fd_enoent",
+            Class::OpenErrorVisible => "open_error_visible",
+            Class::OpenEnoentVisible => "open_enoent_visible",
+            Class::StaleContent => "stale_content",
             Class::Stale => "stale",
             Class::IoError => "io_error",
             Class::UnexpectedErrno => "unexpected_errno",
@@ -142,6 +159,9 @@ impl Class {
                 | Class::EmptyRead
                 | Class::ShortRead
                 | Class::SpuriousEnoentOnCreate
+                | Class::OpenErrorVisible
+                | Class::OpenEnoentVisible
+                | Class::StaleContent
                 | Class::Created
                 | Class::CreateEexist
                 | Class::EexistWithoutExcl
@@ -161,12 +181,17 @@ impl Class {
 
     /// `false` for classes added after schema_version 1 was first written: a
     /// report from then may lack them (`fd_enoent` was counted as
-    /// `unexpected_errno` before it had a class of its own; the create
-    /// race's classes came with it).
+    /// `unexpected_errno` before it had a class of its own; an open that
+    /// failed while its name stayed visible as `stale`, `unexpected_errno`
+    /// or `enoent_on_open`; stale content as `ok`; the create race's
+    /// classes came with it).
     pub fn in_every_report(self) -> bool {
         !matches!(
             self,
             Class::FdEnoent
+                | Class::OpenErrorVisible
+                | Class::OpenEnoentVisible
+                | Class::StaleContent
                 | Class::Created
                 | Class::CreateEexist
                 | Class::EexistWithoutExcl
@@ -179,7 +204,11 @@ impl Class {
     pub fn has_errno_breakdown(self) -> bool {
         matches!(
             self,
-            Class::IoError | Class::Stale | Class::UnexpectedErrno | Class::FdEnoent
+            Class::IoError
+                | Class::Stale
+                | Class::UnexpectedErrno
+                | Class::FdEnoent
+                | Class::OpenErrorVisible
         )
     }
 
@@ -307,6 +336,11 @@ pub struct Observation {
     pub content: Option<ContentCheck>,
     /// Whether the scratch directory still exists (only consulted for a create's `ENOENT`).
     pub dir_exists: bool,
+    /// Whether `stat` of the name, through the same path, found it right
+    /// after a failed reader `open` (only consulted for that `open`; the
+    /// harness looks after `EINVAL` and `ESTALE`, and with two views after
+    /// `ENOENT` too).
+    pub name_visible: bool,
     /// A creator's round, for its create (`None` elsewhere: a create
     /// without `O_EXCL` and no round).
     pub create_round: Option<CreateRound>,
@@ -322,6 +356,7 @@ impl Observation {
             stat: None,
             content: None,
             dir_exists: true,
+            name_visible: false,
             create_round: None,
         }
     }
@@ -340,6 +375,13 @@ pub fn classify(obs: &Observation) -> Class {
     let round = obs.create_round.filter(|_| obs.op == Op::Create);
     let exclusive = round.is_some_and(|r| r.exclusive);
     if obs.errno != 0 {
+        if obs.side == Side::Reader && obs.op == Op::Open && obs.name_visible {
+            match obs.errno {
+                EINVAL | ESTALE => return Class::OpenErrorVisible,
+                ENOENT => return Class::OpenEnoentVisible,
+                _ => {}
+            }
+        }
         return match (obs.errno, obs.op) {
             (ESTALE, _) => Class::Stale,
             (EIO, _) => Class::IoError,
@@ -370,30 +412,51 @@ pub fn classify(obs: &Observation) -> Class {
         (Side::Reader, Some(ContentCheck::Correct)) => Class::Ok,
         (Side::Reader, Some(ContentCheck::Empty)) => Class::EmptyRead,
         (Side::Reader, Some(ContentCheck::Short | ContentCheck::Wrong)) => Class::ShortRead,
+        (Side::Reader, Some(ContentCheck::Stale)) => Class::StaleContent,
         (Side::Reader, None) => Class::Recreated,
         (Side::Deleter, _) => Class::Removed,
         // A creator's check of its round's content.
         (Side::Creator, Some(ContentCheck::Correct)) => Class::Ok,
         (Side::Creator, Some(ContentCheck::Empty)) => Class::EmptyRead,
         (Side::Creator, Some(ContentCheck::Short | ContentCheck::Wrong)) => Class::ShortRead,
+        (Side::Creator, Some(ContentCheck::Stale)) => Class::StaleContent,
         (Side::Creator, None) => Class::Created,
     }
 }
 
+/// [`Class::once_per_cycle`] under `scenario`: with two views whose
+/// deleters write the file (`--deleters-recreate`, `--delete replace`), a
+/// deleter's failed create or write counts in `spurious_enoent_on_create` or
+/// `write_einval` too, which can then outnumber the reader cycles.
+pub fn once_per_cycle_in(class: Class, scenario: &Scenario) -> bool {
+    let deleters_write_elsewhere = scenario.views.is_split()
+        && (scenario.views.deleters_recreate()
+            || scenario.delete == crate::scenario::Delete::Replace);
+    class.once_per_cycle()
+        && !(deleters_write_elsewhere
+            && matches!(class, Class::SpuriousEnoentOnCreate | Class::WriteEinval))
+}
+
 /// Whether `class` is expected (not an anomaly) under `scenario`.
 ///
-/// `empty_read` and `short_read` are expected races under `inplace` with two or
-/// more readers: one reader can open the file another has just created (or
-/// truncated) and not yet finished writing. Under `atomic`, or with one
-/// reader, they are anomalies.
+/// `empty_read` and `short_read` are expected races under `inplace` when
+/// some other worker writes the file in place: two or more readers, or
+/// deleters that recreate it. One reader can open the file another worker
+/// has just created (or truncated) and not yet finished writing. Under
+/// `atomic`, or with one writer, they are anomalies.
+///
+/// `open_enoent_visible` is expected with two views: the reader's view may
+/// keep a name the other side removed for as long as it caches names
+/// (docs/methods.md#two-views).
 pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
     match class {
         c if c.is_normal() => true,
         Class::EmptyRead | Class::ShortRead => {
             scenario.race == Race::OpenUnlink
                 && scenario.recreate == Recreate::Inplace
-                && scenario.readers >= 2
+                && (scenario.readers >= 2 || scenario.views == Views::SplitRecreating)
         }
+        Class::OpenEnoentVisible => scenario.views.is_split(),
         _ => false,
     }
 }

@@ -340,6 +340,65 @@ pub fn name_of(buf: &[u8; 18]) -> &std::ffi::CStr {
     std::ffi::CStr::from_bytes_with_nul(buf).expect("one NUL, at the end")
 }
 
+/// Which views of the directory the two sides work through
+/// (docs/two-views.md). With two views readers open and recreate through the
+/// target directory, and deleters remove through another path to the same
+/// directory (a FUSE mount and its backing directory, two network clients, a
+/// container and its host).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Views {
+    /// One path for every worker.
+    #[default]
+    One,
+    /// Readers through the target directory, deleters through the other side.
+    Split,
+    /// As `split`, and each deleter recreates the file through its side
+    /// after each removal (with the scenario's recreate strategy).
+    SplitRecreating,
+}
+
+named_enum!(Views, "views", One => "one", Split => "split", SplitRecreating => "split_recreating");
+
+impl Views {
+    /// Whether readers and deleters work through different paths.
+    pub fn is_split(self) -> bool {
+        self != Views::One
+    }
+
+    /// Whether deleters write the file too.
+    pub fn deleters_recreate(self) -> bool {
+        self == Views::SplitRecreating
+    }
+
+    /// `true` for [`Views::One`] (a report leaves the field out then).
+    pub fn is_one(&self) -> bool {
+        *self == Views::One
+    }
+
+    /// What the scenario name ends in: nothing with one view, so that the
+    /// names of single-view scenarios never change.
+    pub fn name_suffix(self) -> &'static str {
+        match self {
+            Views::One => "",
+            Views::Split => "-split",
+            Views::SplitRecreating => "-split-recreating",
+        }
+    }
+}
+
 /// One configuration of the race.
 ///
 /// A [`Race::OpenUnlink`] scenario has readers and deleters (`creators` is
@@ -362,6 +421,9 @@ pub struct Scenario {
     /// How deleters pace themselves. `auto` is resolved (calibrated) when the
     /// harness starts; a running harness's scenario never holds `auto`.
     pub pace: Pace,
+    /// One view of the directory, or two (the other side's path is the
+    /// harness's `HarnessOptions::other_side`).
+    pub views: Views,
 }
 
 impl Default for Scenario {
@@ -380,6 +442,7 @@ impl Default for Scenario {
             delete: Delete::Unlink,
             workers: Workers::Threads,
             pace: Pace::Sleep,
+            views: Views::One,
         }
     }
 }
@@ -400,6 +463,10 @@ pub enum ScenarioError {
     #[error("--pace aimed needs --workers threads (its flag lives in the process's memory)")]
     AimedNeedsThreads,
     #[error(
+        "deleters that recreate the file need --delete unlink or trash (replace already writes a fresh file)"
+    )]
+    RecreatingReplace,
+    #[error(
         "a create race needs between {lo} and {hi} creators, got {0}",
         lo = CREATORS.start(), hi = CREATORS.end()
     )]
@@ -410,6 +477,10 @@ pub enum ScenarioError {
     CreateWithReaders { readers: u32, deleters: u32 },
     #[error("creators race only in a create race (--race create), got {0} with --race open-unlink")]
     CreatorsWithoutCreateRace(u32),
+    #[error(
+        "a create race runs in one view of the directory (--other-side, --role and --deleters-recreate are for the open-unlink race)"
+    )]
+    CreateWithTwoViews,
 }
 
 /// `n` if it is an allowed number of readers.
@@ -466,6 +537,9 @@ impl Scenario {
                         deleters: self.deleters,
                     });
                 }
+                if self.views.is_split() {
+                    return Err(ScenarioError::CreateWithTwoViews);
+                }
             }
         }
         if !FILE_SIZE_BYTES.contains(&self.file_size_bytes) {
@@ -473,6 +547,9 @@ impl Scenario {
         }
         if self.pace == Pace::Aimed && self.workers != Workers::Threads {
             return Err(ScenarioError::AimedNeedsThreads);
+        }
+        if self.views.deleters_recreate() && self.delete == Delete::Replace {
+            return Err(ScenarioError::RecreatingReplace);
         }
         Ok(())
     }
@@ -510,6 +587,7 @@ impl Scenario {
     /// `create-c8-creat_excl-7B-threads`. The pace is not in it: it says how
     /// hard the race was pressed, not what was raced, so the same scenario
     /// keeps its name (and matches in `compare`) whichever pace ran it.
+    /// Two views add `-split` (`-split-recreating` when deleters recreate).
     pub fn name(&self) -> String {
         if self.race == Race::Create {
             return format!(
@@ -521,17 +599,19 @@ impl Scenario {
             );
         }
         format!(
-            "r{}-d{}-{}-{}-{}-{}",
+            "r{}-d{}-{}-{}-{}-{}{}",
             self.readers,
             self.deleters,
             format_size(self.file_size_bytes),
             self.recreate,
             self.delete,
             self.workers,
+            self.views.name_suffix(),
         )
     }
 
-    /// The `unlink-race run` flags that select this scenario.
+    /// The `unlink-race run` flags that select this scenario (the other
+    /// side's path, a directory like `--dir`, is not among them).
     pub fn run_flags(&self) -> String {
         if self.race == Race::Create {
             return format!(
@@ -543,14 +623,19 @@ impl Scenario {
             );
         }
         format!(
-            "--readers {} --deleters {} --size {} --recreate {} --delete {} --workers {} --pace {}",
+            "--readers {} --deleters {} --size {} --recreate {} --delete {} --workers {} --pace {}{}",
             self.readers,
             self.deleters,
             format_size(self.file_size_bytes),
             self.recreate,
             self.delete,
             self.workers,
-            self.pace
+            self.pace,
+            if self.views.deleters_recreate() {
+                " --deleters-recreate"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -664,6 +749,30 @@ mod tests {
         );
         let s = Scenario::default();
         assert_eq!(s.name(), "r1-d1-7B-inplace-unlink-threads");
+        // Two views say so in the name; one view keeps the names it always had.
+        let split = Scenario {
+            views: Views::Split,
+            ..s.clone()
+        };
+        assert_eq!(split.name(), "r1-d1-7B-inplace-unlink-threads-split");
+        let recreating = Scenario {
+            views: Views::SplitRecreating,
+            ..s.clone()
+        };
+        assert_eq!(
+            recreating.name(),
+            "r1-d1-7B-inplace-unlink-threads-split-recreating"
+        );
+        assert!(recreating.run_flags().ends_with(" --deleters-recreate"));
+        assert!(!split.run_flags().contains("--deleters-recreate"));
+        assert!(
+            Scenario {
+                delete: Delete::Replace,
+                ..recreating
+            }
+            .validate()
+            .is_err()
+        );
         for p in Pace::ALL {
             assert_eq!(p.name().parse::<Pace>(), Ok(*p));
         }

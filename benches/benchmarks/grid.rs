@@ -52,7 +52,10 @@ pub fn run(
             let mut harness: Option<Harness> = None;
             let mut trials = Vec::new();
             group.bench_function(BenchmarkId::from_parameter(bench_id(scenario)), |b| {
-                let h = harness.get_or_insert_with(|| super::start_harness(scenario, &on.dir));
+                let h = harness.get_or_insert_with(|| {
+                    let other_side = on.other_side.as_ref().map(|(o, _)| o.as_path());
+                    super::start_harness_views(scenario, &on.dir, other_side)
+                });
                 let mut stop_now = false;
                 b.iter_custom(|iters| {
                     let (batch, time) = super::timed_batch(h, iters, interrupted);

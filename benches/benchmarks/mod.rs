@@ -66,8 +66,15 @@ pub fn exit(code: i32) -> ! {
 
 /// Starts a scenario's workers, or leaves the bench with exit 2.
 pub fn start_harness(scenario: &Scenario, dir: &Path) -> Harness {
+    start_harness_views(scenario, dir, None)
+}
+
+/// [`start_harness`], with deleters working through `other_side` when the
+/// scenario has two views.
+pub fn start_harness_views(scenario: &Scenario, dir: &Path, other_side: Option<&Path>) -> Harness {
     let options = HarnessOptions {
         interrupt: INTERRUPT.get().cloned(),
+        other_side: other_side.map(Path::to_path_buf),
         ..HarnessOptions::default()
     };
     Harness::start(scenario, dir, options).unwrap_or_else(|e| {

@@ -112,8 +112,12 @@ pub fn write(
             let group = group_name(&target.tag, &r.scenario);
             let page_dir = criterion.join(group).join(bench_id(&r.scenario));
             let ns = criterion_ns_per_cycle(&page_dir);
-            let command =
-                unlink_race::report::command::bench_command(&r.scenario, &r.target.target_dir);
+            let other = r.target.other_side.as_ref().map(|o| o.target_dir.as_path());
+            let command = unlink_race::report::command::bench_command(
+                &r.scenario,
+                &r.target.target_dir,
+                other,
+            );
             let mut entry = build::scenario_report(&r.scenario, &r.tally, r.trials, ns, command);
             let page = page_dir.join("report").join("index.html");
             entry.criterion_page = Some(relative_to(&page, &reports_dir).display().to_string());

@@ -135,6 +135,18 @@ pub struct RunArgs {
     /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir. Give it more than once to run in each directory in turn, one report each (--json out.json writes out-<label>.json per directory).
     #[arg(long)]
     pub dir: Vec<PathBuf>,
+    /// Two views of one directory: another path to the --dir directory (a FUSE mount's backing directory, another client's mount). Readers open and recreate through --dir, deleters remove through this one; both are checked to be the same directory first. With several --dir, one --other-side each, in the same order.
+    #[arg(long, value_name = "DIR")]
+    pub other_side: Vec<PathBuf>,
+    /// With two views (--other-side or --role): deleters also recreate the file through their side after each removal.
+    #[arg(long)]
+    pub deleters_recreate: bool,
+    /// Two views in two processes, for when no one process sees both paths (a container and its host): `reader` races the readers in --dir and waits for a `deleter`, started on the other side with its own path to the same directory as its --dir. The deleter takes the scenario from the reader; the reader writes the report.
+    #[arg(long, value_parser = named!(RoleArg))]
+    pub role: Option<RoleArg>,
+    /// With --role: how long one side waits for the other to join (seconds, or with s/m/h).
+    #[arg(long, default_value = "60", value_parser = parse_duration)]
+    pub role_wait: std::time::Duration,
     /// Stop after this many reader cycles in total.
     #[arg(long, value_parser = parse_positive)]
     pub cycles: Option<u64>,
@@ -168,6 +180,60 @@ pub struct RunArgs {
     /// No live progress line (it is off anyway when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Which side of two views a process runs (`--role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleArg {
+    Reader,
+    Deleter,
+}
+
+impl RoleArg {
+    pub const ALL: &'static [RoleArg] = &[RoleArg::Reader, RoleArg::Deleter];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RoleArg::Reader => "reader",
+            RoleArg::Deleter => "deleter",
+        }
+    }
+}
+
+impl std::str::FromStr for RoleArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RoleArg, String> {
+        RoleArg::ALL
+            .iter()
+            .copied()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown role '{s}' (expected one of: reader deleter)"))
+    }
+}
+
+/// The `run` flags given on the command line (not left at their defaults).
+fn run_flags_given(args: &[String]) -> Vec<String> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let flags: Vec<String> = command
+        .find_subcommand("run")
+        .map(|run| {
+            run.get_arguments()
+                .map(|a| a.get_id().as_str().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let Ok(matches) = command.try_get_matches_from(args) else {
+        return Vec::new();
+    };
+    let Some(("run", run)) = matches.subcommand() else {
+        return Vec::new();
+    };
+    flags
+        .iter()
+        .filter(|id| run.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|id| id.replace('_', "-"))
+        .collect()
 }
 
 /// Flags of `unlink-race zombiefs`.
@@ -492,6 +558,7 @@ pub fn print_stdout(text: &str) -> Result<()> {
 
 /// Parses `args` and runs the command.
 pub fn run(args: Vec<String>) -> Result<ExitCode> {
+    let given = run_flags_given(&args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -523,7 +590,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         }
     };
     match cli.command {
-        Command::Run(args) => run::run(&args),
+        Command::Run(args) => run::run(&args, &given),
         Command::Grid => grid(),
         Command::Compare(args) => compare::run(&args),
         Command::Index(args) => index::run(&args),
@@ -542,7 +609,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
 fn grid() -> Result<ExitCode> {
     let config = unlink_race::grid::GridConfig::from_env()?;
     let scenarios = config.scenarios();
-    let targets = unlink_race::grid::survey_targets(&config.dirs);
+    let targets = unlink_race::grid::survey_targets(&config.dirs, &config.other_sides);
     let mut out = String::new();
     for t in &targets {
         out += &format!(
@@ -551,6 +618,12 @@ fn grid() -> Result<ExitCode> {
             t.fs_type,
             t.tag
         );
+        if let Some((other, fs_type)) = &t.other_side {
+            out += &format!(
+                "  other side: {} ({fs_type}): deleters work through it\n",
+                other.display()
+            );
+        }
     }
     out += &format!(
         "{} scenarios{}{}{}\n",

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use unlink_race::export::files;
 use unlink_race::export::summary::{Goal, progress_line, summary};
-use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress};
+use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progress, role};
 use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
-use unlink_race::scenario::{Delete, Pace, Race, Recreate, Scenario};
+use unlink_race::scenario::{Delete, Pace, Race, Recreate, Scenario, Views};
 
-use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
+use super::{EXIT_ERROR, EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RoleArg, RunArgs};
 
 /// Stop condition when none is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -145,13 +145,24 @@ pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Checks every `--dir` before any of them is raced in.
-fn check_dirs(dirs: &[PathBuf]) -> Result<()> {
-    for dir in dirs {
-        super::check_dir("--dir", dir)?;
+/// Checks every `--dir` (and `--other-side`) before any of them is raced in.
+fn check_dirs(dirs: &[PathBuf], other_sides: &[PathBuf]) -> Result<()> {
+    for (flag, dir) in dirs
+        .iter()
+        .map(|d| ("--dir", d))
+        .chain(other_sides.iter().map(|d| ("--other-side", d)))
+    {
+        super::check_dir(flag, dir)?;
     }
     if let Some(dup) = unlink_race::grid::first_duplicate(dirs) {
         bail!("--dir {}: given twice", dup.display());
+    }
+    if !other_sides.is_empty() && other_sides.len() != dirs.len() {
+        bail!(
+            "--other-side given {} times for {} --dir: one other side per directory, in the same order",
+            other_sides.len(),
+            dirs.len()
+        );
     }
     Ok(())
 }
@@ -160,6 +171,67 @@ fn check_dirs(dirs: &[PathBuf]) -> Result<()> {
 struct DirOutcome {
     interrupted: bool,
     anomalies: u64,
+}
+
+/// The flags `--role deleter` takes: the rest is the reader's to set.
+const DELETER_FLAGS: &[&str] = &["role", "dir", "role-wait", "stall-timeout", "no-progress"];
+
+/// `--role deleter`: joins a reader's offer in `--dir` and races its deleters.
+fn run_deleter(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
+    if let Some(flag) = given.iter().find(|f| !DELETER_FLAGS.contains(&f.as_str())) {
+        bail!(
+            "--{flag}: --role deleter takes the scenario and the stop from the reader; it takes \
+             only --dir, --role-wait, --stall-timeout and --no-progress"
+        );
+    }
+    let dir = match args.dir.as_slice() {
+        [] => unlink_race::scenario::default_target_dir(),
+        [dir] => dir.clone(),
+        _ => bail!("--role deleter: one --dir, the deleters' path to the reader's directory"),
+    };
+    check_dirs(std::slice::from_ref(&dir), &[])?;
+    let interrupted = install_signal_flag()?;
+    let _ = unlink_race::sys::platform::raise_fd_limit();
+    eprintln!(
+        "deleter: waiting up to {} s for a reader's offer in {}",
+        args.role_wait.as_secs(),
+        dir.display()
+    );
+    let served = role::serve_deleters(
+        &dir,
+        args.role_wait,
+        args.stall_timeout,
+        Some(&interrupted),
+        |scratch, scenario| {
+            eprintln!(
+                "deleter: joined {} ({}); racing until the reader stops",
+                scratch.display(),
+                scenario.name()
+            );
+        },
+    )?;
+    let line = format!(
+        "deleter side of {}: {} removals, {} recreations, {} anomalies of its own, through {}; \
+         the counts are in the reader's report\n",
+        served.scenario.name(),
+        unlink_race::export::format::format_count(served.removals),
+        unlink_race::export::format::format_count(served.recreations),
+        unlink_race::export::format::format_count(served.anomalies),
+        served.scratch.display()
+    );
+    super::print_stdout(&line)?;
+    Ok(ExitCode::from(match served.end {
+        role::DeleterEnd::Stopped => EXIT_OK,
+        role::DeleterEnd::Interrupted => EXIT_INTERRUPTED,
+        role::DeleterEnd::ScratchGone => {
+            eprintln!(
+                "error: the reader's scratch directory went away before its stop (the reader \
+                 ended early, or was killed); its report, if any, lacks these counts"
+            );
+            EXIT_ERROR
+        }
+        role::DeleterEnd::Environment(_) => EXIT_ERROR,
+    }))
 }
 
 /// Creators of `--race create` when `--creators` is not given.
@@ -217,8 +289,46 @@ fn scenario_of(args: &RunArgs) -> Result<Scenario> {
     }
 }
 
-pub fn run(args: &RunArgs) -> Result<ExitCode> {
-    let scenario = scenario_of(args)?;
+pub fn run(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
+    if args.role == Some(RoleArg::Deleter) {
+        return run_deleter(args, given);
+    }
+    let mut scenario = scenario_of(args)?;
+    let reader_role = args.role == Some(RoleArg::Reader);
+    let split = reader_role || !args.other_side.is_empty();
+    if scenario.race == Race::Create && (split || args.deleters_recreate) {
+        bail!(unlink_race::scenario::ScenarioError::CreateWithTwoViews);
+    }
+    if reader_role {
+        if !args.other_side.is_empty() {
+            bail!("--role reader: the deleters' side is another process, not --other-side");
+        }
+        if args.dir.len() > 1 {
+            bail!("--role reader: one --dir, where the two processes meet");
+        }
+        if args.workers != unlink_race::scenario::Workers::Threads {
+            bail!("--role reader: workers run as threads of each side's process");
+        }
+        if scenario.pace == Pace::Aimed {
+            bail!("--role reader: --pace aimed needs both sides in one process");
+        }
+        // Pace `auto` calibrates both sides in one process.
+        if scenario.pace == Pace::Auto {
+            if args.pace.is_some() {
+                bail!(
+                    "--role reader: --pace auto calibrates both sides in one process; give spin, check, yield or sleep"
+                );
+            }
+            scenario.pace = Pace::Sleep;
+        }
+    } else if args.deleters_recreate && args.other_side.is_empty() {
+        bail!("--deleters-recreate needs two views: --other-side DIR, or --role");
+    }
+    scenario.views = match (split, args.deleters_recreate) {
+        (false, _) => Views::One,
+        (true, false) => Views::Split,
+        (true, true) => Views::SplitRecreating,
+    };
     scenario.validate()?;
     let outputs: Vec<(&str, &Path)> = [("--json", &args.json), ("--html", &args.html)]
         .into_iter()
@@ -230,13 +340,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     } else {
         args.dir.clone()
     };
-    check_dirs(&dirs)?;
+    check_dirs(&dirs, &args.other_side)?;
     let interrupted = install_signal_flag()?;
     // macOS starts processes with 256 descriptors. A refusal leaves the limit
     // as it was: running out is then an environment error like any other.
     let _ = unlink_race::sys::platform::raise_fd_limit();
     // Several directories: one run and one report each, labelled by filesystem.
-    let targets = unlink_race::grid::survey_targets(&dirs);
+    let targets = unlink_race::grid::survey_targets(&dirs, &args.other_side);
     let several = targets.len() > 1;
     let mut found = false;
     for target in &targets {
@@ -262,8 +372,18 @@ fn run_in(
         examples_per_class: args.examples,
         stall_timeout: args.stall_timeout,
         interrupt: Some(Arc::clone(interrupted)),
+        other_side: target.other_side.as_ref().map(|(o, _)| o.clone()),
+        remote_deleters: (args.role == Some(RoleArg::Reader)).then_some(args.role_wait),
         ..HarnessOptions::default()
     };
+    if options.remote_deleters.is_some() {
+        eprintln!(
+            "reader: waiting up to {} s for the deleters: run `unlink-race run --role deleter \
+             --dir <its path to {}>` on the other side",
+            args.role_wait.as_secs(),
+            dir.display()
+        );
+    }
     let mut harness = Harness::start(scenario, dir, options)?;
     // `auto` is resolved now: the report and the rerun command carry the pace it chose.
     let scenario = harness.scenario().clone();
@@ -361,6 +481,11 @@ fn run_in(
     progress.finish();
     let target_info = harness.target().clone();
     let tally = harness.finish();
+    if let Some(lost) = &tally.remote_error {
+        // The counts lack one side: like an environment error, the report
+        // so far is written and marked.
+        environment.get_or_insert_with(|| format!("the deleters' process: {lost}"));
+    }
 
     let stop = RunStop {
         cycles: args.cycles,
@@ -368,7 +493,15 @@ fn run_in(
         until: args.until,
         trials: args.trials.map(|t| (t, args.trial_cycles)),
     };
-    let command = run_command(&scenario, &target_info.target_dir, &stop);
+    let other = target_info
+        .other_side
+        .as_ref()
+        .map(|o| o.target_dir.as_path());
+    let command = match args.role {
+        // The reader's side; the deleter's is `--role deleter --dir <its path>`.
+        Some(_) => run_command(&scenario, &target_info.target_dir, None, &stop) + " --role reader",
+        None => run_command(&scenario, &target_info.target_dir, other, &stop),
+    };
     let entry = build::scenario_report(&scenario, &tally, trials, None, command);
     let label =
         unlink_race::grid::survey_label(args.label.as_deref(), &machine, &target.tag, several);

@@ -87,7 +87,10 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
             format!("{} {}", r.machine.os, r.machine.os_version)
         }),
         ("kernel", |r| r.machine.kernel.clone()),
-        ("filesystem", |r| r.machine.fs_type.clone()),
+        ("filesystem", |r| match &r.machine.other_side {
+            Some(o) => format!("{}, deleters on {}", r.machine.fs_type, o.fs_type),
+            None => r.machine.fs_type.clone(),
+        }),
         ("CPU", |r| {
             format!("{} × {}", r.machine.cpu_model, r.machine.cpus)
         }),

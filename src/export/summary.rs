@@ -385,6 +385,12 @@ pub fn summary(report: &Report) -> String {
             "{} on {} ({}) — {} {}, kernel {}, {}\n",
             s.name, m.fs_type, m.mount_point, m.os, m.os_version, m.kernel, m.cpu_model
         );
+        if let Some(o) = &m.other_side {
+            out += &format!(
+                "two views: readers through {}, deleters through {} on {} ({})\n",
+                m.target_dir, o.target_dir, o.fs_type, o.mount_point
+            );
+        }
         out += &format!(
             "{} cycles in {}: {} cycles/s ({} per cycle); {} removals, {} recreations{}\n",
             format_count(s.cycles),

@@ -356,7 +356,9 @@ pub fn calibrate(
         }
     }
     for h in candidates {
-        h.finish();
+        if let Some(left) = h.finish().scratch_left {
+            eprintln!("warning: a calibration's scratch directory was left at {left}");
+        }
     }
     points.retain(|p| p.elapsed_ns > 0);
     Ok(Calibration::of(points))

@@ -20,8 +20,10 @@ mod pool;
 pub mod process;
 pub mod protocol;
 pub mod records;
+pub mod role;
 mod scratch;
 mod slot;
+mod split;
 mod threads;
 mod watchdog;
 mod worker;
@@ -43,8 +45,9 @@ pub use records::{
 };
 use scratch::{Scratch, create_scratch};
 use slot::{OPS, SlotSnapshot};
+pub use split::VIEW_WAIT;
 use watchdog::{pause_threshold_ns, watchdog};
-use worker::{Control, NONE};
+use worker::{Control, NONE, SideDirs};
 
 /// Default watchdog limit for one step.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,6 +67,15 @@ pub struct HarnessOptions {
     /// Set by Ctrl-C (or the like): pace `auto`'s calibration stops early.
     /// A batch's own stop is its monitor's.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Two views (docs/two-views.md): the other path to the target
+    /// directory, which deleters work through. Needed by, and only by, a
+    /// scenario whose `views` are split.
+    pub other_side: Option<PathBuf>,
+    /// Two views in two processes (`--role reader`): the deleters run in
+    /// another process, which joins through the scratch directory
+    /// ([`role`]); wait this long for it. The scenario's views are split,
+    /// and there is no `other_side`.
+    pub remote_deleters: Option<Duration>,
 }
 
 impl Default for HarnessOptions {
@@ -73,6 +85,8 @@ impl Default for HarnessOptions {
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             poll_interval: Duration::from_millis(20),
             interrupt: None,
+            other_side: None,
+            remote_deleters: None,
         }
     }
 }
@@ -109,6 +123,19 @@ pub enum HarnessError {
         "environment error: out of file descriptors: the limit is {limit} and this scenario needs about {needed} (raise it with ulimit -n)"
     )]
     Descriptors { limit: u64, needed: u64 },
+    /// Two views that do not reach one directory (docs/two-views.md).
+    #[error("{} and {} are not two views of one directory: {reason}", dir.display(), other.display())]
+    NotOneDirectory {
+        dir: PathBuf,
+        other: PathBuf,
+        reason: String,
+    },
+    /// A split scenario without the other side's path, or the other way round.
+    #[error("{0}")]
+    Views(&'static str),
+    /// The two processes of two views did not meet, or lost each other.
+    #[error("{0}")]
+    Role(String),
 }
 
 impl HarnessError {
@@ -245,11 +272,23 @@ pub struct Tally {
     /// Where the scratch directory was left, and why, when it could not be
     /// removed (`None`: removed).
     pub scratch_left: Option<String>,
+    /// Deleters in another process (`--role reader`): why their counts are
+    /// missing, when they are (`None`: merged).
+    pub remote_error: Option<String>,
 }
 
 /// Filesystem facts about the target directory, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetInfo {
+    pub target_dir: PathBuf,
+    pub fs: platform::FsInfo,
+    /// With two views: the other side's directory and its filesystem.
+    pub other_side: Option<SideInfo>,
+}
+
+/// The other side of two views: the directory deleters work through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideInfo {
     pub target_dir: PathBuf,
     pub fs: platform::FsInfo,
 }
@@ -267,6 +306,8 @@ pub struct Harness {
     target: TargetInfo,
     /// Removed by `finish` (or on drop).
     scratch: Option<Scratch>,
+    /// The deleters, when another process runs them (`--role reader`).
+    remote: Option<role::RemoteDeleters>,
     stalls: Vec<(usize, u64, Stall)>,
     /// Times the whole process was paused (SIGSTOP, Ctrl-Z, a suspended
     /// machine): `(start, length)` in monotonic ns. Not stall time.
@@ -333,9 +374,68 @@ impl Harness {
         } else {
             scenario
         };
-        let (scratch, canonical) = create_scratch(target_dir)?;
+        let remote = options.remote_deleters.is_some();
+        match (
+            scenario.views.is_split(),
+            options.other_side.is_some(),
+            remote,
+        ) {
+            (true, false, false) => {
+                return Err(HarnessError::Views(
+                    "two views need the other side's path, or deleters in another process",
+                ));
+            }
+            (false, true, _) | (false, _, true) => {
+                return Err(HarnessError::Views(
+                    "the other side is for a scenario with two views",
+                ));
+            }
+            (true, true, true) => {
+                return Err(HarnessError::Views(
+                    "deleters in another process work through their own path, not this one's",
+                ));
+            }
+            _ => {}
+        }
+        if remote
+            && (scenario.workers != Workers::Threads
+                || matches!(scenario.pace, Pace::Aimed | Pace::Auto))
+        {
+            return Err(HarnessError::Views(
+                "readers and deleters in two processes need worker threads and a pace other \
+                 than aimed (its flag lives in one process's memory) or auto (its calibration \
+                 races both sides in one process)",
+            ));
+        }
+        let (mut scratch, canonical) = create_scratch(target_dir)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
-        let dir = Arc::clone(&scratch.dir);
+        if let Some(other) = &options.other_side {
+            let view =
+                split::open_other_side(target_dir, scratch.dir.as_fd(), &scratch.name, other)?;
+            scratch.other = Some(view);
+        }
+        let remote = match options.remote_deleters {
+            Some(wait) => Some(role::offer(
+                &scratch.dir,
+                &scratch.path,
+                scenario,
+                options.examples_per_class,
+                wait,
+                options.interrupt.as_deref(),
+            )?),
+            None => None,
+        };
+        let other_side = match &remote {
+            Some(r) => Some(r.side.clone()),
+            None => scratch.other.as_ref().map(|o| SideInfo {
+                target_dir: o.target_dir.clone(),
+                fs: o.fs.clone(),
+            }),
+        };
+        let dirs = SideDirs {
+            reader: Arc::clone(&scratch.dir),
+            deleter: Arc::clone(scratch.other.as_ref().map_or(&scratch.dir, |o| &o.dir)),
+        };
         let ids: Vec<WorkerId> = match scenario.race {
             Race::OpenUnlink => (0..scenario.readers)
                 .map(WorkerId::reader)
@@ -349,14 +449,20 @@ impl Harness {
             Workers::Threads => control.with_removal_marks(scenario.deleters as usize),
             Workers::Processes => control,
         });
+        // With deleters in another process, this one runs the readers.
+        let local: Vec<WorkerId> = ids
+            .iter()
+            .copied()
+            .filter(|id| remote.is_none() || id.role == Role::Reader)
+            .collect();
         let pool: Box<dyn Pool> = match scenario.workers {
             Workers::Threads => Box::new(
-                threads::ThreadPool::start(scenario, Arc::clone(&dir), Arc::clone(&control), &ids)
+                threads::ThreadPool::start(scenario, &dirs, Arc::clone(&control), &local)
                     .map_err(HarnessError::Spawn)?,
             ),
             Workers::Processes => Box::new(process::ProcessPool::start(
                 scenario,
-                &scratch.path_for_children(),
+                &|role| scratch.path_for_children(role),
                 Arc::clone(&control),
                 &ids,
                 options.examples_per_class,
@@ -372,8 +478,10 @@ impl Harness {
             target: TargetInfo {
                 target_dir: canonical,
                 fs,
+                other_side,
             },
             scratch: Some(scratch),
+            remote,
             stalls: Vec::new(),
             pauses: Vec::new(),
             cycles_before_batch: 0,
@@ -394,9 +502,10 @@ impl Harness {
     }
 
     /// Whether overlapped opens are counted: readers see the deleters'
-    /// removal marks (threads, not worker processes).
+    /// removal marks (threads in one process, not worker processes nor
+    /// deleters in another process).
     pub fn counts_overlaps(&self) -> bool {
-        self.scenario.workers == Workers::Threads
+        self.scenario.workers == Workers::Threads && self.remote.is_none()
     }
 
     /// The target directory and its filesystem.
@@ -443,6 +552,9 @@ impl Harness {
         c.stop.store(false, Relaxed);
         let pool = self.pool.as_mut().expect("pool lives until finish");
 
+        if let Some(remote) = &mut self.remote {
+            remote.start()?;
+        }
         let started = Instant::now();
         let t_start = sys::monotonic_ns();
         pool.start_batch();
@@ -469,8 +581,20 @@ impl Harness {
                 self.broken = true;
                 return Err(HarnessError::Worker(failure));
             }
+            // Deleters in another process that ended on their own.
+            if let Some((errno, op)) = self.remote.as_mut().and_then(|r| r.poll_early_end()) {
+                if c.environment_errno
+                    .compare_exchange(0, errno, Relaxed, Relaxed)
+                    .is_ok()
+                {
+                    c.environment_op.store(op, Relaxed);
+                }
+            }
             if let Some(scratch) = &self.scratch {
-                if let Some(errno) = sys::dir_failure(scratch.dir.as_fd()) {
+                let other = scratch.other.as_ref().map(|o| o.dir.as_fd());
+                let failure = sys::dir_failure(scratch.dir.as_fd())
+                    .or_else(|| other.and_then(sys::dir_failure));
+                if let Some(errno) = failure {
                     if c.environment_errno
                         .compare_exchange(0, errno, Relaxed, Relaxed)
                         .is_ok()
@@ -583,7 +707,16 @@ impl Harness {
                 scratch: self
                     .scratch
                     .as_ref()
-                    .map(|s| s.path.clone())
+                    .map(|s| match &s.other {
+                        // The side that fails, when only the other one does.
+                        Some(o)
+                            if sys::dir_failure(s.dir.as_fd()).is_none()
+                                && sys::dir_failure(o.dir.as_fd()).is_some() =>
+                        {
+                            o.path.clone()
+                        }
+                        _ => s.path.clone(),
+                    })
                     .unwrap_or_default(),
             });
         }
@@ -611,9 +744,17 @@ impl Harness {
         let Some(pool) = self.pool.take() else {
             return Tally::default();
         };
-        let snapshots = pool.finish(!self.broken);
-        let tally = self.merge(&snapshots);
-        let mut tally = tally;
+        let mut snapshots = pool.finish(!self.broken);
+        let mut remote_error = None;
+        if let Some(remote) = self.remote.take() {
+            let readers = self.scenario.readers as usize;
+            match remote.finish(readers, self.scenario.deleters as usize) {
+                Ok(theirs) => snapshots[readers..].clone_from_slice(&theirs[readers..]),
+                Err(e) => remote_error = Some(e),
+            }
+        }
+        let mut tally = self.merge(&snapshots);
+        tally.remote_error = remote_error;
         if let Some(scratch) = self.scratch.take() {
             tally.scratch_left = scratch.remove(&self.ids).err();
         }

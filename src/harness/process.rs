@@ -14,7 +14,7 @@
 //! anomaly, so with processes it is accurate to one progress interval.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, mpsc};
@@ -83,7 +83,7 @@ pub struct ProcessPool {
 impl ProcessPool {
     pub fn start(
         scenario: &Scenario,
-        scratch: &Path,
+        scratch: &dyn Fn(Role) -> PathBuf,
         control: Arc<Control>,
         ids: &[WorkerId],
         examples_per_class: u32,
@@ -110,7 +110,7 @@ impl ProcessPool {
             );
             let mut child = Command::new(&exe)
                 .arg(WORKER_SUBCOMMAND)
-                .arg(scratch)
+                .arg(scratch(id.role))
                 .arg(spec.encode())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 use crate::outcome::CLASS_COUNT;
-use crate::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Scenario, Workers};
+use crate::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Scenario, Views, Workers};
 
 use super::records::WorkerId;
 use super::slot::SlotSnapshot;
@@ -41,6 +41,9 @@ pub struct WorkerSpec {
     pub delete: Delete,
     pub pace: Pace,
     pub examples_per_class: u32,
+    /// One view or two (the child is started on its side's path).
+    #[serde(default)]
+    pub views: Views,
     /// The file every worker maps as its shared board (see `board.rs`).
     pub board: PathBuf,
 }
@@ -65,6 +68,7 @@ impl WorkerSpec {
             delete: s.delete,
             pace: s.pace,
             examples_per_class,
+            views: s.views,
             board,
         }
     }
@@ -82,6 +86,7 @@ impl WorkerSpec {
             delete: self.delete,
             workers: Workers::Processes,
             pace: self.pace,
+            views: self.views,
         }
     }
 
@@ -268,6 +273,7 @@ mod tests {
                 t_ns: 1,
                 worker: WorkerId::reader(3),
                 cycle: 4,
+                stale_generations: Some((1, 2)),
             }],
             events: vec![RawEvent {
                 t_ns: 1,

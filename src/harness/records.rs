@@ -58,6 +58,15 @@ impl WorkerId {
         }
     }
 
+    /// The worker of slot `slot` when there are `readers` readers (the
+    /// inverse of [`WorkerId::slot_index`]).
+    pub fn of_slot(slot: usize, readers: u32) -> WorkerId {
+        match u32::try_from(slot).unwrap_or(u32::MAX) {
+            s if s < readers => WorkerId::reader(s),
+            s => WorkerId::deleter(s - readers),
+        }
+    }
+
     pub const fn creator(index: u32) -> WorkerId {
         WorkerId {
             role: Role::Creator,
@@ -159,6 +168,10 @@ pub struct AnomalyRecord {
     pub worker: WorkerId,
     /// The worker's own cycle index.
     pub cycle: u64,
+    /// `stale_content`: the generation read, and the later one of the same
+    /// writer seen before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_generations: Option<(u64, u64)>,
 }
 
 /// How often one (class, side, operation, errno) was seen: the breakdown of

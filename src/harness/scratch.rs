@@ -1,8 +1,8 @@
 //! The private scratch directory: created under the target directory, held
 //! by descriptors while the workers race in it, and removed through them.
 
-use std::ffi::CString;
-use std::os::fd::{AsFd, OwnedFd};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use std::sync::Arc;
 use crate::sys::{self, Errno, flags::*};
 
 use super::records::WorkerId;
+use super::role;
+use super::split::{MARKERS, OtherView};
 use super::worker::{TARGET, TRASH_DIR, private_names};
 use super::{HarnessError, errno_label};
 
@@ -26,6 +28,8 @@ pub(super) struct Scratch {
     pub(super) id: (u64, u64),
     /// Where it was created.
     pub(super) path: PathBuf,
+    /// With two views: the same directory as the other side reaches it.
+    pub(super) other: Option<OtherView>,
 }
 
 /// Checks the target directory and creates the private scratch directory in it.
@@ -84,6 +88,7 @@ pub(super) fn create_scratch(target: &Path) -> Result<(Scratch, PathBuf), Harnes
         dir: Arc::new(dir),
         id: (st.dev, st.ino),
         path,
+        other: None,
     };
     // From here on a failure removes the scratch directory (on drop).
     sys::mkdirat(scratch.dir.as_fd(), TRASH_DIR, 0o700).map_err(failed)?;
@@ -111,42 +116,31 @@ impl Drop for Scratch {
 impl Scratch {
     /// The path worker processes open. On Linux it goes through this
     /// process's descriptor (`/proc/<pid>/fd/<n>/.`), so it names the scratch
-    /// directory even if it or its parent was renamed meanwhile.
-    pub(super) fn path_for_children(&self) -> PathBuf {
+    /// directory even if it or its parent was renamed meanwhile. Deleters of
+    /// two views open it through the other side.
+    pub(super) fn path_for_children(&self, role: super::Role) -> PathBuf {
+        let (dir, path) = match (&self.other, role) {
+            (Some(other), super::Role::Deleter) => (&other.dir, &other.path),
+            _ => (&self.dir, &self.path),
+        };
         if cfg!(target_os = "linux") {
             use std::os::fd::AsRawFd;
-            PathBuf::from(format!(
-                "/proc/{}/fd/{}/.",
-                sys::getpid(),
-                self.dir.as_raw_fd()
-            ))
+            PathBuf::from(format!("/proc/{}/fd/{}/.", sys::getpid(), dir.as_raw_fd()))
         } else {
-            self.path.clone()
+            path.clone()
         }
     }
 
     /// Removes the names the workers made, then the directory itself through
     /// its parent's descriptor, after checking that the name still names it
     /// (device and inode). Anything else found there is left, and so is the
-    /// directory; the error says where it is.
+    /// directory; the error says where it is. With two views, what the first
+    /// side cannot remove is removed through the other.
     pub(super) fn remove(&self, ids: &[WorkerId]) -> Result<(), String> {
-        let dir = self.dir.as_fd();
-        let here = || {
-            sys::fd_path(dir)
-                .unwrap_or_else(|| self.path.clone())
-                .display()
-                .to_string()
-        };
-        match sys::fstat(dir) {
-            Ok(st) if (st.dev, st.ino) != self.id => {
-                return Err(format!("{} is not the scratch directory", here()));
-            }
-            // Already gone (removed from outside): nothing left to remove.
-            Ok(st) if st.nlink == 0 => return Ok(()),
-            Ok(_) => {}
-            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
-        }
         let mut names = vec![TARGET.to_owned()];
+        names.extend(MARKERS.iter().map(|m| (*m).to_owned()));
+        names.extend(role::FILES.iter().map(|m| (*m).to_owned()));
+        names.push(role::TEMPORARY.to_owned());
         for id in ids {
             for n in private_names(*id) {
                 if !n.is_empty() {
@@ -155,7 +149,7 @@ impl Scratch {
             }
         }
         // A create round's name is left when its round was cut short.
-        if let Ok(entries) = std::fs::read_dir(self.path_for_children()) {
+        if let Ok(entries) = std::fs::read_dir(self.path_for_children(super::Role::Reader)) {
             for entry in entries.flatten() {
                 let name = entry.file_name();
                 if is_round_name(name.as_bytes()) {
@@ -163,30 +157,80 @@ impl Scratch {
                 }
             }
         }
-        for name in &names {
-            match sys::unlinkat(dir, name) {
-                Ok(()) | Err(sys::ENOENT) => {}
-                Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
-            }
+        let here = remove_through(
+            self.dir.as_fd(),
+            self.parent.as_fd(),
+            &self.name,
+            self.id,
+            &self.path,
+            &names,
+        );
+        match (here, &self.other) {
+            // When the first side no longer answers (a FUSE server gone),
+            // the second may.
+            (Err(first), Some(other)) => remove_through(
+                other.dir.as_fd(),
+                other.parent.as_fd(),
+                &self.name,
+                other.id,
+                &other.path,
+                &names,
+            )
+            .map_err(|second| format!("{first}; through the other side, {second}")),
+            (here, _) => here,
         }
-        match sys::rmdirat(dir, TRASH_DIR) {
+    }
+}
+
+/// Removes `names` from the scratch directory `dir`, then the directory
+/// itself from `parent` once `name` still names it (`id`: device and inode);
+/// `path` says where it is in errors.
+pub(super) fn remove_through(
+    dir: BorrowedFd<'_>,
+    parent: BorrowedFd<'_>,
+    name: &CStr,
+    id: (u64, u64),
+    path: &Path,
+    names: &[CString],
+) -> Result<(), String> {
+    let here = || {
+        sys::fd_path(dir)
+            .unwrap_or_else(|| path.to_path_buf())
+            .display()
+            .to_string()
+    };
+    match sys::fstat(dir) {
+        Ok(st) if (st.dev, st.ino) != id => {
+            return Err(format!("{} is not the scratch directory", here()));
+        }
+        // Already gone (removed from outside): nothing left to remove.
+        Ok(st) if st.nlink == 0 => return Ok(()),
+        Ok(_) => {}
+        Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+    }
+    for name in names {
+        match sys::unlinkat(dir, name) {
             Ok(()) | Err(sys::ENOENT) => {}
-            Err(sys::ENOTEMPTY) => {
-                return Err(format!("{}: holds files it did not make", here()));
-            }
             Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
         }
-        match sys::fstatat(self.parent.as_fd(), &self.name) {
-            Ok(st) if (st.dev, st.ino) == self.id => {}
-            Ok(_) | Err(sys::ENOENT) => {
-                return Err(format!("{}: it was moved or its name reused", here()));
-            }
-            Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+    }
+    match sys::rmdirat(dir, TRASH_DIR) {
+        Ok(()) | Err(sys::ENOENT) => {}
+        Err(sys::ENOTEMPTY) => {
+            return Err(format!("{}: holds files it did not make", here()));
         }
-        match sys::rmdirat(self.parent.as_fd(), &self.name) {
-            Ok(()) => Ok(()),
-            Err(sys::ENOTEMPTY) => Err(format!("{}: holds files it did not make", here())),
-            Err(e) => Err(format!("{}: {}", here(), errno_label(e))),
+        Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+    }
+    match sys::fstatat(parent, name) {
+        Ok(st) if (st.dev, st.ino) == id => {}
+        Ok(_) | Err(sys::ENOENT) => {
+            return Err(format!("{}: it was moved or its name reused", here()));
         }
+        Err(e) => return Err(format!("{}: {}", here(), errno_label(e))),
+    }
+    match sys::rmdirat(parent, name) {
+        Ok(()) => Ok(()),
+        Err(sys::ENOTEMPTY) => Err(format!("{}: holds files it did not make", here())),
+        Err(e) => Err(format!("{}: {}", here(), errno_label(e))),
     }
 }

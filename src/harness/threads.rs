@@ -27,7 +27,7 @@ use super::board::Board;
 use super::pool::Pool;
 use super::records::WorkerId;
 use super::slot::SlotSnapshot;
-use super::worker::{Control, Worker};
+use super::worker::{Control, SideDirs, Worker};
 
 #[derive(Default)]
 struct GateState {
@@ -97,7 +97,7 @@ pub struct ThreadPool {
 impl ThreadPool {
     pub fn start(
         scenario: &Scenario,
-        dir: Arc<OwnedFd>,
+        dirs: &SideDirs,
         control: Arc<Control>,
         ids: &[WorkerId],
     ) -> std::io::Result<ThreadPool> {
@@ -107,7 +107,7 @@ impl ThreadPool {
         for &id in ids {
             let (scenario, dir, control, gate) = (
                 scenario.clone(),
-                Arc::clone(&dir),
+                Arc::clone(dirs.of(id.role)),
                 Arc::clone(&control),
                 Arc::clone(&gate),
             );

@@ -19,12 +19,12 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
-use crate::content::Content;
+use crate::content::{self, Content, ContentCheck};
 use crate::outcome::{
     CLASS_COUNT, Class, CreateRound, Observation, Op, Side, classify, is_expected,
 };
 use crate::scenario::{Delete, Pace, Recreate, Scenario, name_of, round_name};
-use crate::sys::{self, ENOENT, Errno, flags::*};
+use crate::sys::{self, EINVAL, ENOENT, ESTALE, Errno, flags::*};
 
 use super::board::{Board, Call};
 use super::overlap::{RemovalMark, any_landed_in};
@@ -42,6 +42,23 @@ const EVENTS_AFTER_FIRST_ANOMALY: u64 = 64;
 
 /// "No value" in atomics that hold a cycle count or a time.
 pub const NONE: u64 = u64::MAX;
+
+/// The scratch directory as each side reaches it: one descriptor for both
+/// with one view; with two, deleters hold the other side's.
+pub struct SideDirs {
+    pub reader: Arc<OwnedFd>,
+    pub deleter: Arc<OwnedFd>,
+}
+
+impl SideDirs {
+    /// The descriptor a worker of `role` works through.
+    pub fn of(&self, role: Role) -> &Arc<OwnedFd> {
+        match role {
+            Role::Reader | Role::Creator => &self.reader,
+            Role::Deleter => &self.deleter,
+        }
+    }
+}
 
 /// A value on its own cache lines, so writes to it do not slow down reads of
 /// its neighbours.
@@ -226,6 +243,18 @@ pub struct Worker<'a> {
     anomaly: [bool; CLASS_COUNT],
     /// Events recorded since the first anomaly ([`NONE`]: not yet seen).
     events_since_first: u64,
+    /// Two views: an `open` that fails with `ENOENT` is followed by a `stat`
+    /// of the name (`open_enoent_visible`).
+    split: bool,
+    /// A deleter that recreates the file after each removal.
+    recreates_after_removal: bool,
+    /// This worker's slot: the writer its generations name.
+    own_slot: usize,
+    /// The last generation seen (read or written) of each writer, by slot:
+    /// an older one read later is stale content.
+    last_generation: Vec<u64>,
+    /// The last stale read: the generation read and the later one seen before.
+    stale_generations: (u64, u64),
     /// What creates share: the create race's line and every worker's last
     /// create call.
     board: Board<'a>,
@@ -278,11 +307,18 @@ impl<'a> Worker<'a> {
             write_buf: content.buffer(),
             read_buf: vec![0u8; content.len() + 1],
             content,
-            generation: (id.slot_index(scenario.readers) as u64) << 40,
+            generation: content::first_generation(id.slot_index(scenario.readers)),
             tmp_name: CString::new(tmp).expect("no NUL in worker names").into(),
             trash_name: CString::new(trash).expect("no NUL in worker names").into(),
             anomaly: Class::ALL.map(|c| !is_expected(c, scenario)),
             events_since_first: NONE,
+            split: scenario.views.is_split(),
+            recreates_after_removal: id.role == Role::Deleter && scenario.views.deleters_recreate(),
+            own_slot: id.slot_index(scenario.readers),
+            last_generation: (0..scenario.workers_count())
+                .map(|slot| content::first_generation(slot as usize))
+                .collect(),
+            stale_generations: (0, 0),
             board,
             lane: id.slot_index(scenario.readers),
             creating_lanes: scenario.racers(),
@@ -528,7 +564,16 @@ impl<'a> Worker<'a> {
             Err(e) => {
                 self.event(EventKind::OpenEnd, e);
                 bump(&self.slot.cycles);
-                self.record(&Observation::failure(Side::Reader, Op::Open, e), 0);
+                // Is the name still there for `stat`? Asked where an open
+                // must not fail while it is: `EINVAL` and `ESTALE` (rare),
+                // and with two views `ENOENT` (the reader's view may cache
+                // a name the other side removed).
+                let look = matches!(e, EINVAL | ESTALE) || (e == ENOENT && self.split);
+                let obs = Observation {
+                    name_visible: look && sys::fstatat(self.dir, TARGET).is_ok(),
+                    ..Observation::failure(Side::Reader, Op::Open, e)
+                };
+                self.record(&obs, 0);
                 if e == ENOENT {
                     self.recreate();
                 }
@@ -592,9 +637,13 @@ impl<'a> Worker<'a> {
             );
             return;
         }
+        let check = match self.content.check(&self.read_buf[..got]) {
+            ContentCheck::Correct => self.check_generation(got),
+            other => other,
+        };
         let obs = Observation {
             stat: Some(stat),
-            content: Some(self.content.check(&self.read_buf[..got])),
+            content: Some(check),
             ..Observation::success(Side::Reader, Op::Read)
         };
         self.record(&obs, got as u64);
@@ -610,25 +659,54 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Correct content is stale when its writer is known to have written a
+    /// later generation since: a file holding a generation is replaced
+    /// (removed, renamed over or truncated) before its writer writes the
+    /// next one, so no later `open` may find it. Content without a header
+    /// (under 16 bytes) cannot tell.
+    #[inline]
+    fn check_generation(&mut self, got: usize) -> ContentCheck {
+        let Some(generation) = self.content.generation(&self.read_buf[..got]) else {
+            return ContentCheck::Correct;
+        };
+        match self.last_generation.get_mut(content::writer_of(generation)) {
+            Some(last) if generation < *last => {
+                self.stale_generations = (generation, *last);
+                ContentCheck::Stale
+            }
+            Some(last) => {
+                *last = generation;
+                ContentCheck::Correct
+            }
+            // No such writer: bytes that only look right.
+            None => ContentCheck::Wrong,
+        }
+    }
+
     /// Close after a failure: its own errno would only hide the first one.
     fn close_quietly(&self, fd: OwnedFd) {
         let _ = sys::close(fd);
     }
 
-    /// Recreates the target after `ENOENT`.
+    /// Recreates the target: a reader after `ENOENT`; with two views and
+    /// deleters recreating, a deleter after each removal, through its side
+    /// (counted in `recreations`, not as the reader's class `recreated`).
     fn recreate(&mut self) {
+        let side = self.side();
         let written = match self.recreate {
             Recreate::Inplace => self.write_file(TARGET),
             Recreate::Atomic => {
                 let tmp = Arc::clone(&self.tmp_name);
                 self.write_file(&tmp)
-                    .and_then(|()| self.rename_over(&tmp, Side::Reader))
+                    .and_then(|()| self.rename_over(&tmp, side))
             }
         };
         if written.is_ok() {
             self.event(EventKind::Recreate, 0);
             bump(&self.slot.recreations);
-            self.count(Class::Recreated);
+            if side == Side::Reader {
+                self.count(Class::Recreated);
+            }
         }
     }
 
@@ -687,6 +765,7 @@ impl<'a> Worker<'a> {
     /// failed is recorded, and its errno returned.
     fn write_content(&mut self, fd: OwnedFd, side: Side) -> Result<(), Errno> {
         self.content.stamp(&mut self.write_buf, self.generation);
+        self.last_generation[self.own_slot] = self.generation;
         self.busy(Op::Write);
         let mut off = 0;
         while off < self.write_buf.len() {
@@ -811,6 +890,9 @@ impl<'a> Worker<'a> {
                 }
                 bump(&self.slot.removals);
                 self.count(Class::Removed);
+                if self.recreates_after_removal {
+                    self.recreate();
+                }
             }
             Err(e) => {
                 self.event(EventKind::RemoveEnd, e);
@@ -923,6 +1005,7 @@ impl<'a> Worker<'a> {
                 t_ns: t.saturating_sub(c.t0_ns),
                 worker: self.id,
                 cycle: self.slot.cycles.load(Relaxed),
+                stale_generations: (class == Class::StaleContent).then_some(self.stale_generations),
             };
             if let Ok(mut examples) = self.slot.examples.lock() {
                 examples.push(example);

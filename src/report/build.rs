@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::harness::{self, Tally};
-use crate::outcome::{Class, is_expected};
+use crate::outcome::{Class, is_expected, once_per_cycle_in};
 use crate::report::schema::{
     Calibration, CalibrationBasis, CalibrationCandidate, ClassStats, EmptyReadNlink,
     ErrnoBreakdown, Example, LatencyMedian, Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig,
-    ScenarioReport, Source, StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline,
+    ScenarioReport, Source, StaleRecord, StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline,
     TimelineEvent, Trial,
 };
 use crate::scenario::{Race, Scenario};
@@ -41,7 +41,7 @@ pub fn class_stats(
         .iter()
         .map(|&class| {
             let count = counts[class.index()];
-            let once = class.once_per_cycle();
+            let once = once_per_cycle_in(class, scenario);
             let per_cycle = rate(count, cycles, once);
             let expected = is_expected(class, scenario);
             let per_open = |opens: Option<u64>| {
@@ -147,7 +147,11 @@ pub fn scenario_report(
             zero: tally.empty_nlink_zero,
             nonzero: tally.empty_nlink_nonzero,
         },
-        examples: tally.examples.iter().map(example).collect(),
+        examples: tally
+            .examples
+            .iter()
+            .map(|e| example(e, scenario.readers))
+            .collect(),
         errno_breakdown: tally
             .errno_counts
             .iter()
@@ -172,8 +176,8 @@ pub fn scenario_report(
 }
 
 /// The schema's record of one anomaly; the errno is named here, on the
-/// machine that observed it.
-fn example(r: &harness::AnomalyRecord) -> Example {
+/// machine that observed it. `readers` turns a writer's slot into its name.
+fn example(r: &harness::AnomalyRecord, readers: u32) -> Example {
     Example {
         class: r.class,
         op: r.op,
@@ -186,6 +190,11 @@ fn example(r: &harness::AnomalyRecord) -> Example {
         t_ns: r.t_ns,
         worker: r.worker,
         cycle: r.cycle,
+        stale: r.stale_generations.map(|(read, seen)| StaleRecord {
+            generation_read: read,
+            generation_seen: seen,
+            writer: harness::WorkerId::of_slot(crate::content::writer_of(read), readers),
+        }),
     }
 }
 

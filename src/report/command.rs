@@ -29,13 +29,21 @@ pub struct RunStop {
     pub trials: Option<(u32, u64)>,
 }
 
-/// `unlink-race run --readers … --dir DIR [stop flags]`.
-pub fn run_command(scenario: &Scenario, dir: &Path, stop: &RunStop) -> String {
+/// `unlink-race run --readers … --dir DIR [--other-side DIR] [stop flags]`.
+pub fn run_command(
+    scenario: &Scenario,
+    dir: &Path,
+    other_side: Option<&Path>,
+    stop: &RunStop,
+) -> String {
     let mut cmd = format!(
         "unlink-race run {} --dir {}",
         scenario.run_flags(),
         shell_word(&dir.display().to_string())
     );
+    if let Some(other) = other_side {
+        cmd += &format!(" --other-side {}", shell_word(&other.display().to_string()));
+    }
     if let Some(n) = stop.cycles {
         cmd += &format!(" --cycles {n}");
     }
@@ -52,7 +60,7 @@ pub fn run_command(scenario: &Scenario, dir: &Path, stop: &RunStop) -> String {
 }
 
 /// `UNLINK_RACE_READERS=RxD … cargo bench`: the bench run of this one scenario.
-pub fn bench_command(scenario: &Scenario, dir: &Path) -> String {
+pub fn bench_command(scenario: &Scenario, dir: &Path, other_side: Option<&Path>) -> String {
     if scenario.race == Race::Create {
         return format!(
             "UNLINK_RACE_RACE=create UNLINK_RACE_CREATORS={} UNLINK_RACE_CREATE_FLAGS={} UNLINK_RACE_CREATE_WORKERS={} UNLINK_RACE_SIZES={} UNLINK_RACE_DIR={} cargo bench",
@@ -63,8 +71,20 @@ pub fn bench_command(scenario: &Scenario, dir: &Path) -> String {
             shell_word(&dir.display().to_string())
         );
     }
+    let views = match other_side {
+        Some(other) => format!(
+            "UNLINK_RACE_OTHER_SIDE={} {}",
+            shell_word(&other.display().to_string()),
+            if scenario.views.deleters_recreate() {
+                "UNLINK_RACE_DELETERS_RECREATE=1 "
+            } else {
+                ""
+            }
+        ),
+        None => String::new(),
+    };
     format!(
-        "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_PACE={} UNLINK_RACE_DIR={} cargo bench",
+        "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_PACE={} UNLINK_RACE_DIR={} {views}cargo bench",
         scenario.readers,
         scenario.deleters,
         format_size(scenario.file_size_bytes),
@@ -86,6 +106,7 @@ mod tests {
         let run = run_command(
             &s,
             dir,
+            None,
             &RunStop {
                 cycles: Some(10),
                 ..RunStop::default()
@@ -96,18 +117,34 @@ mod tests {
             run.ends_with(r"--dir '/tmp/my dir'\''s' --cycles 10"),
             "{run}"
         );
-        let bench = bench_command(&s, Path::new("/tmp"));
+        let bench = bench_command(&s, Path::new("/tmp"), None);
         assert_eq!(
             bench,
             "UNLINK_RACE_READERS=1x1 UNLINK_RACE_SIZES=7B UNLINK_RACE_RECREATE=inplace UNLINK_RACE_DELETE=unlink UNLINK_RACE_PACE=sleep UNLINK_RACE_DIR=/tmp cargo bench"
         );
+        let split = Scenario {
+            views: crate::scenario::Views::SplitRecreating,
+            ..s
+        };
+        let run = run_command(&split, dir, Some(Path::new("/b")), &RunStop::default());
+        assert!(
+            run.contains("--deleters-recreate --dir '/tmp/my dir'\\''s' --other-side /b"),
+            "{run}"
+        );
+        assert!(
+            bench_command(&split, Path::new("/a"), Some(Path::new("/b"))).ends_with(
+                "UNLINK_RACE_DIR=/a UNLINK_RACE_OTHER_SIDE=/b UNLINK_RACE_DELETERS_RECREATE=1 cargo bench"
+            )
+        );
         let create = Scenario::create(8, crate::scenario::CreateFlags::CreatExcl);
         assert_eq!(
-            bench_command(&create, Path::new("/tmp")),
+            bench_command(&create, Path::new("/tmp"), None),
             "UNLINK_RACE_RACE=create UNLINK_RACE_CREATORS=8 UNLINK_RACE_CREATE_FLAGS=creat-excl UNLINK_RACE_CREATE_WORKERS=threads UNLINK_RACE_SIZES=7B UNLINK_RACE_DIR=/tmp cargo bench"
         );
-        assert!(run_command(&create, dir, &RunStop::default()).starts_with(
-            "unlink-race run --race create --creators 8 --create-flags creat-excl --size 7B"
-        ));
+        assert!(
+            run_command(&create, dir, None, &RunStop::default()).starts_with(
+                "unlink-race run --race create --creators 8 --create-flags creat-excl --size 7B"
+            )
+        );
     }
 }

@@ -255,7 +255,8 @@ pub fn validate(report: &Report) -> Result<(), String> {
             if s.cycles == 0 && stats.count > 0 {
                 return Err(format!("{field} is {} but `cycles` is 0", stats.count));
             }
-            if class.once_per_cycle() && stats.count > s.cycles {
+            let scenario = crate::scenario::Scenario::from(&s.config);
+            if crate::outcome::once_per_cycle_in(class, &scenario) && stats.count > s.cycles {
                 return Err(format!(
                     "{field} is {}, more than the {} cycles (at most one per cycle)",
                     stats.count, s.cycles

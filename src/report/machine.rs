@@ -1,7 +1,7 @@
 //! The machine fingerprint of a report: OS, kernel, CPU, filesystem.
 
 use crate::harness::TargetInfo;
-use crate::report::schema::Machine;
+use crate::report::schema::{Machine, OtherSide};
 use crate::sys::{self, platform};
 
 /// Describes this machine and the filesystem of `target`.
@@ -21,16 +21,24 @@ pub fn fingerprint(target: &TargetInfo) -> Machine {
         target_dir: target.target_dir.display().to_string(),
         hostname: uname.nodename,
         crate_version: env!("CARGO_PKG_VERSION").into(),
+        other_side: target.other_side.as_ref().map(|o| OtherSide {
+            fs_type: o.fs.fs_type.clone(),
+            mount_point: o.fs.mount_point.clone(),
+            target_dir: o.target_dir.display().to_string(),
+        }),
     }
 }
 
 /// The default label: `<os>-<os_version>-<fs_type>-<hostname>`, made safe for
-/// a file name (anything but letters, digits, `.`, `_` and `-` becomes `_`).
+/// a file name (anything but letters, digits, `.`, `_` and `-` becomes `_`);
+/// with two views the filesystem part is `<fs_type>-split-<other fs_type>`,
+/// so that a split report never replaces the single view's.
 pub fn default_label(m: &Machine) -> String {
-    sanitize_label(&format!(
-        "{}-{}-{}-{}",
-        m.os, m.os_version, m.fs_type, m.hostname
-    ))
+    let fs = match &m.other_side {
+        Some(o) => format!("{}-split-{}", m.fs_type, o.fs_type),
+        None => m.fs_type.clone(),
+    };
+    sanitize_label(&format!("{}-{}-{}-{}", m.os, m.os_version, fs, m.hostname))
 }
 
 /// Checks a label given by the user and makes it a file name: it must not be
@@ -103,6 +111,32 @@ mod tests {
             }
         }
         assert!(check_label(&"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn a_label_of_two_views_names_both_filesystems() {
+        let mut m = Machine {
+            os: "linux".into(),
+            os_version: "12".into(),
+            os_name: String::new(),
+            kernel: String::new(),
+            arch: String::new(),
+            cpu_model: String::new(),
+            cpus: 1,
+            fs_type: "fuse.bindfs".into(),
+            mount_point: "/mnt".into(),
+            target_dir: "/mnt".into(),
+            hostname: "vm".into(),
+            crate_version: String::new(),
+            other_side: None,
+        };
+        assert_eq!(default_label(&m), "linux-12-fuse.bindfs-vm");
+        m.other_side = Some(OtherSide {
+            fs_type: "ext4".into(),
+            mount_point: "/".into(),
+            target_dir: "/srv".into(),
+        });
+        assert_eq!(default_label(&m), "linux-12-fuse.bindfs-split-ext4-vm");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::harness::{EventKind, WorkerId};
 pub use crate::outcome::{Class, Op, Side};
-pub use crate::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Workers};
+pub use crate::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Views, Workers};
 
 /// The schema version written by this crate.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -94,6 +94,21 @@ pub struct Machine {
     pub target_dir: String,
     pub hostname: String,
     pub crate_version: String,
+    /// With two views (docs/two-views.md): the directory deleters worked
+    /// through and its filesystem. Absent with one view, and in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_side: Option<OtherSide>,
+}
+
+/// The other side of two views: the path deleters worked through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherSide {
+    /// Filesystem type of the other side's directory (`fuse.sshfs`, `ext4`, ...).
+    pub fs_type: String,
+    /// Mount point of that filesystem.
+    pub mount_point: String,
+    /// The other side's directory, where the scratch directory was found.
+    pub target_dir: String,
 }
 
 /// The parameters of one scenario, as written in reports
@@ -122,6 +137,10 @@ pub struct ScenarioConfig {
     pub delete: Delete,
     /// `"threads"` or `"processes"`.
     pub workers: Workers,
+    /// `"split"` or `"split_recreating"` with two views; absent (`"one"`)
+    /// with one view, and in older reports.
+    #[serde(default, skip_serializing_if = "Views::is_one")]
+    pub views: Views,
 }
 
 impl From<&crate::scenario::Scenario> for ScenarioConfig {
@@ -137,6 +156,7 @@ impl From<&crate::scenario::Scenario> for ScenarioConfig {
             recreate: s.recreate,
             delete: s.delete,
             workers: s.workers,
+            views: s.views,
         }
     }
 }
@@ -156,6 +176,7 @@ impl From<&ScenarioConfig> for crate::scenario::Scenario {
             delete: c.delete,
             workers: c.workers,
             pace: Pace::Sleep,
+            views: c.views,
         }
     }
 }
@@ -378,9 +399,22 @@ pub struct Example {
     pub worker: WorkerId,
     /// The worker's own cycle index.
     pub cycle: u64,
+    /// `stale_content` only: what made the content stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale: Option<StaleRecord>,
 }
 
-/// One cycles-to-first-anomaly observation.
+/// What a `stale_content` example read, and what its reader had seen before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleRecord {
+    /// The generation the content carried.
+    pub generation_read: u64,
+    /// The later generation of the same writer the reader had seen (read or
+    /// written) before.
+    pub generation_seen: u64,
+    /// The writer of both (`"reader 1"`, `"deleter 0"`).
+    pub writer: WorkerId,
+}
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Trial {
     /// Cycles run in the trial until the first anomaly (or until the cap).

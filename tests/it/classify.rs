@@ -206,7 +206,11 @@ fn enoent_on_a_descriptor_is_fd_enoent() {
             class.has_errno_breakdown(),
             matches!(
                 class,
-                Class::IoError | Class::Stale | Class::UnexpectedErrno | Class::FdEnoent
+                Class::IoError
+                    | Class::Stale
+                    | Class::UnexpectedErrno
+                    | Class::FdEnoent
+                    | Class::OpenErrorVisible
             ),
             "{class}"
         );

@@ -27,6 +27,7 @@ pub fn machine() -> Machine {
         target_dir: "/tmp".into(),
         hostname: "ci-runner".into(),
         crate_version: "0.1.0".into(),
+        other_side: None,
     }
 }
 

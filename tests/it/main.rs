@@ -76,6 +76,9 @@ mod realfs_util;
 // Real filesystems: clean local ones, and the FUSE ones' real defects, found and named.
 mod realfs;
 
+// Two views of one directory: readers through one path, deleters through another.
+mod two_views;
+
 // The documentation held to the code: links and anchors resolve, the flag,
 // settings and JSON field tables are the code's, the README keeps its budget.
 mod tidy;

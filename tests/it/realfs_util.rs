@@ -1,6 +1,11 @@
-//! Real filesystems for the tests: xfs and btrfs on loop images, the kernel's
-//! overlayfs, fuse-overlayfs, bindfs, and sshfs over an sshd of its own on
-//! 127.0.0.1.
+//! Real filesystems for the tests: xfs, ext4 and btrfs on loop images, the
+//! kernel's overlayfs, fuse-overlayfs, bindfs, and sshfs over an sshd of its
+//! own on 127.0.0.1.
+//!
+//! A fixture may also have an *other side*: another path to the directory
+//! the tests race in (bindfs's source, sshfs's server directory, a second
+//! sshfs client, fuse-overlayfs's upper directory, a bind mount), for the
+//! tests of two views.
 //!
 //! Each fixture is a [`RealFs`]: a temp dir holding images, keys and mount
 //! points, plus a stack of what to undo (unmount, stop a daemon), undone in
@@ -136,6 +141,8 @@ pub struct RealFs {
     /// The `fs_type` a report of this mount shows (`"xfs"`, `"fuse.sshfs"`).
     pub fs_type: &'static str,
     mount_point: PathBuf,
+    /// Another path to the mounted directory, where one exists.
+    other_side: Option<PathBuf>,
     undo: Vec<Undo>,
     /// Images, keys, configuration, mount points; removed last.
     work: TempDir,
@@ -153,6 +160,7 @@ impl RealFs {
             name,
             fs_type,
             mount_point,
+            other_side: None,
             undo: Vec::new(),
             work,
         }
@@ -161,6 +169,15 @@ impl RealFs {
     /// The mounted directory, where a run races.
     pub fn path(&self) -> &Path {
         &self.mount_point
+    }
+
+    /// Another path to [`RealFs::path`]: bindfs's source, sshfs's directory
+    /// on the server (or the second client's mount), fuse-overlayfs's upper
+    /// directory, a bind mount of a local filesystem.
+    pub fn other_side(&self) -> &Path {
+        self.other_side
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no other side", self.name))
     }
 
     /// Process ids of the daemons this fixture started.
@@ -186,17 +203,27 @@ impl RealFs {
 
     /// `mount` ran: remember to unmount.
     fn mounted(&mut self) {
+        self.mounted_at(&self.mount_point.clone());
+    }
+
+    /// `mount` ran on `dir`: remember to unmount it.
+    fn mounted_at(&mut self, dir: &Path) {
         assert!(
-            is_mount_point(&self.mount_point),
+            is_mount_point(dir),
             "{}: {} is not a mount point after mounting",
             self.name,
-            self.mount_point.display()
+            dir.display()
         );
-        self.undo.push(Undo::Unmount(self.mount_point.clone()));
+        self.undo.push(Undo::Unmount(dir.to_path_buf()));
     }
 
     /// Starts a FUSE daemon in the foreground and waits until its mount appears.
     fn spawn_fuse(&mut self, cmd: &mut Command) {
+        self.spawn_fuse_at(cmd, &self.mount_point.clone());
+    }
+
+    /// Starts a FUSE daemon that mounts on `mount_point` and waits until the mount appears.
+    fn spawn_fuse_at(&mut self, cmd: &mut Command, mount_point: &Path) {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -204,7 +231,7 @@ impl RealFs {
             .spawn()
             .unwrap_or_else(|e| panic!("{cmd:?} did not start: {e}"));
         let start = Instant::now();
-        while !is_mount_point(&self.mount_point) {
+        while !is_mount_point(mount_point) {
             if let Ok(Some(status)) = child.try_wait() {
                 let mut err = String::new();
                 if let Some(mut e) = child.stderr.take() {
@@ -227,12 +254,32 @@ impl RealFs {
         }
         // The daemon is stopped after its mount is gone (undo runs in reverse).
         self.undo.push(Undo::Stop(self.name, child));
-        self.undo.push(Undo::Unmount(self.mount_point.clone()));
+        self.undo.push(Undo::Unmount(mount_point.to_path_buf()));
+    }
+
+    /// Adds a bind mount of the mounted directory as its other side: the
+    /// same filesystem through a second path (`mount --bind`).
+    pub fn with_bind_mount(mut self) -> RealFs {
+        let bind = self.mkdir("bind");
+        must(
+            Command::new("mount")
+                .arg("--bind")
+                .arg(&self.mount_point)
+                .arg(&bind),
+        );
+        self.mounted_at(&bind);
+        self.other_side = Some(bind);
+        self
     }
 
     /// xfs on a sparse 300 MiB loop image (mkfs.xfs's smallest).
     pub fn xfs() -> Option<RealFs> {
         Self::loop_image("xfs", "xfs", "mkfs.xfs", "xfsprogs", 300)
+    }
+
+    /// ext4 on a sparse 64 MiB loop image.
+    pub fn ext4() -> Option<RealFs> {
+        Self::loop_image("ext4", "ext4", "mkfs.ext4", "e2fsprogs", 64)
     }
 
     /// btrfs on a sparse 256 MiB loop image.
@@ -260,7 +307,9 @@ impl RealFs {
         fs::File::create(&image)
             .and_then(|f| f.set_len(size_mib << 20))
             .expect("sparse image file");
-        must(Command::new(&progs[0]).args(["-q", "-f"]).arg(&image));
+        // Overwrite without asking: `-F` for mke2fs, `-f` for the others.
+        let force = if mkfs == "mkfs.ext4" { "-F" } else { "-f" };
+        must(Command::new(&progs[0]).args(["-q", force]).arg(&image));
         must(
             Command::new(&progs[1])
                 .args(["-t", fs_type, "-o", "loop"])
@@ -314,6 +363,8 @@ impl RealFs {
                 .args(["-f", "-o", &options])
                 .arg(mount_point),
         );
+        // What is written to the merged directory lands here.
+        fs.other_side = Some(upper);
         Some(fs)
     }
 
@@ -330,9 +381,10 @@ impl RealFs {
         fs.spawn_fuse(
             Command::new(&progs[0])
                 .args(["-f", "-o", "subtype=bindfs"])
-                .arg(source)
+                .arg(&source)
                 .arg(mount_point),
         );
+        fs.other_side = Some(source);
         Some(fs)
     }
 
@@ -340,6 +392,16 @@ impl RealFs {
     /// 127.0.0.1 on a free port, with its own configuration, host key and a
     /// throwaway client key (nothing of the system's ssh setup is used).
     pub fn sshfs() -> Option<RealFs> {
+        Self::sshfs_clients(false)
+    }
+
+    /// sshfs as [`RealFs::sshfs`], and a second sshfs mount of the same
+    /// server directory as the other side: two clients of one server.
+    pub fn sshfs_two_clients() -> Option<RealFs> {
+        Self::sshfs_clients(true)
+    }
+
+    fn sshfs_clients(two: bool) -> Option<RealFs> {
         let progs = match check(
             &[
                 ("sshfs", "sshfs"),
@@ -383,19 +445,28 @@ impl RealFs {
         let port = start_sshd(&mut fs, sshd, &keys);
         let remote = format!("root@127.0.0.1:{}", source.display());
         let identity = keys.join("client_key");
-        let mount_point = fs.mount_point.clone();
-        fs.spawn_fuse(
-            Command::new(sshfs)
-                .arg("-f")
-                .arg(remote)
-                .arg(mount_point)
-                .args(["-p", &port.to_string(), "-F", "/dev/null", "-o"])
-                .arg(format!(
-                    "IdentityFile={},IdentitiesOnly=yes,BatchMode=yes,\
-                     StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,LogLevel=ERROR",
-                    identity.display()
-                )),
-        );
+        let second = fs.mkdir("mnt2");
+        let mount_points = if two {
+            vec![fs.mount_point.clone(), second.clone()]
+        } else {
+            vec![fs.mount_point.clone()]
+        };
+        for mount_point in mount_points {
+            fs.spawn_fuse_at(
+                Command::new(sshfs)
+                    .arg("-f")
+                    .arg(&remote)
+                    .arg(&mount_point)
+                    .args(["-p", &port.to_string(), "-F", "/dev/null", "-o"])
+                    .arg(format!(
+                        "IdentityFile={},IdentitiesOnly=yes,BatchMode=yes,\
+                         StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,LogLevel=ERROR",
+                        identity.display()
+                    )),
+                &mount_point,
+            );
+        }
+        fs.other_side = Some(if two { second } else { source });
         Some(fs)
     }
 }

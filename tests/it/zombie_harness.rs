@@ -286,6 +286,78 @@ fn auto_chooses_by_anomalies_when_the_calibration_finds_them() {
     );
 }
 
+/// Issue 25: two views of zombiefs, readers on the mount and the deleter on
+/// its backing directory. A removal made there never reaches zombiefs (no
+/// FUSE request), so its table still holds the name as linked: the reader's
+/// next lookup fails (ENOENT, then a recreate through the mount), or its
+/// `open` reopens the backing inode the deleter removed, whose content is
+/// intact and whose `fstat` says `st_nlink == 0`, exactly what Linux gives.
+/// zombiefs hands out no zombie and counts no racing open, while the
+/// harness counts the raced opens; both sides' counts agree on every
+/// request that went through the mount.
+#[test]
+fn two_views_zombiefs_never_sees_a_removal_on_its_backing_dir() {
+    let Some(fx) = Fixture::with(Options::default()) else {
+        return;
+    };
+    let scenario = Scenario {
+        views: unlink_race::scenario::Views::Split,
+        ..Scenario::default()
+    };
+    let options = HarnessOptions {
+        other_side: Some(fx.backing().to_path_buf()),
+        ..HarnessOptions::default()
+    };
+    let before = fx.mount.stats();
+    let mut h = Harness::start(&scenario, fx.mount.mountpoint(), options).unwrap();
+    // Wait for the race to be seen, on a loaded machine too.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut raced = 0;
+    while raced < 20 && Instant::now() < deadline {
+        let limit = BatchLimit {
+            cycles: Some(3_000),
+            duration: Some(Duration::from_secs(20)),
+            until_anomalies: None,
+        };
+        raced += h
+            .run_batch(&limit, &mut |_| ControlFlow::Continue(()))
+            .unwrap()
+            .raced_opens;
+    }
+    let t = h.finish();
+    let truth = fx.mount.stats();
+    let seen = |f: fn(&unlink_race::zombiefs::Stats) -> u64| f(&truth) - f(&before);
+    eprintln!(
+        "zombiefs, two views: {} cycles, {} raced opens, {} removals (on the backing dir), \
+         counts {:?}; zombiefs: {truth:?}",
+        t.cycles, t.raced_opens, t.removals, t.counts
+    );
+    assert!(
+        t.raced_opens >= 20,
+        "the race ran: {} raced opens",
+        t.raced_opens
+    );
+    assert_eq!(t.anomalies, 0, "no anomaly: {:?}", t.counts);
+    // Nothing zombie: zombiefs saw no unlink to race with.
+    assert_eq!(
+        (seen(|s| s.racing_opens), seen(|s| s.zombie_opens)),
+        (0, count(&t, Class::ZombieFd))
+    );
+    assert_eq!(seen(|s| s.zombie_writes), count(&t, Class::WriteEinval));
+    // Every request through the mount agrees: each successful open of the
+    // reader is one OPEN, each recreate one CREATE (one reader, the only
+    // creator); the view check wrote one marker through the mount and read
+    // the other side's there, and removed its own.
+    let opened = t.cycles - count(&t, Class::EnoentOnOpen);
+    assert_eq!(seen(|s| s.opens), opened + 1, "{:?}", t.counts);
+    assert_eq!(seen(|s| s.creates), t.recreations + 1, "{:?}", t.counts);
+    assert_eq!(count(&t, Class::Recreated), t.recreations);
+    // The deleter's removals went past zombiefs: the mount saw only the
+    // marker's, and the scratch directory's clean-up of the target.
+    assert!(seen(|s| s.unlinks) <= 2, "{truth:?}");
+    assert!(t.removals > 0);
+}
+
 /// The create race on zombiefs: every spurious `ENOENT` zombiefs served is
 /// one the harness counted, and nothing else is an anomaly.
 fn create_race_counts_exactly(

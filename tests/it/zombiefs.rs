@@ -67,6 +67,11 @@ impl Fixture {
     fn path(&self, name: &str) -> PathBuf {
         self.mount.mountpoint().join(name)
     }
+
+    /// The directory the mount passes through to.
+    pub(crate) fn backing(&self) -> &Path {
+        &self.backing
+    }
 }
 
 /// A directory descriptor on the mount, as the harness uses.

@@ -131,6 +131,15 @@ fn example_table(m: &mut Markup, list: &[(&ScenarioReport, &Example)]) {
     row(m, "path existed after", &|_, e| {
         if e.exists_after { "yes" } else { "no" }.into()
     });
+    if list.iter().any(|(_, e)| e.stale.is_some()) {
+        row(m, "generation read", &|_, e| match &e.stale {
+            Some(st) => format!(
+                "{:#x} of {}, after {:#x}",
+                st.generation_read, st.writer, st.generation_seen
+            ),
+            None => String::new(),
+        });
+    }
     if list.iter().all(|(_, e)| e.stat.is_none()) {
         m.open("tr", &[]);
         m.elem("th", &[("class", "mono")], "fstat");

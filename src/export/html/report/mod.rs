@@ -127,10 +127,14 @@ fn header(m: &mut Markup, r: &Report) {
         "p",
         &[("class", "sub")],
         &format!(
-            "{} · {} on {} · {} × {} · host {} · {} · {}",
+            "{} · {} on {}{} · {} × {} · host {} · {} · {}",
             mc.os_name,
             mc.fs_type,
             mc.mount_point,
+            match &mc.other_side {
+                Some(o) => format!(", deleters through {} on {}", o.fs_type, o.mount_point),
+                None => String::new(),
+            },
             mc.cpu_model,
             mc.cpus,
             mc.hostname,
@@ -156,7 +160,7 @@ pub(super) fn times(n: u64) -> &'static str {
 
 fn machine(m: &mut Markup, mc: &Machine) {
     m.elem("h2", &[], "Machine");
-    let rows: [(&str, String); 12] = [
+    let mut rows: Vec<(&str, String)> = vec![
         ("OS", mc.os_name.clone()),
         ("OS version", format!("{} {}", mc.os, mc.os_version)),
         ("kernel", mc.kernel.clone()),
@@ -168,8 +172,17 @@ fn machine(m: &mut Markup, mc: &Machine) {
         ("target directory", mc.target_dir.clone()),
         ("hostname", mc.hostname.clone()),
         ("crate version", mc.crate_version.clone()),
-        ("", String::new()),
     ];
+    if let Some(o) = &mc.other_side {
+        rows.extend([
+            ("other side (deleters)", o.target_dir.clone()),
+            ("its filesystem", o.fs_type.clone()),
+            ("its mount point", o.mount_point.clone()),
+        ]);
+    }
+    while rows.len() % 3 != 0 {
+        rows.push(("", String::new()));
+    }
     m.open("table", &[("class", "machine")]);
     for pair in rows.chunks(3) {
         m.open("tr", &[]);
