@@ -4,14 +4,13 @@
 //! `UNLINK_RACE_*` variables ([`GridConfig::from_env`]). Every value is checked
 //! before any benchmark runs; an error names the variable and the value.
 
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::report::machine;
 use crate::report::schema::Machine;
 use crate::scenario::{self, CreateFlags, Delete, Pace, Race, Recreate, Scenario, Workers};
-use crate::sys::{self, platform, platform::FsInfo};
+use crate::sys::{self, AsFd, platform, platform::FsInfo};
 
 /// Thread counts (readers × deleters) of the default grid.
 pub const DEFAULT_THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4), (8, 8)];

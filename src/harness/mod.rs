@@ -26,7 +26,6 @@ mod watchdog;
 mod worker;
 
 use std::ops::ControlFlow;
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -34,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
 use crate::scenario::{Pace, Race, Scenario, ScenarioError, Workers};
-use crate::sys::{self, Errno, platform};
+use crate::sys::{self, AsFd, Errno, platform};
 
 pub use board::{name_of, round_name};
 use pool::Pool;

@@ -2,12 +2,10 @@
 //! by descriptors while the workers race in it, and removed through them.
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::sys::{self, Errno, flags::*};
+use crate::sys::{self, AsFd, Errno, OwnedFd, flags::*};
 
 use super::records::WorkerId;
 use super::worker::{TARGET, TRASH_DIR, private_names};
@@ -64,7 +62,7 @@ pub(super) fn create_scratch(target: &Path) -> Result<(Scratch, PathBuf), Harnes
             Err(e) => return Err(failed(e)),
         }
     };
-    let path = canonical.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
+    let path = canonical.join(name.to_str().expect("an ASCII name"));
     let dir = match sys::openat(
         parent.as_fd(),
         &name,
@@ -113,16 +111,17 @@ impl Scratch {
     /// process's descriptor (`/proc/<pid>/fd/<n>/.`), so it names the scratch
     /// directory even if it or its parent was renamed meanwhile.
     pub(super) fn path_for_children(&self) -> PathBuf {
-        if cfg!(target_os = "linux") {
+        #[cfg(target_os = "linux")]
+        {
             use std::os::fd::AsRawFd;
             PathBuf::from(format!(
                 "/proc/{}/fd/{}/.",
                 sys::getpid(),
                 self.dir.as_raw_fd()
             ))
-        } else {
-            self.path.clone()
         }
+        #[cfg(not(target_os = "linux"))]
+        self.path.clone()
     }
 
     /// Removes the names the workers made, then the directory itself through
@@ -158,8 +157,10 @@ impl Scratch {
         if let Ok(entries) = std::fs::read_dir(self.path_for_children()) {
             for entry in entries.flatten() {
                 let name = entry.file_name();
-                if is_round_name(name.as_bytes()) {
-                    names.push(CString::new(name.as_bytes()).expect("no NUL in a file name"));
+                if is_round_name(name.as_encoded_bytes()) {
+                    names.push(
+                        CString::new(name.as_encoded_bytes()).expect("no NUL in a file name"),
+                    );
                 }
             }
         }

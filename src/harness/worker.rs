@@ -15,7 +15,6 @@
 //! removes it.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
@@ -24,7 +23,7 @@ use crate::outcome::{
     CLASS_COUNT, Class, CreateRound, Observation, Op, Side, classify, is_expected,
 };
 use crate::scenario::{Delete, Pace, Recreate, Scenario};
-use crate::sys::{self, ENOENT, Errno, flags::*};
+use crate::sys::{self, AsFd, BorrowedFd, ENOENT, Errno, OwnedFd, flags::*};
 
 use super::board::{Board, Call, name_of, round_name};
 use super::records::{AnomalyRecord, Role, WorkerId};
