@@ -108,7 +108,9 @@ impl Setting {
             }
             Setting::Sizes => "file sizes, comma-separated, `K`/`M` suffixes",
             Setting::Recreate => "`inplace`, `atomic`",
-            Setting::Delete => "`unlink`, `trash`, `replace` (each at every thread count)",
+            Setting::Delete => {
+                "`unlink`, `trash`, `replace`, and on Windows `posix` (each at every thread count)"
+            }
             Setting::Race => {
                 "races, comma-separated: `open-unlink` (readers × deleters) and `create` (the create family, run first: see [create-race.md](create-race.md))"
             }
@@ -382,7 +384,12 @@ impl GridConfig {
         };
         let delete = match get(Setting::Delete) {
             Some(v) => Some(list(Setting::Delete, &v, |s| {
-                s.parse::<Delete>().map_err(|e| e.to_string())
+                let d = s.parse::<Delete>().map_err(|e| e.to_string())?;
+                if d.is_available() {
+                    Ok(d)
+                } else {
+                    Err(format!("delete '{d}' is Windows' POSIX-semantics delete"))
+                }
             })?),
             None => quick.then(|| vec![Delete::Unlink]),
         };
@@ -474,7 +481,7 @@ impl GridConfig {
         }
         for &size in &self.sizes {
             for &recreate in &self.recreate {
-                for delete in Delete::ALL {
+                for delete in Delete::ALL.iter().filter(|d| d.is_available()) {
                     for &(readers, deleters) in &self.threads {
                         let wanted = match &self.delete {
                             Some(list) => list.contains(delete),

@@ -7,9 +7,9 @@
 //! the scenario: [`is_expected`] says which races a scenario makes normal.
 
 use crate::content::ContentCheck;
-use crate::scenario::{Race, Recreate, Scenario};
+use crate::scenario::{Delete, Race, Recreate, Scenario};
 use crate::sys::Stat;
-use crate::sys::{EEXIST, EINVAL, EIO, ENOENT, ESTALE, Errno};
+use crate::sys::{DELETE_PENDING, EEXIST, EINVAL, EIO, ENOENT, ESTALE, Errno, SHARING_VIOLATION};
 
 /// What one cycle or one removal produced. On disk (reports, the worker
 /// protocol) a class is its [`Class::name`].
@@ -61,10 +61,17 @@ pub enum Class {
     /// `open(O_CREAT|O_EXCL)` succeeded in a round another creator had won
     /// too: counted once for every winner after the first.
     ExclExtraWinner,
+    /// Windows: an open, create, look-up or delete of a name whose file is
+    /// being deleted failed (`ERROR_ACCESS_DENIED` with
+    /// `STATUS_DELETE_PENDING`): the name stays until the last handle closes.
+    DeletePending,
+    /// Windows: an open or delete refused by the share modes of a handle
+    /// already open (`ERROR_SHARING_VIOLATION`, `STATUS_SHARING_VIOLATION`).
+    SharingViolation,
 }
 
 /// Number of classes.
-pub const CLASS_COUNT: usize = 19;
+pub const CLASS_COUNT: usize = 21;
 
 impl Class {
     /// Every class, in report order.
@@ -88,6 +95,8 @@ impl Class {
         Class::CreateEexist,
         Class::EexistWithoutExcl,
         Class::ExclExtraWinner,
+        Class::DeletePending,
+        Class::SharingViolation,
     ];
 
     /// The name used in reports (`zombie_fd`).
@@ -112,6 +121,8 @@ impl Class {
             Class::CreateEexist => "create_eexist",
             Class::EexistWithoutExcl => "eexist_without_excl",
             Class::ExclExtraWinner => "excl_extra_winner",
+            Class::DeletePending => "delete_pending",
+            Class::SharingViolation => "sharing_violation",
         }
     }
 
@@ -162,7 +173,7 @@ impl Class {
     /// `false` for classes added after schema_version 1 was first written: a
     /// report from then may lack them (`fd_enoent` was counted as
     /// `unexpected_errno` before it had a class of its own; the create
-    /// race's classes came with it).
+    /// race's classes came with it, Windows' with the Windows backend).
     pub fn in_every_report(self) -> bool {
         !matches!(
             self,
@@ -171,6 +182,8 @@ impl Class {
                 | Class::CreateEexist
                 | Class::EexistWithoutExcl
                 | Class::ExclExtraWinner
+                | Class::DeletePending
+                | Class::SharingViolation
         )
     }
 
@@ -342,6 +355,8 @@ pub fn classify(obs: &Observation) -> Class {
     if obs.errno != 0 {
         return match (obs.errno, obs.op) {
             (ESTALE, _) => Class::Stale,
+            (DELETE_PENDING, _) => Class::DeletePending,
+            (SHARING_VIOLATION, _) => Class::SharingViolation,
             (EIO, _) => Class::IoError,
             (EEXIST, Op::Create) if !exclusive => Class::EexistWithoutExcl,
             // The control's loser: someone else won the round.
@@ -385,7 +400,8 @@ pub fn classify(obs: &Observation) -> Class {
 /// `empty_read` and `short_read` are expected races under `inplace` with two or
 /// more readers: one reader can open the file another has just created (or
 /// truncated) and not yet finished writing. Under `atomic`, or with one
-/// reader, they are anomalies.
+/// reader, they are anomalies. On Windows `delete_pending` is expected but
+/// under delete `posix`, and `sharing_violation` under `--no-share-delete`.
 pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
     match class {
         c if c.is_normal() => true,
@@ -394,6 +410,12 @@ pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
                 && scenario.recreate == Recreate::Inplace
                 && scenario.readers >= 2
         }
+        // Windows by design: a file deleted while open keeps its name until
+        // the last handle closes. A POSIX-semantics delete removes the name
+        // at once, so there it is an anomaly.
+        Class::DeletePending => scenario.delete != Delete::Posix,
+        // Opens without `FILE_SHARE_DELETE` refuse the deleter by design.
+        Class::SharingViolation => !scenario.share_delete,
         _ => false,
     }
 }

@@ -47,6 +47,17 @@ pub enum Delete {
     Trash,
     /// `rename` a fresh file over the target (disk-objectstore's workaround).
     Replace,
+    /// Windows only: delete with POSIX semantics (`FileDispositionInfoEx`
+    /// with `FILE_DISPOSITION_FLAG_POSIX_SEMANTICS`): the name goes at once,
+    /// open handles keep the file. `unlink` is `DeleteFileW` there.
+    Posix,
+}
+
+impl Delete {
+    /// Whether this system has the strategy (`posix` is Windows's).
+    pub fn is_available(self) -> bool {
+        self != Delete::Posix || cfg!(windows)
+    }
 }
 
 /// How workers run.
@@ -317,7 +328,7 @@ two_spellings!(Race, "race");
 two_spellings!(CreateFlags, "create flags");
 
 named_enum!(Recreate, "recreate strategy", Inplace => "inplace", Atomic => "atomic");
-named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace");
+named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace", Posix => "posix");
 named_enum!(Workers, "worker kind", Threads => "threads", Processes => "processes");
 named_enum!(Pace, "pace", Spin => "spin", Check => "check", Yield => "yield", Sleep => "sleep", Aimed => "aimed", Auto => "auto");
 
@@ -339,6 +350,10 @@ pub struct Scenario {
     pub file_size_bytes: u64,
     pub recreate: Recreate,
     pub delete: Delete,
+    /// Windows: whether every open shares delete access
+    /// (`FILE_SHARE_DELETE`, the default). Without it a file cannot be
+    /// deleted or renamed while a reader has it open. Always `true` elsewhere.
+    pub share_delete: bool,
     pub workers: Workers,
     /// How deleters pace themselves. `auto` is resolved (calibrated) when the
     /// harness starts; a running harness's scenario never holds `auto`.
@@ -359,6 +374,7 @@ impl Default for Scenario {
             file_size_bytes: SEED_CONTENT.len() as u64,
             recreate: Recreate::Inplace,
             delete: Delete::Unlink,
+            share_delete: true,
             workers: Workers::Threads,
             pace: Pace::Sleep,
         }
@@ -391,6 +407,8 @@ pub enum ScenarioError {
     CreateWithReaders { readers: u32, deleters: u32 },
     #[error("creators race only in a create race (--race create), got {0} with --race open-unlink")]
     CreatorsWithoutCreateRace(u32),
+    #[error("{0} is a Windows setting: this system has no share modes or POSIX-semantics delete")]
+    WindowsOnly(&'static str),
 }
 
 /// `n` if it is an allowed number of readers.
@@ -454,6 +472,12 @@ impl Scenario {
         }
         if self.pace == Pace::Aimed && self.workers != Workers::Threads {
             return Err(ScenarioError::AimedNeedsThreads);
+        }
+        if !self.delete.is_available() {
+            return Err(ScenarioError::WindowsOnly("delete 'posix'"));
+        }
+        if !self.share_delete && !cfg!(windows) {
+            return Err(ScenarioError::WindowsOnly("--no-share-delete"));
         }
         Ok(())
     }

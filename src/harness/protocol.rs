@@ -39,6 +39,7 @@ pub struct WorkerSpec {
     pub file_size_bytes: u64,
     pub recreate: Recreate,
     pub delete: Delete,
+    pub share_delete: bool,
     pub pace: Pace,
     pub examples_per_class: u32,
     /// The file every worker maps as its shared board (see `board.rs`).
@@ -63,6 +64,7 @@ impl WorkerSpec {
             file_size_bytes: s.file_size_bytes,
             recreate: s.recreate,
             delete: s.delete,
+            share_delete: s.share_delete,
             pace: s.pace,
             examples_per_class,
             board,
@@ -80,6 +82,7 @@ impl WorkerSpec {
             file_size_bytes: self.file_size_bytes,
             recreate: self.recreate,
             delete: self.delete,
+            share_delete: self.share_delete,
             workers: Workers::Processes,
             pace: self.pace,
         }

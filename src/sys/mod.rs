@@ -46,6 +46,9 @@ pub mod flags {
     pub const O_APPEND: i32 = libc::O_APPEND;
     pub const O_SYNC: i32 = libc::O_SYNC;
     pub const O_DSYNC: i32 = libc::O_DSYNC;
+    /// Windows only (leave `FILE_SHARE_DELETE` out of the share mode): no
+    /// bits here, where `Scenario::validate` refuses it.
+    pub const O_NO_SHARE_DELETE: i32 = 0;
     /// A descriptor that names an inode without opening it (Linux).
     #[cfg(target_os = "linux")]
     pub const O_PATH: i32 = libc::O_PATH;

@@ -77,10 +77,13 @@ pub fn version_numbers() -> (u32, u32, u32) {
 /// Windows 11 still says 10.0, and is told apart by its build, 22000 on).
 pub fn os_version() -> OsVersion {
     let (major, minor, build) = version_numbers();
-    let family = match (major, build) {
-        (0, _) => "Windows".to_string(),
-        (10, b) if b >= 22000 => "Windows 11".to_string(),
-        (m, _) => format!("Windows {m}"),
+    let family = match (major, minor, build) {
+        (10, _, b) if b >= 22000 => "Windows 11",
+        (10, ..) => "Windows 10",
+        (6, 3, _) => "Windows 8.1",
+        (6, 2, _) => "Windows 8",
+        (6, 1, _) => "Windows 7",
+        _ => "Windows",
     };
     OsVersion {
         version: format!("{major}.{minor}.{build}"),
