@@ -419,3 +419,54 @@ pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::{DELETE_PENDING, EACCES, SHARING_VIOLATION};
+
+    #[test]
+    fn windows_failures_have_their_own_classes_on_every_operation() {
+        for (side, op) in [
+            (Side::Reader, Op::Open),
+            (Side::Reader, Op::Create),
+            (Side::Deleter, Op::Unlink),
+            (Side::Deleter, Op::Access),
+            (Side::Deleter, Op::Rename),
+        ] {
+            let pending = Observation::failure(side, op, DELETE_PENDING);
+            assert_eq!(classify(&pending), Class::DeletePending, "{side:?} {op:?}");
+            let refused = Observation::failure(side, op, SHARING_VIOLATION);
+            assert_eq!(
+                classify(&refused),
+                Class::SharingViolation,
+                "{side:?} {op:?}"
+            );
+        }
+        // A plain access denied is not delete-pending.
+        let denied = Observation::failure(Side::Reader, Op::Open, EACCES);
+        assert_eq!(classify(&denied), Class::UnexpectedErrno);
+    }
+
+    #[test]
+    fn delete_pending_is_expected_but_under_posix_delete_and_sharing_violations_without_share_delete()
+     {
+        let unlink = Scenario::default();
+        let posix = Scenario {
+            delete: Delete::Posix,
+            ..Scenario::default()
+        };
+        let unshared = Scenario {
+            share_delete: false,
+            ..Scenario::default()
+        };
+        assert!(is_expected(Class::DeletePending, &unlink));
+        assert!(!is_expected(Class::DeletePending, &posix));
+        assert!(!is_expected(Class::SharingViolation, &unlink));
+        assert!(is_expected(Class::SharingViolation, &unshared));
+        for c in [Class::DeletePending, Class::SharingViolation] {
+            assert!(!c.once_per_cycle() && !c.in_every_report() && !c.is_normal());
+            assert_eq!(Class::from_name(c.name()), Some(c));
+        }
+    }
+}

@@ -131,7 +131,6 @@ pub fn print(points: &[LatencyPoint]) {
 
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod imp {
-    use std::os::fd::{AsFd, BorrowedFd};
     use std::path::Path;
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     use std::time::Duration;
@@ -142,7 +141,7 @@ mod imp {
     use unlink_race::report::build::{calibration, latency_medians};
     use unlink_race::report::schema::{LatencyMethod, LatencyPoint, Trial};
     use unlink_race::scenario::{CreateFlags, Pace, Race, Scenario, Workers};
-    use unlink_race::sys;
+    use unlink_race::sys::{self, AsFd, BorrowedFd};
     use unlink_race::zombiefs::{Mount, Options};
 
     use super::super::bare::{self, Stop, TrialCap};

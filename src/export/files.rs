@@ -412,7 +412,8 @@ pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
     Ok(index)
 }
 
-#[cfg(test)]
+// Symlinks, FIFOs and modes: Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};

@@ -288,7 +288,10 @@ pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> SysRes
         _ => wf::GENERIC_READ,
     };
     if flags & O_APPEND != 0 {
-        access = fs::FILE_APPEND_DATA | wf::GENERIC_READ * u32::from(flags & O_ACCMODE == O_RDWR);
+        access = match flags & O_ACCMODE {
+            O_RDWR => fs::FILE_APPEND_DATA | wf::GENERIC_READ,
+            _ => fs::FILE_APPEND_DATA,
+        };
     }
     let disposition = match (
         flags & O_CREAT != 0,
