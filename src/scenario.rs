@@ -665,7 +665,7 @@ mod tests {
         let e = "rm".parse::<Delete>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown delete strategy 'rm' (expected one of: unlink trash replace)"
+            "unknown delete strategy 'rm' (expected one of: unlink trash replace posix)"
         );
         let s = Scenario::default();
         assert_eq!(s.name(), "r1-d1-7B-inplace-unlink-threads");
@@ -776,5 +776,29 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("-3").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn the_windows_settings_are_refused_elsewhere() {
+        let posix = Scenario {
+            delete: Delete::Posix,
+            ..Scenario::default()
+        };
+        let unshared = Scenario {
+            share_delete: false,
+            ..Scenario::default()
+        };
+        if cfg!(windows) {
+            assert_eq!(posix.validate(), Ok(()));
+            assert_eq!(unshared.validate(), Ok(()));
+        } else {
+            let e = posix.validate().unwrap_err().to_string();
+            assert!(e.starts_with("delete 'posix' is a Windows setting"), "{e}");
+            let e = unshared.validate().unwrap_err().to_string();
+            assert!(
+                e.starts_with("--no-share-delete is a Windows setting"),
+                "{e}"
+            );
+        }
     }
 }
