@@ -110,6 +110,33 @@ pub enum HarnessError {
     Descriptors { limit: u64, needed: u64 },
 }
 
+/// Windows: deletes a probe file with POSIX semantics, so that a
+/// filesystem (or a Windows before 10 1607) that lacks them stops the run
+/// with one line instead of failing every delete.
+#[cfg(windows)]
+fn posix_delete_works(
+    scratch: &scratch::Scratch,
+    canonical: &std::path::Path,
+    fs_type: &str,
+) -> Result<(), HarnessError> {
+    use crate::sys::flags::{O_CREAT, O_EXCL, O_WRONLY};
+    let probe = c"posix-delete-probe";
+    let dir = scratch.dir.as_fd();
+    let failed = |e: Errno| HarnessError::TargetDir {
+        path: canonical.to_path_buf(),
+        reason: format!(
+            "delete posix: this {fs_type} volume does not delete with POSIX semantics ({})",
+            errno_label(e)
+        ),
+    };
+    let fd = sys::openat(dir, probe, O_WRONLY | O_CREAT | O_EXCL, 0o600).map_err(failed)?;
+    drop(fd);
+    sys::unlinkat_posix(dir, probe).map_err(|e| {
+        let _ = sys::unlinkat(dir, probe);
+        failed(e)
+    })
+}
+
 impl HarnessError {
     /// Whether this is an environment error (docs/usage.md#environment-errors),
     /// as opposed to bad input.
@@ -328,6 +355,10 @@ impl Harness {
         };
         let (scratch, canonical) = create_scratch(target_dir)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
+        #[cfg(windows)]
+        if scenario.delete == crate::scenario::Delete::Posix {
+            posix_delete_works(&scratch, &canonical, &fs.fs_type)?;
+        }
         let dir = Arc::clone(&scratch.dir);
         let ids: Vec<WorkerId> = match scenario.race {
             Race::OpenUnlink => (0..scenario.readers)
