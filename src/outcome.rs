@@ -451,19 +451,13 @@ mod tests {
     #[test]
     fn delete_pending_is_expected_but_under_posix_delete_and_sharing_violations_without_share_delete()
      {
-        let unlink = Scenario::default();
-        let posix = Scenario {
-            delete: Delete::Posix,
-            ..Scenario::default()
-        };
-        let unshared = Scenario {
-            share_delete: false,
-            ..Scenario::default()
-        };
-        assert!(is_expected(Class::DeletePending, &unlink));
-        assert!(!is_expected(Class::DeletePending, &posix));
-        assert!(!is_expected(Class::SharingViolation, &unlink));
-        assert!(is_expected(Class::SharingViolation, &unshared));
+        let mut s = Scenario::default();
+        assert!(is_expected(Class::DeletePending, &s));
+        assert!(!is_expected(Class::SharingViolation, &s));
+        s.delete = Delete::Posix;
+        assert!(!is_expected(Class::DeletePending, &s));
+        s.share_delete = false;
+        assert!(is_expected(Class::SharingViolation, &s));
         for c in [Class::DeletePending, Class::SharingViolation] {
             assert!(!c.once_per_cycle() && !c.in_every_report() && !c.is_normal());
             assert_eq!(Class::from_name(c.name()), Some(c));

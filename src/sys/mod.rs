@@ -495,13 +495,7 @@ impl SharedWords {
     /// Maps the first `len` words of `file`, which must be at least that
     /// long (a new file is zeros once [`std::fs::File::set_len`] made it so).
     pub fn map(file: &std::fs::File, len: usize) -> std::io::Result<SharedWords> {
-        let bytes = len.max(1) * std::mem::size_of::<u64>();
-        if file.metadata()?.len() < bytes as u64 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("shared memory file is shorter than {bytes} bytes"),
-            ));
-        }
+        let bytes = shared_bytes(file, len.max(1))?;
         // SAFETY: a fresh mapping of an open file's first `bytes` bytes; the
         // kernel picks the address, so it overlaps nothing of ours.
         let ptr = unsafe {

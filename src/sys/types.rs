@@ -129,3 +129,16 @@ pub struct OsVersion {
     /// Human-readable name (`Debian GNU/Linux 12 (bookworm)`, `macOS 10.15.7`).
     pub name: String,
 }
+
+/// The bytes of `len` shared words, or an error when `file` is shorter
+/// (a new file is zeros once [`std::fs::File::set_len`] made it long enough).
+pub(crate) fn shared_bytes(file: &std::fs::File, len: usize) -> std::io::Result<usize> {
+    let bytes = len * size_of::<u64>();
+    if file.metadata()?.len() < bytes as u64 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("shared memory file is shorter than {bytes} bytes"),
+        ));
+    }
+    Ok(bytes)
+}

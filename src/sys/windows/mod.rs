@@ -607,53 +607,46 @@ pub fn monotonic_ns() -> u64 {
     t / f * 1_000_000_000 + t % f * 1_000_000_000 / f
 }
 
-/// User plus kernel time of `FILETIME`s, in nanoseconds.
-fn cpu_ns(kernel: wf::FILETIME, user: wf::FILETIME) -> u64 {
+/// User plus kernel time, in nanoseconds, of a `Get*Times` call that fills
+/// creation, exit, kernel and user `FILETIME`s (100 ns units, updated every
+/// tick); 0 if it fails.
+fn cpu_ns(
+    times: impl FnOnce(
+        &mut wf::FILETIME,
+        &mut wf::FILETIME,
+        &mut wf::FILETIME,
+        &mut wf::FILETIME,
+    ) -> windows_sys::core::BOOL,
+) -> u64 {
+    let zero = wf::FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    };
+    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+    if times(&mut created, &mut exited, &mut kernel, &mut user) == 0 {
+        return 0;
+    }
     let ticks =
         |ft: wf::FILETIME| (u64::from(ft.dwHighDateTime) << 32) | u64::from(ft.dwLowDateTime);
     (ticks(kernel) + ticks(user)) * 100
 }
 
 /// CPU time of the whole process, user and kernel, all threads, in
-/// nanoseconds (`GetProcessTimes`; 100 ns units, updated every tick).
+/// nanoseconds (`GetProcessTimes`).
 pub fn process_cpu_ns() -> u64 {
-    let zero = wf::FILETIME {
-        dwLowDateTime: 0,
-        dwHighDateTime: 0,
-    };
-    let (mut c, mut e, mut k, mut u) = (zero, zero, zero, zero);
     // SAFETY: the pseudo-handle of the current process and four writable `FILETIME`s.
-    unsafe {
-        Threading::GetProcessTimes(
-            Threading::GetCurrentProcess(),
-            &mut c,
-            &mut e,
-            &mut k,
-            &mut u,
-        )
-    };
-    cpu_ns(k, u)
+    cpu_ns(|c, e, k, u| unsafe {
+        Threading::GetProcessTimes(Threading::GetCurrentProcess(), c, e, k, u)
+    })
 }
 
 /// CPU time of the calling thread, user and kernel, in nanoseconds
 /// (`GetThreadTimes`).
 pub fn thread_cpu_ns() -> u64 {
-    let zero = wf::FILETIME {
-        dwLowDateTime: 0,
-        dwHighDateTime: 0,
-    };
-    let (mut c, mut e, mut k, mut u) = (zero, zero, zero, zero);
     // SAFETY: the pseudo-handle of the current thread and four writable `FILETIME`s.
-    unsafe {
-        Threading::GetThreadTimes(
-            Threading::GetCurrentThread(),
-            &mut c,
-            &mut e,
-            &mut k,
-            &mut u,
-        )
-    };
-    cpu_ns(k, u)
+    cpu_ns(|c, e, k, u| unsafe {
+        Threading::GetThreadTimes(Threading::GetCurrentThread(), c, e, k, u)
+    })
 }
 
 /// `Sleep(0)`: the deleter's "yield briefly" (Windows sleeps no shorter
@@ -782,13 +775,7 @@ impl SharedWords {
     pub fn map(file: &std::fs::File, len: usize) -> std::io::Result<SharedWords> {
         use windows_sys::Win32::System::Memory as mem;
         let len = len.max(1);
-        let bytes = len * size_of::<u64>();
-        if file.metadata()?.len() < bytes as u64 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("shared memory file is shorter than {bytes} bytes"),
-            ));
-        }
+        let bytes = shared_bytes(file, len)?;
         // SAFETY: the file's handle is borrowed for the call; a null name and
         // security descriptor are allowed; size 0 maps the whole file.
         let mapping = unsafe {
