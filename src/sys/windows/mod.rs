@@ -389,9 +389,11 @@ fn unix_time(ft: wf::FILETIME) -> (i64, i64) {
 }
 
 /// `GetFileInformationByHandle(handle)` as a [`Stat`]: the volume serial
-/// number is `dev`, the file index `ino`, the link count `nlink`; the mode is
-/// made from the attributes; `ctime` is the last write (the call gives no
-/// change time); ids, block size and blocks are 0.
+/// number is `dev`, the file index `ino`, the link count `nlink` less the
+/// name being deleted ([`delete_pending`]), so that a file deleted while
+/// open has `nlink == 0` as on Unix; the mode is made from the attributes;
+/// `ctime` is the last write (the call gives no change time); ids, block
+/// size and blocks are 0.
 fn handle_info(handle: wf::HANDLE) -> SysResult<Stat> {
     let mut info = MaybeUninit::<fs::BY_HANDLE_FILE_INFORMATION>::uninit();
     // SAFETY: `info` is writable for one `BY_HANDLE_FILE_INFORMATION`; the
@@ -418,7 +420,7 @@ fn handle_info(handle: wf::HANDLE) -> SysResult<Stat> {
         dev: u64::from(info.dwVolumeSerialNumber),
         ino: (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
         mode: kind | perm,
-        nlink: u64::from(info.nNumberOfLinks),
+        nlink: u64::from(info.nNumberOfLinks).saturating_sub(u64::from(delete_pending(handle))),
         uid: 0,
         gid: 0,
         rdev: 0,
@@ -432,6 +434,24 @@ fn handle_info(handle: wf::HANDLE) -> SysResult<Stat> {
         ctime_s: mtime_s,
         ctime_ns: mtime_ns,
     })
+}
+
+/// `GetFileInformationByHandleEx(handle, FileStandardInfo)`: whether the
+/// file is being deleted (`false` when the call fails).
+fn delete_pending(handle: wf::HANDLE) -> bool {
+    let mut info = MaybeUninit::<fs::FILE_STANDARD_INFO>::uninit();
+    // SAFETY: `info` is writable for one `FILE_STANDARD_INFO`, the size
+    // passed; the handle is borrowed for the call.
+    let ok = unsafe {
+        fs::GetFileInformationByHandleEx(
+            handle,
+            fs::FileStandardInfo,
+            info.as_mut_ptr().cast(),
+            size_of::<fs::FILE_STANDARD_INFO>() as u32,
+        )
+    };
+    // SAFETY: the call succeeded, so it filled the struct.
+    ok != 0 && unsafe { info.assume_init() }.DeletePending
 }
 
 /// `fstat(fd)`: [`handle_info`] of the handle.
@@ -937,6 +957,26 @@ mod tests {
         );
         rmdirat(d, c"sub").unwrap();
         assert!(fstat(d).unwrap().nlink > 0);
+    }
+
+    #[test]
+    fn a_file_deleted_while_open_goes_when_its_last_handle_closes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = open_dir(tmp.path()).unwrap();
+        let d = dir.as_fd();
+        let fd = openat(d, c"f", flags::O_WRONLY | flags::O_CREAT, 0o600).unwrap();
+        assert_eq!(fstat(fd.as_fd()).unwrap().nlink, 1);
+        unlinkat(d, c"f").unwrap();
+        // Windows: delete-pending, and `nlink` 0; NTFS with POSIX deletes by
+        // default: gone at once; Wine: still there until the close.
+        let st = fstat(fd.as_fd()).unwrap();
+        assert!(st.nlink <= 1, "{st:?}");
+        match openat(d, c"f", flags::O_RDONLY, 0) {
+            Ok(again) => drop(again),
+            Err(e) => assert!(matches!(e, ENOENT | DELETE_PENDING), "{e}"),
+        }
+        close(fd).unwrap();
+        assert_eq!(exists_at(d, c"f"), Ok(false));
     }
 
     #[test]
