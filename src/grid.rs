@@ -4,14 +4,13 @@
 //! `UNLINK_RACE_*` variables ([`GridConfig::from_env`]). Every value is checked
 //! before any benchmark runs; an error names the variable and the value.
 
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::report::machine;
 use crate::report::schema::Machine;
 use crate::scenario::{self, CreateFlags, Delete, Pace, Race, Recreate, Scenario, Views, Workers};
-use crate::sys::{self, platform, platform::FsInfo};
+use crate::sys::{self, AsFd, platform, platform::FsInfo};
 
 /// Thread counts (readers × deleters) of the default grid.
 pub const DEFAULT_THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4), (8, 8)];
@@ -115,7 +114,9 @@ impl Setting {
             }
             Setting::Sizes => "file sizes, comma-separated, `K`/`M` suffixes",
             Setting::Recreate => "`inplace`, `atomic`",
-            Setting::Delete => "`unlink`, `trash`, `replace` (each at every thread count)",
+            Setting::Delete => {
+                "`unlink`, `trash`, `replace`, and on Windows `posix` (each at every thread count)"
+            }
             Setting::Race => {
                 "races, comma-separated: `open-unlink` (readers × deleters) and `create` (the create family, run first: see [create-race.md](create-race.md))"
             }
@@ -449,7 +450,12 @@ impl GridConfig {
         };
         let delete = match get(Setting::Delete) {
             Some(v) => Some(list(Setting::Delete, &v, |s| {
-                s.parse::<Delete>().map_err(|e| e.to_string())
+                let d = s.parse::<Delete>().map_err(|e| e.to_string())?;
+                if d.is_available() {
+                    Ok(d)
+                } else {
+                    Err(format!("delete '{d}' is Windows' POSIX-semantics delete"))
+                }
             })?),
             None => quick.then(|| vec![Delete::Unlink]),
         };
@@ -563,7 +569,7 @@ impl GridConfig {
         }
         for &size in &self.sizes {
             for &recreate in &self.recreate {
-                for delete in Delete::ALL {
+                for delete in Delete::ALL.iter().filter(|d| d.is_available()) {
                     for &(readers, deleters) in &self.threads {
                         let wanted = match &self.delete {
                             Some(list) => list.contains(delete),
@@ -801,8 +807,15 @@ mod tests {
                 .any(|s| s.name() == "create-c16-creat_excl-7B-threads")
         );
         // Then 4 thread counts x 3 sizes x 2 recreate with unlink, plus trash
-        // and replace at 2 thread counts x 3 sizes x 2 recreate.
-        assert_eq!(s.len(), create + 4 * 3 * 2 + 2 * 2 * 3 * 2);
+        // and replace (and on Windows posix) at 2 thread counts x 3 sizes x
+        // 2 recreate.
+        let extra_deletes = if cfg!(windows) { 3 } else { 2 };
+        assert_eq!(s.len(), create + 4 * 3 * 2 + extra_deletes * 2 * 3 * 2);
+        assert_eq!(
+            s.iter().any(|s| s.delete == Delete::Posix),
+            cfg!(windows),
+            "posix is Windows's"
+        );
         assert!(s.iter().all(|s| s.validate().is_ok()));
         let unique: std::collections::HashSet<_> = s.iter().map(|s| s.name()).collect();
         assert_eq!(unique.len(), s.len());

@@ -36,6 +36,7 @@ pub mod report;
 pub mod scenario;
 pub mod signals;
 pub mod stats;
+#[cfg_attr(windows, path = "sys/windows/mod.rs")]
 pub mod sys;
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 pub mod zombiefs;

@@ -7,9 +7,9 @@
 //! the scenario: [`is_expected`] says which races a scenario makes normal.
 
 use crate::content::ContentCheck;
-use crate::scenario::{Race, Recreate, Scenario, Views};
+use crate::scenario::{Delete, Race, Recreate, Scenario, Views};
 use crate::sys::Stat;
-use crate::sys::{EEXIST, EINVAL, EIO, ENOENT, ESTALE, Errno};
+use crate::sys::{DELETE_PENDING, EEXIST, EINVAL, EIO, ENOENT, ESTALE, Errno, SHARING_VIOLATION};
 
 /// What one cycle or one removal produced. On disk (reports, the worker
 /// protocol) a class is its [`Class::name`].
@@ -72,10 +72,17 @@ pub enum Class {
     /// `open(O_CREAT|O_EXCL)` succeeded in a round another creator had won
     /// too: counted once for every winner after the first.
     ExclExtraWinner,
+    /// Windows: an open, create, look-up or delete of a name whose file is
+    /// being deleted failed (`ERROR_ACCESS_DENIED` with
+    /// `STATUS_DELETE_PENDING`): the name stays until the last handle closes.
+    DeletePending,
+    /// Windows: an open or delete refused by the share modes of a handle
+    /// already open (`ERROR_SHARING_VIOLATION`, `STATUS_SHARING_VIOLATION`).
+    SharingViolation,
 }
 
 /// Number of classes.
-pub const CLASS_COUNT: usize = 22;
+pub const CLASS_COUNT: usize = 24;
 
 impl Class {
     /// Every class, in report order.
@@ -102,6 +109,8 @@ impl Class {
         Class::CreateEexist,
         Class::EexistWithoutExcl,
         Class::ExclExtraWinner,
+        Class::DeletePending,
+        Class::SharingViolation,
     ];
 
     /// The name used in reports (`zombie_fd`).
@@ -129,6 +138,8 @@ impl Class {
             Class::CreateEexist => "create_eexist",
             Class::EexistWithoutExcl => "eexist_without_excl",
             Class::ExclExtraWinner => "excl_extra_winner",
+            Class::DeletePending => "delete_pending",
+            Class::SharingViolation => "sharing_violation",
         }
     }
 
@@ -184,7 +195,7 @@ impl Class {
     /// `unexpected_errno` before it had a class of its own; an open that
     /// failed while its name stayed visible as `stale`, `unexpected_errno`
     /// or `enoent_on_open`; stale content as `ok`; the create race's
-    /// classes came with it).
+    /// classes came with it, Windows' with the Windows backend).
     pub fn in_every_report(self) -> bool {
         !matches!(
             self,
@@ -196,6 +207,8 @@ impl Class {
                 | Class::CreateEexist
                 | Class::EexistWithoutExcl
                 | Class::ExclExtraWinner
+                | Class::DeletePending
+                | Class::SharingViolation
         )
     }
 
@@ -384,6 +397,8 @@ pub fn classify(obs: &Observation) -> Class {
         }
         return match (obs.errno, obs.op) {
             (ESTALE, _) => Class::Stale,
+            (DELETE_PENDING, _) => Class::DeletePending,
+            (SHARING_VIOLATION, _) => Class::SharingViolation,
             (EIO, _) => Class::IoError,
             (EEXIST, Op::Create) if !exclusive => Class::EexistWithoutExcl,
             // The control's loser: someone else won the round.
@@ -448,6 +463,9 @@ pub fn once_per_cycle_in(class: Class, scenario: &Scenario) -> bool {
 /// `open_enoent_visible` is expected with two views: the reader's view may
 /// keep a name the other side removed for as long as it caches names
 /// (docs/methods.md#two-views).
+///
+/// On Windows `delete_pending` is expected but under delete `posix`, and
+/// `sharing_violation` under `--no-share-delete`.
 pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
     match class {
         c if c.is_normal() => true,
@@ -457,6 +475,57 @@ pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
                 && (scenario.readers >= 2 || scenario.views == Views::SplitRecreating)
         }
         Class::OpenEnoentVisible => scenario.views.is_split(),
+        // Windows by design: a file deleted while open keeps its name until
+        // the last handle closes. A POSIX-semantics delete removes the name
+        // at once, so there it is an anomaly.
+        Class::DeletePending => scenario.delete != Delete::Posix,
+        // Opens without `FILE_SHARE_DELETE` refuse the deleter by design.
+        Class::SharingViolation => !scenario.share_delete,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::{DELETE_PENDING, EACCES, SHARING_VIOLATION};
+
+    #[test]
+    fn windows_failures_have_their_own_classes_on_every_operation() {
+        for (side, op) in [
+            (Side::Reader, Op::Open),
+            (Side::Reader, Op::Create),
+            (Side::Deleter, Op::Unlink),
+            (Side::Deleter, Op::Access),
+            (Side::Deleter, Op::Rename),
+        ] {
+            let pending = Observation::failure(side, op, DELETE_PENDING);
+            assert_eq!(classify(&pending), Class::DeletePending, "{side:?} {op:?}");
+            let refused = Observation::failure(side, op, SHARING_VIOLATION);
+            assert_eq!(
+                classify(&refused),
+                Class::SharingViolation,
+                "{side:?} {op:?}"
+            );
+        }
+        // A plain access denied is not delete-pending.
+        let denied = Observation::failure(Side::Reader, Op::Open, EACCES);
+        assert_eq!(classify(&denied), Class::UnexpectedErrno);
+    }
+
+    #[test]
+    fn delete_pending_is_expected_but_under_posix_delete_and_sharing_violations_without_share_delete()
+     {
+        let mut s = Scenario::default();
+        assert!(is_expected(Class::DeletePending, &s));
+        assert!(!is_expected(Class::SharingViolation, &s));
+        s.delete = Delete::Posix;
+        assert!(!is_expected(Class::DeletePending, &s));
+        s.share_delete = false;
+        assert!(is_expected(Class::SharingViolation, &s));
+        for c in [Class::DeletePending, Class::SharingViolation] {
+            assert!(!c.once_per_cycle() && !c.in_every_report() && !c.is_normal());
+            assert_eq!(Class::from_name(c.name()), Some(c));
+        }
     }
 }

@@ -47,6 +47,17 @@ pub enum Delete {
     Trash,
     /// `rename` a fresh file over the target (disk-objectstore's workaround).
     Replace,
+    /// Windows only: delete with POSIX semantics (`FileDispositionInfoEx`
+    /// with `FILE_DISPOSITION_FLAG_POSIX_SEMANTICS`): the name goes at once,
+    /// open handles keep the file. `unlink` is `DeleteFileW` there.
+    Posix,
+}
+
+impl Delete {
+    /// Whether this system has the strategy (`posix` is Windows's).
+    pub fn is_available(self) -> bool {
+        self != Delete::Posix || cfg!(windows)
+    }
 }
 
 /// How workers run.
@@ -317,7 +328,7 @@ two_spellings!(Race, "race");
 two_spellings!(CreateFlags, "create flags");
 
 named_enum!(Recreate, "recreate strategy", Inplace => "inplace", Atomic => "atomic");
-named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace");
+named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace", Posix => "posix");
 named_enum!(Workers, "worker kind", Threads => "threads", Processes => "processes");
 named_enum!(Pace, "pace", Spin => "spin", Check => "check", Yield => "yield", Sleep => "sleep", Aimed => "aimed", Auto => "auto");
 
@@ -417,6 +428,10 @@ pub struct Scenario {
     pub file_size_bytes: u64,
     pub recreate: Recreate,
     pub delete: Delete,
+    /// Windows: whether every open shares delete access
+    /// (`FILE_SHARE_DELETE`, the default). Without it a file cannot be
+    /// deleted or renamed while a reader has it open. Always `true` elsewhere.
+    pub share_delete: bool,
     pub workers: Workers,
     /// How deleters pace themselves. `auto` is resolved (calibrated) when the
     /// harness starts; a running harness's scenario never holds `auto`.
@@ -440,6 +455,7 @@ impl Default for Scenario {
             file_size_bytes: SEED_CONTENT.len() as u64,
             recreate: Recreate::Inplace,
             delete: Delete::Unlink,
+            share_delete: true,
             workers: Workers::Threads,
             pace: Pace::Sleep,
             views: Views::One,
@@ -481,6 +497,8 @@ pub enum ScenarioError {
         "a create race runs in one view of the directory (--other-side, --role and --deleters-recreate are for the open-unlink race)"
     )]
     CreateWithTwoViews,
+    #[error("{0} is a Windows setting: this system has no share modes or POSIX-semantics delete")]
+    WindowsOnly(&'static str),
 }
 
 /// `n` if it is an allowed number of readers.
@@ -550,6 +568,12 @@ impl Scenario {
         }
         if self.views.deleters_recreate() && self.delete == Delete::Replace {
             return Err(ScenarioError::RecreatingReplace);
+        }
+        if !self.delete.is_available() {
+            return Err(ScenarioError::WindowsOnly("delete 'posix'"));
+        }
+        if !self.share_delete && !cfg!(windows) {
+            return Err(ScenarioError::WindowsOnly("--no-share-delete"));
         }
         Ok(())
     }
@@ -745,7 +769,7 @@ mod tests {
         let e = "rm".parse::<Delete>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown delete strategy 'rm' (expected one of: unlink trash replace)"
+            "unknown delete strategy 'rm' (expected one of: unlink trash replace posix)"
         );
         let s = Scenario::default();
         assert_eq!(s.name(), "r1-d1-7B-inplace-unlink-threads");
@@ -880,5 +904,29 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("-3").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn the_windows_settings_are_refused_elsewhere() {
+        let posix = Scenario {
+            delete: Delete::Posix,
+            ..Scenario::default()
+        };
+        let unshared = Scenario {
+            share_delete: false,
+            ..Scenario::default()
+        };
+        if cfg!(windows) {
+            assert_eq!(posix.validate(), Ok(()));
+            assert_eq!(unshared.validate(), Ok(()));
+        } else {
+            let e = posix.validate().unwrap_err().to_string();
+            assert!(e.starts_with("delete 'posix' is a Windows setting"), "{e}");
+            let e = unshared.validate().unwrap_err().to_string();
+            assert!(
+                e.starts_with("--no-share-delete is a Windows setting"),
+                "{e}"
+            );
+        }
     }
 }

@@ -13,11 +13,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use signal_hook::SigId;
 
 /// The signals that stop a run.
+#[cfg(unix)]
 pub const STOP_SIGNALS: [i32; 3] = [
     signal_hook::consts::SIGINT,
     signal_hook::consts::SIGTERM,
     signal_hook::consts::SIGHUP,
 ];
+
+/// The signals that stop a run: Windows has no SIGHUP, and Ctrl-C reaches
+/// the C runtime as SIGINT.
+#[cfg(windows)]
+pub const STOP_SIGNALS: [i32; 2] = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
 
 /// Stop signals caught into a flag.
 pub struct StopSignals {

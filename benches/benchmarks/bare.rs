@@ -17,7 +17,6 @@
 //! reader's cycle count published for the others, is compiled out of [`run`].
 
 use std::ffi::CStr;
-use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
@@ -25,7 +24,7 @@ use std::time::{Duration, Instant};
 use unlink_race::content::Content;
 use unlink_race::report::schema::Trial;
 use unlink_race::scenario::{CreateFlags, Pace};
-use unlink_race::sys::{self, ENOENT, flags::*};
+use unlink_race::sys::{self, AsFd, BorrowedFd, ENOENT, flags::*};
 
 pub const TARGET: &CStr = c"DEST.txt";
 

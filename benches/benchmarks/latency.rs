@@ -157,7 +157,6 @@ pub fn print(points: &[LatencyPoint]) {
 
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod imp {
-    use std::os::fd::{AsFd, BorrowedFd};
     use std::path::{Path, PathBuf};
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     use std::sync::{Arc, Mutex};
@@ -172,7 +171,7 @@ mod imp {
         Calibration, LatencyMethod, LatencyPoint, LatencyRate, PaceRate, Trial,
     };
     use unlink_race::scenario::{CreateFlags, Pace, Race, Scenario};
-    use unlink_race::sys;
+    use unlink_race::sys::{self, AsFd, BorrowedFd};
     use unlink_race::zombiefs::{Mount, Options};
 
     use super::super::bare::{self, Stop, TrialCap};

@@ -4,7 +4,6 @@
 //! `processes` against `threads`. Prints the throughput ratios at the end.
 
 use std::cell::Cell;
-use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
@@ -13,7 +12,7 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use unlink_race::grid::GridConfig;
 use unlink_race::harness::Harness;
 use unlink_race::scenario::{Pace, Scenario, Workers};
-use unlink_race::sys;
+use unlink_race::sys::{self, AsFd, BorrowedFd};
 
 use super::bare::{self, Stop};
 

@@ -21,7 +21,6 @@
 //! `auto` chose and how little the harness costs) and against the bare loop
 //! at the harness's own pacing (what the harness's bookkeeping costs alone).
 
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
@@ -31,7 +30,7 @@ use unlink_race::harness::BatchLimit;
 use unlink_race::outcome::Class;
 use unlink_race::scenario::{CreateFlags, Pace, Scenario};
 use unlink_race::stats::{CONFIDENCE, PairedRatio, geometric_mean, paired_ratio};
-use unlink_race::sys;
+use unlink_race::sys::{self, AsFd};
 
 use super::bare::{self, BareCreates, BareRun, Stop};
 use super::overhead::Tmpfs;

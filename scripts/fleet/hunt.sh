@@ -85,6 +85,11 @@ os_version() {
         . /etc/os-release 2>/dev/null || true
         printf '%s%s' "${ID:-linux}" "${VERSION_ID:-}"
     ) ;;
+    MINGW* | MSYS* | CYGWIN*) (
+        # Git Bash on Windows: MINGW64_NT-10.0-26100 names the build.
+        sys=$(uname -s)
+        printf 'windows%s' "${sys#*_NT-}"
+    ) ;;
     *) uname -sr ;;
     esac
 }
@@ -115,6 +120,8 @@ executable() {
     local exe
     exe=$(grep '"reason":"compiler-artifact"' "$1" | grep "\"name\":\"$2\"" |
         sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+    # On Windows the JSON escapes the path's backslashes: Git Bash takes `/`.
+    exe=${exe//\\\\//}
     [ -x "$exe" ] || die "cargo built no executable for $2"
     printf '%s' "$exe"
 }

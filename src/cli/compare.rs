@@ -14,12 +14,11 @@ use super::{CompareArgs, EXIT_FOUND, EXIT_OK, print_stdout};
 /// Whether two paths name the same file (the same path, or the same device
 /// and inode once both exist).
 fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
     if a == b {
         return true;
     }
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+    match (unlink_race::sys::file_id(a), unlink_race::sys::file_id(b)) {
+        (Some(x), Some(y)) => x == y,
         _ => false,
     }
 }

@@ -122,9 +122,12 @@ pub struct RunArgs {
     /// How a reader recreates the file after ENOENT (open-unlink race): inplace (O_CREAT|O_TRUNC + write) or atomic (temp file + rename). [default: inplace]
     #[arg(long, value_parser = named!(Recreate))]
     pub recreate: Option<Recreate>,
-    /// How a deleter removes the file (open-unlink race): unlink, trash (rename into a trash dir, then unlink) or replace (rename a fresh file over it). [default: unlink]
+    /// How a deleter removes the file (open-unlink race): unlink, trash (rename into a trash dir, then unlink), replace (rename a fresh file over it) or, on Windows, posix (POSIX-semantics delete). [default: unlink]
     #[arg(long, value_parser = named!(Delete))]
     pub delete: Option<Delete>,
+    /// Windows: open the race's files without FILE_SHARE_DELETE, so that a delete or rename of an open file fails with a sharing violation.
+    #[arg(long)]
+    pub no_share_delete: bool,
     /// Run workers as threads or as child processes.
     #[arg(long, default_value = "threads", value_parser = named!(Workers))]
     pub workers: Workers,

@@ -257,6 +257,7 @@ fn scenario_of(args: &RunArgs) -> Result<Scenario> {
                 file_size_bytes: args.size,
                 recreate: args.recreate.unwrap_or(Recreate::Inplace),
                 delete: args.delete.unwrap_or(Delete::Unlink),
+                share_delete: !args.no_share_delete,
                 workers: args.workers,
                 pace: args.pace.unwrap_or(Pace::Auto),
                 ..Scenario::default()
@@ -279,6 +280,7 @@ fn scenario_of(args: &RunArgs) -> Result<Scenario> {
             }
             Ok(Scenario {
                 file_size_bytes: args.size,
+                share_delete: !args.no_share_delete,
                 workers: args.workers,
                 ..Scenario::create(
                     args.creators.unwrap_or(DEFAULT_CREATORS),

@@ -22,14 +22,12 @@
 
 use std::ffi::{CStr, CString, OsStr};
 use std::io::{self, Write};
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::export::html;
 use crate::report::schema::Report;
-use crate::sys::{self, Errno, file_type::*, flags::*};
+use crate::sys::{self, AsFd, Errno, OwnedFd, file_type::*, flags::*};
 
 /// What an output path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +53,6 @@ fn os_err(errno: Errno) -> io::Error {
 /// The directory a path's last component lives in, opened (following
 /// symlinks in it: only the last component is judged), and that component.
 fn split(path: &Path) -> io::Result<(OwnedFd, CString)> {
-    use std::os::unix::fs::OpenOptionsExt;
     let name = match path.file_name() {
         Some(n) => n,
         None => return Err(refuse("is a directory")),
@@ -64,18 +61,12 @@ fn split(path: &Path) -> io::Result<(OwnedFd, CString)> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let dir = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(O_DIRECTORY | O_CLOEXEC)
-        .open(parent)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => {
-                refuse(format!("directory {} does not exist", parent.display()))
-            }
-            _ => io::Error::new(e.kind(), format!("directory {}: {e}", parent.display())),
-        })?;
-    let name = CString::new(name.as_bytes()).map_err(|_| refuse("contains a NUL byte"))?;
-    Ok((OwnedFd::from(dir), name))
+    let dir = sys::open_dir_following(parent).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => refuse(format!("directory {} does not exist", parent.display())),
+        _ => io::Error::new(e.kind(), format!("directory {}: {e}", parent.display())),
+    })?;
+    let name = CString::new(name.as_encoded_bytes()).map_err(|_| refuse("contains a NUL byte"))?;
+    Ok((dir, name))
 }
 
 /// What `path` names, judged as the module docs say. Also checks that a file
@@ -145,7 +136,7 @@ fn temp_name(name: &CStr, what: &str) -> CString {
     CString::new(bytes).expect("no NUL: built from a CStr")
 }
 
-fn write_all_fd(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> io::Result<()> {
+fn write_all_fd(fd: sys::BorrowedFd<'_>, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
         match sys::write(fd, bytes) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -421,7 +412,8 @@ pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
     Ok(index)
 }
 
-#[cfg(test)]
+// Symlinks, FIFOs and modes: Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};

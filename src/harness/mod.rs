@@ -29,7 +29,6 @@ mod watchdog;
 mod worker;
 
 use std::ops::ControlFlow;
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -37,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
 use crate::scenario::{Pace, Race, Scenario, ScenarioError, Workers};
-use crate::sys::{self, Errno, platform};
+use crate::sys::{self, AsFd, Errno, platform};
 
 use pool::Pool;
 pub use records::{
@@ -136,6 +135,33 @@ pub enum HarnessError {
     /// The two processes of two views did not meet, or lost each other.
     #[error("{0}")]
     Role(String),
+}
+
+/// Windows: deletes a probe file with POSIX semantics, so that a
+/// filesystem (or a Windows before 10 1607) that lacks them stops the run
+/// with one line instead of failing every delete.
+#[cfg(windows)]
+fn posix_delete_works(
+    scratch: &scratch::Scratch,
+    canonical: &std::path::Path,
+    fs_type: &str,
+) -> Result<(), HarnessError> {
+    use crate::sys::flags::{O_CREAT, O_EXCL, O_WRONLY};
+    let probe = c"posix-delete-probe";
+    let dir = scratch.dir.as_fd();
+    let failed = |e: Errno| HarnessError::TargetDir {
+        path: canonical.to_path_buf(),
+        reason: format!(
+            "delete posix: this {fs_type} volume does not delete with POSIX semantics ({})",
+            errno_label(e)
+        ),
+    };
+    let fd = sys::openat(dir, probe, O_WRONLY | O_CREAT | O_EXCL, 0o600).map_err(failed)?;
+    drop(fd);
+    sys::unlinkat_posix(dir, probe).map_err(|e| {
+        let _ = sys::unlinkat(dir, probe);
+        failed(e)
+    })
 }
 
 impl HarnessError {
@@ -409,6 +435,10 @@ impl Harness {
         }
         let (mut scratch, canonical) = create_scratch(target_dir)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
+        #[cfg(windows)]
+        if scenario.delete == crate::scenario::Delete::Posix {
+            posix_delete_works(&scratch, &canonical, &fs.fs_type)?;
+        }
         if let Some(other) = &options.other_side {
             let view =
                 split::open_other_side(target_dir, scratch.dir.as_fd(), &scratch.name, other)?;

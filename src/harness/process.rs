@@ -494,7 +494,7 @@ pub fn child_main(args: &[String]) -> i32 {
     let mut worker = Worker::new(
         spec.worker,
         &scenario,
-        std::os::fd::AsFd::as_fd(&dir),
+        sys::AsFd::as_fd(&dir),
         &control,
         0,
         Board::new(board.words()),

@@ -39,6 +39,7 @@ pub struct WorkerSpec {
     pub file_size_bytes: u64,
     pub recreate: Recreate,
     pub delete: Delete,
+    pub share_delete: bool,
     pub pace: Pace,
     pub examples_per_class: u32,
     /// One view or two (the child is started on its side's path).
@@ -66,6 +67,7 @@ impl WorkerSpec {
             file_size_bytes: s.file_size_bytes,
             recreate: s.recreate,
             delete: s.delete,
+            share_delete: s.share_delete,
             pace: s.pace,
             examples_per_class,
             views: s.views,
@@ -84,6 +86,7 @@ impl WorkerSpec {
             file_size_bytes: self.file_size_bytes,
             recreate: self.recreate,
             delete: self.delete,
+            share_delete: self.share_delete,
             workers: Workers::Processes,
             pace: self.pace,
             views: self.views,

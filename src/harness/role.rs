@@ -17,9 +17,8 @@
 //! deleter never removes the scratch directory: the reader does, after the
 //! result. Both sides reach every name through a directory descriptor.
 
+use crate::sys::{AsFd, BorrowedFd, OwnedFd};
 use std::ffi::{CStr, CString};
-use std::io::Read;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -142,10 +141,16 @@ fn receive(dir: BorrowedFd<'_>, name: &CStr) -> Result<Option<RoleMessage>, Stri
         Err(sys::ENOENT) => return Ok(None),
         Err(e) => return Err(errno_label(e)),
     };
-    let mut text = String::new();
-    std::fs::File::from(fd)
-        .read_to_string(&mut text)
-        .map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 512];
+    loop {
+        match sys::read(fd.as_fd(), &mut buf) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(e) => return Err(errno_label(e)),
+        }
+    }
+    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
     // A view that shows the name before its content: not there yet.
     if !text.ends_with('\n') {
         return Ok(None);

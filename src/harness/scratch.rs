@@ -2,12 +2,10 @@
 //! by descriptors while the workers race in it, and removed through them.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::sys::{self, Errno, flags::*};
+use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd, flags::*};
 
 use super::records::WorkerId;
 use super::role;
@@ -68,7 +66,7 @@ pub(super) fn create_scratch(target: &Path) -> Result<(Scratch, PathBuf), Harnes
             Err(e) => return Err(failed(e)),
         }
     };
-    let path = canonical.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
+    let path = canonical.join(name.to_str().expect("an ASCII name"));
     let dir = match sys::openat(
         parent.as_fd(),
         &name,
@@ -123,10 +121,15 @@ impl Scratch {
             (Some(other), super::Role::Deleter) => (&other.dir, &other.path),
             _ => (&self.dir, &self.path),
         };
-        if cfg!(target_os = "linux") {
+        #[cfg(target_os = "linux")]
+        {
             use std::os::fd::AsRawFd;
+            let _ = path;
             PathBuf::from(format!("/proc/{}/fd/{}/.", sys::getpid(), dir.as_raw_fd()))
-        } else {
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
             path.clone()
         }
     }
@@ -152,8 +155,10 @@ impl Scratch {
         if let Ok(entries) = std::fs::read_dir(self.path_for_children(super::Role::Reader)) {
             for entry in entries.flatten() {
                 let name = entry.file_name();
-                if is_round_name(name.as_bytes()) {
-                    names.push(CString::new(name.as_bytes()).expect("no NUL in a file name"));
+                if is_round_name(name.as_encoded_bytes()) {
+                    names.push(
+                        CString::new(name.as_encoded_bytes()).expect("no NUL in a file name"),
+                    );
                 }
             }
         }

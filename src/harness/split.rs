@@ -9,8 +9,8 @@
 //! name is reached through a directory descriptor, never following a
 //! symlink, as in the rest of the harness.
 
+use crate::sys::{AsFd, BorrowedFd, OwnedFd};
 use std::ffi::CStr;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -12,7 +12,6 @@
 //! zombie (measured: mean cycles to the first 9.4 against 5.0 by the
 //! pooled rate, where waiting asleep gave 4.1 against 3.6).
 
-use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -21,7 +20,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::scenario::Scenario;
-use crate::sys;
+use crate::sys::{self, AsFd, OwnedFd};
 
 use super::board::Board;
 use super::pool::Pool;

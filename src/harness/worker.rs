@@ -15,7 +15,6 @@
 //! removes it.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
@@ -24,7 +23,7 @@ use crate::outcome::{
     CLASS_COUNT, Class, CreateRound, Observation, Op, Side, classify, is_expected,
 };
 use crate::scenario::{Delete, Pace, Recreate, Scenario, name_of, round_name};
-use crate::sys::{self, EINVAL, ENOENT, ESTALE, Errno, flags::*};
+use crate::sys::{self, AsFd, BorrowedFd, EINVAL, ENOENT, ESTALE, Errno, OwnedFd, flags::*};
 
 use super::board::{Board, Call};
 use super::overlap::{RemovalMark, any_landed_in};
@@ -265,6 +264,9 @@ pub struct Worker<'a> {
     creating_lanes: u32,
     /// A creator's `openat` flags beyond `O_WRONLY|O_NOFOLLOW`.
     create_flags: i32,
+    /// Flags every `openat` of the race's files carries: the share mode
+    /// (`O_NO_SHARE_DELETE` on Windows without `FILE_SHARE_DELETE`).
+    share: i32,
     /// The create race's flags carry `O_EXCL`.
     exclusive: bool,
     /// Where a round's name is spelled.
@@ -323,6 +325,11 @@ impl<'a> Worker<'a> {
             lane: id.slot_index(scenario.readers),
             creating_lanes: scenario.racers(),
             create_flags: scenario.create_flags.open_flags(),
+            share: if scenario.share_delete {
+                0
+            } else {
+                O_NO_SHARE_DELETE
+            },
             exclusive: scenario.create_flags.exclusive(),
             round_name: [0; 18],
             exists_after_create: None,
@@ -385,7 +392,7 @@ impl<'a> Worker<'a> {
         let opened = sys::openat(
             self.dir,
             name,
-            O_WRONLY | self.create_flags | O_NOFOLLOW,
+            O_WRONLY | self.create_flags | O_NOFOLLOW | self.share,
             0o600,
         );
         let errno = opened.as_ref().err().copied().unwrap_or(0);
@@ -461,7 +468,7 @@ impl<'a> Worker<'a> {
     fn check_round(&mut self, name: &CStr) {
         self.busy(Op::Open);
         self.slot.busy_since_ns.store(sys::monotonic_ns(), Relaxed);
-        match sys::openat(self.dir, name, O_RDONLY | O_NOFOLLOW, 0) {
+        match sys::openat(self.dir, name, O_RDONLY | O_NOFOLLOW | self.share, 0) {
             Ok(fd) => {
                 self.busy(Op::Read);
                 let mut got = 0usize;
@@ -559,7 +566,7 @@ impl<'a> Worker<'a> {
         if self.announce {
             self.control.aim.0.store(t, Relaxed);
         }
-        let opened = sys::openat(self.dir, TARGET, O_RDONLY | O_NOFOLLOW, 0);
+        let opened = sys::openat(self.dir, TARGET, O_RDONLY | O_NOFOLLOW | self.share, 0);
         match opened {
             Err(e) => {
                 self.event(EventKind::OpenEnd, e);
@@ -728,7 +735,7 @@ impl<'a> Worker<'a> {
         let opened = sys::openat(
             self.dir,
             name,
-            O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+            O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | self.share,
             0o600,
         );
         if shared_name {
@@ -854,6 +861,10 @@ impl<'a> Worker<'a> {
         self.slot.busy_since_ns.store(t, Relaxed);
         let removed = match self.delete {
             Delete::Unlink => self.unlink(TARGET),
+            Delete::Posix => {
+                self.busy(Op::Unlink);
+                posix_delete(self.dir, TARGET)
+            }
             Delete::Trash => {
                 self.busy(Op::Rename);
                 match sys::renameat(self.dir, TARGET, self.dir, &self.trash_name) {
@@ -1012,4 +1023,16 @@ impl<'a> Worker<'a> {
             }
         }
     }
+}
+
+/// Windows's POSIX-semantics delete.
+#[cfg(windows)]
+fn posix_delete(dir: BorrowedFd<'_>, name: &CStr) -> Result<(), Errno> {
+    sys::unlinkat_posix(dir, name)
+}
+
+/// Only Windows has it: [`Scenario::validate`] refuses `posix` elsewhere.
+#[cfg(not(windows))]
+fn posix_delete(_dir: BorrowedFd<'_>, _name: &CStr) -> Result<(), Errno> {
+    Err(sys::ENOSYS)
 }

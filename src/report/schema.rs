@@ -133,14 +133,26 @@ pub struct ScenarioConfig {
     pub file_size_bytes: u64,
     /// `"inplace"` or `"atomic"`.
     pub recreate: Recreate,
-    /// `"unlink"`, `"trash"` or `"replace"`.
+    /// `"unlink"`, `"trash"`, `"replace"` or `"posix"` (Windows).
     pub delete: Delete,
+    /// Windows: `false` when the opens left out `FILE_SHARE_DELETE`; absent
+    /// when they shared it (always, elsewhere, and in older reports).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub share_delete: bool,
     /// `"threads"` or `"processes"`.
     pub workers: Workers,
     /// `"split"` or `"split_recreating"` with two views; absent (`"one"`)
     /// with one view, and in older reports.
     #[serde(default, skip_serializing_if = "Views::is_one")]
     pub views: Views,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl From<&crate::scenario::Scenario> for ScenarioConfig {
@@ -155,6 +167,7 @@ impl From<&crate::scenario::Scenario> for ScenarioConfig {
             file_size_bytes: s.file_size_bytes,
             recreate: s.recreate,
             delete: s.delete,
+            share_delete: s.share_delete,
             workers: s.workers,
             views: s.views,
         }
@@ -174,6 +187,7 @@ impl From<&ScenarioConfig> for crate::scenario::Scenario {
             file_size_bytes: c.file_size_bytes,
             recreate: c.recreate,
             delete: c.delete,
+            share_delete: c.share_delete,
             workers: c.workers,
             pace: Pace::Sleep,
             views: c.views,

@@ -8,22 +8,23 @@
 //!
 //! The wrappers allocate nothing: they sit on the hot path of the race loop.
 //! Platform differences (filesystem type, OS version, CPU model) are in
-//! [`platform`].
+//! [`platform`]. This is the Unix backend; `windows/mod.rs` is the Windows
+//! one, with the same functions over Win32 calls. Callers take the
+//! descriptor types from here ([`OwnedFd`], [`BorrowedFd`], [`AsFd`]), so
+//! the same code builds on both.
 #![allow(unsafe_code)]
 
 pub mod platform;
 #[cfg(target_os = "linux")]
 pub mod process;
+mod types;
 
 use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 
-/// A raw `errno` value, kept as the kernel returned it.
-pub type Errno = i32;
-
-/// Result of one syscall: the value, or the raw errno.
-pub type SysResult<T> = Result<T, Errno>;
+pub use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+pub use types::*;
 
 pub use libc::{
     EACCES, ECONNABORTED, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENFILE, ENOENT, ENOMEM,
@@ -45,6 +46,9 @@ pub mod flags {
     pub const O_APPEND: i32 = libc::O_APPEND;
     pub const O_SYNC: i32 = libc::O_SYNC;
     pub const O_DSYNC: i32 = libc::O_DSYNC;
+    /// Windows only (leave `FILE_SHARE_DELETE` out of the share mode): no
+    /// bits here, where `Scenario::validate` refuses it.
+    pub const O_NO_SHARE_DELETE: i32 = 0;
     /// A descriptor that names an inode without opening it (Linux).
     #[cfg(target_os = "linux")]
     pub const O_PATH: i32 = libc::O_PATH;
@@ -135,28 +139,6 @@ pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> SysResult<usize> {
             other => return other,
         }
     }
-}
-
-/// Every field `fstat` returns, widened to one integer type per field so
-/// that it reads the same on every target.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Stat {
-    pub dev: u64,
-    pub ino: u64,
-    pub mode: u32,
-    pub nlink: u64,
-    pub uid: u32,
-    pub gid: u32,
-    pub rdev: u64,
-    pub size: i64,
-    pub blksize: i64,
-    pub blocks: i64,
-    pub atime_s: i64,
-    pub atime_ns: i64,
-    pub mtime_s: i64,
-    pub mtime_ns: i64,
-    pub ctime_s: i64,
-    pub ctime_ns: i64,
 }
 
 /// `fstat(fd)`, every field copied out.
@@ -349,19 +331,6 @@ pub fn access(path: &CStr, mode: i32) -> SysResult<()> {
     check(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode, 0) }).map(drop)
 }
 
-/// What `fstatvfs` says about a filesystem, in the units `statvfs` uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FsStats {
-    pub blocks: u64,
-    pub blocks_free: u64,
-    pub blocks_available: u64,
-    pub files: u64,
-    pub files_free: u64,
-    pub block_size: u64,
-    pub fragment_size: u64,
-    pub name_max: u64,
-}
-
 /// `fstatvfs(fd)`.
 #[allow(clippy::unnecessary_cast)]
 pub fn fstatvfs(fd: BorrowedFd<'_>) -> SysResult<FsStats> {
@@ -462,15 +431,6 @@ pub fn pause_briefly() {
     unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
 }
 
-/// `uname()` fields as strings.
-#[derive(Debug, Clone, Default)]
-pub struct Uname {
-    pub sysname: String,
-    pub nodename: String,
-    pub release: String,
-    pub machine: String,
-}
-
 /// `uname()`; empty strings if it fails.
 pub fn uname() -> Uname {
     let mut u = MaybeUninit::<libc::utsname>::zeroed();
@@ -498,11 +458,6 @@ pub(crate) fn c_chars(chars: &[libc::c_char]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The process id.
-pub fn getpid() -> u32 {
-    std::process::id()
-}
-
 /// Errnos that say the environment failed rather than the race: full disk or
 /// quota, read-only filesystem, descriptor or memory limits.
 pub fn is_environment_errno(errno: Errno) -> bool {
@@ -510,19 +465,6 @@ pub fn is_environment_errno(errno: Errno) -> bool {
         errno,
         libc::ENOSPC | libc::EDQUOT | libc::EROFS | libc::EMFILE | libc::ENFILE | libc::ENOMEM
     )
-}
-
-/// Whether the directory `dir` names is still usable: `None` when a lookup
-/// in it works and it still has a link, else the errno that says why not
-/// (`ENOENT` for a removed directory, `EACCES`, `EIO` from a filesystem that
-/// was shut down, `ENOTCONN` from a FUSE filesystem whose server is gone).
-#[cold]
-pub fn dir_failure(dir: BorrowedFd<'_>) -> Option<Errno> {
-    match fstatat(dir, c".") {
-        Err(e) => Some(e),
-        Ok(st) if st.nlink == 0 => Some(ENOENT),
-        Ok(_) => None,
-    }
 }
 
 /// Where a descriptor's file is now (Linux: `/proc/self/fd`), if known.
@@ -553,13 +495,7 @@ impl SharedWords {
     /// Maps the first `len` words of `file`, which must be at least that
     /// long (a new file is zeros once [`std::fs::File::set_len`] made it so).
     pub fn map(file: &std::fs::File, len: usize) -> std::io::Result<SharedWords> {
-        let bytes = len.max(1) * std::mem::size_of::<u64>();
-        if file.metadata()?.len() < bytes as u64 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("shared memory file is shorter than {bytes} bytes"),
-            ));
-        }
+        let bytes = shared_bytes(file, len.max(1))?;
         // SAFETY: a fresh mapping of an open file's first `bytes` bytes; the
         // kernel picks the address, so it overlaps nothing of ours.
         let ptr = unsafe {
@@ -655,6 +591,22 @@ pub fn open_dir(path: &std::path::Path) -> std::io::Result<OwnedFd> {
     Ok(OwnedFd::from(file))
 }
 
+/// Opens a directory, following symlinks.
+pub fn open_dir_following(path: &std::path::Path) -> std::io::Result<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(path)?;
+    Ok(OwnedFd::from(file))
+}
+
+/// The device and inode of what `path` names (following symlinks), if it exists.
+pub fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// Symbolic name of an errno, for reports (`""` when unknown: the number is kept anyway).
 pub fn errno_name(errno: Errno) -> &'static str {
     match errno {
@@ -687,6 +639,6 @@ pub fn errno_name(errno: Errno) -> &'static str {
         libc::ECONNABORTED => "ECONNABORTED",
         libc::ETIMEDOUT => "ETIMEDOUT",
         libc::ENOSYS => "ENOSYS",
-        _ => "",
+        _ => win32_error_name(errno),
     }
 }

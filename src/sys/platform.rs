@@ -11,6 +11,7 @@
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 
+pub use super::{FdLimit, FsInfo, OsVersion};
 use super::{SysResult, check};
 
 /// The clock of every timestamp in a run ([`super::monotonic_ns`]): one that
@@ -27,15 +28,6 @@ pub const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_UPTIME_RAW;
 /// resolution. On Linux that is `CLOCK_MONOTONIC`.
 #[cfg(not(target_os = "macos"))]
 pub const MONOTONIC_CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
-
-/// The descriptor limit before and after [`raise_fd_limit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FdLimit {
-    /// Soft limit found at start.
-    pub before: u64,
-    /// Soft limit in force now.
-    pub now: u64,
-}
 
 /// Raises the soft limit on open descriptors (`RLIMIT_NOFILE`) to the hard
 /// limit, as most tools do at start: macOS starts processes at 256, which a
@@ -68,22 +60,6 @@ pub fn raise_fd_limit() -> SysResult<FdLimit> {
         before,
         now: before,
     })
-}
-
-/// Filesystem type and mount point of the filesystem holding `dir`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FsInfo {
-    pub fs_type: String,
-    pub mount_point: String,
-}
-
-/// OS version as reports name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OsVersion {
-    /// Short version (`12`, `10.15.7`).
-    pub version: String,
-    /// Human-readable name (`Debian GNU/Linux 12 (bookworm)`, `macOS 10.15.7`).
-    pub name: String,
 }
 
 /// The filesystem of `dir` (open descriptor) at `path` (its canonical path).

@@ -74,7 +74,11 @@ fn normal_outcomes() {
         Class::Ok
     );
     assert_eq!(
-        classify(&Observation::failure(Side::Reader, Op::Open, libc::ENOENT)),
+        classify(&Observation::failure(
+            Side::Reader,
+            Op::Open,
+            unlink_race::sys::ENOENT
+        )),
         Class::EnoentOnOpen
     );
     assert_eq!(
@@ -89,7 +93,7 @@ fn normal_outcomes() {
         classify(&Observation::failure(
             Side::Deleter,
             Op::Unlink,
-            libc::ENOENT
+            unlink_race::sys::ENOENT
         )),
         Class::RemoveEnoent
     );
@@ -97,7 +101,7 @@ fn normal_outcomes() {
         classify(&Observation::failure(
             Side::Deleter,
             Op::Rename,
-            libc::ENOENT
+            unlink_race::sys::ENOENT
         )),
         Class::RemoveEnoent
     );
@@ -115,12 +119,20 @@ fn normal_outcomes() {
 #[test]
 fn write_einval_after_create() {
     assert_eq!(
-        classify(&Observation::failure(Side::Reader, Op::Write, libc::EINVAL)),
+        classify(&Observation::failure(
+            Side::Reader,
+            Op::Write,
+            unlink_race::sys::EINVAL
+        )),
         Class::WriteEinval
     );
     // EINVAL elsewhere is not the seed's symptom.
     assert_eq!(
-        classify(&Observation::failure(Side::Reader, Op::Open, libc::EINVAL)),
+        classify(&Observation::failure(
+            Side::Reader,
+            Op::Open,
+            unlink_race::sys::EINVAL
+        )),
         Class::UnexpectedErrno
     );
 }
@@ -170,7 +182,7 @@ fn empty_read_is_expected_only_under_inplace_with_two_readers() {
 
 #[test]
 fn spurious_enoent_on_create_needs_the_directory() {
-    let obs = Observation::failure(Side::Reader, Op::Create, libc::ENOENT);
+    let obs = Observation::failure(Side::Reader, Op::Create, unlink_race::sys::ENOENT);
     assert_eq!(classify(&obs), Class::SpuriousEnoentOnCreate);
     let gone = Observation {
         dir_exists: false,
@@ -186,12 +198,12 @@ fn spurious_enoent_on_create_needs_the_directory() {
 fn enoent_on_a_descriptor_is_fd_enoent() {
     for side in [Side::Reader, Side::Deleter] {
         for op in [Op::Fstat, Op::Read, Op::Write, Op::Close] {
-            let obs = Observation::failure(side, op, libc::ENOENT);
+            let obs = Observation::failure(side, op, unlink_race::sys::ENOENT);
             assert_eq!(classify(&obs), Class::FdEnoent, "{side:?} {op:?}");
             assert!(!is_expected(Class::FdEnoent, &Scenario::default()));
         }
     }
-    let enoent = |side, op| classify(&Observation::failure(side, op, libc::ENOENT));
+    let enoent = |side, op| classify(&Observation::failure(side, op, unlink_race::sys::ENOENT));
     assert_eq!(enoent(Side::Reader, Op::Open), Class::EnoentOnOpen);
     assert_eq!(
         enoent(Side::Reader, Op::Create),
@@ -232,17 +244,17 @@ fn errno_classes_on_any_operation() {
     ] {
         for side in [Side::Reader, Side::Deleter] {
             assert_eq!(
-                classify(&Observation::failure(side, op, libc::ESTALE)),
+                classify(&Observation::failure(side, op, unlink_race::sys::ESTALE)),
                 Class::Stale,
                 "{op:?}"
             );
             assert_eq!(
-                classify(&Observation::failure(side, op, libc::EIO)),
+                classify(&Observation::failure(side, op, unlink_race::sys::EIO)),
                 Class::IoError,
                 "{op:?}"
             );
             assert_eq!(
-                classify(&Observation::failure(side, op, libc::EPERM)),
+                classify(&Observation::failure(side, op, unlink_race::sys::EPERM)),
                 Class::UnexpectedErrno,
                 "{op:?}"
             );

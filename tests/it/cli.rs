@@ -385,7 +385,7 @@ fn help_lists_strategy_values() {
     let help = String::from_utf8_lossy(&out.stdout);
     for values in [
         "[possible values: inplace, atomic]",
-        "[possible values: unlink, trash, replace]",
+        "[possible values: unlink, trash, replace, posix]",
         "[possible values: threads, processes]",
     ] {
         assert!(help.contains(values), "no {values} in:\n{help}");

@@ -16,10 +16,14 @@ mod cli;
 // The create race (issue 22): rounds of creators on one fresh name, its classes and flags.
 mod create_race;
 
-// Interruption, descriptor leaks, full disk, safety of the target directory.
+// Interruption, descriptor leaks, full disk, safety of the target directory
+// (Unix: signals, /proc, modes).
+#[cfg(unix)]
 mod reliability;
 
-// Faults and hostile input: environment errors, outputs, signals, labels (issue 13).
+// Faults and hostile input: environment errors, outputs, signals, labels (issue 13;
+// Unix: signals, FIFOs, modes).
+#[cfg(unix)]
 mod faults;
 
 // The HTML report and the index page, rendered from stored JSON reports.
@@ -70,13 +74,16 @@ mod compare;
 mod fleet;
 
 // Fixtures: real filesystems (xfs and btrfs loop images, overlayfs, bindfs,
-// fuse-overlayfs, sshfs over a loopback sshd), undone on drop.
+// fuse-overlayfs, sshfs over a loopback sshd), undone on drop (Unix).
+#[cfg(unix)]
 mod realfs_util;
 
 // Real filesystems: clean local ones, and the FUSE ones' real defects, found and named.
+#[cfg(unix)]
 mod realfs;
 
 // Two views of one directory: readers through one path, deleters through another.
+#[cfg(unix)]
 mod two_views;
 
 // The documentation held to the code: links and anchors resolve, the flag,

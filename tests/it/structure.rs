@@ -21,6 +21,7 @@ const LONG_FILES: &[&str] = &[
     "report/schema.rs",
     "scenario.rs",
     "stats/special.rs",
+    "sys/windows/mod.rs",
     "zombiefs/fs/mod.rs",
 ];
 

@@ -155,9 +155,16 @@ pub fn root_for(why: &str) -> bool {
 }
 
 /// Whether this process runs as root (the owner of `/proc/self` on Linux).
+#[cfg(unix)]
 fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Windows has no root.
+#[cfg(windows)]
+fn is_root() -> bool {
+    false
 }
 
 /// Where a test races: a tmpfs when one can be mounted, else a fresh

@@ -657,6 +657,7 @@ fn race(f: &Fixture, delete: Delete, budget: Duration, zombies: u64) -> Tally {
                         drop(fd);
                         sys::renameat(dir.as_fd(), TMP, dir.as_fd(), NAME)
                     }
+                    Delete::Posix => unreachable!("Windows's delete: zombiefs is Linux"),
                 };
                 thread::yield_now();
             }
