@@ -24,7 +24,7 @@ use crate::outcome::Class;
 use crate::report::schema::{Machine, Pace, Report, ScenarioConfig, ScenarioReport};
 use crate::stats::{self, Basis, Interval, RateComparison, Verdict};
 
-pub use crate::report::load::{LoadError, load_report, parse_report};
+pub use crate::report::load::{LoadError, load_report, load_summary, parse_report};
 pub use crate::stats::{DEFAULT_ALPHA, DEFAULT_MARGIN};
 
 /// What the verdicts are decided at.
