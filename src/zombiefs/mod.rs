@@ -186,6 +186,32 @@ pub enum Error {
     Covered { path: PathBuf },
     #[error("cannot install the SIGINT/SIGTERM/SIGHUP handlers: {0}")]
     Signals(io::Error),
+    /// The mount point resolves into the backing directory (checked by
+    /// device and inode, so a bind mount or a symlink alias counts): the
+    /// filesystem would look itself up and hang.
+    #[error(
+        "mountpoint {} is inside --backing {}{}: zombiefs would look itself up and hang",
+        mountpoint.display(),
+        backing.display(),
+        through.as_ref().map_or(String::new(), |t| format!(" (the mount appears at {} through mount propagation)", t.display()))
+    )]
+    Inside {
+        mountpoint: PathBuf,
+        backing: PathBuf,
+        /// Where the mount showed up inside the backing directory, when a
+        /// propagated copy of it did.
+        through: Option<PathBuf>,
+    },
+    /// The backing directory resolves into the mount point: the mount would hide it.
+    #[error(
+        "--backing {} is inside the mountpoint {}: the mount would hide it",
+        backing.display(),
+        mountpoint.display()
+    )]
+    Hidden {
+        backing: PathBuf,
+        mountpoint: PathBuf,
+    },
 }
 
 /// A mounted zombiefs, served by background threads; unmounted on drop.
@@ -230,6 +256,8 @@ impl Mount {
                 path: mountpoint.to_path_buf(),
                 source,
             })?;
+        let backing_id = id_of_fd(&root).map_err(backing_err)?;
+        check_placement(backing, &mountpoint)?;
         let counters = Arc::new(stats::Counters::default());
         let fs = fs::ZombieFs::new(root.into(), options, Arc::clone(&counters))
             .map_err(|e| backing_err(io::Error::from_raw_os_error(e)))?;
@@ -254,13 +282,26 @@ impl Mount {
         let dev = std::fs::metadata(&mountpoint)
             .ok()
             .map(|m| std::os::unix::fs::MetadataExt::dev(&m));
-        Ok(Mount {
+        let mount = Mount {
             mountpoint,
             dev,
             counters,
             session: Some(session),
             detached: None,
-        })
+        };
+        // A shared mount propagates this one to its peers: a copy may now sit
+        // inside the backing directory, where a lookup would reach zombiefs
+        // from inside itself. Unmounted at once (dropping `mount`) if so.
+        if let Some(dev) = dev {
+            if let Some(through) = propagated_inside(dev, backing_id) {
+                return Err(Error::Inside {
+                    mountpoint: mount.mountpoint.clone(),
+                    backing: backing.to_path_buf(),
+                    through: Some(through),
+                });
+            }
+        }
+        Ok(mount)
     }
 
     /// The counters so far (the same numbers as [`STATS_FILE`]).
@@ -459,16 +500,119 @@ fn unescape_mountinfo(field: &str) -> Vec<u8> {
     out
 }
 
+/// Refuses a mount point that lies inside the backing directory (zombiefs
+/// would look itself up and hang) or a backing directory inside the mount
+/// point (the mount would hide it), judged by device and inode, so that a
+/// bind mount or a symlink is no way around it. The same directory is fine:
+/// the backing is opened before the mount covers it. A copy of the mount
+/// that mount propagation puts inside the backing directory is found once
+/// mounted, by [`Mount::new`].
+pub fn check_placement(backing: &Path, mountpoint: &Path) -> Result<(), Error> {
+    let backing_id = id_of_path(backing).map_err(|source| Error::Backing {
+        path: backing.to_path_buf(),
+        source,
+    })?;
+    let mount_id = id_of_path(mountpoint).map_err(|source| Error::Mountpoint {
+        path: mountpoint.to_path_buf(),
+        source,
+    })?;
+    if backing_id == mount_id {
+        return Ok(());
+    }
+    if has_ancestor(mountpoint, backing_id) {
+        return Err(Error::Inside {
+            mountpoint: mountpoint.to_path_buf(),
+            backing: backing.to_path_buf(),
+            through: None,
+        });
+    }
+    if has_ancestor(backing, mount_id) {
+        return Err(Error::Hidden {
+            backing: backing.to_path_buf(),
+            mountpoint: mountpoint.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Device and inode of an open directory.
+fn id_of_fd(fd: &impl std::os::fd::AsFd) -> io::Result<(u64, u64)> {
+    sys::fstat(fd.as_fd())
+        .map(|st| (st.dev, st.ino))
+        .map_err(io::Error::from_raw_os_error)
+}
+
+/// Device and inode of the directory at `path`.
+fn id_of_path(path: &Path) -> io::Result<(u64, u64)> {
+    id_of_fd(&sys::open_dir(path)?)
+}
+
+/// Whether a directory above `dir` (following `..`, which crosses mounts the
+/// way lookups do) has device and inode `id`. A directory that cannot be
+/// opened ends the walk.
+fn has_ancestor(dir: &Path, id: (u64, u64)) -> bool {
+    let Ok(mut current) = sys::open_dir(dir) else {
+        return false;
+    };
+    let Ok(mut here) = id_of_fd(&current) else {
+        return false;
+    };
+    loop {
+        let Ok(parent) = sys::openat(
+            std::os::fd::AsFd::as_fd(&current),
+            c"..",
+            sys::flags::O_RDONLY | sys::flags::O_DIRECTORY,
+            0,
+        ) else {
+            return false;
+        };
+        let Ok(up) = id_of_fd(&parent) else {
+            return false;
+        };
+        if up == here {
+            return false;
+        }
+        if up == id {
+            return true;
+        }
+        (current, here) = (parent, up);
+    }
+}
+
+/// A mount of device `dev` (this zombiefs, by mount propagation) that sits
+/// inside the directory `backing` (device, inode), from `/proc/self/mountinfo`.
+fn propagated_inside(dev: u64, backing: (u64, u64)) -> Option<PathBuf> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    sys::platform::mount_points_of(&mountinfo, dev)
+        .into_iter()
+        .find(|p| {
+            p.parent().is_some_and(|up| {
+                id_of_path(up).is_ok_and(|id| id == backing) || has_ancestor(up, backing)
+            })
+        })
+}
+
 /// Mounts zombiefs and serves it until SIGINT or SIGTERM arrives or the
 /// mount is removed from outside (`umount`), then unmounts cleanly and
 /// returns the final counters. A second signal during the unmount ends the
 /// process at once (exit status 130); once it returns, the signals terminate
 /// the process again as by default.
 pub fn run_foreground(backing: &Path, mountpoint: &Path, options: Options) -> Result<Stats, Error> {
+    run_foreground_with(backing, mountpoint, options, || {})
+}
+
+/// [`run_foreground`], calling `mounted` once the mount is in place.
+pub fn run_foreground_with(
+    backing: &Path,
+    mountpoint: &Path,
+    options: Options,
+    mounted: impl FnOnce(),
+) -> Result<Stats, Error> {
     options.validate()?;
     let signals = crate::signals::StopSignals::install(130).map_err(Error::Signals)?;
     let stop = signals.flag();
     let result = Mount::new(backing, mountpoint, options).and_then(|mount| {
+        mounted();
         loop {
             while !stop.load(Ordering::SeqCst) && !mount.is_finished() {
                 std::thread::sleep(POLL_INTERVAL);
