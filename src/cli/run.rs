@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -22,11 +21,11 @@ use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 /// Stop condition when none is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
-/// Ctrl-C, SIGTERM and SIGHUP set the flag; a second one exits at once.
+/// Ctrl-C, SIGTERM and SIGHUP set the flag, however many arrive: the run
+/// stops, writes the report so far and removes its scratch directory, each
+/// step bounded in time (see `docs/reliability.md`).
 fn install_signal_flag() -> Result<Arc<AtomicBool>> {
-    let signals = unlink_race::signals::StopSignals::install(i32::from(EXIT_INTERRUPTED))
-        .context("cannot install signal handlers")?;
-    Ok(signals.flag())
+    unlink_race::signals::stop_flag().context("cannot install signal handlers")
 }
 
 /// Checks before any work is done that an output can be written: what the
@@ -58,6 +57,13 @@ pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<()> {
         {
             bail!("{flag} {}: the same file as {other}", path.display());
         }
+        if dest == files::Destination::Stdout {
+            if let Some((other, _)) = seen.iter().find(|(_, d)| *d == files::Destination::Stdout) {
+                bail!(
+                    "{flag} -: standard output already takes {other} -; only one output can go to standard output"
+                );
+            }
+        }
         seen.push((flag, dest));
     }
     Ok(())
@@ -79,11 +85,21 @@ pub fn stage_outputs(outputs: &[(&str, &Path, Vec<u8>)]) -> Result<StagedOutputs
 }
 
 impl StagedOutputs {
-    /// Puts every staged output in place.
-    pub fn commit(self) -> Result<()> {
+    /// Puts every staged output in place. A stream (a FIFO, standard output
+    /// into a pipe) waits for its reader until `stop` is set, and is then
+    /// left unwritten ([`super::Stopped`]).
+    pub fn commit(self, stop: Option<&AtomicBool>) -> Result<()> {
         for (what, s) in self.0 {
-            s.commit()
-                .with_context(|| format!("{what}: cannot write"))?;
+            match s.commit_until(stop) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    return Err(super::Stopped(format!(
+                        "{what}: stopped while waiting for its reader; not written"
+                    ))
+                    .into());
+                }
+                Err(e) => return Err(e).with_context(|| format!("{what}: cannot write")),
+            }
         }
         Ok(())
     }
@@ -162,7 +178,7 @@ struct DirOutcome {
     anomalies: u64,
 }
 
-pub fn run(args: &RunArgs) -> Result<ExitCode> {
+pub fn run(args: &RunArgs) -> Result<u8> {
     let scenario = Scenario {
         readers: args.readers,
         deleters: args.deleters,
@@ -196,10 +212,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         let outcome = run_in(args, &scenario, target, several, &interrupted)?;
         found |= outcome.anomalies > 0;
         if outcome.interrupted {
-            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+            return Ok(EXIT_INTERRUPTED);
         }
     }
-    Ok(ExitCode::from(if found { EXIT_FOUND } else { EXIT_OK }))
+    Ok(if found { EXIT_FOUND } else { EXIT_OK })
 }
 
 /// Runs the scenario in one directory, prints its summary and writes its reports.
@@ -217,6 +233,7 @@ fn run_in(
         interrupt: Some(Arc::clone(interrupted)),
         ..HarnessOptions::default()
     };
+    say_stale_removed(&unlink_race::harness::remove_stale(dir));
     let mut harness = Harness::start(scenario, dir, options)?;
     // `auto` is resolved now: the report and the rerun command carry the pace it chose.
     let scenario = harness.scenario().clone();
@@ -226,18 +243,12 @@ fn run_in(
         (args.cycles.is_none() && args.until.is_none() && args.trials.is_none())
             .then_some(DEFAULT_DURATION)
     });
+    // With --trials, --cycles and --until bound the whole run, as
+    // --duration does: cycles over all trials, trials that found an anomaly.
     let goal = Goal {
-        cycles: if args.trials.is_some() {
-            None
-        } else {
-            args.cycles
-        },
+        cycles: args.cycles,
         duration: deadline,
-        anomalies: if args.trials.is_some() {
-            None
-        } else {
-            args.until
-        },
+        anomalies: args.until,
     };
     let progress = ProgressLine::new(!args.no_progress, goal);
     let mut monitor = |p: &Progress| {
@@ -255,13 +266,20 @@ fn run_in(
     // marked with it, and the exit code is 2.
     let mut environment: Option<String> = None;
     if let Some(count) = args.trials {
+        let mut cycles_done = 0u64;
+        let mut found = 0u64;
         for _ in 0..count {
             let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
-            if left.is_some_and(|l| l.is_zero()) {
+            let cycles_left = args.cycles.map(|n| n.saturating_sub(cycles_done));
+            if left.is_some_and(|l| l.is_zero())
+                || cycles_left == Some(0)
+                || args.until.is_some_and(|k| found >= k)
+            {
                 break;
             }
+            let cap = cycles_left.map_or(args.trial_cycles, |n| n.min(args.trial_cycles));
             let limit = BatchLimit {
-                cycles: Some(args.trial_cycles),
+                cycles: Some(cap),
                 duration: left,
                 until_anomalies: Some(1),
             };
@@ -273,21 +291,22 @@ fn run_in(
                 }
                 Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
             };
+            cycles_done += batch.cycles;
             let (c, a) = progress.before.get();
             progress.before.set((c + batch.cycles, a + batch.anomalies));
             let end = batch.end;
             match batch.first_anomaly_cycle {
-                Some(c) => trials.push(Trial {
-                    cycles: c.max(1),
-                    censored: false,
-                    elapsed_ns: batch.elapsed_ns,
-                }),
-                None if end == BatchEnd::Completed => trials.push(Trial {
-                    cycles: batch.cycles,
-                    censored: true,
-                    elapsed_ns: batch.elapsed_ns,
-                }),
-                // A trial cut short by the deadline or Ctrl-C is censored where it stopped.
+                Some(c) => {
+                    found += 1;
+                    trials.push(Trial {
+                        cycles: c.max(1),
+                        censored: false,
+                        elapsed_ns: batch.elapsed_ns,
+                    })
+                }
+                // A trial that reached its cap, or was cut short by the
+                // deadline, the run's cycle budget or Ctrl-C, is censored
+                // where it stopped.
                 None => trials.push(Trial {
                     cycles: batch.cycles,
                     censored: true,
@@ -311,6 +330,8 @@ fn run_in(
             Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
         }
     }
+    // A stop signal that arrived while the run ended is this run's.
+    was_interrupted |= interrupted.load(Relaxed) && environment.is_none();
     progress.finish();
     let target_info = harness.target().clone();
     let tally = harness.finish();
@@ -333,9 +354,13 @@ fn run_in(
         was_interrupted,
     );
     report.environment_error = environment.clone();
-    let mut text = summary(&report);
-    if let Some(left) = &tally.scratch_left {
-        text += &format!("warning: the scratch directory was left at {left}\n");
+    let mut text = unlink_race::export::terminal::clean(&summary(&report));
+    let left_behind = left_behind(&tally);
+    if let Some(line) = &left_behind {
+        text += &format!(
+            "warning: {}\n",
+            unlink_race::export::terminal::clean_line(line)
+        );
     }
     let output = |path: &PathBuf| {
         if several {
@@ -357,18 +382,19 @@ fn run_in(
         .map(|(flag, path, data)| (*flag, path.as_path(), data.clone()))
         .collect();
     let staged = stage_outputs(&staging)?;
+    // From here a stop signal only ends a wait for an output's reader.
+    interrupted.store(false, Relaxed);
     if let Some(cause) = environment {
         // One line (printed by `main`): the cause, and where the report so far is.
-        staged.commit()?;
+        staged.commit(Some(interrupted))?;
         let written: Vec<String> = bytes
             .iter()
             .filter(|(_, p, _)| p.as_os_str() != "-")
             .map(|(_, p, _)| p.display().to_string())
             .collect();
-        let left = tally
-            .scratch_left
+        let left = left_behind
             .as_ref()
-            .map(|l| format!("; the scratch directory was left at {l}"))
+            .map(|l| format!("; {l}"))
             .unwrap_or_default();
         if written.is_empty() {
             bail!("{cause}{left}");
@@ -390,9 +416,63 @@ fn run_in(
     } else {
         super::print_stdout(&text)?;
     }
-    staged.commit()?;
+    staged.commit(Some(interrupted))?;
     Ok(DirOutcome {
         interrupted: was_interrupted,
         anomalies: report.scenarios[0].anomalies,
     })
+}
+
+/// What a run left behind, in one line: its scratch directory (where, and
+/// why) and workers stuck in a syscall that never returned.
+fn left_behind(tally: &unlink_race::harness::Tally) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(left) = &tally.scratch_left {
+        parts.push(format!("the scratch directory was left at {left}"));
+    }
+    if tally.stuck_workers > 0 {
+        parts.push(format!(
+            "{} worker{} left stuck in a syscall of a filesystem that does not answer",
+            tally.stuck_workers,
+            if tally.stuck_workers == 1 {
+                " is"
+            } else {
+                "s are"
+            }
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Says, in one line on stderr, which stale scratch directories of runs
+/// that are gone were removed, and which had to be left.
+fn say_stale_removed(found: &[unlink_race::harness::StaleScratch]) {
+    if found.is_empty() {
+        return;
+    }
+    let removed: Vec<String> = found
+        .iter()
+        .filter(|s| s.left.is_none())
+        .map(|s| format!("{} (process {})", s.path.display(), s.pid))
+        .collect();
+    let left: Vec<String> = found
+        .iter()
+        .filter_map(|s| Some(format!("{}: {}", s.path.display(), s.left.as_ref()?)))
+        .collect();
+    let mut line = String::new();
+    if !removed.is_empty() {
+        line += &format!(
+            "removed {} stale scratch director{} of runs that are gone: {}",
+            removed.len(),
+            if removed.len() == 1 { "y" } else { "ies" },
+            removed.join(", ")
+        );
+    }
+    if !left.is_empty() {
+        if !line.is_empty() {
+            line += "; ";
+        }
+        line += &format!("left stale scratch directories alone: {}", left.join(", "));
+    }
+    eprintln!("note: {}", unlink_race::export::terminal::clean_line(&line));
 }

@@ -39,7 +39,8 @@ use pool::Pool;
 pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
 };
-use scratch::{Scratch, create_scratch};
+pub use scratch::{MARKER, StaleScratch, remove_stale};
+use scratch::{Probe, REMOVAL_WAIT, Scratch, create_scratch};
 use slot::{OPS, SlotSnapshot};
 use watchdog::{pause_threshold_ns, watchdog};
 use worker::{Control, NONE};
@@ -91,6 +92,24 @@ pub enum HarnessError {
     Spawn(std::io::Error),
     #[error("worker process failed: {0}")]
     Worker(String),
+    /// A process, thread or descriptor limit stopped the harness from
+    /// starting what it needs (docs/usage.md#environment-errors: the
+    /// environment, not the race).
+    #[error(
+        "environment error: cannot start {what}: {source} (a limit on processes, threads or memory? see ulimit -u and ulimit -v)"
+    )]
+    Resource {
+        what: String,
+        source: std::io::Error,
+    },
+    /// A worker process could not run for a reason of the environment.
+    #[error("environment error: {0}")]
+    WorkerEnvironment(String),
+    /// A buffer the run needs could not be allocated.
+    #[error(
+        "environment error: out of memory: cannot allocate {bytes} bytes for {what} (a memory limit? see ulimit -v)"
+    )]
+    Memory { what: String, bytes: u64 },
     /// The scratch directory or its filesystem failed
     /// (docs/usage.md#environment-errors): not the race.
     #[error(
@@ -107,6 +126,13 @@ pub enum HarnessError {
         "environment error: out of file descriptors: the limit is {limit} and this scenario needs about {needed} (raise it with ulimit -n)"
     )]
     Descriptors { limit: u64, needed: u64 },
+    /// Every reader, and the look at the scratch directory, waited on the
+    /// filesystem longer than the stall limit: it stopped answering.
+    #[error(
+        "environment error: the scratch directory {} is on a filesystem that stopped answering: every reader and a look at the directory have waited over {} s (a stopped or hung FUSE server?)",
+        scratch.display(), limit.as_secs_f64()
+    )]
+    Frozen { scratch: PathBuf, limit: Duration },
 }
 
 impl HarnessError {
@@ -115,8 +141,29 @@ impl HarnessError {
     pub fn is_environment(&self) -> bool {
         matches!(
             self,
-            HarnessError::Environment { .. } | HarnessError::Descriptors { .. }
+            HarnessError::Environment { .. }
+                | HarnessError::Descriptors { .. }
+                | HarnessError::Resource { .. }
+                | HarnessError::WorkerEnvironment(_)
+                | HarnessError::Memory { .. }
+                | HarnessError::Frozen { .. }
         )
+    }
+
+    /// Starting `what` failed with `source`: a resource error (a limit on
+    /// processes, threads, memory or descriptors) when its errno says so.
+    pub fn spawn(what: impl Into<String>, source: std::io::Error) -> HarnessError {
+        if source
+            .raw_os_error()
+            .is_some_and(|e| matches!(e, sys::EAGAIN | sys::ENOMEM | sys::EMFILE | sys::ENFILE))
+        {
+            HarnessError::Resource {
+                what: what.into(),
+                source,
+            }
+        } else {
+            HarnessError::Spawn(source)
+        }
     }
 }
 
@@ -144,6 +191,23 @@ pub fn environment_cause(errno: Errno) -> &'static str {
         sys::EMFILE | sys::ENFILE => "cannot be used: out of file descriptors",
         sys::ENOMEM => "cannot be used: out of memory",
         _ => "failed",
+    }
+}
+
+/// Why `dir` cannot be raced in, checked before anything starts: it does
+/// not exist, is not a directory, or its filesystem fails (a FUSE mount
+/// whose server is gone answers "Transport endpoint is not connected").
+pub fn directory_problem(dir: &Path) -> Result<(), String> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err("is not a directory".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("does not exist".into()),
+        Err(e) => Err(match e.raw_os_error() {
+            Some(errno) if environment_cause(errno) != "failed" => {
+                format!("{e}; it {}", environment_cause(errno))
+            }
+            _ => e.to_string(),
+        }),
     }
 }
 
@@ -182,6 +246,14 @@ pub enum BatchEnd {
     /// A worker stayed stuck in a syscall and was left behind.
     Stalled,
 }
+
+/// How long a batch stopped by the caller waits for its workers before it
+/// leaves those still stuck (on a filesystem that stopped answering, it
+/// leaves them at once).
+pub const STOP_GRACE: Duration = Duration::from_secs(2);
+/// How long the end of a run on a filesystem that stopped answering waits
+/// for its scratch directory's removal.
+const FROZEN_REMOVAL_WAIT: Duration = Duration::from_millis(250);
 
 /// One batch's measurements.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -231,6 +303,8 @@ pub struct Tally {
     /// Where the scratch directory was left, and why, when it could not be
     /// removed (`None`: removed).
     pub scratch_left: Option<String>,
+    /// Workers left behind still inside a syscall that never returned.
+    pub stuck_workers: u32,
 }
 
 /// Filesystem facts about the target directory, for the report.
@@ -253,6 +327,8 @@ pub struct Harness {
     target: TargetInfo,
     /// Removed by `finish` (or on drop).
     scratch: Option<Scratch>,
+    /// Watches the scratch directory for the controller.
+    probe: Option<Probe>,
     stalls: Vec<(usize, u64, Stall)>,
     /// Times the whole process was paused (SIGSTOP, Ctrl-Z, a suspended
     /// machine): `(start, length)` in monotonic ns. Not stall time.
@@ -261,6 +337,9 @@ pub struct Harness {
     first_anomaly_cycle: Option<u64>,
     elapsed_ns: u64,
     broken: bool,
+    /// The filesystem stopped answering: its scratch directory is not
+    /// waited for at the end.
+    frozen: bool,
 }
 
 /// Descriptors a scenario needs beyond the process's own (a conservative
@@ -313,6 +392,7 @@ impl Harness {
             scenario
         };
         let (scratch, canonical) = create_scratch(target_dir)?;
+        let probe = Probe::start(Arc::clone(&scratch.dir), options.poll_interval)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
         let dir = Arc::clone(&scratch.dir);
         let ids: Vec<WorkerId> = (0..scenario.readers)
@@ -321,10 +401,12 @@ impl Harness {
             .collect();
         let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
         let pool: Box<dyn Pool> = match scenario.workers {
-            Workers::Threads => Box::new(
-                threads::ThreadPool::start(scenario, Arc::clone(&dir), Arc::clone(&control), &ids)
-                    .map_err(HarnessError::Spawn)?,
-            ),
+            Workers::Threads => Box::new(threads::ThreadPool::start(
+                scenario,
+                Arc::clone(&dir),
+                Arc::clone(&control),
+                &ids,
+            )?),
             Workers::Processes => Box::new(process::ProcessPool::start(
                 scenario,
                 &scratch.path_for_children(),
@@ -345,12 +427,14 @@ impl Harness {
                 fs,
             },
             scratch: Some(scratch),
+            probe: Some(probe),
             stalls: Vec::new(),
             pauses: Vec::new(),
             cycles_before_batch: 0,
             first_anomaly_cycle: None,
             elapsed_ns: 0,
             broken: false,
+            frozen: false,
         })
     }
 
@@ -382,9 +466,10 @@ impl Harness {
         monitor: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
     ) -> Result<Batch, HarnessError> {
         if self.broken {
-            return Err(HarnessError::Worker(
-                "a worker is stuck from an earlier batch".into(),
-            ));
+            return Err(HarnessError::WorkerEnvironment(format!(
+                "a worker is still stuck in a syscall from an earlier batch in {} (its filesystem stopped answering?)",
+                self.scratch_path().unwrap_or(Path::new("?")).display()
+            )));
         }
         let c = &self.control;
         let readers = u64::from(self.scenario.readers);
@@ -411,6 +496,7 @@ impl Harness {
         pool.start_batch();
         let mut end = BatchEnd::Completed;
         let mut stop_requested: Option<Instant> = None;
+        let mut frozen = false;
         let mut announced_first = c.first_anomaly_ns.load(Relaxed) != NONE;
         let poll_ns = self.options.poll_interval.as_nanos() as u64;
         let mut last_poll_ns = sys::monotonic_ns();
@@ -432,14 +518,13 @@ impl Harness {
                 self.broken = true;
                 return Err(HarnessError::Worker(failure));
             }
-            if let Some(scratch) = &self.scratch {
-                if let Some(errno) = sys::dir_failure(scratch.dir.as_fd()) {
-                    if c.environment_errno
-                        .compare_exchange(0, errno, Relaxed, Relaxed)
-                        .is_ok()
-                    {
-                        c.environment_op.store(CONTROLLER_CHECK, Relaxed);
-                    }
+            let probe = self.probe.as_ref().expect("probe lives until finish");
+            if let Some(errno) = probe.failure() {
+                if c.environment_errno
+                    .compare_exchange(0, errno, Relaxed, Relaxed)
+                    .is_ok()
+                {
+                    c.environment_op.store(CONTROLLER_CHECK, Relaxed);
                 }
             }
             let now = Instant::now();
@@ -472,7 +557,7 @@ impl Harness {
             if c.environment_errno.load(Relaxed) != 0 {
                 stop = true;
             }
-            let stuck_long = watchdog(
+            let watch = watchdog(
                 c,
                 &self.ids,
                 self.scenario.readers,
@@ -482,7 +567,21 @@ impl Harness {
             );
             // With a deadline the others race on until it; without one a worker
             // stuck for good would keep the batch from ever ending.
-            if stuck_long && limit.duration.is_none() {
+            if watch.stuck_long && limit.duration.is_none() {
+                stop = true;
+            }
+            // Every reader stuck, and the filesystem does not answer a look
+            // at the directory either: nothing will move until it does.
+            let limit_ns = self.options.stall_timeout.as_nanos() as u64;
+            let probe_stuck = probe.busy_since_ns().is_some_and(|t| {
+                let now_ns = sys::monotonic_ns();
+                now_ns
+                    .saturating_sub(t)
+                    .saturating_sub(watchdog::paused_within(&self.pauses, t, now_ns))
+                    > limit_ns
+            });
+            if watch.readers_stuck && probe_stuck && !frozen {
+                frozen = true;
                 stop = true;
             }
             if stop && stop_requested.is_none() {
@@ -490,8 +589,19 @@ impl Harness {
                 pool.stop();
             }
             if let Some(at) = stop_requested {
-                if now - at > self.options.stall_timeout {
-                    end = BatchEnd::Stalled;
+                // Asked to stop, or nothing can move: the workers that are
+                // stuck will not come back soon, so they are left sooner.
+                let grace = if frozen {
+                    Duration::ZERO
+                } else if end == BatchEnd::Interrupted {
+                    STOP_GRACE.min(self.options.stall_timeout)
+                } else {
+                    self.options.stall_timeout
+                };
+                if now - at > grace {
+                    if end != BatchEnd::Interrupted {
+                        end = BatchEnd::Stalled;
+                    }
                     break false;
                 }
             }
@@ -535,6 +645,16 @@ impl Harness {
         if self.first_anomaly_cycle.is_none() {
             self.first_anomaly_cycle = (first != NONE).then_some(first);
         }
+        if frozen {
+            self.frozen = true;
+            return Err(HarnessError::Frozen {
+                scratch: self
+                    .scratch_path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+                limit: self.options.stall_timeout,
+            });
+        }
         let errno = c.environment_errno.load(Relaxed);
         if errno != 0 {
             let op = OPS.get(c.environment_op.load(Relaxed) as usize);
@@ -568,11 +688,25 @@ impl Harness {
         let Some(pool) = self.pool.take() else {
             return Tally::default();
         };
+        self.probe = None;
         let snapshots = pool.finish(!self.broken);
-        let tally = self.merge(&snapshots);
-        let mut tally = tally;
+        let mut tally = self.merge(&snapshots);
+        tally.stuck_workers = if self.broken {
+            self.control
+                .slots
+                .iter()
+                .filter(|s| s.busy_since_ns.load(Relaxed) != 0)
+                .count() as u32
+        } else {
+            0
+        };
         if let Some(scratch) = self.scratch.take() {
-            tally.scratch_left = scratch.remove(&self.ids).err();
+            let wait = if self.frozen {
+                FROZEN_REMOVAL_WAIT
+            } else {
+                REMOVAL_WAIT
+            };
+            tally.scratch_left = scratch.remove_within(&self.ids, wait).err();
         }
         tally
     }

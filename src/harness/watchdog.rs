@@ -18,7 +18,7 @@ pub(super) fn pause_threshold_ns(poll_ns: u64) -> u64 {
 }
 
 /// Time from `busy` to `now` during which the process was paused.
-fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
+pub(super) fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
     pauses
         .iter()
         .map(|&(start, len)| {
@@ -28,10 +28,18 @@ fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
         .sum()
 }
 
+/// What the watchdog saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Watch {
+    /// A worker has been stuck for twice the limit.
+    pub stuck_long: bool,
+    /// Every reader is stuck past the limit: no cycle can move.
+    pub readers_stuck: bool,
+}
+
 /// Looks for steps running longer than the limit; records each once and
 /// updates its duration on every look (so it is exact to the poll interval,
-/// or runs to the end of the batch when the step never returned). Returns
-/// `true` when a worker has been stuck for twice the limit.
+/// or runs to the end of the batch when the step never returned).
 pub(super) fn watchdog(
     c: &Control,
     ids: &[WorkerId],
@@ -39,10 +47,11 @@ pub(super) fn watchdog(
     options: &HarnessOptions,
     pauses: &[(u64, u64)],
     stalls: &mut Vec<(usize, u64, Stall)>,
-) -> bool {
+) -> Watch {
     let now = sys::monotonic_ns();
     let limit = options.stall_timeout.as_nanos() as u64;
     let mut stuck_long = false;
+    let mut readers_stuck = 0;
     for id in ids {
         let slot_index = id.slot_index(readers);
         let slot = &c.slots[slot_index];
@@ -58,6 +67,9 @@ pub(super) fn watchdog(
             continue;
         }
         stuck_long |= running > 2 * limit;
+        if id.role == crate::harness::Role::Reader {
+            readers_stuck += 1;
+        }
         // Already recorded: keep its duration up to date while it lasts.
         if let Some((_, _, rec)) = stalls
             .iter_mut()
@@ -78,7 +90,10 @@ pub(super) fn watchdog(
             },
         ));
     }
-    stuck_long
+    Watch {
+        stuck_long,
+        readers_stuck: readers_stuck == readers && readers > 0,
+    }
 }
 
 #[cfg(test)]

@@ -182,16 +182,44 @@ pub struct Worker<'a> {
     events_since_first: u64,
 }
 
+/// What a worker reads into and writes from, allocated before it starts so
+/// that a memory limit is an error the run reports, not an abort.
+pub struct Buffers {
+    content: Content,
+    write: Vec<u8>,
+    /// Readers only: one byte longer than the content, to see overlong files.
+    read: Vec<u8>,
+}
+
+impl Buffers {
+    /// The buffers of a worker in `role` for `content`; `Err` holds the
+    /// bytes that could not be allocated.
+    pub fn allocate(role: Role, content: &Content) -> Result<Buffers, u64> {
+        let size = content.len();
+        let write = content.try_buffer().map_err(|_| size as u64)?;
+        let read = match role {
+            Role::Reader => crate::content::zeroed(size + 1).map_err(|_| size as u64 + 1)?,
+            Role::Deleter => Vec::new(),
+        };
+        Ok(Buffers {
+            content: content.clone(),
+            write,
+            read,
+        })
+    }
+}
+
 impl<'a> Worker<'a> {
-    /// A worker publishing into `control.slots[slot_index]`.
-    pub fn new(
+    /// A worker publishing into `control.slots[slot_index]`, with its
+    /// buffers allocated beforehand ([`Buffers::allocate`]).
+    pub fn with_buffers(
         id: WorkerId,
         scenario: &Scenario,
         dir: BorrowedFd<'a>,
         control: &'a Control,
         slot_index: usize,
+        buffers: Buffers,
     ) -> Worker<'a> {
-        let content = Content::new(scenario.file_size_bytes as usize);
         let [tmp, trash] = private_names(id);
         let slot = &control.slots[slot_index];
         Worker {
@@ -203,9 +231,9 @@ impl<'a> Worker<'a> {
             delete: scenario.delete,
             pace: scenario.pace,
             announce: id.role == Role::Reader && scenario.pace == Pace::Aimed,
-            write_buf: content.buffer(),
-            read_buf: vec![0u8; content.len() + 1],
-            content,
+            write_buf: buffers.write,
+            read_buf: buffers.read,
+            content: buffers.content,
             generation: (id.slot_index(scenario.readers) as u64) << 40,
             tmp_name: CString::new(tmp).expect("no NUL in worker names").into(),
             trash_name: CString::new(trash).expect("no NUL in worker names").into(),

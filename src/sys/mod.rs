@@ -17,7 +17,7 @@ pub mod process;
 
 use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
 /// A raw `errno` value, kept as the kernel returned it.
 pub type Errno = i32;
@@ -26,9 +26,13 @@ pub type Errno = i32;
 pub type SysResult<T> = Result<T, Errno>;
 
 pub use libc::{
-    EACCES, ECONNABORTED, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENFILE, ENOENT, ENOMEM,
-    ENOSPC, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY, EPERM, EROFS, ESTALE,
+    EACCES, EAGAIN, ECONNABORTED, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENAMETOOLONG, ENFILE,
+    ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EROFS, ESRCH,
+    ESTALE, EWOULDBLOCK,
 };
+
+/// The signals the supervisor of a run forwards or sends.
+pub use libc::{SIGKILL, SIGTERM};
 
 /// `open` flags used by the harness, re-exported so callers need no `libc`.
 pub mod flags {
@@ -45,6 +49,7 @@ pub mod flags {
     pub const O_APPEND: i32 = libc::O_APPEND;
     pub const O_SYNC: i32 = libc::O_SYNC;
     pub const O_DSYNC: i32 = libc::O_DSYNC;
+    pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
     /// A descriptor that names an inode without opening it (Linux).
     #[cfg(target_os = "linux")]
     pub const O_PATH: i32 = libc::O_PATH;
@@ -502,6 +507,99 @@ pub(crate) fn c_chars(chars: &[libc::c_char]) -> String {
 pub fn getpid() -> u32 {
     std::process::id()
 }
+
+/// The parent's process id (1, or a subreaper's, once the parent is gone).
+pub fn getppid() -> u32 {
+    // SAFETY: `getppid` has no preconditions and cannot fail.
+    unsafe { libc::getppid() as u32 }
+}
+
+/// `kill(pid, signal)`.
+pub fn kill(pid: u32, signal: i32) -> SysResult<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| libc::ESRCH)?;
+    // SAFETY: `kill` takes a process id and a signal number; a bad one is an errno.
+    check(unsafe { libc::kill(pid, signal) }).map(drop)
+}
+
+/// Whether a process `pid` exists (`kill(pid, 0)`: `EPERM` means it does,
+/// belonging to someone else).
+pub fn process_exists(pid: u32) -> bool {
+    !matches!(kill(pid, 0), Err(libc::ESRCH))
+}
+
+/// A pipe, both ends close-on-exec: `(read end, write end)`.
+pub fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: `fds` is writable for the two descriptors `pipe` returns.
+    check(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+    // SAFETY: `pipe` just returned these descriptors and nothing else owns them.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    set_cloexec(read.as_fd(), true)?;
+    set_cloexec(write.as_fd(), true)?;
+    Ok((read, write))
+}
+
+/// Sets or clears `FD_CLOEXEC`: whether a program this process starts
+/// inherits the descriptor.
+pub fn set_cloexec(fd: BorrowedFd<'_>, on: bool) -> SysResult<()> {
+    // SAFETY: `F_GETFD` only reads the descriptor's flags.
+    let flags = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) })?;
+    let flags = if on {
+        flags | libc::FD_CLOEXEC
+    } else {
+        flags & !libc::FD_CLOEXEC
+    };
+    // SAFETY: `F_SETFD` sets the descriptor flags read above, one bit changed.
+    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, flags) }).map(drop)
+}
+
+/// Takes ownership of an inherited descriptor number, if it is open.
+pub fn inherited_fd(fd: i32) -> Option<OwnedFd> {
+    // SAFETY: `F_GETFD` on any number only reads flags; `EBADF` says it is not open.
+    if fd < 3 || check(unsafe { libc::fcntl(fd, libc::F_GETFD) }).is_err() {
+        return None;
+    }
+    // SAFETY: the descriptor is open, was handed to this process to own,
+    // and nothing else in it holds it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether `fd` is ready for `events` (`libc::POLLIN`, `POLLOUT`) within
+/// `timeout_ms`; `Ok(false)` on timeout. Hang-up and errors count as ready:
+/// the next read or write says what happened.
+pub fn poll_ready(fd: BorrowedFd<'_>, events: i16, timeout_ms: i32) -> SysResult<bool> {
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid `pollfd` and the count passed is 1.
+    match check(unsafe { libc::poll(&mut p, 1, timeout_ms) }) {
+        Ok(n) => Ok(n > 0),
+        Err(EINTR) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Points standard input, output and error at `/dev/null` (`dup2`), so
+/// that whoever reads this process's output sees its end now, even while a
+/// thread of it is stuck and keeps the process from exiting.
+pub fn detach_standard_streams() {
+    let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    else {
+        return;
+    };
+    for fd in 0..3 {
+        // SAFETY: `dup2` between two open descriptors; it replaces `fd`.
+        unsafe { libc::dup2(null.as_raw_fd(), fd) };
+    }
+}
+
+/// `POLLIN` and `POLLOUT` for [`poll_ready`].
+pub use libc::{POLLIN, POLLOUT};
 
 /// Errnos that say the environment failed rather than the race: full disk or
 /// quota, read-only filesystem, descriptor or memory limits.
