@@ -20,6 +20,9 @@ use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 
 /// Stop condition when none is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+/// How long a run ended by a stop signal (or its environment) waits for the
+/// reader of a FIFO output before it leaves it unwritten.
+const STREAM_GRACE: Duration = Duration::from_secs(2);
 
 /// Ctrl-C, SIGTERM and SIGHUP set the flag, however many arrive: the run
 /// stops, writes the report so far and removes its scratch directory, each
@@ -35,38 +38,66 @@ pub fn check_output_path(flag: &str, path: &Path) -> Result<files::Destination> 
     files::check_destination(path).with_context(|| format!("{flag} {}", path.display()))
 }
 
-/// Checks every output before any work, and that no two name the same file.
+/// Checks every output before any work, and that no two name the same file
+/// (by path, or by device and inode once it exists) and at most one goes to
+/// standard output (`-`, or a path to the same file, like `/dev/stdout`).
 pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<()> {
-    let mut seen: Vec<(&str, files::Destination)> = Vec::new();
+    use std::os::unix::fs::MetadataExt;
+    let stdout_id = stdout_id();
+    // (flag, name key, device and inode, goes to standard output)
+    type Seen<'a> = (&'a str, Option<PathBuf>, Option<(u64, u64)>, bool);
+    let mut seen: Vec<Seen> = Vec::new();
     for &(flag, path) in outputs {
         let dest = check_output_path(flag, path)?;
-        let key = |d: &files::Destination| match d {
-            files::Destination::Stdout => None,
+        let (key, id) = match &dest {
+            files::Destination::Stdout => (None, stdout_id),
             files::Destination::Stream(p)
             | files::Destination::Replace(p)
-            | files::Destination::Create(p) => Some(
-                p.parent()
-                    .and_then(|d| d.canonicalize().ok())
-                    .map(|d| d.join(p.file_name().unwrap_or_default()))
-                    .unwrap_or_else(|| p.clone()),
+            | files::Destination::Create(p) => (
+                Some(
+                    p.parent()
+                        .and_then(|d| d.canonicalize().ok())
+                        .map(|d| d.join(p.file_name().unwrap_or_default()))
+                        .unwrap_or_else(|| p.clone()),
+                ),
+                std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino())),
             ),
         };
-        if let Some((other, _)) = seen
-            .iter()
-            .find(|(_, d)| key(d).is_some() && key(d) == key(&dest))
-        {
-            bail!("{flag} {}: the same file as {other}", path.display());
-        }
-        if dest == files::Destination::Stdout {
-            if let Some((other, _)) = seen.iter().find(|(_, d)| *d == files::Destination::Stdout) {
+        let to_stdout = dest == files::Destination::Stdout || (id.is_some() && id == stdout_id);
+        if to_stdout {
+            if let Some((other, ..)) = seen.iter().find(|s| s.3) {
                 bail!(
-                    "{flag} -: standard output already takes {other} -; only one output can go to standard output"
+                    "{flag} {}: standard output already takes {other}; only one output can go to standard output",
+                    path.display()
                 );
             }
         }
-        seen.push((flag, dest));
+        if let Some((other, ..)) = seen
+            .iter()
+            .find(|s| (key.is_some() && s.1 == key) || (id.is_some() && s.2 == id))
+        {
+            bail!("{flag} {}: the same file as {other}", path.display());
+        }
+        seen.push((flag, key, id, to_stdout));
     }
     Ok(())
+}
+
+/// Device and inode of standard output, if it is open.
+fn stdout_id() -> Option<(u64, u64)> {
+    use std::os::fd::AsFd;
+    unlink_race::sys::fstat(std::io::stdout().as_fd())
+        .ok()
+        .map(|st| (st.dev, st.ino))
+}
+
+/// Whether `path` goes to standard output: `-`, or a path naming the same
+/// file (`/dev/stdout`).
+fn goes_to_stdout(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    path.as_os_str() == "-"
+        || stdout_id()
+            .is_some_and(|id| std::fs::metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == id))
 }
 
 /// Outputs staged completely (each a temporary file next to its target),
@@ -86,9 +117,10 @@ pub fn stage_outputs(outputs: &[(&str, &Path, Vec<u8>)]) -> Result<StagedOutputs
 
 impl StagedOutputs {
     /// Puts every staged output in place. A stream (a FIFO, standard output
-    /// into a pipe) waits for its reader until `stop` is set, and is then
-    /// left unwritten ([`super::Stopped`]).
-    pub fn commit(self, stop: Option<&AtomicBool>) -> Result<()> {
+    /// into a pipe) waits for its reader until `stop` is set and its
+    /// deadline passed (`(flag, not before)`), and is then left unwritten
+    /// ([`super::Stopped`]).
+    pub fn commit(self, stop: Option<(&AtomicBool, Instant)>) -> Result<()> {
         for (what, s) in self.0 {
             match s.commit_until(stop) {
                 Ok(()) => {}
@@ -382,14 +414,22 @@ fn run_in(
         .map(|(flag, path, data)| (*flag, path.as_path(), data.clone()))
         .collect();
     let staged = stage_outputs(&staging)?;
-    // From here a stop signal only ends a wait for an output's reader.
-    interrupted.store(false, Relaxed);
+    // From here a stop signal only ends a wait for an output's reader: a
+    // new one at once; the one that stopped the run after a short grace.
+    let patience = if was_interrupted || environment.is_some() {
+        interrupted.store(true, Relaxed);
+        Instant::now() + STREAM_GRACE
+    } else {
+        interrupted.store(false, Relaxed);
+        Instant::now()
+    };
+    let stop = Some((interrupted.as_ref(), patience));
     if let Some(cause) = environment {
         // One line (printed by `main`): the cause, and where the report so far is.
-        staged.commit(Some(interrupted))?;
+        staged.commit(stop)?;
         let written: Vec<String> = bytes
             .iter()
-            .filter(|(_, p, _)| p.as_os_str() != "-")
+            .filter(|(_, p, _)| !goes_to_stdout(p))
             .map(|(_, p, _)| p.display().to_string())
             .collect();
         let left = left_behind
@@ -405,18 +445,18 @@ fn run_in(
         );
     }
     for (_, path, _) in &bytes {
-        if path.as_os_str() != "-" {
+        if !goes_to_stdout(path) {
             text += &format!("report: {}\n", path.display());
         }
     }
     // The summary first: an unwritable standard output leaves no report file.
     // With a report on standard output (`-`) the summary goes to stderr.
-    if bytes.iter().any(|(_, p, _)| p.as_os_str() == "-") {
+    if bytes.iter().any(|(_, p, _)| goes_to_stdout(p)) {
         eprint!("{text}");
     } else {
         super::print_stdout(&text)?;
     }
-    staged.commit(Some(interrupted))?;
+    staged.commit(stop)?;
     Ok(DirOutcome {
         interrupted: was_interrupted,
         anomalies: report.scenarios[0].anomalies,

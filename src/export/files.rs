@@ -26,6 +26,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
 
 use crate::export::html;
 use crate::report::schema::Report;
@@ -119,6 +120,14 @@ fn classify(path: &Path, follow: bool) -> io::Result<Destination> {
         S_IFSOCK => Err(refuse("is a socket")),
         S_IFLNK if follow => {
             // Judge what the link points to, and write there: the link stays.
+            // A stream is written through the link itself (`/dev/stdout`
+            // into a pipe points at `pipe:[…]`, which no path names).
+            use std::os::unix::fs::FileTypeExt;
+            let meta =
+                std::fs::metadata(path).map_err(|_| refuse("is a symbolic link to nothing"))?;
+            if meta.file_type().is_fifo() || meta.file_type().is_char_device() {
+                return Ok(Destination::Stream(path.to_path_buf()));
+            }
             let target =
                 std::fs::canonicalize(path).map_err(|_| refuse("is a symbolic link to nothing"))?;
             classify(&target, false)
@@ -253,9 +262,10 @@ impl Staged {
     }
 
     /// [`Staged::commit`]; a stream (a FIFO or standard output into a pipe)
-    /// waits for its reader until `stop` is set, and then fails with
-    /// [`io::ErrorKind::Interrupted`], having written nothing more.
-    pub fn commit_until(mut self, stop: Option<&AtomicBool>) -> io::Result<()> {
+    /// that waits for its reader gives up once `stop` is set and its
+    /// deadline has passed (`stop` is `(flag, not before)`), failing with
+    /// [`io::ErrorKind::Interrupted`].
+    pub fn commit_until(mut self, stop: Option<(&AtomicBool, Instant)>) -> io::Result<()> {
         match &mut self.inner {
             StagedKind::Through { dest, bytes } => write_through(dest, bytes, stop),
             StagedKind::File {
@@ -291,39 +301,51 @@ impl Drop for Staged {
 /// the stop flag with it).
 const STREAM_POLL_MS: i32 = 50;
 
-fn stopped(stop: Option<&AtomicBool>) -> io::Result<()> {
-    if stop.is_some_and(|s| s.load(Relaxed)) {
-        Err(io::Error::new(
-            io::ErrorKind::Interrupted,
-            "stopped while waiting for the reader",
-        ))
-    } else {
-        Ok(())
+/// An error once the wait for a reader is to end: the flag is set and its
+/// deadline has passed.
+fn stopped(stop: Option<(&AtomicBool, Instant)>) -> io::Result<()> {
+    match stop {
+        Some((flag, not_before)) if flag.load(Relaxed) && Instant::now() >= not_before => {
+            Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "stopped while waiting for the reader",
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
 /// Writes `bytes` to `fd` as its reader takes them, never blocking longer
-/// than [`STREAM_POLL_MS`] without looking at `stop`: at most `PIPE_BUF`
-/// bytes at a time once `poll` says there is room (a pipe then takes them
-/// whole), or without waiting on a non-blocking descriptor.
-fn write_stream(fd: BorrowedFd<'_>, mut bytes: &[u8], stop: Option<&AtomicBool>) -> io::Result<()> {
+/// than [`STREAM_POLL_MS`] without looking at `stop` while the reader
+/// takes nothing: at most `PIPE_BUF` bytes at a time once `poll` says there
+/// is room (a pipe then takes them whole), or without waiting on a
+/// non-blocking descriptor.
+fn write_stream(
+    fd: BorrowedFd<'_>,
+    mut bytes: &[u8],
+    stop: Option<(&AtomicBool, Instant)>,
+) -> io::Result<()> {
     const CHUNK: usize = 4096;
     while !bytes.is_empty() {
-        stopped(stop)?;
         if !sys::poll_ready(fd, sys::POLLOUT, STREAM_POLL_MS).map_err(os_err)? {
+            stopped(stop)?;
             continue;
         }
         match sys::write(fd, &bytes[..bytes.len().min(CHUNK)]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => bytes = &bytes[n..],
-            Err(e) if e == sys::EAGAIN || e == sys::EWOULDBLOCK => {}
+            Err(e) if e == sys::EAGAIN || e == sys::EWOULDBLOCK => stopped(stop)?,
             Err(e) => return Err(os_err(e)),
         }
     }
     Ok(())
 }
 
-fn write_through(dest: &Destination, bytes: &[u8], stop: Option<&AtomicBool>) -> io::Result<()> {
+fn write_through(
+    dest: &Destination,
+    bytes: &[u8],
+    stop: Option<(&AtomicBool, Instant)>,
+) -> io::Result<()> {
     match dest {
         Destination::Stdout => {
             io::stdout().lock().flush()?;

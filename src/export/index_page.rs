@@ -52,21 +52,25 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
     let extra: Vec<&dyn IndexColumn> = verdict.iter().map(|v| v as &dyn IndexColumn).collect();
     let rows = index_rows(reports);
 
-    let mut out = format!(
-        "{}: {} report{} · {} scenario{}{}. Each cell: how often an \
+    let intro = format!(
+        "{} report{} · {} scenario{}{}. Each cell: how often an \
          anomaly was seen (rate per cycle, 95% interval, counts, raced opens where counted); “<” is the 95% upper \
-         bound where none was seen; — where a report did not run the scenario.\n\n",
-        md::strong("unlink-race index"),
+         bound where none was seen; — where a report did not run the scenario.",
         reports.len(),
         if reports.len() == 1 { "" } else { "s" },
         rows.len(),
         if rows.len() == 1 { "" } else { "s" },
         match reports.first() {
             Some((_, first)) if reports.len() >= 2 => {
-                format!(" · verdicts against {}", md::code(&first.label))
+                format!(" · verdicts against {}", first.label)
             }
             _ => String::new(),
         }
+    );
+    let mut out = format!(
+        "{}: {}\n\n",
+        md::strong("unlink-race index"),
+        md::text(&intro)
     );
 
     let mut header = vec![String::new()];

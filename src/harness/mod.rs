@@ -126,10 +126,11 @@ pub enum HarnessError {
         "environment error: out of file descriptors: the limit is {limit} and this scenario needs about {needed} (raise it with ulimit -n)"
     )]
     Descriptors { limit: u64, needed: u64 },
-    /// Every reader, and the look at the scratch directory, waited on the
-    /// filesystem longer than the stall limit: it stopped answering.
+    /// Every reader waited on the filesystem longer than the stall limit,
+    /// with a look at the scratch directory waiting too or for 5 s: it
+    /// stopped answering.
     #[error(
-        "environment error: the scratch directory {} is on a filesystem that stopped answering: every reader and a look at the directory have waited over {} s (a stopped or hung FUSE server?)",
+        "environment error: the scratch directory {} is on a filesystem that stopped answering: every reader has waited in a syscall for over {} s (a stopped or hung FUSE server?)",
         scratch.display(), limit.as_secs_f64()
     )]
     Frozen { scratch: PathBuf, limit: Duration },
@@ -251,9 +252,16 @@ pub enum BatchEnd {
 /// leaves those still stuck (on a filesystem that stopped answering, it
 /// leaves them at once).
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
+/// Every reader stuck past the stall limit for this long (5 s) is a
+/// filesystem that stopped answering, even where it still answers a look
+/// at the directory from its cache.
+pub const FROZEN_AFTER: Duration = Duration::from_secs(5);
 /// How long the end of a run on a filesystem that stopped answering waits
 /// for its scratch directory's removal.
 const FROZEN_REMOVAL_WAIT: Duration = Duration::from_millis(250);
+/// A look at the scratch directory still waiting after this long (1 s) is a
+/// filesystem that does not answer, for the end of a run.
+const PROBE_SLOW_NS: u64 = 1_000_000_000;
 
 /// One batch's measurements.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -570,8 +578,11 @@ impl Harness {
             if watch.stuck_long && limit.duration.is_none() {
                 stop = true;
             }
-            // Every reader stuck, and the filesystem does not answer a look
-            // at the directory either: nothing will move until it does.
+            // Every reader stuck past the limit, and either the filesystem
+            // does not answer a look at the directory either, or they have
+            // waited [`FROZEN_AFTER`]: nothing will move until it answers.
+            // (Not once stopping for another reason: a stop the caller asked
+            // for stays an interruption.)
             let limit_ns = self.options.stall_timeout.as_nanos() as u64;
             let probe_stuck = probe.busy_since_ns().is_some_and(|t| {
                 let now_ns = sys::monotonic_ns();
@@ -580,7 +591,12 @@ impl Harness {
                     .saturating_sub(watchdog::paused_within(&self.pauses, t, now_ns))
                     > limit_ns
             });
-            if watch.readers_stuck && probe_stuck && !frozen {
+            let stuck = watch.readers_stuck_ns;
+            if stuck > limit_ns
+                && (probe_stuck || stuck > FROZEN_AFTER.as_nanos() as u64)
+                && !frozen
+                && stop_requested.is_none()
+            {
                 frozen = true;
                 stop = true;
             }
@@ -688,7 +704,13 @@ impl Harness {
         let Some(pool) = self.pool.take() else {
             return Tally::default();
         };
-        self.probe = None;
+        // A look at the scratch directory that has waited for long says its
+        // filesystem does not answer: its removal is then not waited for.
+        let probe_waiting = self
+            .probe
+            .take()
+            .and_then(|p| p.busy_since_ns())
+            .is_some_and(|t| sys::monotonic_ns().saturating_sub(t) > PROBE_SLOW_NS);
         let snapshots = pool.finish(!self.broken);
         let mut tally = self.merge(&snapshots);
         tally.stuck_workers = if self.broken {
@@ -701,7 +723,7 @@ impl Harness {
             0
         };
         if let Some(scratch) = self.scratch.take() {
-            let wait = if self.frozen {
+            let wait = if self.frozen || probe_waiting {
                 FROZEN_REMOVAL_WAIT
             } else {
                 REMOVAL_WAIT

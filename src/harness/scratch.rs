@@ -170,10 +170,25 @@ impl Maker {
         fn same<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
             a.is_none() || b.is_none() || a == b
         }
-        sys::process_exists(self.pid)
+        process_running(self.pid)
             && same(&self.boot, &boot_id())
             && same(&self.started, &process_start(self.pid))
     }
+}
+
+/// Whether process `pid` exists and has not ended (a zombie waiting to be
+/// reaped has: Linux shows it in state `Z` in `/proc/<pid>/stat`).
+fn process_running(pid: u32) -> bool {
+    if !sys::process_exists(pid) {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next());
+    !matches!(state, Some("Z" | "X"))
 }
 
 /// The start time of process `pid` in clock ticks after boot (Linux:
@@ -285,7 +300,7 @@ fn stale_removal(parent: BorrowedFd<'_>, name: &CStr, pid: u32) -> Option<Result
         // Made before markers existed (or killed before writing it): the
         // process id in the name decides.
         None => {
-            if sys::process_exists(pid) {
+            if process_running(pid) {
                 return None;
             }
         }

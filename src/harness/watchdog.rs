@@ -33,8 +33,9 @@ pub(super) fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
 pub(super) struct Watch {
     /// A worker has been stuck for twice the limit.
     pub stuck_long: bool,
-    /// Every reader is stuck past the limit: no cycle can move.
-    pub readers_stuck: bool,
+    /// How long every reader has been stuck past the limit (the shortest
+    /// of their waits; 0 unless each is): no cycle can move meanwhile.
+    pub readers_stuck_ns: u64,
 }
 
 /// Looks for steps running longer than the limit; records each once and
@@ -52,6 +53,7 @@ pub(super) fn watchdog(
     let limit = options.stall_timeout.as_nanos() as u64;
     let mut stuck_long = false;
     let mut readers_stuck = 0;
+    let mut shortest_reader_wait = u64::MAX;
     for id in ids {
         let slot_index = id.slot_index(readers);
         let slot = &c.slots[slot_index];
@@ -69,6 +71,7 @@ pub(super) fn watchdog(
         stuck_long |= running > 2 * limit;
         if id.role == crate::harness::Role::Reader {
             readers_stuck += 1;
+            shortest_reader_wait = shortest_reader_wait.min(running);
         }
         // Already recorded: keep its duration up to date while it lasts.
         if let Some((_, _, rec)) = stalls
@@ -92,7 +95,11 @@ pub(super) fn watchdog(
     }
     Watch {
         stuck_long,
-        readers_stuck: readers_stuck == readers && readers > 0,
+        readers_stuck_ns: if readers_stuck == readers && readers > 0 {
+            shortest_reader_wait
+        } else {
+            0
+        },
     }
 }
 

@@ -123,11 +123,18 @@ enum Detail {
 }
 
 fn load(path: &Path, detail: Detail, regular_only: bool) -> Result<Report, LoadError> {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let read_error = |error| LoadError::Read {
         path: path.to_path_buf(),
         error,
     };
+    if regular_only {
+        // What the name is, before opening it (a socket cannot be opened).
+        let meta = std::fs::metadata(path).map_err(read_error)?;
+        if !meta.is_file() {
+            return Err(not_a_file(path, &meta));
+        }
+    }
     // Non-blocking: opening a FIFO must not wait for a writer before it is
     // known to be one (reading a regular file is unaffected).
     let file = std::fs::OpenOptions::new()
@@ -141,20 +148,7 @@ fn load(path: &Path, detail: Detail, regular_only: bool) -> Result<Report, LoadE
         .map_err(read_error)?;
     let meta = file.metadata().map_err(read_error)?;
     if regular_only && !meta.is_file() {
-        let t = meta.file_type();
-        let kind = if t.is_fifo() {
-            "a FIFO"
-        } else if t.is_dir() {
-            "a directory"
-        } else if t.is_socket() {
-            "a socket"
-        } else {
-            "a device"
-        };
-        return Err(LoadError::NotAFile {
-            path: path.to_path_buf(),
-            kind,
-        });
+        return Err(not_a_file(path, &meta));
     }
     if meta.is_file() && meta.len() > MAX_REPORT_BYTES {
         return Err(LoadError::TooLarge {
@@ -163,6 +157,25 @@ fn load(path: &Path, detail: Detail, regular_only: bool) -> Result<Report, LoadE
         });
     }
     parse_from(path, file, detail)
+}
+
+/// The error for `path`, found not to be a regular file.
+fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> LoadError {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    };
+    LoadError::NotAFile {
+        path: path.to_path_buf(),
+        kind,
+    }
 }
 
 /// What the fields read so far said about the document: filled in while it
@@ -351,6 +364,63 @@ where
     }
 }
 
+/// An entry of a list that carries a count: an errno's count, a trial's
+/// cycles.
+pub(crate) trait CountedEntry {
+    /// The field that holds the count.
+    const FIELD: &'static str;
+    fn count(&self) -> u64;
+}
+
+impl CountedEntry for crate::report::schema::ErrnoBreakdown {
+    const FIELD: &'static str = "count";
+    fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+impl CountedEntry for crate::report::schema::Trial {
+    const FIELD: &'static str = "cycles";
+    fn count(&self) -> u64 {
+        self.cycles
+    }
+}
+
+/// [`detail`] for a list whose entries carry counts: a summary reads past
+/// them one by one (memory stays one entry) and still refuses a count above
+/// [`MAX_COUNT`], as a full load does.
+pub(crate) fn counted_detail<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + CountedEntry,
+{
+    if !SEEN.with(|s| s.borrow().summary) {
+        return Vec::<T>::deserialize(d);
+    }
+    struct Entries<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de> + CountedEntry> serde::de::Visitor<'de> for Entries<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Vec<T>, A::Error> {
+            let mut k = 0usize;
+            while let Some(entry) = a.next_element::<T>()? {
+                if entry.count() > MAX_COUNT {
+                    return Err(serde::de::Error::custom(format!(
+                        "entry {k} has `{}` {}, more than any run counts (at most {MAX_COUNT})",
+                        T::FIELD,
+                        entry.count()
+                    )));
+                }
+                k += 1;
+            }
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_seq(Entries(std::marker::PhantomData))
+}
+
 /// A header field's value, kept short whatever it is.
 enum Scalar {
     Text(String),
@@ -496,7 +566,6 @@ pub fn validate(report: &Report) -> Result<(), String> {
         bounded("cycles", s.cycles)?;
         bounded("removals", s.removals)?;
         bounded("recreations", s.recreations)?;
-        bounded("anomalies", s.anomalies)?;
         if let Some(raced) = s.raced_opens {
             bounded("raced_opens", raced)?;
             if raced > s.cycles {
@@ -583,6 +652,7 @@ pub fn validate(report: &Report) -> Result<(), String> {
                 anomalies = anomalies.saturating_add(stats.count);
             }
         }
+        bounded("anomalies", s.anomalies)?;
         if anomalies != s.anomalies {
             return Err(format!(
                 "{} is {}, but its anomaly classes add up to {anomalies}",

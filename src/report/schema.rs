@@ -471,10 +471,10 @@ pub struct ScenarioReport {
     /// `io_error`, `stale`, `unexpected_errno` and `fd_enoent` by (side,
     /// operation, errno), by class, then by count, largest first; empty when
     /// none was seen (and in reports written before it existed).
-    #[serde(default, deserialize_with = "crate::report::load::detail")]
+    #[serde(default, deserialize_with = "crate::report::load::counted_detail")]
     pub errno_breakdown: Vec<ErrnoBreakdown>,
     pub first_anomaly_cycle: Option<u64>,
-    #[serde(deserialize_with = "crate::report::load::detail")]
+    #[serde(deserialize_with = "crate::report::load::counted_detail")]
     pub trials: Vec<Trial>,
     #[serde(default, deserialize_with = "crate::report::load::detail")]
     pub survival: Option<Survival>,
