@@ -121,7 +121,7 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            let mut cells = vec![md::code(&row.name)];
+            let mut cells = vec![md::code(row.name)];
             cells.extend(row.cells.iter().map(|c| rate_cell(*c)));
             cells.extend(extra.iter().map(|c| md::text(&c.cell(row).text)));
             cells
