@@ -272,26 +272,41 @@ fn long_output_names_are_the_users_to_lose() {
 fn processes_mode_works_under_any_name() {
     let d = tempfile::tempdir().unwrap();
     let copy = d.path().join("ur");
-    std::fs::copy(env!("CARGO_BIN_EXE_unlink-race"), &copy).unwrap();
+    // A hard link where it can be: a copy's write descriptor, inherited by
+    // a process another test forks meanwhile, makes exec fail (ETXTBSY).
+    if std::fs::hard_link(env!("CARGO_BIN_EXE_unlink-race"), &copy).is_err() {
+        std::fs::copy(env!("CARGO_BIN_EXE_unlink-race"), &copy).unwrap();
+    }
     let link = d.path().join("race-tool");
     std::os::unix::fs::symlink(&copy, &link).unwrap();
     let race = d.path().join("race");
     std::fs::create_dir(&race).unwrap();
     for exe in [&copy, &link] {
-        let out = Command::new(exe)
-            .args([
-                "run",
-                "--workers",
-                "processes",
-                "--cycles",
-                "200",
-                "--no-progress",
-            ])
-            .args(["--pace", "sleep", "--dir"])
-            .arg(&race)
-            .env_remove("UNLINK_RACE_WORKER_EXE")
-            .output()
-            .unwrap();
+        let run = || {
+            Command::new(exe)
+                .args([
+                    "run",
+                    "--workers",
+                    "processes",
+                    "--cycles",
+                    "200",
+                    "--no-progress",
+                ])
+                .args(["--pace", "sleep", "--dir"])
+                .arg(&race)
+                .env_remove("UNLINK_RACE_WORKER_EXE")
+                .output()
+        };
+        // A copy may still be busy a moment (see above).
+        let out = (0..50)
+            .find_map(|_| match run() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                    std::thread::sleep(Duration::from_millis(100));
+                    None
+                }
+                other => Some(other.unwrap()),
+            })
+            .expect("the copy became executable");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{}: {err}", exe.display());
         assert!(entries(&race).is_empty());
