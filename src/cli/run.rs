@@ -193,10 +193,23 @@ pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Checks every `--dir` before any of them is raced in.
-fn check_dirs(dirs: &[PathBuf]) -> Result<()> {
+/// Checks every `--dir` before any of them is raced in, waiting `wait`
+/// (the stall limit) at most for each to answer, and no longer once a stop
+/// signal came.
+fn check_dirs(dirs: &[PathBuf], wait: Duration) -> Result<()> {
+    let stop = unlink_race::signals::stop_flag();
     for dir in dirs {
-        super::check_dir("--dir", dir)?;
+        if let Err(why) = unlink_race::harness::directory_problem_within(dir, wait, stop.as_deref())
+        {
+            if stop.as_ref().is_some_and(|s| s.load(Relaxed)) {
+                return Err(super::Stopped(format!(
+                    "--dir {}: stopped while {why}",
+                    dir.display()
+                ))
+                .into());
+            }
+            bail!("--dir {}: {why}", dir.display());
+        }
     }
     if let Some(dup) = unlink_race::grid::first_duplicate(dirs) {
         bail!("--dir {}: given twice", dup.display());
@@ -231,7 +244,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     } else {
         args.dir.clone()
     };
-    check_dirs(&dirs)?;
+    check_dirs(&dirs, args.stall_timeout)?;
     let interrupted = install_signal_flag()?;
     // macOS starts processes with 256 descriptors. A refusal leaves the limit
     // as it was: running out is then an environment error like any other.

@@ -212,6 +212,62 @@ pub fn directory_problem(dir: &Path) -> Result<(), String> {
     }
 }
 
+/// [`directory_problem`], plus a lookup of a name that is not there (which
+/// no cache answers), in a thread of its own waited for `wait` at most, or
+/// until `stop` is set: a filesystem that stopped answering (a FUSE server
+/// stopped before the run) is said so instead of hanging the run before it
+/// starts.
+pub fn directory_problem_within(
+    dir: &Path,
+    wait: Duration,
+    stop: Option<&AtomicBool>,
+) -> Result<(), String> {
+    let owned = dir.to_path_buf();
+    let check = move || {
+        directory_problem(&owned)?;
+        let fd = sys::open_dir(&owned).map_err(|e| e.to_string())?;
+        let name = std::ffi::CString::new(format!(
+            ".unlink-race-lookup-{}-{}",
+            sys::getpid(),
+            sys::monotonic_ns()
+        ))
+        .expect("no NUL in the name");
+        match sys::fstatat(fd.as_fd(), &name) {
+            Ok(_) | Err(sys::ENOENT) => Ok(()),
+            Err(e) => Err(match environment_cause(e) {
+                "failed" => errno_label(e),
+                cause => format!("{}; it {cause}", errno_label(e)),
+            }),
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("directory check".into())
+        .stack_size(threads::WORKER_STACK)
+        .spawn(move || {
+            let _ = tx.send(check());
+        });
+    match spawned {
+        Ok(_) => {
+            let deadline = Instant::now() + wait;
+            while Instant::now() < deadline && !stop.is_some_and(|s| s.load(Relaxed)) {
+                let step = deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(50));
+                if let Ok(answer) = rx.recv_timeout(step) {
+                    return answer;
+                }
+            }
+            Err(format!(
+                "its filesystem does not answer: a lookup in it has waited {:.1} s (a stopped or hung FUSE server?)",
+                wait.min(Instant::now() - (deadline - wait)).as_secs_f64()
+            ))
+        }
+        // No thread to spare: the check runs here (a limit is the likelier fault).
+        Err(_) => directory_problem(dir),
+    }
+}
+
 /// `environment_op` of the controller's own check of the scratch directory.
 const CONTROLLER_CHECK: u8 = u8::MAX;
 

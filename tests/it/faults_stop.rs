@@ -497,3 +497,43 @@ fn a_stalling_zombiefs_does_not_hold_the_run() {
         );
     }
 }
+
+/// Issue 28, item 2: a FUSE server stopped before the run starts: the run
+/// says the filesystem does not answer once the stall limit has passed, or
+/// stops at once on SIGINT, instead of hanging in its first look.
+#[test]
+fn a_server_stopped_before_the_run_is_said_so() {
+    for stop in [Stop::OnItsOwn, Stop::Sigint] {
+        let Some(fs) = crate::realfs_util::RealFs::bindfs() else {
+            return;
+        };
+        let pid = fs.daemon_pids()[0];
+        let _resume = Resume(pid);
+        assert!(sh(&format!("kill -STOP {pid}")));
+        let out = tempfile::tempdir().unwrap();
+        let json = out.path().join("r.json");
+        let mut child = spawn_quiet(
+            fs.path(),
+            &json,
+            out.path(),
+            &["--duration", "5", "--stall-timeout", "2"],
+        );
+        let started = Instant::now();
+        if stop == Stop::Sigint {
+            std::thread::sleep(Duration::from_millis(500));
+            signal(child.id(), "INT", false);
+        }
+        let done = wait_within(&mut child, Duration::from_secs(30));
+        let err = stderr_of(out.path());
+        let (status, _) = done.unwrap_or_else(|| panic!("{stop:?}: still running: {err}"));
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{stop:?}: {:?}",
+            started.elapsed()
+        );
+        let code = if stop == Stop::Sigint { 130 } else { 2 };
+        assert_eq!(status.code(), Some(code), "{stop:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{stop:?}: {err}");
+        assert!(err.contains("does not answer"), "{stop:?}: {err}");
+    }
+}
