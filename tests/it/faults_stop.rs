@@ -457,28 +457,44 @@ fn a_stopped_fuse_server_does_not_hold_the_run() {
 }
 
 /// Issue 28, item 2: zombiefs stalling its requests for two minutes (all
-/// its server threads held) is a frozen filesystem too.
+/// its server threads held), or stopped with SIGSTOP, is a frozen
+/// filesystem too.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 #[test]
 fn a_stalling_zombiefs_does_not_hold_the_run() {
     if !crate::util::root_for("zombiefs mounts") {
         return;
     }
-    for (name, stop) in [("SIGINT", Stop::Sigint), ("on its own", Stop::OnItsOwn)] {
+    // (name, zombiefs flags, stop, stop zombiefs itself with SIGSTOP)
+    let rows: [(&str, &[&str], Stop, bool); 4] = [
+        // Every 3000th request waits two minutes: the race soon holds
+        // every server thread, and the filesystem stops answering.
+        (
+            "stalling, SIGINT",
+            &["--stall-ms", "120000", "--stall-every", "3000"],
+            Stop::Sigint,
+            false,
+        ),
+        (
+            "stalling, on its own",
+            &["--stall-ms", "120000", "--stall-every", "3000"],
+            Stop::OnItsOwn,
+            false,
+        ),
+        ("stopped, SIGINT", &[], Stop::Sigint, true),
+        ("stopped, on its own", &[], Stop::OnItsOwn, true),
+    ];
+    for (name, flags, stop, sigstop) in rows {
         let d = tempfile::tempdir().unwrap();
         let (backing, mnt) = (d.path().join("b"), d.path().join("m"));
         std::fs::create_dir(&backing).unwrap();
         std::fs::create_dir(&mnt).unwrap();
-        // Every 3000th request waits two minutes: the race soon holds every
-        // server thread, and the filesystem stops answering.
-        let server = crate::faults::zombiefs_process::start_with(
-            &backing,
-            &mnt,
-            &["--stall-ms", "120000", "--stall-every", "3000"],
-        );
+        let server = crate::faults::zombiefs_process::start_with(&backing, &mnt, flags);
+        let pid = server.id();
         struct Unmount(Child, PathBuf);
         impl Drop for Unmount {
             fn drop(&mut self) {
+                // SIGKILL ends a stopped server too; its mount is then dead.
                 let _ = self.0.kill();
                 let _ = self.0.wait();
                 let _ = std::process::Command::new("umount")
@@ -488,13 +504,11 @@ fn a_stalling_zombiefs_does_not_hold_the_run() {
             }
         }
         let _server = Unmount(server, mnt.clone());
-        frozen_row(
-            &format!("zombiefs stalling, {name}"),
-            &mnt,
-            "threads",
-            stop,
-            &|| {},
-        );
+        frozen_row(&format!("zombiefs {name}"), &mnt, "threads", stop, &|| {
+            if sigstop {
+                assert!(sh(&format!("kill -STOP {pid}")));
+            }
+        });
     }
 }
 
