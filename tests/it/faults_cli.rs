@@ -397,15 +397,30 @@ fn zombiefs_refuses_its_backing_directory_under_another_name() {
     if !root_or_skip("bind mounts") {
         return;
     }
-    struct Binds(Vec<PathBuf>);
+    /// Unmounts every mount under its path on drop (propagation makes
+    /// copies; unmounting one may take another with it).
+    struct Binds(PathBuf);
     impl Drop for Binds {
         fn drop(&mut self) {
-            for p in self.0.iter().rev() {
-                let _ = Command::new("umount")
-                    .arg("-l")
-                    .arg(p)
-                    .stderr(Stdio::null())
-                    .status();
+            for _ in 0..10 {
+                let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+                let mut under: Vec<&str> = info
+                    .lines()
+                    .filter_map(|l| l.split(' ').nth(4))
+                    .filter(|m| Path::new(m).starts_with(&self.0))
+                    .collect();
+                if under.is_empty() {
+                    return;
+                }
+                // Deepest first.
+                under.sort_by_key(|m| std::cmp::Reverse(m.len()));
+                for m in under {
+                    let _ = Command::new("umount")
+                        .arg("-l")
+                        .arg(m)
+                        .stderr(Stdio::null())
+                        .status();
+                }
             }
         }
     }
@@ -417,19 +432,16 @@ fn zombiefs_refuses_its_backing_directory_under_another_name() {
     }
     std::fs::create_dir(s.join("m")).unwrap();
     std::os::unix::fs::symlink(&s, &link).unwrap();
-    let mut binds = Binds(Vec::new());
+    let _binds = Binds(p.clone());
     let mount = |args: &[&Path]| {
         let mut cmd = Command::new("mount");
         cmd.args(args);
         assert!(cmd.status().unwrap().success(), "mount {args:?}");
     };
     mount(&[Path::new("--bind"), &s, &s]);
-    binds.0.push(s.clone());
     mount(&[Path::new("--make-shared"), &s]);
     mount(&[Path::new("--bind"), &s, &s2]);
-    binds.0.push(s2.clone());
     mount(&[Path::new("--bind"), &s.join("m"), &t]);
-    binds.0.push(t.clone());
     // (name, mount point, text)
     let rows = [
         (
