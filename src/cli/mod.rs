@@ -411,6 +411,7 @@ pub fn error_line(e: &anyhow::Error) -> String {
 /// Fails with `FLAG DIR: does not exist` (or `is not a directory`, or what
 /// its filesystem answers: a FUSE mount whose server is gone is `Transport
 /// endpoint is not connected`).
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
 pub fn check_dir(flag: &str, dir: &std::path::Path) -> Result<()> {
     if let Err(why) = unlink_race::harness::directory_problem(dir) {
         anyhow::bail!("{flag} {}: {why}", dir.display());

@@ -122,13 +122,15 @@ pub(crate) fn table(out: &mut String, header: &[String], numeric: &[bool], rows:
     }
 }
 
-/// Characters Markdown may read as markup in running text: without `[`
-/// and `<` there is no link, image, autolink or inline HTML, without `*`
-/// and `~` no emphasis or strike-through, without `&` no entity, without
-/// `|` no new table cell (CommonMark's backslash escapes work for each).
-/// `_` is left as it is: inside a word (`zombie_fd`) it is never emphasis,
-/// and around one it can only italicise.
-const MARKUP: &[char] = &['\\', '`', '*', '[', ']', '<', '>', '|', '~', '#', '&'];
+/// Characters Markdown may read as markup in running text: without `<`
+/// there is no autolink or inline HTML, without `*` and `~` no emphasis or
+/// strike-through, without `&` no entity, without `|` no new table cell
+/// (CommonMark's backslash escapes work for each). `_` is left as it is:
+/// inside a word (`zombie_fd`) it is never emphasis, and around one it can
+/// only italicise. A `]` is escaped where it would close a link, an image
+/// or a link reference definition (`](`, `][`, `]:`), so that `[99% CI]`
+/// stays readable.
+const MARKUP: &[char] = &['\\', '`', '*', '<', '>', '|', '~', '#', '&'];
 
 /// `s` as literal text in a Markdown table cell or list item: markup
 /// characters backslash-escaped (inline HTML, links and images, emphasis,
@@ -136,15 +138,17 @@ const MARKUP: &[char] = &['\\', '`', '*', '[', ']', '<', '>', '|', '~', '#', '&'
 /// break would end the table) turned into spaces.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_control() || crate::report::load::unsafe_char(c) {
             out.push(' ');
-        } else {
-            if MARKUP.contains(&c) {
-                out.push('\\');
-            }
-            out.push(c);
+            continue;
         }
+        let closes_link = c == ']' && matches!(chars.peek(), Some('(' | '[' | ':'));
+        if MARKUP.contains(&c) || closes_link {
+            out.push('\\');
+        }
+        out.push(c);
     }
     out
 }
@@ -190,8 +194,10 @@ mod tests {
             text("<img src=x onerror=alert(1)>"),
             "\\<img src=x onerror=alert(1)\\>"
         );
-        assert_eq!(text("![x](http://e)"), "!\\[x\\](http://e)");
-        assert_eq!(text("line\nbreak\u{1b}[31m"), "line break \\[31m");
+        assert_eq!(text("![x](http://e)"), "![x\\](http://e)");
+        assert_eq!(text("[a][b] [95% CI]"), "[a\\][b] [95% CI]");
+        assert_eq!(text("[x]: http://e"), "[x\\]: http://e");
+        assert_eq!(text("line\nbreak\u{1b}[31m"), "line break [31m");
         assert_eq!(text("1.5e-3 – 2.0e-3 (95%)"), "1.5e-3 – 2.0e-3 (95%)");
     }
 

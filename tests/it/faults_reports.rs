@@ -391,12 +391,14 @@ fn summaries_leave_the_lists_out() {
     assert!(out.contains("heavy"), "{out}");
 }
 
-/// Every `<` and `[` of `md` is backslash-escaped, and every table row has
-/// as many cell separators as its header.
+/// Every `<` of `md`, and every `]` that would close a link, an image or a
+/// link reference definition (`](`, `][`, `]:`), is backslash-escaped, and
+/// every table row has as many cell separators as its header.
 fn assert_inert_markdown(name: &str, md: &str) {
     let bytes = md.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
-        if b == b'<' || b == b'[' {
+        let closes_link = b == b']' && matches!(bytes.get(i + 1), Some(b'(' | b'[' | b':'));
+        if b == b'<' || closes_link {
             assert!(
                 i > 0 && bytes[i - 1] == b'\\',
                 "{name}: unescaped {} at {i}: {md}",
@@ -437,6 +439,7 @@ fn markdown_passes_no_markup_from_reports() {
         "<a href=\"https://evil.example\">click</a>",
         "[click](javascript:alert(1))",
         "![pixel](https://evil.example/p.png)",
+        "[ref]: https://evil.example [ref]",
         "a|b|c",
         "<script>alert(1)</script>",
         "&lt;b&gt;",
