@@ -391,6 +391,96 @@ fn summaries_leave_the_lists_out() {
     assert!(out.contains("heavy"), "{out}");
 }
 
+/// Whether the binary with `args` ends with exit 0 or 1 under an address
+/// space limit of `mib` MiB (`ulimit -v`); output discarded.
+fn fits_in(mib: u64, args: &[&std::ffi::OsStr]) -> bool {
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mib << 10))
+        .arg(env!("CARGO_BIN_EXE_unlink-race"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, _) = wait_within(&mut child, Duration::from_secs(120))
+        .unwrap_or_else(|| panic!("{args:?}: still running after 120 s"));
+    matches!(status.code(), Some(0 | 1))
+}
+
+/// Issue 28, item 7, as it bit: `index` and `compare` of two reports of
+/// tens of megabytes fit in about the memory they need for the same reports
+/// without their lists (before, the parsed lists took twice the files'
+/// size more). The limit is found for the light reports first, so the test
+/// holds whatever the binary's own footprint; it is a bound, the figures
+/// are in docs/measurements.
+#[test]
+fn memory_follows_the_counts_not_the_file() {
+    use unlink_race::report::schema::{Example, WorkerId};
+    let light = report("light");
+    let mut heavy = light.clone();
+    let example = Example {
+        class: Class::ZombieFd,
+        op: unlink_race::report::schema::Op::Fstat,
+        errno: 0,
+        errno_name: String::new(),
+        stat: None,
+        bytes_read: 0,
+        bytes_expected: 7,
+        exists_after: false,
+        t_ns: 1,
+        worker: WorkerId::reader(0),
+        cycle: 3,
+    };
+    for s in &mut heavy.scenarios {
+        s.examples = vec![example.clone(); 25_000];
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let light = [
+        write_report(dir.path(), "light.json", &light),
+        write_report(dir.path(), "light2.json", &light),
+    ];
+    let heavy = [
+        write_report(dir.path(), "heavy.json", &heavy),
+        write_report(dir.path(), "heavy2.json", &heavy),
+    ];
+    let mib = std::fs::metadata(&heavy[0]).unwrap().len() >> 20;
+    assert!(mib >= 16, "{mib} MiB: too small to tell");
+    for command in ["index", "compare"] {
+        let args = |pair: &[PathBuf; 2]| -> Vec<std::ffi::OsString> {
+            vec![
+                command.into(),
+                pair[0].clone().into(),
+                pair[1].clone().into(),
+            ]
+        };
+        let fits = |limit: u64, pair: &[PathBuf; 2]| {
+            let args = args(pair);
+            let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+            fits_in(limit, &args)
+        };
+        // The least address space (to 2 MiB) the light reports need.
+        let (mut lo, mut hi) = (1, 4096);
+        assert!(
+            fits(hi, &light),
+            "{command} of the light reports in {hi} MiB"
+        );
+        while hi - lo > 2 {
+            let mid = (lo + hi) / 2;
+            if fits(mid, &light) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let limit = hi + mib / 4;
+        assert!(
+            fits(limit, &heavy),
+            "{command}: two reports of {mib} MiB do not fit in {limit} MiB; without their lists they fit in {hi} MiB"
+        );
+    }
+}
+
 /// Every `<` of `md`, and every `]` that would close a link, an image or a
 /// link reference definition (`](`, `][`, `]:`), is backslash-escaped, and
 /// every table row has as many cell separators as its header.
