@@ -334,16 +334,9 @@ fn index_skips_what_is_not_a_regular_file() {
     }
 }
 
-/// Issue 28, item 7: compare and index keep each report's counts, not its
-/// lists (a 306 MB report took 1 GB in `index`): the summary of a report
-/// with 20,000 examples and timeline events holds none of them and the same
-/// counts, and `index` of it runs.
-#[test]
-fn summaries_leave_the_lists_out() {
-    use unlink_race::report::schema::{Example, Timeline, TimelineEvent, WorkerId};
-    let mut r = report("heavy");
-    let s = &mut r.scenarios[0];
-    let example = Example {
+/// A zombie seen by `fstat`, as a report's examples list it.
+fn example() -> unlink_race::report::schema::Example {
+    unlink_race::report::schema::Example {
         class: Class::ZombieFd,
         op: unlink_race::report::schema::Op::Fstat,
         errno: 0,
@@ -353,9 +346,21 @@ fn summaries_leave_the_lists_out() {
         bytes_expected: 7,
         exists_after: false,
         t_ns: 1,
-        worker: WorkerId::reader(0),
+        worker: unlink_race::report::schema::WorkerId::reader(0),
         cycle: 3,
-    };
+    }
+}
+
+/// Issue 28, item 7: compare and index keep each report's counts, not its
+/// lists (a 306 MB report took 1 GB in `index`): the summary of a report
+/// with 20,000 examples and timeline events holds none of them and the same
+/// counts, and `index` of it runs.
+#[test]
+fn summaries_leave_the_lists_out() {
+    use unlink_race::report::schema::{Timeline, TimelineEvent, WorkerId};
+    let mut r = report("heavy");
+    let s = &mut r.scenarios[0];
+    let example = example();
     s.examples = vec![example; 20_000];
     s.timeline = Some(Timeline {
         class: Class::ZombieFd,
@@ -416,22 +421,9 @@ fn fits_in(mib: u64, args: &[&std::ffi::OsStr]) -> bool {
 /// are in docs/measurements.
 #[test]
 fn memory_follows_the_counts_not_the_file() {
-    use unlink_race::report::schema::{Example, WorkerId};
     let light = report("light");
     let mut heavy = light.clone();
-    let example = Example {
-        class: Class::ZombieFd,
-        op: unlink_race::report::schema::Op::Fstat,
-        errno: 0,
-        errno_name: String::new(),
-        stat: None,
-        bytes_read: 0,
-        bytes_expected: 7,
-        exists_after: false,
-        t_ns: 1,
-        worker: WorkerId::reader(0),
-        cycle: 3,
-    };
+    let example = example();
     for s in &mut heavy.scenarios {
         s.examples = vec![example.clone(); 25_000];
     }

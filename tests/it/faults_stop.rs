@@ -125,21 +125,27 @@ fn any_sequence_of_stop_signals_ends_the_run_cleanly() {
                 took < Duration::from_secs(10),
                 "{workers}, {name}: {took:?}"
             );
-            let r = load(&json);
-            assert_eq!(r["interrupted"], true, "{workers}, {name}");
-            assert!(r["scenarios"][0]["cycles"].as_u64() > Some(0), "{name}");
+            assert_interrupted_and_clean(&json, fs.path(), &format!("{workers}, {name}"));
             assert!(
-                entries(fs.path()).is_empty(),
-                "{workers}, {name}: scratch removed: {:?}",
-                entries(fs.path())
+                load(&json)["scenarios"][0]["cycles"].as_u64() > Some(0),
+                "{name}"
             );
         }
     }
 }
 
+/// The report `json` says the run was interrupted, and `dir` holds nothing
+/// (the scratch directory removed).
+fn assert_interrupted_and_clean(json: &Path, dir: &Path, what: &str) {
+    assert_eq!(load(json)["interrupted"], true, "{what}");
+    assert!(entries(dir).is_empty(), "{what}: {:?}", entries(dir));
+}
+
 /// Issue 28, item 1, as the issue ran it: `timeout` bounds a run in CI.
-/// Its two SIGTERMs came close enough to be one signal in about half the
-/// runs before, so it takes several runs to see the fault: eight here.
+/// Whether its two SIGTERMs arrive as one signal or two is up to the
+/// scheduler (two in about half the runs on an idle machine, fewer under
+/// load), so this one may pass without the fix; the test above sends them
+/// apart and fails without it. Eight runs here.
 #[test]
 fn timeout_leaves_a_report_and_nothing_else() {
     if !sh("command -v timeout >/dev/null") {
@@ -172,12 +178,7 @@ fn timeout_leaves_a_report_and_nothing_else() {
         let (status, _) = wait_within(&mut child, Duration::from_secs(20))
             .unwrap_or_else(|| panic!("run {i}: timeout(1) did not end it"));
         assert_eq!(status.code(), Some(124), "run {i}: timeout's own code");
-        assert_eq!(load(&json)["interrupted"], true, "run {i}");
-        assert!(
-            entries(fs.path()).is_empty(),
-            "run {i}: {:?}",
-            entries(fs.path())
-        );
+        assert_interrupted_and_clean(&json, fs.path(), &format!("run {i}"));
     }
 }
 
