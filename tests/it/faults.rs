@@ -913,8 +913,8 @@ pub(crate) mod zombiefs_process {
         assert_eq!(text, "content", "the open file still works");
         drop(open);
         let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0));
         let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
         assert!(
             err.contains("is busy") && err.contains("serving until then"),
             "{err}"
