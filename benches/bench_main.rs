@@ -53,7 +53,7 @@ fn main() {
     let pressure = if config.pressure {
         benchmarks::pressure::run(&config, &interrupted)
     } else {
-        Vec::new()
+        benchmarks::pressure::Results::default()
     };
     benchmarks::report::print_ratios(&overhead);
     benchmarks::pressure::print_table(&pressure);

@@ -15,7 +15,10 @@
 //! their own. Those comparisons are shown beside the per-cycle ones; the
 //! verdicts and the exit code stay per cycle, the denominator of every rate,
 //! so a report from before the count compares exactly as it always did.
-//! [`Comparison::lacking`] says which reports lack the count.
+//! [`Comparison::lacking`] says which reports lack the count. The classes
+//! of a create racing a create are compared per racing create instead, in
+//! two families of their own; [`Comparison::lacking_creates`] says which
+//! reports lack the create family or its count.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -96,6 +99,10 @@ pub struct Comparison {
     /// The sizes of the two families of per-raced-open tests (difference,
     /// equivalence), adjusted apart from the per-cycle ones.
     pub raced_tests: (usize, usize),
+    /// The same for the per-racing-create tests.
+    pub racing_tests: (usize, usize),
+    /// The same for the per-overlapped-open tests, adjusted apart again.
+    pub overlapped_tests: (usize, usize),
 }
 
 impl Comparison {
@@ -134,6 +141,52 @@ impl Comparison {
                     report: r,
                     scenarios: without,
                     of: shared.len(),
+                })
+            })
+            .collect()
+    }
+
+    /// The reports that lack what the create race added while another
+    /// report has it: the create family itself (no create scenario), or
+    /// racing-create counts in scenarios shared with a report that has them;
+    /// in report order.
+    pub fn lacking_creates(&self) -> Vec<LackingCreates> {
+        let creates_in = |r: usize| {
+            self.scenarios
+                .iter()
+                .filter(|s| s.config.race == crate::scenario::Race::Create)
+                .filter(|s| s.runs[r].is_some())
+                .count()
+        };
+        let any_counted = self
+            .scenarios
+            .iter()
+            .flat_map(|s| s.runs.iter().flatten())
+            .any(|run| run.racing_creates.is_some());
+        (0..self.reports.len())
+            .filter_map(|r| {
+                let elsewhere = self
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.config.race == crate::scenario::Race::Create)
+                    .filter(|s| s.runs[r].is_none())
+                    .count();
+                let create_family = (creates_in(r) == 0 && elsewhere > 0).then_some(elsewhere);
+                let shared: Vec<&ScenarioRun> = self
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.present_in().len() > 1)
+                    .filter_map(|s| s.runs[r].as_ref())
+                    .collect();
+                let without = shared
+                    .iter()
+                    .filter(|run| run.racing_creates.is_none())
+                    .count();
+                let uncounted = (any_counted && without > 0).then_some((without, shared.len()));
+                (create_family.is_some() || uncounted.is_some()).then_some(LackingCreates {
+                    report: r,
+                    create_family,
+                    uncounted,
                 })
             })
             .collect()
@@ -178,7 +231,15 @@ impl Comparison {
 /// `file_size_bytes 7 vs 4096`.
 fn config_differences(a: &Report, b: &Report) -> Vec<String> {
     type Field = (&'static str, fn(&ScenarioConfig) -> String);
-    let fields: [Field; 6] = [
+    let fields: [Field; 9] = [
+        ("race", |c| c.race.report_name().to_string()),
+        ("creators", |c| {
+            c.creators.map_or_else(|| "none".into(), |n| n.to_string())
+        }),
+        ("create_flags", |c| {
+            c.create_flags
+                .map_or_else(|| "none".into(), |f| f.report_name().to_string())
+        }),
         ("readers", |c| c.readers.to_string()),
         ("deleters", |c| c.deleters.to_string()),
         ("file_size_bytes", |c| c.file_size_bytes.to_string()),
@@ -217,6 +278,19 @@ pub struct Lacking {
     pub scenarios: usize,
     /// Matched scenarios of that report.
     pub of: usize,
+}
+
+/// A report without the create race's figures ([`Comparison::lacking_creates`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LackingCreates {
+    /// Index into the comparison's reports.
+    pub report: usize,
+    /// `Some(n)`: the report has no create scenario, and the others have
+    /// `n` it does not.
+    pub create_family: Option<usize>,
+    /// `Some((without, of))`: of its `of` shared scenarios, `without` lack
+    /// racing-create counts.
+    pub uncounted: Option<(usize, usize)>,
 }
 
 /// One machine field across the reports.
@@ -273,6 +347,12 @@ pub struct ScenarioRun {
     /// Cycles whose open raced an unlink; `None` in reports from before the count.
     pub raced_opens: Option<u64>,
     pub raced_opens_per_second: Option<f64>,
+    /// Create calls that raced another's; `None` in reports from before the count.
+    pub racing_creates: Option<u64>,
+    /// Raced opens whose removal landed inside the open; `None` where not
+    /// counted (worker processes, older reports).
+    pub overlapped_opens: Option<u64>,
+    pub overlapped_opens_per_second: Option<f64>,
     /// The deleters' pacing (older reports read as `sleep`).
     pub pace: Pace,
     /// The report was cut short by a signal.
@@ -291,11 +371,18 @@ pub struct ClassComparison {
     pub tests: Vec<Option<ClassTest>>,
     /// The same class per raced open.
     pub per_raced_open: PerRacedOpen,
+    /// The same class per racing create (the classes of a create racing a
+    /// create: counts whose denominator is the run's racing creates).
+    pub per_racing_create: PerRacedOpen,
+    /// The same class per overlapped open (denominators: overlapped opens).
+    pub per_overlapped_open: PerRacedOpen,
 }
 
-/// One anomaly class per raced open across the reports: counts whose
-/// denominator (`ClassCount::cycles`) is the run's raced opens, and tests
-/// decided as the per-cycle ones but Holm-adjusted in families of their own.
+/// One anomaly class per raced open (or per racing create) across the
+/// reports: counts whose denominator (`ClassCount::cycles`) is the run's
+/// raced opens (racing creates), and tests decided as the per-cycle ones
+/// but Holm-adjusted in families of their own. The same type holds a class
+/// per overlapped open.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PerRacedOpen {
     /// The count per raced open in each report; `None` where the scenario is
@@ -459,6 +546,12 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
     let raced_tests = adjust(&mut scenarios, per_raced_open, |c| {
         &mut c.per_raced_open.tests
     });
+    let racing_tests = adjust(&mut scenarios, per_raced_open, |c| {
+        &mut c.per_racing_create.tests
+    });
+    let overlapped_tests = adjust(&mut scenarios, per_raced_open, |c| {
+        &mut c.per_overlapped_open.tests
+    });
     Comparison {
         reports,
         baseline,
@@ -468,6 +561,8 @@ pub fn compare(reports: Vec<(PathBuf, Report)>, baseline: usize, rules: Rules) -
         tests,
         equivalence_tests,
         raced_tests,
+        racing_tests,
+        overlapped_tests,
     }
 }
 
@@ -603,6 +698,9 @@ fn scenario_comparison(
                 anomalies: s.anomalies,
                 raced_opens: s.raced_opens,
                 raced_opens_per_second: s.raced_opens_per_second,
+                racing_creates: s.racing_creates,
+                overlapped_opens: s.overlapped_opens,
+                overlapped_opens_per_second: s.overlapped_opens_per_second,
                 pace: s.pace,
                 interrupted: loaded.report.interrupted,
             })
@@ -641,6 +739,34 @@ fn scenario_comparison(
                     Some(class_count(stats.count, s.raced_opens?, once, rules.alpha))
                 })
                 .collect();
+            let racing: Vec<Option<ClassCount>> = found
+                .iter()
+                .map(|scenario| {
+                    let s = (*scenario)?;
+                    let stats = s.classes.get(&name)?;
+                    stats.per_racing_create?;
+                    Some(class_count(
+                        stats.count,
+                        s.racing_creates?,
+                        once,
+                        rules.alpha,
+                    ))
+                })
+                .collect();
+            let overlapped: Vec<Option<ClassCount>> = found
+                .iter()
+                .map(|scenario| {
+                    let s = (*scenario)?;
+                    let stats = s.classes.get(&name)?;
+                    stats.per_overlapped_open?;
+                    Some(class_count(
+                        stats.count,
+                        s.overlapped_opens?,
+                        once,
+                        rules.alpha,
+                    ))
+                })
+                .collect();
             ClassComparison {
                 class: name,
                 tests: untested(&counts, reference, rules),
@@ -648,6 +774,14 @@ fn scenario_comparison(
                 per_raced_open: PerRacedOpen {
                     tests: untested(&raced, reference, rules),
                     counts: raced,
+                },
+                per_racing_create: PerRacedOpen {
+                    tests: untested(&racing, reference, rules),
+                    counts: racing,
+                },
+                per_overlapped_open: PerRacedOpen {
+                    tests: untested(&overlapped, reference, rules),
+                    counts: overlapped,
                 },
             }
         })

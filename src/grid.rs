@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::report::machine;
 use crate::report::schema::Machine;
-use crate::scenario::{self, Delete, Pace, Recreate, Scenario, Workers};
+use crate::scenario::{self, CreateFlags, Delete, Pace, Race, Recreate, Scenario, Workers};
 use crate::sys::{self, platform, platform::FsInfo};
 
 /// Thread counts (readers × deleters) of the default grid.
@@ -19,6 +19,14 @@ pub const DEFAULT_THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4), (8, 8)];
 pub const DEFAULT_SIZES: &[u64] = &[7, 4 << 10, 1 << 20];
 /// Thread counts at which `trash` and `replace` are also measured by default.
 pub const EXTRA_DELETE_THREADS: &[(u32, u32)] = &[(1, 1), (4, 4)];
+/// Creator counts of the default grid's create family (the defect grows
+/// with cores, so the counts go past this machine's).
+pub const DEFAULT_CREATORS: &[u32] = &[2, 4, 8, 16];
+/// Create flags of the default grid: the defect's, and the control.
+pub const DEFAULT_CREATE_FLAGS: &[CreateFlags] = &[CreateFlags::Creat, CreateFlags::CreatExcl];
+/// Creators at which the default grid also runs the create family as
+/// processes (with the defect's flags).
+pub const PROCESS_CREATORS: u32 = 4;
 
 /// A setting of the bench: one `UNLINK_RACE_*` variable. [`Setting::ALL`] is
 /// the one table of them: [`GridConfig::from_vars`] reads nothing else,
@@ -31,6 +39,10 @@ pub enum Setting {
     Sizes,
     Recreate,
     Delete,
+    Race,
+    Creators,
+    CreateFlags,
+    CreateWorkers,
     Label,
     Quick,
     Overhead,
@@ -49,6 +61,10 @@ impl Setting {
         Setting::Sizes,
         Setting::Recreate,
         Setting::Delete,
+        Setting::Race,
+        Setting::Creators,
+        Setting::CreateFlags,
+        Setting::CreateWorkers,
         Setting::Label,
         Setting::Quick,
         Setting::Overhead,
@@ -67,6 +83,10 @@ impl Setting {
             Setting::Sizes => "UNLINK_RACE_SIZES",
             Setting::Recreate => "UNLINK_RACE_RECREATE",
             Setting::Delete => "UNLINK_RACE_DELETE",
+            Setting::Race => "UNLINK_RACE_RACE",
+            Setting::Creators => "UNLINK_RACE_CREATORS",
+            Setting::CreateFlags => "UNLINK_RACE_CREATE_FLAGS",
+            Setting::CreateWorkers => "UNLINK_RACE_CREATE_WORKERS",
             Setting::Label => "UNLINK_RACE_LABEL",
             Setting::Quick => "UNLINK_RACE_QUICK",
             Setting::Overhead => "UNLINK_RACE_OVERHEAD",
@@ -90,9 +110,19 @@ impl Setting {
             Setting::Sizes => "file sizes, comma-separated, `K`/`M` suffixes",
             Setting::Recreate => "`inplace`, `atomic`",
             Setting::Delete => "`unlink`, `trash`, `replace` (each at every thread count)",
+            Setting::Race => {
+                "races, comma-separated: `open-unlink` (readers × deleters) and `create` (the create family, run first: see [create-race.md](create-race.md))"
+            }
+            Setting::Creators => "the create family's creator counts, comma-separated",
+            Setting::CreateFlags => {
+                "the create family's flags, comma-separated: `creat`, `creat-trunc`, `creat-excl` (the control)"
+            }
+            Setting::CreateWorkers => {
+                "the create family's workers, comma-separated: `threads`, `processes` (each at every creator count)"
+            }
             Setting::Label => "report file name",
             Setting::Quick => {
-                "`1`: smoke grid (1×1 and 2×2, 7 B and 4 KiB, inplace and atomic, unlink), short timings"
+                "`1`: smoke grid (create with 4 creators, `creat` and `creat-excl`, first; then 1×1 and 2×2, 7 B and 4 KiB, inplace and atomic, unlink), short timings"
             }
             Setting::Overhead => "`1`: run the overhead benchmarks",
             Setting::Pressure => {
@@ -121,6 +151,10 @@ impl Setting {
             Setting::Sizes => "`7,4K,1M`",
             Setting::Recreate => "both",
             Setting::Delete => "see grid",
+            Setting::Race => "both",
+            Setting::Creators => "`2,4,8,16`, `4` with QUICK",
+            Setting::CreateFlags => "`creat,creat-excl`",
+            Setting::CreateWorkers => "threads; processes too at 4 creators",
             Setting::Label => "see above",
             Setting::Quick => "`0`",
             Setting::Overhead => "`1`, `0` with QUICK",
@@ -160,6 +194,15 @@ pub struct GridConfig {
     pub recreate: Vec<Recreate>,
     /// `None`: the default (unlink everywhere, trash and replace at 1×1 and 4×4).
     pub delete: Option<Vec<Delete>>,
+    /// The races the grid runs (the create family first).
+    pub races: Vec<Race>,
+    /// The create family's creator counts.
+    pub creators: Vec<u32>,
+    /// The create family's flags.
+    pub create_flags: Vec<CreateFlags>,
+    /// The create family's workers, each at every count; `None`: the
+    /// default (threads, and processes at [`PROCESS_CREATORS`] with `creat`).
+    pub create_workers: Option<Vec<Workers>>,
     pub label: Option<String>,
     pub quick: bool,
     pub reports_dir: Option<PathBuf>,
@@ -351,6 +394,34 @@ impl GridConfig {
             })?),
             None => quick.then(|| vec![Delete::Unlink]),
         };
+        let races = match get(Setting::Race) {
+            Some(v) => list(Setting::Race, &v, |s| {
+                s.parse::<Race>().map_err(|e| e.to_string())
+            })?,
+            None => Race::ALL.to_vec(),
+        };
+        let creators = match get(Setting::Creators) {
+            Some(v) => list(Setting::Creators, &v, |s| {
+                let n: u32 = s
+                    .parse()
+                    .map_err(|_| format!("'{s}' is not a number of creators"))?;
+                scenario::check_creators(n).map_err(|e| e.to_string())
+            })?,
+            None if quick => vec![PROCESS_CREATORS],
+            None => DEFAULT_CREATORS.to_vec(),
+        };
+        let create_flags = match get(Setting::CreateFlags) {
+            Some(v) => list(Setting::CreateFlags, &v, |s| {
+                s.parse::<CreateFlags>().map_err(|e| e.to_string())
+            })?,
+            None => DEFAULT_CREATE_FLAGS.to_vec(),
+        };
+        let create_workers = match get(Setting::CreateWorkers) {
+            Some(v) => Some(list(Setting::CreateWorkers, &v, |s| {
+                s.parse::<Workers>().map_err(|e| e.to_string())
+            })?),
+            None => None,
+        };
         let label = match get(Setting::Label) {
             Some(l) => {
                 Some(
@@ -383,6 +454,10 @@ impl GridConfig {
             sizes,
             recreate,
             delete,
+            races,
+            creators,
+            create_flags,
+            create_workers,
             label,
             quick,
             reports_dir,
@@ -395,9 +470,16 @@ impl GridConfig {
         })
     }
 
-    /// Every scenario of the grid, in bench order.
+    /// Every scenario of the grid, in bench order: the create family first
+    /// (the race reported on current macOS), at the first file size.
     pub fn scenarios(&self) -> Vec<Scenario> {
         let mut out = Vec::new();
+        if self.races.contains(&Race::Create) {
+            out.extend(self.create_family());
+        }
+        if !self.races.contains(&Race::OpenUnlink) {
+            return out;
+        }
         for &size in &self.sizes {
             for &recreate in &self.recreate {
                 for delete in Delete::ALL {
@@ -418,6 +500,7 @@ impl GridConfig {
                                 delete: *delete,
                                 workers: Workers::Threads,
                                 pace: self.pace,
+                                ..Scenario::default()
                             });
                         }
                     }
@@ -428,25 +511,68 @@ impl GridConfig {
     }
 }
 
+impl GridConfig {
+    /// The create family: every creator count and flag with threads (and,
+    /// by default, processes at [`PROCESS_CREATORS`] with `creat`).
+    fn create_family(&self) -> Vec<Scenario> {
+        let size = self.sizes.first().copied().unwrap_or(7);
+        let mut out = Vec::new();
+        for &flags in &self.create_flags {
+            for &creators in &self.creators {
+                let workers: Vec<Workers> = match &self.create_workers {
+                    Some(list) => list.clone(),
+                    None if flags == CreateFlags::Creat
+                        && creators == PROCESS_CREATORS
+                        && !self.quick =>
+                    {
+                        vec![Workers::Threads, Workers::Processes]
+                    }
+                    None => vec![Workers::Threads],
+                };
+                for workers in workers {
+                    out.push(Scenario {
+                        file_size_bytes: size,
+                        workers,
+                        ..Scenario::create(creators, flags)
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Criterion group of a scenario: one per (filesystem, size, recreate,
 /// delete), so the group page compares thread counts and Criterion's history
-/// of a benchmark stays on one filesystem.
+/// of a benchmark stays on one filesystem; for the create family one per
+/// (filesystem, flags, size), comparing creator counts.
 pub fn group_name(fs_type: &str, s: &Scenario) -> String {
     format!("{fs_type}-{}", group_suffix(s))
 }
 
 fn group_suffix(s: &Scenario) -> String {
-    format!(
-        "{}-{}-{}",
-        scenario::format_size(s.file_size_bytes),
-        s.recreate,
-        s.delete
-    )
+    match s.race {
+        Race::Create => format!(
+            "create-{}-{}",
+            s.create_flags.report_name(),
+            scenario::format_size(s.file_size_bytes)
+        ),
+        Race::OpenUnlink => format!(
+            "{}-{}-{}",
+            scenario::format_size(s.file_size_bytes),
+            s.recreate,
+            s.delete
+        ),
+    }
 }
 
 /// Criterion benchmark id of a scenario within its group.
 pub fn bench_id(s: &Scenario) -> String {
-    format!("r{}-d{}", s.readers, s.deleters)
+    match (s.race, s.workers) {
+        (Race::Create, Workers::Threads) => format!("c{}", s.creators),
+        (Race::Create, Workers::Processes) => format!("c{}-processes", s.creators),
+        (Race::OpenUnlink, _) => format!("r{}-d{}", s.readers, s.deleters),
+    }
 }
 
 /// One directory of a survey: its filesystem and the tag that names its
@@ -557,17 +683,71 @@ mod tests {
     #[test]
     fn default_grid() {
         let s = cfg(&[]).unwrap().scenarios();
-        // 4 thread counts x 3 sizes x 2 recreate with unlink, plus trash and
-        // replace at 2 thread counts x 3 sizes x 2 recreate.
-        assert_eq!(s.len(), 4 * 3 * 2 + 2 * 2 * 3 * 2);
+        // The create family first: 4 creator counts x 2 flags with threads,
+        // and processes at 4 creators with `creat`.
+        let create = 4 * 2 + 1;
+        assert!(s[..create].iter().all(|s| s.race == Race::Create));
+        assert_eq!(s[0].name(), "create-c2-creat-7B-threads");
+        assert!(s.iter().any(|s| s.name() == "create-c4-creat-7B-processes"));
+        assert!(
+            s.iter()
+                .any(|s| s.name() == "create-c16-creat_excl-7B-threads")
+        );
+        // Then 4 thread counts x 3 sizes x 2 recreate with unlink, plus trash
+        // and replace at 2 thread counts x 3 sizes x 2 recreate.
+        assert_eq!(s.len(), create + 4 * 3 * 2 + 2 * 2 * 3 * 2);
         assert!(s.iter().all(|s| s.validate().is_ok()));
         let unique: std::collections::HashSet<_> = s.iter().map(|s| s.name()).collect();
         assert_eq!(unique.len(), s.len());
+        // Criterion ids are unique too.
+        let ids: std::collections::HashSet<_> = s
+            .iter()
+            .map(|s| (group_name("fs", s), bench_id(s)))
+            .collect();
+        assert_eq!(ids.len(), s.len());
+    }
+
+    #[test]
+    fn quick_grid_runs_a_create_race_first() {
+        let s = cfg(&[("UNLINK_RACE_QUICK", "1")]).unwrap().scenarios();
+        assert_eq!(s[0].name(), "create-c4-creat-7B-threads");
+        assert_eq!(s[1].name(), "create-c4-creat_excl-7B-threads");
+        assert!(s[2..].iter().all(|s| s.race == Race::OpenUnlink));
+        assert_eq!(s.len(), 2 + 8);
+    }
+
+    #[test]
+    fn create_settings() {
+        let c = cfg(&[
+            ("UNLINK_RACE_RACE", "create"),
+            ("UNLINK_RACE_CREATORS", "2,8"),
+            ("UNLINK_RACE_CREATE_FLAGS", "creat-trunc,creat_excl"),
+            ("UNLINK_RACE_CREATE_WORKERS", "processes"),
+        ])
+        .unwrap();
+        let names: Vec<String> = c.scenarios().iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "create-c2-creat_trunc-7B-processes",
+                "create-c8-creat_trunc-7B-processes",
+                "create-c2-creat_excl-7B-processes",
+                "create-c8-creat_excl-7B-processes",
+            ]
+        );
+        let only_open_unlink = cfg(&[("UNLINK_RACE_RACE", "open-unlink")]).unwrap();
+        assert!(
+            only_open_unlink
+                .scenarios()
+                .iter()
+                .all(|s| s.race == Race::OpenUnlink)
+        );
     }
 
     #[test]
     fn overrides() {
         let c = cfg(&[
+            ("UNLINK_RACE_RACE", "open-unlink"),
             ("UNLINK_RACE_READERS", "2,4x1"),
             ("UNLINK_RACE_SIZES", "7,1K"),
             ("UNLINK_RACE_DELETE", "replace"),
@@ -668,6 +848,12 @@ mod tests {
             ("UNLINK_RACE_PRESSURE", "on"),
             ("UNLINK_RACE_PACE", "fast"),
             ("UNLINK_RACE_LATENCY", "sometimes"),
+            ("UNLINK_RACE_RACE", "rename"),
+            ("UNLINK_RACE_RACE", "create,create"),
+            ("UNLINK_RACE_CREATORS", "1"),
+            ("UNLINK_RACE_CREATORS", "many"),
+            ("UNLINK_RACE_CREATE_FLAGS", "excl"),
+            ("UNLINK_RACE_CREATE_WORKERS", "fibers"),
             ("UNLINK_RACE_DIR", "/definitely/not/here"),
             ("UNLINK_RACE_LABEL", " "),
         ] {

@@ -7,9 +7,9 @@
 //! the scenario: [`is_expected`] says which races a scenario makes normal.
 
 use crate::content::ContentCheck;
-use crate::scenario::{Recreate, Scenario};
+use crate::scenario::{Race, Recreate, Scenario};
 use crate::sys::Stat;
-use crate::sys::{EINVAL, EIO, ENOENT, ESTALE, Errno};
+use crate::sys::{EEXIST, EINVAL, EIO, ENOENT, ESTALE, Errno};
 
 /// What one cycle or one removal produced. On disk (reports, the worker
 /// protocol) a class is its [`Class::name`].
@@ -49,10 +49,22 @@ pub enum Class {
     UnexpectedErrno,
     /// One syscall exceeded the watchdog limit.
     Stall,
+    /// A creator's `open(O_CREAT…)` succeeded: it made the name, or (without
+    /// `O_EXCL`) opened the one another creator had just made.
+    Created,
+    /// `open(O_CREAT|O_EXCL)` failed with `EEXIST` in a round another creator
+    /// won: the control's expected loss.
+    CreateEexist,
+    /// `open(O_CREAT)` without `O_EXCL` failed with `EEXIST`: POSIX opens the
+    /// existing file instead.
+    EexistWithoutExcl,
+    /// `open(O_CREAT|O_EXCL)` succeeded in a round another creator had won
+    /// too: counted once for every winner after the first.
+    ExclExtraWinner,
 }
 
 /// Number of classes.
-pub const CLASS_COUNT: usize = 15;
+pub const CLASS_COUNT: usize = 19;
 
 impl Class {
     /// Every class, in report order.
@@ -72,6 +84,10 @@ impl Class {
         Class::IoError,
         Class::UnexpectedErrno,
         Class::Stall,
+        Class::Created,
+        Class::CreateEexist,
+        Class::EexistWithoutExcl,
+        Class::ExclExtraWinner,
     ];
 
     /// The name used in reports (`zombie_fd`).
@@ -92,6 +108,10 @@ impl Class {
             Class::IoError => "io_error",
             Class::UnexpectedErrno => "unexpected_errno",
             Class::Stall => "stall",
+            Class::Created => "created",
+            Class::CreateEexist => "create_eexist",
+            Class::EexistWithoutExcl => "eexist_without_excl",
+            Class::ExclExtraWinner => "excl_extra_winner",
         }
     }
 
@@ -122,14 +142,36 @@ impl Class {
                 | Class::EmptyRead
                 | Class::ShortRead
                 | Class::SpuriousEnoentOnCreate
+                | Class::Created
+                | Class::CreateEexist
+                | Class::EexistWithoutExcl
+                | Class::ExclExtraWinner
+        )
+    }
+
+    /// `true` for the classes whose race is a create racing another create:
+    /// their second rate is per racing create (see the report's
+    /// `racing_creates`), not per raced open.
+    pub fn per_racing_create(self) -> bool {
+        matches!(
+            self,
+            Class::SpuriousEnoentOnCreate | Class::EexistWithoutExcl | Class::ExclExtraWinner
         )
     }
 
     /// `false` for classes added after schema_version 1 was first written: a
     /// report from then may lack them (`fd_enoent` was counted as
-    /// `unexpected_errno` before it had a class of its own).
+    /// `unexpected_errno` before it had a class of its own; the create
+    /// race's classes came with it).
     pub fn in_every_report(self) -> bool {
-        !matches!(self, Class::FdEnoent)
+        !matches!(
+            self,
+            Class::FdEnoent
+                | Class::Created
+                | Class::CreateEexist
+                | Class::EexistWithoutExcl
+                | Class::ExclExtraWinner
+        )
     }
 
     /// `true` for the classes that reports break down by (side, operation,
@@ -151,6 +193,8 @@ impl Class {
                 | Class::Recreated
                 | Class::Removed
                 | Class::RemoveEnoent
+                | Class::Created
+                | Class::CreateEexist
         )
     }
 }
@@ -222,6 +266,9 @@ pub enum Side {
     Reader,
     /// A deleter's removal.
     Deleter,
+    /// A creator's create (create race), or its round's content check and
+    /// removal.
+    Creator,
 }
 
 impl Side {
@@ -229,8 +276,21 @@ impl Side {
         match self {
             Side::Reader => "reader",
             Side::Deleter => "deleter",
+            Side::Creator => "creator",
         }
     }
+}
+
+/// What a creator knows of its round once every creator has called
+/// (create race only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreateRound {
+    /// The creates carried `O_EXCL`.
+    pub exclusive: bool,
+    /// Creators whose create succeeded in the round.
+    pub winners: u32,
+    /// Of those, the ones before this creator (by index).
+    pub winners_before: u32,
 }
 
 /// Everything [`classify`] looks at.
@@ -247,6 +307,9 @@ pub struct Observation {
     pub content: Option<ContentCheck>,
     /// Whether the scratch directory still exists (only consulted for a create's `ENOENT`).
     pub dir_exists: bool,
+    /// A creator's round, for its create (`None` elsewhere: a create
+    /// without `O_EXCL` and no round).
+    pub create_round: Option<CreateRound>,
 }
 
 impl Observation {
@@ -259,6 +322,7 @@ impl Observation {
             stat: None,
             content: None,
             dir_exists: true,
+            create_round: None,
         }
     }
 
@@ -273,10 +337,15 @@ impl Observation {
 
 /// The class of one observation.
 pub fn classify(obs: &Observation) -> Class {
+    let round = obs.create_round.filter(|_| obs.op == Op::Create);
+    let exclusive = round.is_some_and(|r| r.exclusive);
     if obs.errno != 0 {
         return match (obs.errno, obs.op) {
             (ESTALE, _) => Class::Stale,
             (EIO, _) => Class::IoError,
+            (EEXIST, Op::Create) if !exclusive => Class::EexistWithoutExcl,
+            // The control's loser: someone else won the round.
+            (EEXIST, Op::Create) if round.is_some_and(|r| r.winners > 0) => Class::CreateEexist,
             (ENOENT, Op::Open) if obs.side == Side::Reader => Class::EnoentOnOpen,
             (ENOENT, Op::Create) if obs.dir_exists => Class::SpuriousEnoentOnCreate,
             (ENOENT, op) if op.is_on_descriptor() => Class::FdEnoent,
@@ -290,12 +359,24 @@ pub fn classify(obs: &Observation) -> Class {
             return Class::ZombieFd;
         }
     }
+    if let Some(r) = round {
+        return if r.exclusive && r.winners_before > 0 {
+            Class::ExclExtraWinner
+        } else {
+            Class::Created
+        };
+    }
     match (obs.side, obs.content) {
         (Side::Reader, Some(ContentCheck::Correct)) => Class::Ok,
         (Side::Reader, Some(ContentCheck::Empty)) => Class::EmptyRead,
         (Side::Reader, Some(ContentCheck::Short | ContentCheck::Wrong)) => Class::ShortRead,
         (Side::Reader, None) => Class::Recreated,
         (Side::Deleter, _) => Class::Removed,
+        // A creator's check of its round's content.
+        (Side::Creator, Some(ContentCheck::Correct)) => Class::Ok,
+        (Side::Creator, Some(ContentCheck::Empty)) => Class::EmptyRead,
+        (Side::Creator, Some(ContentCheck::Short | ContentCheck::Wrong)) => Class::ShortRead,
+        (Side::Creator, None) => Class::Created,
     }
 }
 
@@ -309,7 +390,9 @@ pub fn is_expected(class: Class, scenario: &Scenario) -> bool {
     match class {
         c if c.is_normal() => true,
         Class::EmptyRead | Class::ShortRead => {
-            scenario.recreate == Recreate::Inplace && scenario.readers >= 2
+            scenario.race == Race::OpenUnlink
+                && scenario.recreate == Recreate::Inplace
+                && scenario.readers >= 2
         }
         _ => false,
     }

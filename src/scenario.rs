@@ -16,6 +16,8 @@ use std::time::Duration;
 pub const READERS: RangeInclusive<u32> = 1..=256;
 /// Deleters a scenario may have (0: readers only).
 pub const DELETERS: RangeInclusive<u32> = 0..=256;
+/// Creators a create race may have: two at least, or nothing races.
+pub const CREATORS: RangeInclusive<u32> = 2..=256;
 /// File sizes accepted: 1 byte to 64 MiB.
 pub const FILE_SIZE_BYTES: RangeInclusive<u64> = 1..=64 << 20;
 /// The seed's content and size.
@@ -144,16 +146,215 @@ macro_rules! named_enum {
     };
 }
 
+/// What a scenario races.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Race {
+    /// Readers open (and recreate) one file while deleters remove it: the
+    /// zombie descriptor of macOS 10.14–10.15.
+    #[default]
+    OpenUnlink,
+    /// Creators, released together each round, all `openat(O_CREAT…)` one
+    /// fresh name: the spurious `ENOENT` that current macOS returns to some
+    /// of them without `O_EXCL`.
+    Create,
+}
+
+/// The flags a creator's `openat` carries besides `O_WRONLY` (and
+/// `O_NOFOLLOW`, `O_CLOEXEC`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CreateFlags {
+    /// `O_CREAT`: the reported defect.
+    #[default]
+    Creat,
+    /// `O_CREAT|O_TRUNC`: what a reader's inplace recreate does.
+    CreatTrunc,
+    /// `O_CREAT|O_EXCL`: the control; exactly one creator wins a round, the
+    /// others get `EEXIST`.
+    CreatExcl,
+}
+
+impl Race {
+    /// Both races, in display order.
+    pub const ALL: &'static [Race] = &[Race::OpenUnlink, Race::Create];
+
+    /// The name on the command line and in settings (`open-unlink`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Race::OpenUnlink => "open-unlink",
+            Race::Create => "create",
+        }
+    }
+
+    /// The name in reports and scenario names (`open_unlink`).
+    pub fn report_name(self) -> &'static str {
+        match self {
+            Race::OpenUnlink => "open_unlink",
+            Race::Create => "create",
+        }
+    }
+
+    /// `true` for the open/unlink race (what every older report holds).
+    pub fn is_open_unlink(&self) -> bool {
+        *self == Race::OpenUnlink
+    }
+}
+
+impl CreateFlags {
+    /// Every value, in display order.
+    pub const ALL: &'static [CreateFlags] = &[
+        CreateFlags::Creat,
+        CreateFlags::CreatTrunc,
+        CreateFlags::CreatExcl,
+    ];
+
+    /// The name on the command line and in settings (`creat-excl`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CreateFlags::Creat => "creat",
+            CreateFlags::CreatTrunc => "creat-trunc",
+            CreateFlags::CreatExcl => "creat-excl",
+        }
+    }
+
+    /// The name in reports and scenario names (`creat_excl`).
+    pub fn report_name(self) -> &'static str {
+        match self {
+            CreateFlags::Creat => "creat",
+            CreateFlags::CreatTrunc => "creat_trunc",
+            CreateFlags::CreatExcl => "creat_excl",
+        }
+    }
+
+    /// The flags as C spells them: `O_CREAT|O_EXCL`.
+    pub fn c_flags(self) -> &'static str {
+        match self {
+            CreateFlags::Creat => "O_CREAT",
+            CreateFlags::CreatTrunc => "O_CREAT|O_TRUNC",
+            CreateFlags::CreatExcl => "O_CREAT|O_EXCL",
+        }
+    }
+
+    /// The `open` flags themselves (without `O_WRONLY`).
+    pub fn open_flags(self) -> i32 {
+        use crate::sys::flags::{O_CREAT, O_EXCL, O_TRUNC};
+        match self {
+            CreateFlags::Creat => O_CREAT,
+            CreateFlags::CreatTrunc => O_CREAT | O_TRUNC,
+            CreateFlags::CreatExcl => O_CREAT | O_EXCL,
+        }
+    }
+
+    /// Whether only one creator may win a round (`O_EXCL`).
+    pub fn exclusive(self) -> bool {
+        self == CreateFlags::CreatExcl
+    }
+}
+
+/// The names of a two-spelling enum (`creat-excl` on the command line,
+/// `creat_excl` in reports): `Display` and `FromStr` use the first, and
+/// `FromStr` takes either.
+macro_rules! two_spellings {
+    ($ty:ident, $what:literal) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, UnknownName> {
+                let t = s.trim();
+                $ty::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.name() == t || v.report_name() == t)
+                    .ok_or_else(|| UnknownName {
+                        what: $what,
+                        value: t.to_string(),
+                        expected: $ty::EXPECTED,
+                    })
+            }
+        }
+    };
+}
+
+impl Race {
+    const EXPECTED: &'static str = "open-unlink create";
+}
+
+impl CreateFlags {
+    const EXPECTED: &'static str = "creat creat-trunc creat-excl";
+}
+
+two_spellings!(Race, "race");
+two_spellings!(CreateFlags, "create flags");
+
 named_enum!(Recreate, "recreate strategy", Inplace => "inplace", Atomic => "atomic");
 named_enum!(Delete, "delete strategy", Unlink => "unlink", Trash => "trash", Replace => "replace");
 named_enum!(Workers, "worker kind", Threads => "threads", Processes => "processes");
 named_enum!(Pace, "pace", Spin => "spin", Check => "check", Yield => "yield", Sleep => "sleep", Aimed => "aimed", Auto => "auto");
 
+/// The fresh name of the create race's round `round`: `c` and 16 hex digits, NUL-terminated, spelled
+/// without allocating ([`name_of`] reads it).
+#[inline]
+pub fn round_name(round: u64) -> [u8; 18] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 18];
+    buf[0] = b'c';
+    for (i, b) in buf[1..17].iter_mut().enumerate() {
+        *b = HEX[((round >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    buf
+}
+
+/// A name spelled by [`round_name`], as the `&CStr` syscalls take.
+#[inline]
+pub fn name_of(buf: &[u8; 18]) -> &std::ffi::CStr {
+    std::ffi::CStr::from_bytes_with_nul(buf).expect("one NUL, at the end")
+}
+
 /// One configuration of the race.
+///
+/// A [`Race::OpenUnlink`] scenario has readers and deleters (`creators` is
+/// 0); a [`Race::Create`] scenario has creators and `create_flags` (readers
+/// and deleters are 0, and the recreate and delete strategies and the pace
+/// are not used). `file_size_bytes` is what every successful create writes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scenario {
+    pub race: Race,
     pub readers: u32,
     pub deleters: u32,
+    /// Creators of a create race (0 in an open/unlink race).
+    pub creators: u32,
+    /// What the creators' `openat` carries (create race only).
+    pub create_flags: CreateFlags,
     pub file_size_bytes: u64,
     pub recreate: Recreate,
     pub delete: Delete,
@@ -169,8 +370,11 @@ impl Default for Scenario {
     /// `unlink-race run` and `cargo bench` default to `auto`).
     fn default() -> Self {
         Scenario {
+            race: Race::OpenUnlink,
             readers: 1,
             deleters: 1,
+            creators: 0,
+            create_flags: CreateFlags::Creat,
             file_size_bytes: SEED_CONTENT.len() as u64,
             recreate: Recreate::Inplace,
             delete: Delete::Unlink,
@@ -195,6 +399,17 @@ pub enum ScenarioError {
     FileSize(u64),
     #[error("--pace aimed needs --workers threads (its flag lives in the process's memory)")]
     AimedNeedsThreads,
+    #[error(
+        "a create race needs between {lo} and {hi} creators, got {0}",
+        lo = CREATORS.start(), hi = CREATORS.end()
+    )]
+    Creators(u32),
+    #[error(
+        "a create race has creators, not readers or deleters (got {readers} readers, {deleters} deleters)"
+    )]
+    CreateWithReaders { readers: u32, deleters: u32 },
+    #[error("creators race only in a create race (--race create), got {0} with --race open-unlink")]
+    CreatorsWithoutCreateRace(u32),
 }
 
 /// `n` if it is an allowed number of readers.
@@ -203,6 +418,14 @@ pub fn check_readers(n: u32) -> Result<u32, ScenarioError> {
         .contains(&n)
         .then_some(n)
         .ok_or(ScenarioError::Readers(n))
+}
+
+/// `n` if it is an allowed number of creators.
+pub fn check_creators(n: u32) -> Result<u32, ScenarioError> {
+    CREATORS
+        .contains(&n)
+        .then_some(n)
+        .ok_or(ScenarioError::Creators(n))
 }
 
 /// `n` if it is an allowed number of deleters.
@@ -227,8 +450,24 @@ impl Scenario {
     /// Checks every parameter against [`READERS`], [`DELETERS`] and
     /// [`FILE_SIZE_BYTES`], and that `aimed` runs on threads.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        check_readers(self.readers)?;
-        check_deleters(self.deleters)?;
+        match self.race {
+            Race::OpenUnlink => {
+                check_readers(self.readers)?;
+                check_deleters(self.deleters)?;
+                if self.creators != 0 {
+                    return Err(ScenarioError::CreatorsWithoutCreateRace(self.creators));
+                }
+            }
+            Race::Create => {
+                check_creators(self.creators)?;
+                if self.readers != 0 || self.deleters != 0 {
+                    return Err(ScenarioError::CreateWithReaders {
+                        readers: self.readers,
+                        deleters: self.deleters,
+                    });
+                }
+            }
+        }
         if !FILE_SIZE_BYTES.contains(&self.file_size_bytes) {
             return Err(ScenarioError::FileSize(self.file_size_bytes));
         }
@@ -238,11 +477,49 @@ impl Scenario {
         Ok(())
     }
 
+    /// A create race of `creators` with `flags`, 7-byte files, threads.
+    pub fn create(creators: u32, flags: CreateFlags) -> Scenario {
+        Scenario {
+            race: Race::Create,
+            readers: 0,
+            deleters: 0,
+            creators,
+            create_flags: flags,
+            ..Scenario::default()
+        }
+    }
+
+    /// Workers that run cycles: readers, or creators in a create race.
+    pub fn racers(&self) -> u32 {
+        match self.race {
+            Race::OpenUnlink => self.readers,
+            Race::Create => self.creators,
+        }
+    }
+
+    /// Every worker: readers and deleters, or creators.
+    pub fn workers_count(&self) -> u32 {
+        match self.race {
+            Race::OpenUnlink => self.readers + self.deleters,
+            Race::Create => self.creators,
+        }
+    }
+
     /// Stable short name of what is raced, e.g.
-    /// `r1-d1-7B-inplace-unlink-threads`. The pace is not in it: it says how
+    /// `r1-d1-7B-inplace-unlink-threads`, or for a create race
+    /// `create-c8-creat_excl-7B-threads`. The pace is not in it: it says how
     /// hard the race was pressed, not what was raced, so the same scenario
     /// keeps its name (and matches in `compare`) whichever pace ran it.
     pub fn name(&self) -> String {
+        if self.race == Race::Create {
+            return format!(
+                "create-c{}-{}-{}-{}",
+                self.creators,
+                self.create_flags.report_name(),
+                format_size(self.file_size_bytes),
+                self.workers
+            );
+        }
         format!(
             "r{}-d{}-{}-{}-{}-{}",
             self.readers,
@@ -256,6 +533,15 @@ impl Scenario {
 
     /// The `unlink-race run` flags that select this scenario.
     pub fn run_flags(&self) -> String {
+        if self.race == Race::Create {
+            return format!(
+                "--race create --creators {} --create-flags {} --size {} --workers {}",
+                self.creators,
+                self.create_flags,
+                format_size(self.file_size_bytes),
+                self.workers
+            );
+        }
         format!(
             "--readers {} --deleters {} --size {} --recreate {} --delete {} --workers {} --pace {}",
             self.readers,
@@ -427,6 +713,53 @@ mod tests {
             .validate()
             .is_err()
         );
+    }
+
+    #[test]
+    fn create_races() {
+        let s = Scenario::create(8, CreateFlags::CreatExcl);
+        assert!(s.validate().is_ok());
+        assert_eq!(s.name(), "create-c8-creat_excl-7B-threads");
+        assert_eq!(
+            s.run_flags(),
+            "--race create --creators 8 --create-flags creat-excl --size 7B --workers threads"
+        );
+        assert_eq!((s.racers(), s.workers_count()), (8, 8));
+        assert_eq!(
+            Scenario::create(1, CreateFlags::Creat).validate(),
+            Err(ScenarioError::Creators(1))
+        );
+        assert!(
+            Scenario::create(257, CreateFlags::Creat)
+                .validate()
+                .is_err()
+        );
+        let with_readers = Scenario {
+            readers: 1,
+            ..Scenario::create(2, CreateFlags::Creat)
+        };
+        assert!(with_readers.validate().is_err());
+        let creators_in_open_unlink = Scenario {
+            creators: 2,
+            ..Scenario::default()
+        };
+        assert!(creators_in_open_unlink.validate().is_err());
+        // Both spellings parse; the command line's is shown.
+        for f in CreateFlags::ALL {
+            assert_eq!(f.name().parse::<CreateFlags>(), Ok(*f));
+            assert_eq!(f.report_name().parse::<CreateFlags>(), Ok(*f));
+        }
+        assert_eq!("open_unlink".parse::<Race>(), Ok(Race::OpenUnlink));
+        assert_eq!("open-unlink".parse::<Race>(), Ok(Race::OpenUnlink));
+        assert_eq!(
+            "unlink".parse::<Race>().unwrap_err().to_string(),
+            "unknown race 'unlink' (expected one of: open-unlink create)"
+        );
+        assert_eq!(
+            serde_json::to_string(&CreateFlags::CreatExcl).unwrap(),
+            "\"creat_excl\""
+        );
+        assert_eq!(CreateFlags::CreatTrunc.c_flags(), "O_CREAT|O_TRUNC");
     }
 
     #[test]

@@ -105,4 +105,24 @@ fn allocations_do_not_grow_with_cycles() {
         );
         assert_classified(&h.finish(), &s);
     }
+    // The create race's loop allocates nothing either: its round names are
+    // spelled in place and its line is words of memory. (In this test, not
+    // one of its own: tests run in parallel and the allocator counts all.)
+    for flags in unlink_race::scenario::CreateFlags::ALL {
+        let s = Scenario::create(3, *flags);
+        let options = HarnessOptions {
+            examples_per_class: 0,
+            ..HarnessOptions::default()
+        };
+        let mut h = Harness::start(&s, dir.path(), options).unwrap();
+        allocations_in_batch(&mut h, 300); // warm up
+        let small = allocations_in_batch(&mut h, 300);
+        let large = allocations_in_batch(&mut h, 30_000);
+        assert!(
+            large <= small + 16,
+            "{}: {small} allocations for 300 create calls, {large} for 30 000",
+            s.name()
+        );
+        assert_classified(&h.finish(), &s);
+    }
 }

@@ -8,6 +8,8 @@
 //! zombies (`st_ino == 0`) and recreations (the harness counts these too, so
 //! the overhead benchmarks can compare the two loops' mix of cycles).
 //!
+//! [`create_race`] is the create race's bare loop (pressure, latency).
+//!
 //! [`run`] races until a cycle count or a time (pressure, overhead);
 //! [`trial`] races until the first anomaly, a zombie or a `write` failing
 //! with `EINVAL`, or a cap (latency). The two are one loop compiled twice
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use unlink_race::content::Content;
 use unlink_race::report::schema::Trial;
-use unlink_race::scenario::Pace;
+use unlink_race::scenario::{CreateFlags, Pace};
 use unlink_race::sys::{self, ENOENT, flags::*};
 
 pub const TARGET: &CStr = c"DEST.txt";
@@ -366,4 +368,205 @@ fn race<const TRIAL: bool>(
         let racing = racing_cycles.load(Relaxed);
         (out, (first != NONE).then(|| first.saturating_sub(racing)))
     })
+}
+
+/// What a bare create race did.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BareCreates {
+    /// Create calls (one per creator a round).
+    pub calls: u64,
+    /// Create calls whose `[begin, end]` overlapped another creator's in
+    /// their round (as the harness counts `racing_creates`).
+    pub racing: u64,
+    /// Creates that failed with `ENOENT` (the directory exists).
+    pub enoents: u64,
+    /// From the first round's release to the last round's end.
+    pub elapsed: Duration,
+}
+
+impl std::ops::AddAssign for BareCreates {
+    fn add_assign(&mut self, o: BareCreates) {
+        self.calls += o.calls;
+        self.racing += o.racing;
+        self.enoents += o.enoents;
+        self.elapsed += o.elapsed;
+    }
+}
+
+/// One creator's last create call, alone on its cache line.
+#[repr(align(128))]
+#[derive(Default)]
+struct Call {
+    begin: AtomicU64,
+    end: AtomicU64,
+    ok: AtomicBool,
+}
+
+/// The bare create race: `creators` threads in `dir` (a scratch directory)
+/// released together by a barrier (`std::sync::Barrier`, as a C reproducer
+/// uses `pthread_barrier_wait`) each round to `openat(O_WRONLY|flags)` one
+/// fresh name, write the round's content and close; creator 0 then reads
+/// the name back and removes it, as the harness does. The only bookkeeping:
+/// each creator's clock reads around its `openat`, compared after the round
+/// to count racing creates, and a count of `ENOENT`s. Runs until `until`
+/// (a cycle count is create calls), or in a trial (`first_enoent`) until
+/// the first `ENOENT`.
+pub fn create_race(
+    dir: BorrowedFd<'_>,
+    creators: u32,
+    flags: CreateFlags,
+    size: u64,
+    until: Stop,
+    first_enoent: bool,
+    interrupted: &AtomicBool,
+) -> BareCreates {
+    let cap = match until {
+        Stop::Cycles(c) => TrialCap {
+            cycles: c,
+            time: Duration::MAX,
+        },
+        Stop::Time(d) => TrialCap {
+            cycles: u64::MAX,
+            time: d,
+        },
+    };
+    create_rounds(dir, creators, flags, size, cap, first_enoent, interrupted).0
+}
+
+/// One trial of the bare create race: rounds until the first `ENOENT` or
+/// the cap (then censored). Its cycles are the create calls to the end of
+/// the round of the first `ENOENT` (at least 1), its time from the start to
+/// that round's end.
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
+pub fn create_trial(
+    dir: BorrowedFd<'_>,
+    creators: u32,
+    size: u64,
+    cap: TrialCap,
+    interrupted: &AtomicBool,
+) -> Trial {
+    let (out, first_round) = create_rounds(
+        dir,
+        creators,
+        CreateFlags::Creat,
+        size,
+        cap,
+        true,
+        interrupted,
+    );
+    Trial {
+        cycles: first_round
+            .map_or(out.calls, |r| (r + 1) * u64::from(creators))
+            .max(1),
+        censored: first_round.is_none(),
+        elapsed_ns: (out.elapsed.as_nanos() as u64).max(1),
+    }
+}
+
+/// The loop of [`create_race`] and [`create_trial`]: also the round (from
+/// 0) of the first `ENOENT`, when `first_enoent` stops there.
+fn create_rounds(
+    dir: BorrowedFd<'_>,
+    creators: u32,
+    flags: CreateFlags,
+    size: u64,
+    cap: TrialCap,
+    first_enoent: bool,
+    interrupted: &AtomicBool,
+) -> (BareCreates, Option<u64>) {
+    let n = creators as usize;
+    let rounds = cap.cycles.div_ceil(u64::from(creators));
+    let deadline = Instant::now().checked_add(cap.time);
+    let first_round = AtomicU64::new(NONE);
+    let content = Content::new(size as usize);
+    let calls: Vec<Call> = (0..n).map(|_| Call::default()).collect();
+    let barrier = Barrier::new(n);
+    let go = AtomicBool::new(true);
+    let found = AtomicBool::new(false);
+    let open_flags = O_WRONLY | O_NOFOLLOW | flags.open_flags();
+    // Names never used before in this directory, as the harness's are.
+    let base = sys::monotonic_ns();
+    let started = Instant::now();
+    let sums: Vec<BareCreates> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|me| {
+                let (calls, barrier, go, found, content) =
+                    (&calls, &barrier, &go, &found, &content);
+                let first_round = &first_round;
+                scope.spawn(move || {
+                    let mut buf = content.buffer();
+                    let mut read_buf = vec![0u8; content.len() + 1];
+                    let mut sum = BareCreates::default();
+                    let mut round = 0u64;
+                    loop {
+                        barrier.wait();
+                        if !go.load(Relaxed) {
+                            break;
+                        }
+                        let name_buf = unlink_race::scenario::round_name(base + round);
+                        let name = unlink_race::scenario::name_of(&name_buf);
+                        let begin = sys::monotonic_ns();
+                        let opened = sys::openat(dir, name, open_flags, 0o600);
+                        let end = sys::monotonic_ns();
+                        let call = &calls[me];
+                        call.begin.store(begin, Relaxed);
+                        call.end.store(end, Relaxed);
+                        call.ok.store(opened.is_ok(), Relaxed);
+                        match opened {
+                            Ok(fd) => {
+                                content.stamp(&mut buf, round);
+                                let _ = sys::write(fd.as_fd(), &buf);
+                                let _ = sys::close(fd);
+                            }
+                            Err(ENOENT) => {
+                                sum.enoents += 1;
+                                found.store(true, Relaxed);
+                                let _ = first_round.compare_exchange(NONE, round, Relaxed, Relaxed);
+                            }
+                            Err(_) => {}
+                        }
+                        let leader = barrier.wait().is_leader();
+                        sum.calls += 1;
+                        let raced = calls.iter().enumerate().any(|(j, c)| {
+                            j != me && c.begin.load(Relaxed) <= end && begin <= c.end.load(Relaxed)
+                        });
+                        sum.racing += u64::from(raced);
+                        if leader {
+                            if calls.iter().any(|c| c.ok.load(Relaxed)) {
+                                if let Ok(fd) = sys::openat(dir, name, O_RDONLY | O_NOFOLLOW, 0) {
+                                    while let Ok(k) = sys::read(fd.as_fd(), &mut read_buf) {
+                                        if k == 0 {
+                                            break;
+                                        }
+                                    }
+                                    let _ = sys::close(fd);
+                                }
+                            }
+                            let _ = sys::unlinkat(dir, name);
+                            round += 1;
+                            let more = round < rounds
+                                && deadline.is_none_or(|d| Instant::now() < d)
+                                && !(first_enoent && found.load(Relaxed))
+                                && !interrupted.load(Relaxed);
+                            go.store(more, Relaxed);
+                        } else {
+                            round += 1;
+                        }
+                    }
+                    sum
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bare creator"))
+            .collect()
+    });
+    let mut out = BareCreates::default();
+    for s in sums {
+        out += s;
+    }
+    out.elapsed = started.elapsed();
+    let first = first_round.load(Relaxed);
+    (out, (first != NONE).then_some(first))
 }

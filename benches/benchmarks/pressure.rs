@@ -1,7 +1,9 @@
 //! Race pressure (docs/benchmarks.md#pressure): raced opens per second of the harness against
 //! bare loops of the same syscalls with each deleter pacing, at 1×1, 2×2 and
 //! 4×4, on a tmpfs (when root can mount one) and on the target filesystem;
-//! on zombiefs also zombies per second.
+//! on zombiefs also zombies per second. The create race's pressure is its
+//! racing creates per second, harness against the bare create loop, at 2, 4
+//! and 8 creators with `O_CREAT`.
 //!
 //! Raced opens per second is not a time, so this family runs beside
 //! Criterion: per point, the harness and every bare pacing take turns in
@@ -27,11 +29,11 @@ use std::time::Duration;
 use unlink_race::grid::GridConfig;
 use unlink_race::harness::BatchLimit;
 use unlink_race::outcome::Class;
-use unlink_race::scenario::{Pace, Scenario};
+use unlink_race::scenario::{CreateFlags, Pace, Scenario};
 use unlink_race::stats::{CONFIDENCE, PairedRatio, geometric_mean, paired_ratio};
 use unlink_race::sys;
 
-use super::bare::{self, BareRun, Stop};
+use super::bare::{self, BareCreates, BareRun, Stop};
 use super::overhead::Tmpfs;
 
 /// Rounds per point (each contender runs [`ROUND`] per round).
@@ -40,6 +42,13 @@ pub const ROUNDS: u32 = 6;
 pub const ROUND: Duration = Duration::from_millis(300);
 /// Thread counts measured.
 pub const THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4)];
+/// Creator counts of the create race's points.
+pub const CREATORS: &[u32] = &[2, 4, 8];
+/// Rounds of a create point: racing creates per second swing by tens from
+/// one round to the next on a busy machine (a batch that starts while the
+/// machine is busy may race nothing), so their ratio needs more rounds than
+/// raced opens do.
+pub const CREATE_ROUNDS: u32 = 20;
 /// Bare pacings measured.
 pub const BARE_PACES: &[Pace] = &[
     Pace::Spin,
@@ -137,9 +146,39 @@ fn filtered_out() -> bool {
     filter.is_some_and(|f| !"pressure".contains(f.as_str()) && !f.contains("pressure"))
 }
 
-pub fn run(config: &GridConfig, interrupted: &AtomicBool) -> Vec<Point> {
+/// One point of the create race: a filesystem and a creator count.
+pub struct CreatePoint {
+    pub place: String,
+    pub creators: u32,
+    /// The harness's sums over the rounds (`calls` are its create calls).
+    pub harness: BareCreates,
+    pub bare: BareCreates,
+    /// Racing creates per second of each round: the harness's, the bare loop's.
+    pub rounds: Vec<[f64; 2]>,
+    pub round: Duration,
+}
+
+impl CreatePoint {
+    /// Racing creates per second of the harness over the bare loop's: the
+    /// geometric mean of the per-round ratios with its 95% interval (a
+    /// round with no racing create on a side counts half of one there).
+    pub fn ratio(&self) -> Ratio {
+        let column = |i: usize| self.rounds.iter().map(|r| r[i]).collect::<Vec<_>>();
+        let half = 0.5 / self.round.as_secs_f64();
+        Ratio(paired_ratio(&column(0), &column(1), half, CONFIDENCE))
+    }
+}
+
+/// Everything the family measured.
+#[derive(Default)]
+pub struct Results {
+    pub points: Vec<Point>,
+    pub creates: Vec<CreatePoint>,
+}
+
+pub fn run(config: &GridConfig, interrupted: &AtomicBool) -> Results {
     if filtered_out() {
-        return Vec::new();
+        return Results::default();
     }
     let (round, rounds) = if config.quick {
         (Duration::from_millis(100), 3)
@@ -167,7 +206,29 @@ pub fn run(config: &GridConfig, interrupted: &AtomicBool) -> Vec<Point> {
     }
     places.push((target_name, config.dirs[0].clone()));
     let mut points = Vec::new();
+    let mut creates = Vec::new();
     for (place, dir) in &places {
+        if !config.races.contains(&unlink_race::scenario::Race::Create) {
+            break;
+        }
+        let rounds = if config.quick { rounds } else { CREATE_ROUNDS };
+        for &creators in CREATORS {
+            let p = measure_creates(place, dir, creators, round, rounds, interrupted);
+            print_create_point(&p, rounds);
+            creates.push(p);
+            if interrupted.load(Relaxed) {
+                drop(tmpfs);
+                super::exit(130);
+            }
+        }
+    }
+    for (place, dir) in &places {
+        if !config
+            .races
+            .contains(&unlink_race::scenario::Race::OpenUnlink)
+        {
+            break;
+        }
         for &(readers, deleters) in THREADS {
             let p = measure(
                 place,
@@ -187,7 +248,94 @@ pub fn run(config: &GridConfig, interrupted: &AtomicBool) -> Vec<Point> {
             }
         }
     }
-    points
+    Results { points, creates }
+}
+
+/// The harness's create race and the bare one at `creators`, in
+/// interleaved rounds of `round`.
+fn measure_creates(
+    place: &str,
+    dir: &Path,
+    creators: u32,
+    round: Duration,
+    rounds: u32,
+    interrupted: &AtomicBool,
+) -> CreatePoint {
+    let s = Scenario::create(creators, CreateFlags::Creat);
+    let mut h = super::start_harness(&s, dir);
+    let bare_dir = tempfile::Builder::new()
+        .prefix("unlink-race-bare-")
+        .tempdir_in(dir)
+        .expect("scratch dir for the bare loop");
+    let fd = sys::open_dir(bare_dir.path()).expect("open the bare loop's scratch dir");
+    let (mut harness, mut bare) = (BareCreates::default(), BareCreates::default());
+    let mut per_round = Vec::new();
+    for _ in 0..rounds {
+        let limit = BatchLimit {
+            duration: Some(round),
+            ..BatchLimit::default()
+        };
+        let b = super::batch(&mut h, &limit, interrupted, || {
+            format!("pressure {place} create c{creators}")
+        });
+        let elapsed = Duration::from_nanos(b.elapsed_ns);
+        harness += BareCreates {
+            calls: b.cycles,
+            racing: b.racing_creates,
+            enoents: 0,
+            elapsed,
+        };
+        let r = bare::create_race(
+            fd.as_fd(),
+            creators,
+            CreateFlags::Creat,
+            7,
+            Stop::Time(round),
+            false,
+            interrupted,
+        );
+        bare += r;
+        if interrupted.load(Relaxed) {
+            break;
+        }
+        per_round.push([
+            per_second(b.racing_creates, elapsed),
+            per_second(r.racing, r.elapsed),
+        ]);
+    }
+    drop(h.finish());
+    CreatePoint {
+        place: place.into(),
+        creators,
+        harness,
+        bare,
+        rounds: per_round,
+        round,
+    }
+}
+
+fn racing_share(c: &BareCreates) -> String {
+    if c.calls == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", 100.0 * c.racing as f64 / c.calls as f64)
+    }
+}
+
+fn print_create_point(p: &CreatePoint, rounds: u32) {
+    let rate = |c: &BareCreates| fmt_rate(per_second(c.racing, c.elapsed));
+    println!(
+        "pressure-create-{}-c{}: racing creates/s ({rounds} interleaved rounds of {:.1} s, O_CREAT): \
+         harness {} ({} of create calls raced); bare {} ({}); harness / bare = {}",
+        p.place,
+        p.creators,
+        p.round.as_secs_f64(),
+        rate(&p.harness),
+        racing_share(&p.harness),
+        rate(&p.bare),
+        racing_share(&p.bare),
+        p.ratio()
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -349,8 +497,36 @@ fn print_point(p: &Point, round: Duration, rounds: u32) {
     }
 }
 
-/// The Markdown table of every point (for docs/measurements).
-pub fn print_table(points: &[Point]) {
+/// The Markdown tables of every point (for docs/measurements).
+pub fn print_table(results: &Results) {
+    print_create_table(&results.creates);
+    print_open_table(&results.points);
+}
+
+fn print_create_table(points: &[CreatePoint]) {
+    if points.is_empty() {
+        return;
+    }
+    println!(
+        "\n| fs | creators | harness racing creates/s | raced | bare racing creates/s | raced | harness / bare, geometric mean of rounds [95%] |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let rate = |c: &BareCreates| fmt_rate(per_second(c.racing, c.elapsed));
+    for p in points {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            p.place,
+            p.creators,
+            rate(&p.harness),
+            racing_share(&p.harness),
+            rate(&p.bare),
+            racing_share(&p.bare),
+            p.ratio()
+        );
+    }
+}
+
+fn print_open_table(points: &[Point]) {
     if points.is_empty() {
         return;
     }

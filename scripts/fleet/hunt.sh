@@ -25,8 +25,8 @@
 #   FLEET_BASELINE       label of the report the others are compared with
 #                        [the first ubuntu report that is not zombiefs, else the first]
 #   UNLINK_RACE_QUICK (default 1 here), UNLINK_RACE_READERS, _SIZES, _RECREATE,
-#   _DELETE, _DIR, _PACE, _OVERHEAD, _PRESSURE, _LATENCY: the bench's own
-#   settings (docs/usage.md#settings)
+#   _DELETE, _RACE, _CREATORS, _CREATE_FLAGS, _CREATE_WORKERS, _DIR, _PACE,
+#   _OVERHEAD, _PRESSURE, _LATENCY: the bench's own settings (docs/usage.md#settings)
 #   INPUT_DIR, INPUT_DURATION, INPUT_MODE, INPUT_ARGS, INPUT_LABEL, INPUT_COMMAND:
 #   the action's
 #   GITHUB_STEP_SUMMARY, GITHUB_OUTPUT: appended to when set
@@ -181,6 +181,7 @@ cmd_bench() {
         "UNLINK_RACE_QUICK=${quick:-1}"
     )
     for v in UNLINK_RACE_READERS UNLINK_RACE_SIZES UNLINK_RACE_RECREATE UNLINK_RACE_DELETE \
+        UNLINK_RACE_RACE UNLINK_RACE_CREATORS UNLINK_RACE_CREATE_FLAGS UNLINK_RACE_CREATE_WORKERS \
         UNLINK_RACE_DIR UNLINK_RACE_PACE UNLINK_RACE_OVERHEAD UNLINK_RACE_PRESSURE \
         UNLINK_RACE_LATENCY; do
         value=$(setting "$v")

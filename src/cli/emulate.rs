@@ -39,6 +39,7 @@ mod linux {
         let options = Options {
             open_probability: args.open_probability.unwrap_or(args.probability),
             write_probability: args.write_probability.unwrap_or(args.probability),
+            create_race_probability: args.create_race_probability.unwrap_or(args.probability),
             seed: args.seed,
             ..Options::default()
         };

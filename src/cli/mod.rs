@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
-use unlink_race::scenario::{Delete, Pace, Recreate, Workers};
+use unlink_race::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Workers};
 
 /// Exit code: no anomaly / no difference.
 pub const EXIT_OK: u8 = 0;
@@ -83,31 +83,61 @@ macro_rules! named {
     };
 }
 
+/// The names of a closed set spelled two ways (`creat-excl` on the command
+/// line, `creat_excl` in reports): `--help` lists the first, both parse.
+macro_rules! two_spellings {
+    ($ty:ty) => {
+        clap::builder::PossibleValuesParser::new(<$ty>::ALL.iter().map(|v| {
+            let value = clap::builder::PossibleValue::new(v.name());
+            if v.report_name() == v.name() {
+                value
+            } else {
+                value.alias(v.report_name())
+            }
+        }))
+        .map(|s| s.parse::<$ty>().expect("every listed name parses"))
+    };
+}
+
 /// Flags of `unlink-race run`.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// Reader workers (1..=256).
-    #[arg(long, default_value_t = 1, value_parser = parse_readers, allow_negative_numbers = true)]
-    pub readers: u32,
-    /// Deleter workers (0..=256).
-    #[arg(long, default_value_t = 1, value_parser = parse_deleters, allow_negative_numbers = true)]
-    pub deleters: u32,
+    /// What to race: open-unlink (readers open and recreate one file while
+    /// deleters remove it) or create (creators all create one fresh name
+    /// together, round after round: the race reported on current macOS; see
+    /// docs/create-race.md). [default: open-unlink]
+    #[arg(long, value_parser = two_spellings!(Race))]
+    pub race: Option<Race>,
+    /// Reader workers (1..=256; open-unlink race). [default: 1]
+    #[arg(long, value_parser = parse_readers, allow_negative_numbers = true)]
+    pub readers: Option<u32>,
+    /// Deleter workers (0..=256; open-unlink race). [default: 1]
+    #[arg(long, value_parser = parse_deleters, allow_negative_numbers = true)]
+    pub deleters: Option<u32>,
+    /// Creators (2..=256; create race). [default: 4]
+    #[arg(long, value_parser = parse_creators, allow_negative_numbers = true)]
+    pub creators: Option<u32>,
+    /// The creators' open flags (create race): creat (O_CREAT, the reported
+    /// defect), creat-trunc (O_CREAT|O_TRUNC) or creat-excl (O_CREAT|O_EXCL,
+    /// the control: one winner a round, EEXIST for the others). [default: creat]
+    #[arg(long, value_parser = two_spellings!(CreateFlags))]
+    pub create_flags: Option<CreateFlags>,
     /// File size in bytes, with K or M suffix (1 byte .. 64M). 7 writes the seed's `CONTENT`.
     #[arg(long, default_value = "7", value_parser = parse_file_size, allow_negative_numbers = true)]
     pub size: u64,
-    /// How a reader recreates the file after ENOENT: inplace (O_CREAT|O_TRUNC + write) or atomic (temp file + rename).
-    #[arg(long, default_value = "inplace", value_parser = named!(Recreate))]
-    pub recreate: Recreate,
-    /// How a deleter removes the file: unlink, trash (rename into a trash dir, then unlink) or replace (rename a fresh file over it).
-    #[arg(long, default_value = "unlink", value_parser = named!(Delete))]
-    pub delete: Delete,
+    /// How a reader recreates the file after ENOENT (open-unlink race): inplace (O_CREAT|O_TRUNC + write) or atomic (temp file + rename). [default: inplace]
+    #[arg(long, value_parser = named!(Recreate))]
+    pub recreate: Option<Recreate>,
+    /// How a deleter removes the file (open-unlink race): unlink, trash (rename into a trash dir, then unlink) or replace (rename a fresh file over it). [default: unlink]
+    #[arg(long, value_parser = named!(Delete))]
+    pub delete: Option<Delete>,
     /// Run workers as threads or as child processes.
     #[arg(long, default_value = "threads", value_parser = named!(Workers))]
     pub workers: Workers,
-    /// Deleter pacing: spin, check, yield, sleep, aimed, or auto (a short
-    /// calibration picks the one that races the most opens per second).
-    #[arg(long, default_value = "auto", value_parser = named!(Pace))]
-    pub pace: Pace,
+    /// Deleter pacing (open-unlink race): spin, check, yield, sleep, aimed, or auto (a short
+    /// calibration picks the one that races the most opens per second). [default: auto]
+    #[arg(long, value_parser = named!(Pace))]
+    pub pace: Option<Pace>,
     /// Directory to race in (a private scratch directory is created inside it). Default: the system temp dir. Give it more than once to run in each directory in turn, one report each (--json out.json writes out-<label>.json per directory).
     #[arg(long)]
     pub dir: Vec<PathBuf>,
@@ -155,8 +185,9 @@ pub struct ZombiefsArgs {
     pub backing: PathBuf,
     /// Where to mount.
     pub mountpoint: PathBuf,
-    /// Fraction of races that get a zombie (0..=1), for every symptom: racing
-    /// opens and racing creates; the others behave as Linux does.
+    /// Fraction of races that get the defect (0..=1), for every symptom: racing
+    /// opens, creates unlinked before their first write, creates racing creates;
+    /// the others behave as Linux does.
     #[arg(long, default_value = "1", value_parser = parse_probability, allow_negative_numbers = true)]
     pub probability: f64,
     /// Fraction of racing opens that get a zombie (fstat gives st_ino 0); overrides --probability.
@@ -166,6 +197,14 @@ pub struct ZombiefsArgs {
     /// with EINVAL; overrides --probability.
     #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
     pub write_probability: Option<f64>,
+    /// Fraction of creates that race another create of the same name answered with a
+    /// spurious ENOENT (current macOS's defect: see docs/create-race.md); overrides --probability.
+    #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
+    pub create_race_probability: Option<f64>,
+    /// Hold every CREATE this many milliseconds before it answers: Linux keeps the
+    /// directory locked meanwhile, so every other create of the name overlaps it.
+    #[arg(long, default_value_t = 0, value_parser = parse_u64, allow_negative_numbers = true)]
+    pub hold_creates_ms: u64,
     /// Delay every Nth operation by this many milliseconds (to exercise the stall watchdog).
     #[arg(long, default_value_t = 0, value_parser = parse_u64, allow_negative_numbers = true)]
     pub stall_ms: u64,
@@ -186,6 +225,8 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<u8> {
     let options = Options {
         open_probability: args.open_probability.unwrap_or(args.probability),
         write_probability: args.write_probability.unwrap_or(args.probability),
+        create_race_probability: args.create_race_probability.unwrap_or(args.probability),
+        create_hold_ms: args.hold_creates_ms,
         ..Options::new(args.probability, args.stall_ms, args.stall_every)?
     };
     options.validate()?;
@@ -219,7 +260,7 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<u8> {
 )]
 pub struct EmulateArgs {
     /// Fraction of races that get the defect (0..=1), for every symptom: racing
-    /// opens and racing creates; the others behave as Linux does.
+    /// opens, racing creates, creates racing creates; the others behave as Linux does.
     #[arg(long, default_value = "1", value_parser = parse_fraction, allow_negative_numbers = true)]
     pub probability: f64,
     /// Fraction of racing opens that get a zombie descriptor; overrides --probability.
@@ -229,6 +270,10 @@ pub struct EmulateArgs {
     /// fail with EINVAL; overrides --probability.
     #[arg(long, value_parser = parse_fraction, allow_negative_numbers = true)]
     pub write_probability: Option<f64>,
+    /// Fraction of creates that race another create of the same name answered with a
+    /// spurious ENOENT (current macOS's defect); overrides --probability.
+    #[arg(long, value_parser = parse_fraction, allow_negative_numbers = true)]
+    pub create_race_probability: Option<f64>,
     /// Seed of the draws at a probability below 1: the same seed draws the same sequence.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -352,6 +397,11 @@ fn parse_file_size(s: &str) -> Result<u64, String> {
 fn parse_readers(s: &str) -> Result<u32, String> {
     let n = s.trim().parse::<u32>().map_err(|_| not_a_count(s, 1))?;
     unlink_race::scenario::check_readers(n).map_err(|e| e.to_string())
+}
+
+fn parse_creators(s: &str) -> Result<u32, String> {
+    let n = parse_u32(s)?;
+    unlink_race::scenario::check_creators(n).map_err(|e| e.to_string())
 }
 
 fn parse_deleters(s: &str) -> Result<u32, String> {

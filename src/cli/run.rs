@@ -14,7 +14,7 @@ use unlink_race::harness::{BatchEnd, BatchLimit, Harness, HarnessOptions, Progre
 use unlink_race::report::command::{RunStop, run_command};
 use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
-use unlink_race::scenario::Scenario;
+use unlink_race::scenario::{Delete, Pace, Race, Recreate, Scenario};
 
 use super::{EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RunArgs};
 
@@ -223,16 +223,63 @@ struct DirOutcome {
     anomalies: u64,
 }
 
+/// Creators of `--race create` when `--creators` is not given.
+const DEFAULT_CREATORS: u32 = 4;
+
+/// The scenario the flags select; a flag of the other race is an error.
+fn scenario_of(args: &RunArgs) -> Result<Scenario> {
+    match args.race.unwrap_or_default() {
+        Race::OpenUnlink => {
+            for (flag, given) in [
+                ("--creators", args.creators.is_some()),
+                ("--create-flags", args.create_flags.is_some()),
+            ] {
+                if given {
+                    bail!(
+                        "{flag} needs --race create (the open-unlink race has readers and deleters)"
+                    );
+                }
+            }
+            Ok(Scenario {
+                readers: args.readers.unwrap_or(1),
+                deleters: args.deleters.unwrap_or(1),
+                file_size_bytes: args.size,
+                recreate: args.recreate.unwrap_or(Recreate::Inplace),
+                delete: args.delete.unwrap_or(Delete::Unlink),
+                workers: args.workers,
+                pace: args.pace.unwrap_or(Pace::Auto),
+                ..Scenario::default()
+            })
+        }
+        Race::Create => {
+            for (flag, given) in [
+                ("--readers", args.readers.is_some()),
+                ("--deleters", args.deleters.is_some()),
+                ("--recreate", args.recreate.is_some()),
+                ("--delete", args.delete.is_some()),
+                ("--pace", args.pace.is_some()),
+            ] {
+                if given {
+                    bail!(
+                        "{flag} does not apply to --race create (creators race each other: \
+                         see --creators and --create-flags)"
+                    );
+                }
+            }
+            Ok(Scenario {
+                file_size_bytes: args.size,
+                workers: args.workers,
+                ..Scenario::create(
+                    args.creators.unwrap_or(DEFAULT_CREATORS),
+                    args.create_flags.unwrap_or_default(),
+                )
+            })
+        }
+    }
+}
+
 pub fn run(args: &RunArgs) -> Result<u8> {
-    let scenario = Scenario {
-        readers: args.readers,
-        deleters: args.deleters,
-        file_size_bytes: args.size,
-        recreate: args.recreate,
-        delete: args.delete,
-        workers: args.workers,
-        pace: args.pace,
-    };
+    let scenario = scenario_of(args)?;
     scenario.validate()?;
     let outputs: Vec<(&str, &Path)> = [("--json", &args.json), ("--html", &args.html)]
         .into_iter()

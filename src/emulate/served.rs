@@ -44,6 +44,13 @@ pub const SYMPTOMS: &[Symptom] = &[
         races: "racing creates and zombie write-opens",
         raced: |s| s.racing_creates + s.zombie_write_opens,
     },
+    Symptom {
+        key: "create_enoents",
+        name: "spurious ENOENTs",
+        served: |s| s.spurious_create_enoents,
+        races: "creates racing creates",
+        raced: |s| s.create_races,
+    },
 ];
 
 /// How many files `emulate` lists.
@@ -89,6 +96,7 @@ pub struct Summary {
     pub elapsed_s: f64,
     pub open_probability: f64,
     pub write_probability: f64,
+    pub create_race_probability: f64,
     pub seed: Option<u64>,
     pub verdict: String,
     pub served: Vec<Served>,
@@ -149,6 +157,7 @@ impl Summary {
             elapsed_s: outcome.elapsed.as_secs_f64(),
             open_probability: settings.options.open_probability,
             write_probability: settings.options.write_probability,
+            create_race_probability: settings.options.create_race_probability,
             seed: settings.options.seed,
             verdict: String::new(),
             served: SYMPTOMS
@@ -222,6 +231,7 @@ fn counts_phrase(c: &DefectCounts) -> String {
     let parts: Vec<String> = [
         (c.zombie_fds, "zombie descriptors"),
         (c.einval_writes, "EINVAL writes"),
+        (c.create_enoents, "spurious ENOENTs"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -500,6 +510,7 @@ mod tests {
             "  served                  count  from",
             "  zombie descriptors        312  4,120 racing opens",
             "  EINVAL writes               3  41 racing creates and zombie write-opens",
+            "  spurious ENOENTs            0  0 creates racing creates",
             "    DEST.txt  3 zombie descriptors",
             "    other  1 EINVAL write",
         ] {

@@ -11,13 +11,20 @@
 //!
 //! Each anomaly class with an event has its rows per cycle, then, where
 //! raced opens were counted, its rows per raced open (`zombie_fd per raced
-//! open`). Reports without the count are named once, by [`lacking_lines`].
+//! open`), and where overlapped opens were, per overlapped open. Reports
+//! without the raced-open count are named once, by [`lacking_lines`].
 
 use crate::compare::{ClassComparison, ClassCount, ClassTest, Comparison, ScenarioComparison};
+use crate::export::summary::Opens;
 use crate::report::schema::Pace;
-use crate::stats::{Interval, POWER, RateComparison, Verdict, cycles_to_tell};
+use crate::stats::{POWER, RateComparison, Verdict, cycles_to_tell};
 
-pub use super::format::{format_count, format_significant};
+use super::format::{
+    format_count, format_figure, format_level, format_p, format_significant, round_significant,
+};
+pub use super::format::{
+    format_factor, format_interval, format_ns, format_ratio, format_ratio_interval,
+};
 pub use super::matrix::{
     Matrix, MatrixCell, MatrixRow, labels, matrix, ratio_with_interval, verdict_cell,
 };
@@ -57,12 +64,37 @@ pub fn summary(c: &Comparison) -> String {
         .iter()
         .flat_map(|s| s.classes.iter())
         .any(|k| k.per_raced_open.compared());
+    let racing = c
+        .scenarios
+        .iter()
+        .flat_map(|s| s.classes.iter())
+        .any(|k| k.per_racing_create.compared());
+    if racing {
+        let (d, e) = c.racing_tests;
+        text.push_str(&format!(
+            "; create classes compared per racing create too (Holm over {d} difference and {e} \
+             equivalence test{} of their own)",
+            plural(e)
+        ));
+    }
     if compared {
         let (d, e) = c.raced_tests;
         text.push_str(&format!(
             "; rates per raced open compared too (Holm over {d} difference and {e} equivalence \
              test{} of their own; \
              verdicts and exit code per cycle)",
+            plural(e)
+        ));
+    }
+    let overlapped = c
+        .scenarios
+        .iter()
+        .flat_map(|s| s.classes.iter())
+        .any(|k| k.per_overlapped_open.compared());
+    if overlapped {
+        let (d, e) = c.overlapped_tests;
+        text.push_str(&format!(
+            "; and per overlapped open (Holm over {d} difference and {e} equivalence test{})",
             plural(e)
         ));
     }
@@ -127,17 +159,41 @@ pub fn headline(c: &Comparison) -> (Overall, String) {
     }
 }
 
-/// A confidence level as a percentage: `95%`, `90%`, `99.9%`.
-pub fn format_level(confidence: f64) -> String {
-    let percent = format!("{:.4}", 100.0 * confidence);
-    format!("{}%", percent.trim_end_matches('0').trim_end_matches('.'))
-}
-
 /// One line per report without raced-open counts, naming the file and what
 /// it lacks: `old.json: no raced-open counts (report from an older
 /// unlink-race): raced opens, raced opens/s and rates per raced open are
 /// missing; per-raced-open rates not compared, per-cycle ones as always`.
 pub fn lacking_lines(c: &Comparison) -> Vec<String> {
+    let mut lines = raced_lacking_lines(c);
+    for l in c.lacking_creates() {
+        let path = c.reports[l.report].path.display();
+        if let Some(n) = l.create_family {
+            lines.push(format!(
+                "{path}: no create race (an older unlink-race, or a run without it): the \
+                 create family's {n} scenario{} (racing creates, spurious_enoent_on_create per \
+                 racing create, the O_EXCL control) {} only in the other reports, not compared",
+                plural(n),
+                if n == 1 { "is" } else { "are" }
+            ));
+        }
+        if let Some((without, of)) = l.uncounted {
+            let where_ = if without == of {
+                String::new()
+            } else {
+                format!(" in {without} of its {of} shared scenarios")
+            };
+            lines.push(format!(
+                "{path}: no racing-create counts{where_} (report from an older unlink-race): \
+                 racing creates and rates per racing create are missing; per-racing-create \
+                 rates not compared, per-cycle ones as always"
+            ));
+        }
+    }
+    lines
+}
+
+/// [`lacking_lines`] for raced opens.
+fn raced_lacking_lines(c: &Comparison) -> Vec<String> {
     c.lacking()
         .into_iter()
         .map(|l| {
@@ -222,16 +278,21 @@ pub struct RunRow {
     /// `None` where the report did not count raced opens (or lacks the scenario).
     pub raced_opens: Option<u64>,
     pub raced_opens_per_second: Option<f64>,
+    /// `None` where the report did not count overlapped opens.
+    pub overlapped_opens: Option<u64>,
+    pub overlapped_opens_per_second: Option<f64>,
     pub pace: Option<Pace>,
 }
 
 /// One class of one report in a scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassRow {
-    /// `zombie_fd`, or `zombie_fd per raced open`.
+    /// `zombie_fd`, `zombie_fd per raced open`, `zombie_fd per overlapped
+    /// open`, or `spurious_enoent_on_create per racing create`.
     pub class: String,
-    /// `true` for a rate per raced open (its verdict is shown, but the
-    /// scenario's verdict and the exit code are per cycle).
+    /// `true` for a rate per raced or overlapped open or per racing create
+    /// (its verdict is shown, but the scenario's verdict and the exit code
+    /// are per cycle).
     pub per_raced_open: bool,
     /// `true` on the class's first row (renderers show the name once).
     pub first_of_class: bool,
@@ -379,6 +440,8 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 ns_per_cycle_ratio: run.and_then(|x| x.ns_per_cycle_ratio),
                 raced_opens: run.and_then(|x| x.raced_opens),
                 raced_opens_per_second: run.and_then(|x| x.raced_opens_per_second),
+                overlapped_opens: run.and_then(|x| x.overlapped_opens),
+                overlapped_opens_per_second: run.and_then(|x| x.overlapped_opens_per_second),
                 pace: run.map(|x| x.pace),
             }
         })
@@ -386,19 +449,34 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for k in s.classes.iter().filter(|k| !k.all_zero()) {
-        for per_raced_open in [false, true] {
-            let (counts, tests, class, unit) = if per_raced_open {
-                if !k.per_raced_open.compared() {
-                    continue;
-                }
-                (
+        for per in [
+            Per::Cycle,
+            Per::RacedOpen,
+            Per::OverlappedOpen,
+            Per::RacingCreate,
+        ] {
+            let per_raced_open = per != Per::Cycle;
+            let (counts, tests, class, unit) = match per {
+                Per::RacedOpen if k.per_raced_open.compared() => (
                     &k.per_raced_open.counts,
                     &k.per_raced_open.tests,
-                    format!("{} per raced open", k.class),
-                    RACED_OPENS,
-                )
-            } else {
-                (&k.counts, &k.tests, k.class.to_string(), CYCLES)
+                    format!("{} per {}", k.class, Opens::Raced.noun()),
+                    unit_of(Opens::Raced),
+                ),
+                Per::OverlappedOpen if k.per_overlapped_open.compared() => (
+                    &k.per_overlapped_open.counts,
+                    &k.per_overlapped_open.tests,
+                    format!("{} per {}", k.class, Opens::Overlapped.noun()),
+                    unit_of(Opens::Overlapped),
+                ),
+                Per::RacingCreate if k.per_racing_create.compared() => (
+                    &k.per_racing_create.counts,
+                    &k.per_racing_create.tests,
+                    format!("{} per racing create", k.class),
+                    RACING_CREATES,
+                ),
+                Per::Cycle => (&k.counts, &k.tests, k.class.to_string(), CYCLES),
+                _ => continue,
             };
             let mut first = true;
             for (r, label) in names.iter().enumerate() {
@@ -417,10 +495,11 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 if let Some(t) = &tests[r]
                     && t.verdict == Verdict::Inconclusive
                 {
-                    let family = if per_raced_open {
-                        c.raced_tests.0
-                    } else {
-                        c.tests
+                    let family = match per {
+                        Per::Cycle => c.tests,
+                        Per::RacedOpen => c.raced_tests.0,
+                        Per::OverlappedOpen => c.overlapped_tests.0,
+                        Per::RacingCreate => c.racing_tests.0,
                     };
                     notes.push(format!(
                         "{class} in {label}: inconclusive: {}{}",
@@ -454,16 +533,22 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
                 names[s.reference],
                 zero_names.join(", ")
             ));
-            // The same classes per raced open, where both counted them.
-            if let Some(t) = zero[0].per_raced_open.tests[r] {
-                notes.push(format!(
-                    "{} vs {} per raced open: {}: {} ({})",
-                    names[r],
-                    names[s.reference],
-                    t.verdict.name(),
-                    statement_in(&t.rates, c.rules.alpha, RACED_OPENS),
-                    zero_names.join(", ")
-                ));
+            // The same classes per raced (overlapped) open, where both counted them.
+            for (opens, p) in [
+                (Opens::Raced, &zero[0].per_raced_open),
+                (Opens::Overlapped, &zero[0].per_overlapped_open),
+            ] {
+                if let Some(t) = p.tests[r] {
+                    notes.push(format!(
+                        "{} vs {} per {}: {}: {} ({})",
+                        names[r],
+                        names[s.reference],
+                        opens.noun(),
+                        t.verdict.name(),
+                        statement_in(&t.rates, c.rules.alpha, unit_of(opens)),
+                        zero_names.join(", ")
+                    ));
+                }
             }
         }
     }
@@ -480,6 +565,26 @@ fn scenario_block(c: &Comparison, names: &[String], s: &ScenarioComparison) -> S
 /// The denominators a [`statement_in`] counts.
 const CYCLES: &str = "cycles";
 const RACED_OPENS: &str = "raced opens";
+const RACING_CREATES: &str = "racing creates";
+
+/// The denominator of a class's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Per {
+    Cycle,
+    RacedOpen,
+    OverlappedOpen,
+    RacingCreate,
+}
+
+const OVERLAPPED_OPENS: &str = "overlapped opens";
+
+/// The denominator of rates per `opens`.
+fn unit_of(opens: Opens) -> &'static str {
+    match opens {
+        Opens::Raced => RACED_OPENS,
+        Opens::Overlapped => OVERLAPPED_OPENS,
+    }
+}
 
 /// What an inconclusive comparison can and cannot exclude: `none seen in
 /// either; rates < 3.7e-6 and < 0.31; no ratio is excluded; at least 1.2e7
@@ -609,8 +714,8 @@ pub fn runs_line(block: &ScenarioBlock) -> String {
         .join("; ")
 }
 
-/// `12,345 raced opens (1.23%, 580/s), pace check`, or `raced opens not
-/// counted`.
+/// `12,345 raced opens (1.23%, 580/s), 6,100 overlapped (300/s), pace
+/// check`, or `raced opens not counted`.
 fn pressure(run: &RunRow, cycles: u64) -> String {
     // A report from before the count is named once by `lacking_lines`.
     let Some(raced) = run.raced_opens else {
@@ -618,118 +723,16 @@ fn pressure(run: &RunRow, cycles: u64) -> String {
     };
     let pace = run.pace.map_or(String::new(), |p| format!(", pace {p}"));
     let share = crate::export::summary::raced_share_percent(raced, cycles);
+    let overlapped = run.overlapped_opens.map_or(String::new(), |n| {
+        format!(
+            ", {} overlapped ({}/s)",
+            format_count(n),
+            super::format::format_si(run.overlapped_opens_per_second.unwrap_or(0.0)),
+        )
+    });
     format!(
-        "{} raced opens ({share:.2}%, {}/s){pace}",
+        "{} raced opens ({share:.2}%, {}/s){overlapped}{pace}",
         format_count(raced),
         super::format::format_si(run.raced_opens_per_second.unwrap_or(0.0)),
     )
-}
-
-/// `x` to `digits` significant digits, rounded by `round` (`f64::ceil`,
-/// `f64::floor`).
-fn round_significant(x: f64, digits: i32, round: fn(f64) -> f64) -> f64 {
-    if !(x.is_finite() && x > 0.0) {
-        return x;
-    }
-    let magnitude = 10f64.powi(x.log10().floor() as i32 + 1 - digits);
-    round(x / magnitude) * magnitude
-}
-
-/// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,
-/// `64,000`, `1.2e7` (from 10⁷).
-pub fn format_figure(x: f64) -> String {
-    format_figure_digits(x, 2)
-}
-
-/// [`format_figure`] with `digits` significant digits.
-pub fn format_figure_digits(x: f64, digits: usize) -> String {
-    if (100.0..1e7).contains(&x) {
-        let magnitude = 10f64.powi(x.log10().floor() as i32 + 1 - digits as i32);
-        format_count(((x / magnitude).round() * magnitude) as u64)
-    } else {
-        format_significant(x, digits)
-    }
-}
-
-/// A value and the ends of its interval with two significant digits, or
-/// more (up to four) where two would print an end equal to the value
-/// although they differ (`×1.00 [0.962–1.04]`, not `×1.0 [0.96–1.0]`).
-pub fn format_figures(x: f64, low: f64, high: Option<f64>) -> (String, String, String) {
-    let distinct = |digits| {
-        let (a, b) = (
-            format_figure_digits(x, digits),
-            format_figure_digits(low, digits),
-        );
-        let c = high.map(|h| format_figure_digits(h, digits));
-        let clash = (a == b && low != x) || c.as_ref().is_some_and(|c| *c == a && high != Some(x));
-        (!clash).then_some((a, b, c))
-    };
-    let (a, b, c) = (2..=4).find_map(distinct).unwrap_or_else(|| {
-        (
-            format_figure(x),
-            format_figure(low),
-            high.map(format_figure),
-        )
-    });
-    (a, b, c.unwrap_or_else(|| "∞".into()))
-}
-
-/// `[3.7e-5, 6.6e-5]`.
-pub fn format_interval(i: Interval) -> String {
-    format!(
-        "[{}, {}]",
-        format_significant(i.low, 2),
-        format_significant(i.high, 2)
-    )
-}
-
-/// The rate ratio B/A: `1.33`, `∞` (A has no event), `–` (neither has).
-pub fn format_ratio(r: &RateComparison) -> String {
-    match r.ratio {
-        Some(ratio) => format_significant(ratio, 3),
-        None if r.ratio_is_infinite() => "∞".into(),
-        None => "–".into(),
-    }
-}
-
-/// `[0.41, 2.9]`, `[13, ∞)`, `[0, ∞)`; more digits where two would not
-/// tell the ends from the ratio (`[0.964, 1.04]`).
-pub fn format_ratio_interval(r: &RateComparison) -> String {
-    let (_, low, high) = format_figures(r.ratio.unwrap_or(r.ratio_low), r.ratio_low, r.ratio_high);
-    match r.ratio_high {
-        Some(_) => format!("[{low}, {high}]"),
-        None => format!("[{low}, ∞)"),
-    }
-}
-
-/// A p-value with two significant digits: `1`, `0.38`, `1.8e-15`.
-pub fn format_p(p: f64) -> String {
-    // Two significant digits of 0.995 and above round to 1.
-    if p >= 0.995 {
-        "1".into()
-    } else if p < 1e-300 {
-        "<1e-300".into()
-    } else {
-        format_significant(p, 2)
-    }
-}
-
-/// Nanoseconds per cycle: `812`, `12,345`, `64.0`.
-pub fn format_ns(ns: f64) -> String {
-    if !ns.is_finite() || ns <= 0.0 {
-        "–".into()
-    } else if ns >= 1000.0 {
-        format_count(ns.round() as u64)
-    } else {
-        format_significant(ns, 3)
-    }
-}
-
-/// A ratio of times: `0.79`, `1.00`, `12.5`.
-pub fn format_factor(x: f64) -> String {
-    if (0.01..10.0).contains(&x) {
-        format!("{x:.2}")
-    } else {
-        format_significant(x, 3)
-    }
 }

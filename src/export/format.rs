@@ -9,7 +9,7 @@
 //! with its 95% interval and a zero count is always written as an upper bound
 //! (`< 3.0e-6`), never as `0`.
 
-use crate::stats::{Interval, rate, rate_interval};
+use crate::stats::{Interval, RateComparison, rate, rate_interval};
 
 /// Significant digits of a rate in reports and in the terminal summary.
 pub const RATE_DIGITS: usize = 2;
@@ -83,6 +83,15 @@ pub fn format_si(x: f64) -> String {
 pub fn raced_opens_phrase(n: u64) -> String {
     format!(
         "{} raced open{}",
+        format_count(n),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// `"1 overlapped open"`, `"1,234 overlapped opens"`.
+pub fn overlapped_opens_phrase(n: u64) -> String {
+    format!(
+        "{} overlapped open{}",
         format_count(n),
         if n == 1 { "" } else { "s" }
     )
@@ -318,5 +327,123 @@ impl RateText {
             one_in(self.interval.low),
             one_in(self.interval.high)
         )
+    }
+}
+
+// Figures of comparisons: ratios, p-values and intervals at more than one
+// precision.
+
+/// A confidence level as a percentage: `95%`, `90%`, `99.9%`.
+pub fn format_level(confidence: f64) -> String {
+    let percent = format!("{:.4}", 100.0 * confidence);
+    format!("{}%", percent.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// `x` to `digits` significant digits, rounded by `round` (`f64::ceil`,
+/// `f64::floor`).
+pub fn round_significant(x: f64, digits: i32, round: fn(f64) -> f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return x;
+    }
+    let magnitude = 10f64.powi(x.log10().floor() as i32 + 1 - digits);
+    round(x / magnitude) * magnitude
+}
+
+/// A figure with two significant digits, rounded: `0.24`, `3.0`, `160`,
+/// `64,000`, `1.2e7` (from 10⁷).
+pub fn format_figure(x: f64) -> String {
+    format_figure_digits(x, 2)
+}
+
+/// [`format_figure`] with `digits` significant digits.
+pub fn format_figure_digits(x: f64, digits: usize) -> String {
+    if (100.0..1e7).contains(&x) {
+        let magnitude = 10f64.powi(x.log10().floor() as i32 + 1 - digits as i32);
+        format_count(((x / magnitude).round() * magnitude) as u64)
+    } else {
+        format_significant(x, digits)
+    }
+}
+
+/// A value and the ends of its interval with two significant digits, or
+/// more (up to four) where two would print an end equal to the value
+/// although they differ (`×1.00 [0.962–1.04]`, not `×1.0 [0.96–1.0]`).
+pub fn format_figures(x: f64, low: f64, high: Option<f64>) -> (String, String, String) {
+    let distinct = |digits| {
+        let (a, b) = (
+            format_figure_digits(x, digits),
+            format_figure_digits(low, digits),
+        );
+        let c = high.map(|h| format_figure_digits(h, digits));
+        let clash = (a == b && low != x) || c.as_ref().is_some_and(|c| *c == a && high != Some(x));
+        (!clash).then_some((a, b, c))
+    };
+    let (a, b, c) = (2..=4).find_map(distinct).unwrap_or_else(|| {
+        (
+            format_figure(x),
+            format_figure(low),
+            high.map(format_figure),
+        )
+    });
+    (a, b, c.unwrap_or_else(|| "∞".into()))
+}
+
+/// `[3.7e-5, 6.6e-5]`.
+pub fn format_interval(i: Interval) -> String {
+    format!(
+        "[{}, {}]",
+        format_significant(i.low, 2),
+        format_significant(i.high, 2)
+    )
+}
+
+/// The rate ratio B/A: `1.33`, `∞` (A has no event), `–` (neither has).
+pub fn format_ratio(r: &RateComparison) -> String {
+    match r.ratio {
+        Some(ratio) => format_significant(ratio, 3),
+        None if r.ratio_is_infinite() => "∞".into(),
+        None => "–".into(),
+    }
+}
+
+/// `[0.41, 2.9]`, `[13, ∞)`, `[0, ∞)`; more digits where two would not
+/// tell the ends from the ratio (`[0.964, 1.04]`).
+pub fn format_ratio_interval(r: &RateComparison) -> String {
+    let (_, low, high) = format_figures(r.ratio.unwrap_or(r.ratio_low), r.ratio_low, r.ratio_high);
+    match r.ratio_high {
+        Some(_) => format!("[{low}, {high}]"),
+        None => format!("[{low}, ∞)"),
+    }
+}
+
+/// A p-value with two significant digits: `1`, `0.38`, `1.8e-15`.
+pub fn format_p(p: f64) -> String {
+    // Two significant digits of 0.995 and above round to 1.
+    if p >= 0.995 {
+        "1".into()
+    } else if p < 1e-300 {
+        "<1e-300".into()
+    } else {
+        format_significant(p, 2)
+    }
+}
+
+/// Nanoseconds per cycle: `812`, `12,345`, `64.0`.
+pub fn format_ns(ns: f64) -> String {
+    if !ns.is_finite() || ns <= 0.0 {
+        "–".into()
+    } else if ns >= 1000.0 {
+        format_count(ns.round() as u64)
+    } else {
+        format_significant(ns, 3)
+    }
+}
+
+/// A ratio of times: `0.79`, `1.00`, `12.5`.
+pub fn format_factor(x: f64) -> String {
+    if (0.01..10.0).contains(&x) {
+        format!("{x:.2}")
+    } else {
+        format_significant(x, 3)
     }
 }

@@ -12,7 +12,7 @@ use crate::compare::{Comparison, Rules, compare};
 use crate::export::format::format_count;
 use crate::export::html::format::{RateText, format_unix_time};
 use crate::export::html::{
-    self, IndexColumn, VerdictColumn, index_rows, raced_total, short_verdict,
+    self, IndexColumn, VerdictColumn, index_rows, overlapped_total, raced_total, short_verdict,
 };
 use crate::export::markdown as md;
 use crate::report::schema::{Report, ScenarioReport};
@@ -89,8 +89,9 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
             .collect(),
     );
     type Field = (&'static str, fn(&Report) -> String);
-    let fields: [Field; 8] = [
+    let fields: [Field; 9] = [
         ("raced opens", raced_total),
+        ("overlapped opens", overlapped_total),
         ("OS", |r| r.machine.os_name.clone()),
         ("OS version", |r| {
             format!("{} {}", r.machine.os, r.machine.os_version)
@@ -151,10 +152,16 @@ fn rate_cell(s: Option<&ScenarioReport>) -> String {
         "{} / {}{}",
         format_count(s.anomalies),
         format_count(s.cycles),
-        s.raced_opens.map_or(String::new(), |n| format!(
-            " cycles, {}",
-            crate::export::format::raced_opens_phrase(n)
-        ))
+        match crate::export::create::index_detail(s) {
+            Some(detail) => format!(" {detail}"),
+            None => {
+                s.raced_opens.map_or(String::new(), |n| {
+                    format!(" cycles, {}", crate::export::format::raced_opens_phrase(n))
+                }) + &s.overlapped_opens.map_or(String::new(), |n| {
+                    format!(", {}", crate::export::format::overlapped_opens_phrase(n))
+                })
+            }
+        }
     );
     if rate.is_bound() {
         md::text(&format!(

@@ -4,8 +4,7 @@
 //! (`mac higher: zombie_fd ×310 [95%: 180–600]`).
 
 use crate::compare::{ClassComparison, ClassTest, Comparison, ScenarioComparison};
-use crate::export::compare_table::{format_figures, format_level};
-use crate::export::format::format_significant;
+use crate::export::format::{format_figures, format_level, format_significant};
 use crate::stats::{Basis, RateComparison, Verdict};
 
 /// Longest label shown inside a matrix cell; longer ones are cut with `…`.

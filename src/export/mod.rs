@@ -1,6 +1,7 @@
 //! Presentation of loaded reports and comparisons: one module per output format.
 
 pub mod compare_table;
+pub mod create;
 pub mod files;
 pub mod format;
 pub mod html;

@@ -1,9 +1,9 @@
 //! The terminal summary of a run: the verdict first (the answer a person
 //! reads), then the per-class table with every rate's 95% interval.
 
-use crate::harness::calibrate::Basis;
+use crate::export::create;
 use crate::outcome::Class;
-use crate::report::schema::{Report, ScenarioReport};
+use crate::report::schema::{Rate, Report, ScenarioReport, Workers};
 
 pub use crate::export::format::format_rate;
 use crate::export::format::{
@@ -37,15 +37,33 @@ fn class_rate(s: &ScenarioReport, c: &crate::report::schema::ClassStats) -> Rate
 /// zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)` or `zombie_fd
 /// seen 12 times: 1 in 8.3 K cycles [95%: 6.2e-5 – 2.1e-4]; 12 in 40 K raced
 /// opens (3.0e-4 per raced open [95%: …])`.
+///
+/// A create race names its defect per racing create first, with the
+/// creator count: `spurious ENOENT in 1 of 14 racing creates with 8
+/// creators (…); spurious_enoent_on_create seen 291 times: 1 in 14 cycles
+/// […]`.
 pub fn verdict(s: &ScenarioReport) -> String {
     let seen = seen_anomalies(s);
     if seen.is_empty() {
         let mut out = format!(
-            "no anomaly in {} cycles; rate < {} per class at 95%",
+            "no anomaly in {} {}; rate < {} per class at 95%",
             format_count(s.cycles),
+            if create::is_create(s) {
+                "create calls"
+            } else {
+                "cycles"
+            },
             format_rate(zero_bound(s))
         );
-        if let Some(clause) = clean_per_raced_open(s) {
+        let clauses: Vec<String> = if create::is_create(s) {
+            create::create_verdict(s).into_iter().collect()
+        } else {
+            [Opens::Raced, Opens::Overlapped]
+                .into_iter()
+                .filter_map(|opens| clean_per_open(opens, s))
+                .collect()
+        };
+        for clause in clauses {
             out += "; ";
             out += &clause;
         }
@@ -61,9 +79,15 @@ pub fn verdict(s: &ScenarioReport) -> String {
                 rate.one_in(),
                 rate.interval()
             );
-            if let Some(clause) = seen_per_raced_open(s, c) {
-                out += "; ";
-                out += &clause;
+            if let Some(clause) = create::per_racing_create(s, *name, c) {
+                out = format!("{clause}; {out}");
+            } else {
+                for opens in [Opens::Raced, Opens::Overlapped] {
+                    if let Some(clause) = seen_per_open(opens, s, c) {
+                        out += "; ";
+                        out += &clause;
+                    }
+                }
             }
             out
         })
@@ -75,21 +99,67 @@ pub fn verdict(s: &ScenarioReport) -> String {
 pub const RACED_NOT_COUNTED: &str = "not counted (older report)";
 
 /// Where no open raced: a bound per raced open would be `< 1`, which says
-/// nothing, so the clause says why there is none.
+/// nothing, so the clause says why there is none ([`Opens::none_text`]).
 pub const NO_RACED_OPEN: &str = "0 raced opens, so no rate per raced open";
+
+/// The opens a rate can be per: raced opens, or the overlapped ones among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opens {
+    Raced,
+    Overlapped,
+}
+
+impl Opens {
+    /// `raced open`, `overlapped open`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Opens::Raced => "raced open",
+            Opens::Overlapped => "overlapped open",
+        }
+    }
+
+    /// How many the scenario counted (`None`: not counted).
+    pub fn count(self, s: &ScenarioReport) -> Option<u64> {
+        match self {
+            Opens::Raced => s.raced_opens,
+            Opens::Overlapped => s.overlapped_opens,
+        }
+    }
+
+    /// A class's rate per such open, with its interval.
+    pub fn rate(self, c: &crate::report::schema::ClassStats) -> Option<Rate> {
+        match self {
+            Opens::Raced => c.per_raced_open,
+            Opens::Overlapped => c.per_overlapped_open,
+        }
+    }
+
+    /// Where none of these opens happened: a bound per open would be `< 1`,
+    /// which says nothing, so the clause says why there is none.
+    pub fn none_text(self) -> String {
+        format!("0 {n}s, so no rate per {n}", n = self.noun())
+    }
+}
 
 /// `0 zombie_fd in 1.2 M raced opens (< 2.5e-6 per raced open)`: a clean
 /// scenario per raced open (`None` when the report predates the count).
 pub fn clean_per_raced_open(s: &ScenarioReport) -> Option<String> {
-    let raced = s.raced_opens?;
-    let z = s.classes.get(&Class::ZombieFd)?.per_raced_open?;
-    if raced == 0 {
-        return Some(NO_RACED_OPEN.into());
+    clean_per_open(Opens::Raced, s)
+}
+
+/// [`clean_per_raced_open`] for raced or overlapped opens.
+pub fn clean_per_open(opens: Opens, s: &ScenarioReport) -> Option<String> {
+    let n = opens.count(s)?;
+    let z = opens.rate(s.classes.get(&Class::ZombieFd)?)?;
+    if n == 0 {
+        return Some(opens.none_text());
     }
     Some(format!(
-        "0 zombie_fd in {} raced opens (< {} per raced open)",
-        format_count_si(raced),
-        format_rate(z.ci_high)
+        "0 zombie_fd in {} {}s (< {} per {})",
+        format_count_si(n),
+        opens.noun(),
+        format_rate(z.ci_high),
+        opens.noun()
     ))
 }
 
@@ -100,21 +170,31 @@ pub fn seen_per_raced_open(
     s: &ScenarioReport,
     c: &crate::report::schema::ClassStats,
 ) -> Option<String> {
-    let (raced, r) = (s.raced_opens?, c.per_raced_open?);
-    if raced == 0 {
-        return Some(NO_RACED_OPEN.into());
+    seen_per_open(Opens::Raced, s, c)
+}
+
+/// [`seen_per_raced_open`] for raced or overlapped opens.
+pub fn seen_per_open(
+    opens: Opens,
+    s: &ScenarioReport,
+    c: &crate::report::schema::ClassStats,
+) -> Option<String> {
+    let (n, r) = (opens.count(s)?, opens.rate(c)?);
+    if n == 0 {
+        return Some(opens.none_text());
     }
+    let noun = opens.noun();
     if c.count == 0 {
         return Some(format!(
-            "0 in {} raced opens (< {} per raced open)",
-            format_count_si(raced),
+            "0 in {} {noun}s (< {} per {noun})",
+            format_count_si(n),
             format_rate(r.ci_high)
         ));
     }
     Some(format!(
-        "{} in {} raced opens ({} per raced open [95%: {} – {}])",
+        "{} in {} {noun}s ({} per {noun} [95%: {} – {}])",
         format_count(c.count),
-        format_count_si(raced),
+        format_count_si(n),
         format_rate(r.rate),
         format_rate(r.ci_low),
         format_rate(r.ci_high)
@@ -165,38 +245,61 @@ pub fn raced_opens_text(s: &ScenarioReport) -> Option<String> {
     ))
 }
 
-/// `spin 9.0/s, check 580/s, …`: every candidate's raced opens per second in
-/// the calibration that chose the pace, or anomalies per second when those
-/// decided. `None` when the pace was given.
+/// `640 (52% of raced opens, 300/s)`: the raced opens whose removal landed
+/// inside the `open`; `None` where they were not counted.
+pub fn overlapped_opens_text(s: &ScenarioReport) -> Option<String> {
+    let overlapped = s.overlapped_opens?;
+    let share = match s.raced_opens {
+        Some(raced) if raced > 0 => format!(
+            "{:.0}% of raced opens, ",
+            100.0 * overlapped as f64 / raced as f64
+        ),
+        _ => String::new(),
+    };
+    Some(format!(
+        "{} ({share}{}/s)",
+        format_count(overlapped),
+        format_si(s.overlapped_opens_per_second.unwrap_or(0.0))
+    ))
+}
+
+/// Why a scenario has no overlapped-open count: worker processes do not
+/// count them; reports older than the count lack them.
+pub fn overlapped_not_counted(s: &ScenarioReport) -> &'static str {
+    if s.config.workers == Workers::Processes {
+        OVERLAPPED_NOT_COUNTED_PROCESSES
+    } else {
+        RACED_NOT_COUNTED
+    }
+}
+
+/// What stands for the overlapped-open figure with worker processes: a
+/// reader cannot see when another process's removal returned.
+pub const OVERLAPPED_NOT_COUNTED_PROCESSES: &str = "not counted (worker processes)";
+
+/// `spin 9.0/s, check 580/s, …`: every candidate's overlapped opens per
+/// second in the calibration that chose the pace (raced opens where those
+/// were not counted, anomalies when those decided). `None` when the pace
+/// was given.
 pub fn calibration_text(s: &ScenarioReport) -> Option<String> {
     let cal = s.calibration.as_ref()?;
     let figures: Vec<String> = cal
         .candidates
         .iter()
-        .map(|c| {
-            format!(
-                "{} {}/s",
-                c.pace,
-                format_si(c.deciding_rate(cal.chosen_by_anomalies))
-            )
-        })
+        .map(|c| format!("{} {}/s", c.pace, format_si(c.deciding_rate(cal.basis()))))
         .collect();
     Some(figures.join(", "))
 }
 
-/// What [`calibration_text`]'s figures are: raced opens/s, or anomalies/s
-/// when the calibration found enough of them to decide by.
+/// What [`calibration_text`]'s figures are: overlapped opens/s, raced
+/// opens/s, or anomalies/s when the calibration found enough of them to
+/// decide by.
 pub fn calibration_basis(s: &ScenarioReport) -> String {
-    let basis = if s
-        .calibration
-        .as_ref()
-        .is_some_and(|c| c.chosen_by_anomalies)
-    {
-        Basis::Anomalies
-    } else {
-        Basis::RacedOpens
-    };
-    format!("{} in calibration", basis.unit())
+    let unit = s.calibration.as_ref().map_or(
+        crate::report::schema::CalibrationBasis::RacedOpens.unit(),
+        |c| c.basis().unit(),
+    );
+    format!("{unit} in calibration")
 }
 
 /// Why `auto` kept `sleep` when [`calibration_found_nothing`].
@@ -259,7 +362,12 @@ fn pressure_line(s: &ScenarioReport) -> String {
     let Some(raced) = raced_opens_text(s) else {
         return "raced opens: not counted (report from an older unlink-race)\n".into();
     };
-    let mut out = format!("raced opens: {raced}; pace {}", s.pace);
+    let overlapped =
+        overlapped_opens_text(s).unwrap_or_else(|| overlapped_not_counted(s).to_string());
+    let mut out = format!(
+        "raced opens: {raced}; overlapped opens: {overlapped}; pace {}",
+        s.pace
+    );
     if calibration_found_nothing(s) {
         out += &format!(", kept by auto: {NOTHING_RACED}");
     } else if let Some(figures) = calibration_text(s) {
@@ -291,10 +399,24 @@ pub fn summary(report: &Report) -> String {
                 ""
             }
         );
-        out += &pressure_line(s);
-        if let Some(w) = pressure_warning(s) {
-            out += &w;
-            out += "\n";
+        if create::is_create(s) {
+            out += &format!(
+                "racing creates: {}; {} rounds of {} creators, {}\n",
+                create::racing_creates_text(s).unwrap_or_else(|| "not counted".into()),
+                format_count(create::rounds(s)),
+                s.config.creators.unwrap_or(0),
+                s.config.create_flags.map_or("", |f| f.c_flags())
+            );
+            if let Some(w) = create::racing_warning(s) {
+                out += &w;
+                out += "\n";
+            }
+        } else {
+            out += &pressure_line(s);
+            if let Some(w) = pressure_warning(s) {
+                out += &w;
+                out += "\n";
+            }
         }
         out += "\n";
         out += &class_table(s);
@@ -307,6 +429,9 @@ pub fn summary(report: &Report) -> String {
         }
         out += &stall_lines(s);
         out += &format!("\nverdict: {}\n", verdict(s));
+        if let Some(control) = create::control_line(report, s) {
+            out += &format!("{control}\n");
+        }
     }
     out
 }
@@ -383,9 +508,25 @@ fn stall_lines(s: &ScenarioReport) -> String {
 
 /// Per class: count, rate, 95% interval, expected or anomaly.
 fn class_table(s: &ScenarioReport) -> String {
+    let per = if create::is_create(s) {
+        "per racing create (95%)"
+    } else {
+        "per raced open (95%)"
+    };
+    let overlapped = s.overlapped_opens.is_some();
     let mut out = format!(
-        "{:<26} {:>12} {:>10}  {:<24} {:<24} {}\n",
-        "class", "count", "rate", "95% interval", "per raced open (95%)", ""
+        "{:<26} {:>12} {:>10}  {:<24} {:<24} {}{}\n",
+        "class",
+        "count",
+        "rate",
+        "95% interval",
+        per,
+        if overlapped {
+            format!("{:<28} ", "per overlapped open (95%)")
+        } else {
+            String::new()
+        },
+        ""
     );
     for class in crate::outcome::Class::ALL {
         let Some(c) = s.classes.get(&class) else {
@@ -403,18 +544,35 @@ fn class_table(s: &ScenarioReport) -> String {
         } else {
             "anomaly class"
         };
-        let per_raced = match c.per_raced_open {
+        // Per racing create where the class has that rate; in an
+        // open/unlink race the column is per raced open, so it says so.
+        let (second, unit) = match (c.per_racing_create, create::is_create(s)) {
+            (Some(r), true) => (Some(r), ""),
+            (Some(r), false) => (Some(r), " /racing create"),
+            (None, _) => (c.per_raced_open, ""),
+        };
+        let per_open = |r: Option<Rate>, unit: &str| match r {
             None => String::new(),
-            Some(r) if c.count == 0 => format!("< {}", format_rate(r.ci_high)),
-            Some(r) => format!("[{} – {}]", format_rate(r.ci_low), format_rate(r.ci_high)),
+            Some(r) if c.count == 0 => format!("< {}{unit}", format_rate(r.ci_high)),
+            Some(r) => format!(
+                "[{} – {}]{unit}",
+                format_rate(r.ci_low),
+                format_rate(r.ci_high)
+            ),
+        };
+        let per_overlapped = if overlapped {
+            format!("{:<28} ", per_open(c.per_overlapped_open, ""))
+        } else {
+            String::new()
         };
         out += &format!(
-            "{:<26} {:>12} {:>10}  {:<24} {:<24} {}\n",
+            "{:<26} {:>12} {:>10}  {:<24} {:<24} {}{}\n",
             class.name(),
             format_count(c.count),
             rate.rate(),
             rate.interval_short(),
-            per_raced,
+            per_open(second, unit),
+            per_overlapped,
             kind
         );
     }
@@ -558,6 +716,18 @@ pub fn report_verdict(r: &Report) -> String {
             );
         }
         out += "\n";
+    }
+    // The create race: the defect per racing create, the control beside it.
+    for s in r.scenarios.iter().filter(|s| {
+        create::is_create(s)
+            && s.config.create_flags != Some(crate::scenario::CreateFlags::CreatExcl)
+    }) {
+        if let Some(v) = create::create_verdict(s) {
+            out += &format!("  {}: {v}\n", s.name);
+            if let Some(c) = create::control_line(r, s) {
+                out += &format!("    {c}\n");
+            }
+        }
     }
     let stalls: usize = r.scenarios.iter().map(|s| s.stalls.len()).sum();
     if stalls > 0 {

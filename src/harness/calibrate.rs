@@ -1,35 +1,35 @@
 //! Pace `auto`: a short calibration before timing starts that picks, for one
-//! scenario on one filesystem, the deleter pacing with the most raced opens
-//! per second (docs/methods.md#how-auto-chooses).
+//! scenario on one filesystem, the deleter pacing that overlaps the most
+//! opens with a removal per second (docs/methods.md#how-auto-chooses).
 //!
 //! Each candidate pacing gets its own harness (fresh scratch directory,
 //! fresh workers), all started at once and parked. After a warm-up batch
-//! each, the candidates take turns in [`ROUNDS`] short measured batches, so
+//! each, the candidates take turns in short measured batches ([`TURN`]), so
 //! that a machine whose speed drifts (other load, a hypervisor) slows all of
-//! them alike instead of whichever ran last. Each candidate's rate over all
-//! its turns decides; every turn's figures are kept for the report.
+//! them alike instead of whichever ran last. After [`FIRST_ROUNDS`] rounds a
+//! candidate below [`DROP_BELOW`] of the best stops taking turns (the
+//! default, `sleep`, never does), and the others share the rest of the
+//! [`BUDGET`]. Every turn's figures are kept for the report.
 //!
-//! Raced opens are the opens the defect needs, so they decide while anomalies
-//! are rare. When the calibration itself finds anomalies by the dozen
-//! ([`ENOUGH_ANOMALIES`] in one candidate), the pacing that found them
-//! fastest is chosen instead: that is what the run is for, and the two can
-//! differ. An open counts as raced when the file is gone by its `fstat`, so
-//! a deleter that wakes late (`sleep`) races many opens that were already
-//! complete; on zombiefs, which only zombifies opens that a removal overtook
-//! inside the filesystem, `sleep` raced as many opens as `yield` at 1×1 but
-//! found a tenth of the zombies.
+//! **By what.** Overlapped opens: raced opens whose removal returned while
+//! the `open` was still running, the window the defect needs. On zombiefs
+//! they follow its own count of racing opens within about 10% at every
+//! pacing, where raced opens (the file was gone by `fstat`, whenever the
+//! removal came) put some pacings two to six times as high as they are. With worker
+//! processes, which do not count overlapped opens, raced opens decide. When
+//! the calibration itself finds anomalies by the dozen ([`ENOUGH_ANOMALIES`]
+//! in one candidate), anomalies per second decide instead: that is what the
+//! run is for.
 //!
-//! The turn length was measured (`examples/calibration_rules.rs`): 60
-//! calibrations over six points (tmpfs and ext4, 1×1, 2×2, 4×4), each
-//! followed by what every pacing then did over 12 rounds of 0.3 s (the
-//! pressure benchmark's rounds). With turns of 40 ms the pick reached 0.87
-//! and 0.90 of the best pacing's rate on average, in two such measurements;
-//! with turns of 80 ms, 0.98 both times. Short turns flatter `yield`, whose
-//! rate comes in spells: at 2×2 on ext4 it races 300–600 opens/s most of the
-//! time and ten times that for a few turns in a row. Rules that discount a
-//! lucky turn (median, geometric mean, trimmed mean) did no better overall
-//! than the rate over all turns (0.95–0.99 in one measurement or the other,
-//! against 0.98 in both).
+//! **Robust to spells.** On a shared machine a pacing's rate comes in
+//! spells: two calibrations a minute apart disagree on the best pacing
+//! about half the time when the best two are within a factor of 1.5,
+//! because they are, then, about equally good. So `auto` keeps the
+//! default, `sleep`, unless the best candidate beats it turn by turn (a
+//! paired test, [`SWITCH_LEVEL`]) and by [`SWITCH_FACTOR`] overall: a
+//! pacing that is better only in a spell does not win. The measurement
+//! behind these settings, and the agreement of two calibrations of the same
+//! point, are in docs/methods.md#how-auto-chooses.
 //!
 //! Nothing a calibration run sees is counted in the run that follows; its
 //! figures are kept (and reported) as they are. The interrupt flag of
@@ -47,10 +47,24 @@ use super::{Batch, BatchLimit, Harness, HarnessError, HarnessOptions};
 
 /// Warm-up of each candidate (workers reach their pace, caches fill).
 pub const WARM_UP: Duration = Duration::from_millis(50);
-/// Measured time of each candidate, over all rounds.
-pub const MEASURE: Duration = Duration::from_millis(480);
-/// Turns each candidate takes.
-pub const ROUNDS: u32 = 6;
+/// One measured turn.
+pub const TURN: Duration = Duration::from_millis(80);
+/// Measured turns of all candidates together (30 turns).
+pub const BUDGET: Duration = Duration::from_millis(2400);
+/// Rounds every candidate takes before the weak ones stop.
+pub const FIRST_ROUNDS: u32 = 2;
+/// After [`FIRST_ROUNDS`], a candidate whose rate is below this share of the
+/// best one's stops taking turns (it cannot win).
+pub const DROP_BELOW: f64 = 0.5;
+/// The pacing `auto` keeps unless another is clearly better: the pace
+/// before `auto`, and the best or close to it on zombiefs at every thread
+/// count measured.
+pub const DEFAULT: Pace = Pace::Sleep;
+/// One-sided level of the paired test by which a candidate must beat
+/// [`DEFAULT`] turn by turn to replace it.
+pub const SWITCH_LEVEL: f64 = 0.01;
+/// ... and how many times [`DEFAULT`]'s rate over all turns it must reach.
+pub const SWITCH_FACTOR: f64 = 1.3;
 /// Anomalies in one candidate's measured turns from which anomalies per
 /// second decide instead of raced opens per second (at 30 the count's own
 /// noise is under a fifth).
@@ -60,13 +74,18 @@ pub const ENOUGH_ANOMALIES: u64 = 30;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Round {
     pub raced_opens_per_second: f64,
+    /// `None` where overlapped opens are not counted (worker processes).
+    pub overlapped_opens_per_second: Option<f64>,
     pub anomalies_per_second: f64,
 }
 
 /// What a calibration chose by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis {
+    /// Where overlapped opens are not counted (worker processes).
     RacedOpens,
+    /// The opens that can show the defect (see `overlap.rs`).
+    OverlappedOpens,
     /// Some candidate found [`ENOUGH_ANOMALIES`].
     Anomalies,
 }
@@ -76,6 +95,7 @@ impl Basis {
     pub fn unit(self) -> &'static str {
         match self {
             Basis::RacedOpens => "raced opens/s",
+            Basis::OverlappedOpens => "overlapped opens/s",
             Basis::Anomalies => "anomalies/s",
         }
     }
@@ -87,6 +107,8 @@ pub struct CalibrationPoint {
     pub pace: Pace,
     pub cycles: u64,
     pub raced_opens: u64,
+    /// `None` where overlapped opens are not counted (worker processes).
+    pub overlapped_opens: Option<u64>,
     pub anomalies: u64,
     pub elapsed_ns: u64,
     /// Each measured round, in order.
@@ -100,6 +122,7 @@ impl CalibrationPoint {
             pace,
             cycles: 0,
             raced_opens: 0,
+            overlapped_opens: Some(0),
             anomalies: 0,
             elapsed_ns: 0,
             rounds: Vec::new(),
@@ -107,23 +130,36 @@ impl CalibrationPoint {
     }
 
     /// Adds one measured round.
-    pub fn add_round(&mut self, cycles: u64, raced_opens: u64, anomalies: u64, elapsed_ns: u64) {
+    pub fn add_round(
+        &mut self,
+        cycles: u64,
+        raced_opens: u64,
+        overlapped_opens: Option<u64>,
+        anomalies: u64,
+        elapsed_ns: u64,
+    ) {
         self.cycles += cycles;
         self.raced_opens += raced_opens;
+        self.overlapped_opens = self
+            .overlapped_opens
+            .zip(overlapped_opens)
+            .map(|(a, b)| a + b);
         self.anomalies += anomalies;
         self.elapsed_ns += elapsed_ns;
         let per_second = |n: u64| n as f64 * 1e9 / elapsed_ns.max(1) as f64;
         self.rounds.push(Round {
             raced_opens_per_second: per_second(raced_opens),
+            overlapped_opens_per_second: overlapped_opens.map(per_second),
             anomalies_per_second: per_second(anomalies),
         });
     }
 
-    /// Raced opens (or anomalies) per second over all the measured turns:
-    /// what [`choose`] decides by.
+    /// Raced opens, overlapped opens (0 where not counted) or anomalies per
+    /// second over all the measured turns: what [`choose`] decides by.
     pub fn rate(&self, basis: Basis) -> f64 {
         match basis {
             Basis::RacedOpens => self.per_second(self.raced_opens),
+            Basis::OverlappedOpens => self.per_second(self.overlapped_opens.unwrap_or(0)),
             Basis::Anomalies => self.per_second(self.anomalies),
         }
     }
@@ -137,7 +173,13 @@ impl CalibrationPoint {
     }
 
     fn add(&mut self, b: &Batch) {
-        self.add_round(b.cycles, b.raced_opens, b.anomalies, b.elapsed_ns);
+        self.add_round(
+            b.cycles,
+            b.raced_opens,
+            b.overlapped_opens,
+            b.anomalies,
+            b.elapsed_ns,
+        );
     }
 }
 
@@ -163,34 +205,84 @@ impl Calibration {
     }
 }
 
-/// Anomalies when some candidate found [`ENOUGH_ANOMALIES`], else raced opens.
+/// Anomalies when some candidate found [`ENOUGH_ANOMALIES`], else
+/// overlapped opens where every candidate counted them, else raced opens.
 pub fn basis(points: &[CalibrationPoint]) -> Basis {
     if points.iter().any(|p| p.anomalies >= ENOUGH_ANOMALIES) {
         Basis::Anomalies
+    } else if points.iter().all(|p| p.overlapped_opens.is_some()) {
+        Basis::OverlappedOpens
     } else {
         Basis::RacedOpens
     }
 }
 
-/// The candidate with the most per second of what [`basis`] says. On a tie
-/// the other figure decides, then `sleep` (the pace before `auto`), then the
-/// one that ran first. Ties are at zero: in scenarios whose race is rare
-/// (`trash` at 1×1 on an idle machine) every candidate can race no open and
-/// find no anomaly, and then no pacing has shown more than `sleep`.
+/// The candidate with the most per second of what [`basis`] says, unless
+/// it is [`DEFAULT`] or does not clearly beat it: then [`DEFAULT`]. Clearly:
+/// over the turns they both took in the same round (where turns were
+/// recorded), the logarithms of its rate over [`DEFAULT`]'s have a mean
+/// above 0 by a one-sided Student's t test at [`SWITCH_LEVEL`] (a turn with
+/// nothing counted counts half an event), and its rate over all turns is at
+/// least [`SWITCH_FACTOR`] times [`DEFAULT`]'s. Logarithms keep a spell of a
+/// few turns ten times as fast from outweighing the others. When the best and [`DEFAULT`] tie
+/// on what decides, the other figures decide, in turn: anomalies (or, when
+/// anomalies decide, overlapped opens), then raced opens. Ties are at zero:
+/// in scenarios whose race is rare (`trash` at 1×1 on an idle machine)
+/// every candidate can race no open and find no anomaly, and then no pacing
+/// has shown more than `sleep`. Without [`DEFAULT`] among the candidates,
+/// the best wins (ties: the one that ran first).
 pub fn choose(points: &[CalibrationPoint]) -> Pace {
     let basis = basis(points);
+    // Ties: anomalies first (or, when they decide, the opens), then raced opens.
     let other = match basis {
-        Basis::RacedOpens => Basis::Anomalies,
-        Basis::Anomalies => Basis::RacedOpens,
+        Basis::RacedOpens | Basis::OverlappedOpens => Basis::Anomalies,
+        Basis::Anomalies => Basis::OverlappedOpens,
     };
-    let key = |p: &CalibrationPoint| (p.rate(basis), p.rate(other), p.pace == Pace::Sleep);
-    points
+    let key = |p: &CalibrationPoint| {
+        (
+            p.rate(basis),
+            p.rate(other),
+            p.rate(Basis::RacedOpens),
+            p.pace == DEFAULT,
+        )
+    };
+    let Some(best) = points
         .iter()
         .fold(None::<&CalibrationPoint>, |best, p| match best {
             Some(b) if key(b) >= key(p) => Some(b),
             _ => Some(p),
         })
-        .map_or(Pace::Sleep, |p| p.pace)
+    else {
+        return DEFAULT;
+    };
+    let Some(default) = points.iter().find(|p| p.pace == DEFAULT) else {
+        return best.pace;
+    };
+    let (rate, rate_default) = (best.rate(basis), default.rate(basis));
+    if best.pace == DEFAULT || rate == rate_default {
+        // A tie on what decides: the other figures did.
+        return best.pace;
+    }
+    let turn_rate = |r: &Round| match basis {
+        Basis::RacedOpens => r.raced_opens_per_second,
+        Basis::OverlappedOpens => r.overlapped_opens_per_second.unwrap_or(0.0),
+        Basis::Anomalies => r.anomalies_per_second,
+    };
+    let floor =
+        |p: &CalibrationPoint| 0.5 * p.rounds.len() as f64 / (p.elapsed_ns.max(1) as f64 / 1e9);
+    let (floor_best, floor_default) = (floor(best), floor(default));
+    let logs: Vec<f64> = best
+        .rounds
+        .iter()
+        .zip(&default.rounds)
+        .map(|(a, b)| (turn_rate(a).max(floor_best) / turn_rate(b).max(floor_default)).ln())
+        .collect();
+    let consistent = logs.is_empty() || beats_turn_by_turn(&logs);
+    if consistent && rate >= SWITCH_FACTOR * rate_default {
+        best.pace
+    } else {
+        DEFAULT
+    }
 }
 
 /// Runs every candidate pacing of `scenario` briefly in `target_dir` and
@@ -228,7 +320,7 @@ pub fn calibrate(
         ..BatchLimit::default()
     };
     let turn = BatchLimit {
-        duration: Some(MEASURE / ROUNDS),
+        duration: Some(TURN),
         ..BatchLimit::default()
     };
     let mut points: Vec<CalibrationPoint> = candidates
@@ -238,12 +330,29 @@ pub fn calibrate(
     for h in &mut candidates {
         h.run_batch(&warm_up, &mut monitor)?;
     }
-    'rounds: for _ in 0..ROUNDS {
-        for (h, point) in candidates.iter_mut().zip(&mut points) {
+    let mut taking = vec![true; candidates.len()];
+    let mut turns_left = (BUDGET.as_nanos() / TURN.as_nanos()) as usize;
+    let mut round = 0;
+    'rounds: loop {
+        let turns = taking.iter().filter(|&&t| t).count();
+        if turns == 0 || (round >= FIRST_ROUNDS && turns > turns_left) {
+            break;
+        }
+        for ((h, point), _) in candidates
+            .iter_mut()
+            .zip(&mut points)
+            .zip(&taking)
+            .filter(|(_, t)| **t)
+        {
             if interrupted() {
                 break 'rounds;
             }
             point.add(&h.run_batch(&turn, &mut monitor)?);
+        }
+        turns_left = turns_left.saturating_sub(turns);
+        round += 1;
+        if round >= FIRST_ROUNDS {
+            still_taking(&points, &mut taking);
         }
     }
     for h in candidates {
@@ -253,15 +362,42 @@ pub fn calibrate(
     Ok(Calibration::of(points))
 }
 
+/// Whether `logs` (per turn, the logarithm of a candidate's rate over the
+/// default's) have a mean above 0 by a one-sided Student's t test at
+/// [`SWITCH_LEVEL`]. One turn is too few to tell.
+fn beats_turn_by_turn(logs: &[f64]) -> bool {
+    let n = logs.len();
+    if n < 2 {
+        return false;
+    }
+    let mean = logs.iter().sum::<f64>() / n as f64;
+    let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let se = (var / n as f64).sqrt();
+    let t = crate::stats::student_t_quantile(1.0 - SWITCH_LEVEL, (n - 1) as f64);
+    mean > 0.0 && (se == 0.0 || mean / se >= t)
+}
+
+/// Which candidates go on taking turns: those at [`DROP_BELOW`] of the best
+/// rate or more, and [`DEFAULT`].
+fn still_taking(points: &[CalibrationPoint], taking: &mut [bool]) {
+    let basis = basis(points);
+    let best = points.iter().map(|p| p.rate(basis)).fold(0.0, f64::max);
+    for (p, t) in points.iter().zip(taking) {
+        *t = *t && (p.pace == DEFAULT || p.rate(basis) >= DROP_BELOW * best);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A candidate that counted raced opens only (worker processes).
     fn point(pace: Pace, raced_opens: u64, elapsed_ns: u64) -> CalibrationPoint {
         CalibrationPoint {
             pace,
             cycles: 1000,
             raced_opens,
+            overlapped_opens: None,
             anomalies: 0,
             elapsed_ns,
             rounds: Vec::new(),
@@ -269,11 +405,11 @@ mod tests {
     }
 
     /// A candidate measured in rounds of 40 ms with `(raced opens,
-    /// anomalies)` in each.
+    /// anomalies)` in each (overlapped opens not counted).
     fn with_anomalies(pace: Pace, rounds: &[(u64, u64)]) -> CalibrationPoint {
         let mut p = CalibrationPoint::empty(pace);
         for &(raced, anomalies) in rounds {
-            p.add_round(1000, raced, anomalies, 40_000_000);
+            p.add_round(1000, raced, None, anomalies, 40_000_000);
         }
         p
     }
@@ -340,5 +476,80 @@ mod tests {
         // More raced opens still beat anomalies below ENOUGH_ANOMALIES.
         some[0] = with_anomalies(Pace::Spin, &[(1, 0); 6]);
         assert_eq!(Calibration::of(some).chosen, Pace::Spin);
+    }
+
+    /// A candidate whose turns of 80 ms overlapped `opens[i]` opens each
+    /// (and raced twice as many).
+    fn overlapping(pace: Pace, opens: &[u64]) -> CalibrationPoint {
+        let mut p = CalibrationPoint::empty(pace);
+        for &n in opens {
+            p.add_round(1000, 2 * n, Some(n), 0, 80_000_000);
+        }
+        p
+    }
+
+    #[test]
+    fn overlapped_opens_decide_where_they_were_counted() {
+        // `check` races more opens, `yield` overlaps more of them.
+        let mut check = overlapping(Pace::Check, &[40; 6]);
+        check.raced_opens = 1000;
+        let points = vec![
+            check,
+            overlapping(Pace::Yield, &[60; 6]),
+            overlapping(Pace::Sleep, &[30; 6]),
+        ];
+        let cal = Calibration::of(points.clone());
+        assert_eq!(
+            (cal.chosen, cal.basis()),
+            (Pace::Yield, Basis::OverlappedOpens)
+        );
+        assert_eq!(cal.points[1].rate(Basis::OverlappedOpens), 750.0);
+        // One candidate without the count (worker processes): raced opens decide.
+        let mut mixed = points;
+        mixed[1].add_round(1000, 0, None, 0, 80_000_000);
+        assert_eq!(basis(&mixed), Basis::RacedOpens);
+        assert_eq!(choose(&mixed), Pace::Check);
+    }
+
+    /// The measured reason for the rule: a pacing better only in a spell,
+    /// or only a little, does not replace `sleep`; one better turn after
+    /// turn does.
+    #[test]
+    fn sleep_stays_unless_another_is_better_turn_after_turn() {
+        let sleep = overlapping(Pace::Sleep, &[40, 42, 38, 41, 40, 39]);
+        // Twice the rate over all turns, from a spell of two turns.
+        let spell = overlapping(Pace::Check, &[20, 21, 200, 180, 19, 22]);
+        assert!(spell.rate(Basis::OverlappedOpens) > 1.9 * sleep.rate(Basis::OverlappedOpens));
+        assert_eq!(choose(&[spell, sleep.clone()]), Pace::Sleep);
+        // Better in every turn, but by 10%.
+        let little = overlapping(Pace::Check, &[44, 46, 42, 45, 44, 43]);
+        assert_eq!(choose(&[little, sleep.clone()]), Pace::Sleep);
+        // Better by 45% in five turns of six, a little worse in one.
+        let clear = overlapping(Pace::Check, &[58, 60, 55, 59, 38, 57]);
+        assert_eq!(choose(&[clear.clone(), sleep.clone()]), Pace::Check);
+        // ... but not when one turn of six went badly enough.
+        let mut bad_turn = clear;
+        bad_turn.rounds[1].overlapped_opens_per_second = Some(1.0);
+        assert_eq!(choose(&[bad_turn, sleep]), Pace::Sleep);
+    }
+
+    /// Only the candidates that can still win take the rest of the turns.
+    #[test]
+    fn weak_candidates_stop_taking_turns() {
+        let points = [
+            overlapping(Pace::Spin, &[1, 1]),
+            overlapping(Pace::Check, &[50, 50]),
+            overlapping(Pace::Yield, &[25, 26]),
+            overlapping(Pace::Sleep, &[2, 2]),
+            overlapping(Pace::Aimed, &[24, 24]),
+        ];
+        let mut taking = [true; 5];
+        still_taking(&points, &mut taking);
+        // `sleep`, the default, stays however weak.
+        assert_eq!(taking, [false, true, true, true, false]);
+        // Once out, out.
+        let mut again = [false, true, true, true, true];
+        still_taking(&points, &mut again);
+        assert!(!again[0]);
     }
 }

@@ -13,7 +13,9 @@
 //! report progress, enforce the deadline, honour interruption and run the stall
 //! watchdog; the workers never wait for it.
 
+mod board;
 pub mod calibrate;
+mod overlap;
 mod pool;
 pub mod process;
 pub mod protocol;
@@ -32,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use crate::outcome::{CLASS_COUNT, Class};
-use crate::scenario::{Pace, Scenario, ScenarioError, Workers};
+use crate::scenario::{Pace, Race, Scenario, ScenarioError, Workers};
 use crate::sys::{self, Errno, platform};
 
 use pool::Pool;
@@ -274,7 +276,8 @@ const CONTROLLER_CHECK: u8 = u8::MAX;
 /// When a batch ends. Any limit that is met ends it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchLimit {
-    /// Reader cycles, split evenly over the readers (rounded up).
+    /// Reader cycles, split evenly over the readers (rounded up); in a
+    /// create race, create calls, split into rounds of one per creator.
     pub cycles: Option<u64>,
     pub duration: Option<Duration>,
     /// Anomalies seen in this batch.
@@ -308,9 +311,9 @@ pub enum BatchEnd {
 /// leaves those still stuck (on a filesystem that stopped answering, it
 /// leaves them at once).
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
-/// Every reader stuck past the stall limit for this long (5 s) is a
-/// filesystem that stopped answering, even where it still answers a look
-/// at the directory from its cache.
+/// Every reader (or a creator, whom the others wait for) stuck past the
+/// stall limit for this long (5 s) is a filesystem that stopped answering,
+/// even where it still answers a look at the directory from its cache.
 pub const FROZEN_AFTER: Duration = Duration::from_secs(5);
 /// How long the end of a run on a filesystem that stopped answering waits
 /// for its scratch directory's removal.
@@ -325,6 +328,11 @@ pub struct Batch {
     pub cycles: u64,
     /// Cycles of this batch whose `open` raced an unlink.
     pub raced_opens: u64,
+    /// Create calls of this batch that overlapped another's on the same name.
+    pub racing_creates: u64,
+    /// Raced opens of this batch whose `open` overlapped the removal that
+    /// took the file (`None`: not counted, with worker processes).
+    pub overlapped_opens: Option<u64>,
     /// Wall time from release (with threads: from the moment every worker was
     /// racing) to the last reader's finish.
     pub elapsed_ns: u64,
@@ -346,6 +354,12 @@ pub struct Tally {
     /// Cycles whose `open` succeeded on a file already unlinked (`fstat`:
     /// `st_nlink == 0` or `st_ino == 0`, or `ENOENT`).
     pub raced_opens: u64,
+    /// Create calls that overlapped another worker's create call on the same
+    /// name: a creator's, or a reader's inplace recreate of the target.
+    pub racing_creates: u64,
+    /// Raced opens whose `open` overlapped the removal that took the file
+    /// (`None`: not counted, with worker processes).
+    pub overlapped_opens: Option<u64>,
     /// How pace `auto` was resolved (`None` when the pace was given).
     pub calibration: Option<calibrate::Calibration>,
     pub removals: u64,
@@ -410,7 +424,7 @@ pub struct Harness {
 /// count: each thread worker holds at most two files at once; each process
 /// worker costs the parent two pipes and the spawn a few more).
 fn descriptors_needed(scenario: &Scenario) -> u64 {
-    let workers = u64::from(scenario.readers + scenario.deleters);
+    let workers = u64::from(scenario.workers_count());
     let per_worker = match scenario.workers {
         Workers::Threads => 2,
         Workers::Processes => 6,
@@ -444,7 +458,14 @@ impl Harness {
         }
         let mut calibration = None;
         let resolved;
-        let scenario = if scenario.pace == Pace::Auto {
+        let scenario = if scenario.pace == Pace::Auto && scenario.race == Race::Create {
+            // Creators have no pace: nothing to calibrate.
+            resolved = Scenario {
+                pace: Pace::Sleep,
+                ..scenario.clone()
+            };
+            &resolved
+        } else if scenario.pace == Pace::Auto {
             let cal = calibrate::calibrate(scenario, target_dir, &options)?;
             resolved = Scenario {
                 pace: cal.chosen,
@@ -459,11 +480,19 @@ impl Harness {
         let probe = Probe::start(Arc::clone(&scratch.dir), options.poll_interval)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
         let dir = Arc::clone(&scratch.dir);
-        let ids: Vec<WorkerId> = (0..scenario.readers)
-            .map(WorkerId::reader)
-            .chain((0..scenario.deleters).map(WorkerId::deleter))
-            .collect();
-        let control = Arc::new(Control::new(ids.len(), options.examples_per_class));
+        let ids: Vec<WorkerId> = match scenario.race {
+            Race::OpenUnlink => (0..scenario.readers)
+                .map(WorkerId::reader)
+                .chain((0..scenario.deleters).map(WorkerId::deleter))
+                .collect(),
+            Race::Create => (0..scenario.creators).map(WorkerId::creator).collect(),
+        };
+        let control = Control::new(ids.len(), options.examples_per_class);
+        // Readers see the deleters' removal marks only in shared memory.
+        let control = Arc::new(match scenario.workers {
+            Workers::Threads => control.with_removal_marks(scenario.deleters as usize),
+            Workers::Processes => control,
+        });
         let pool: Box<dyn Pool> = match scenario.workers {
             Workers::Threads => Box::new(threads::ThreadPool::start(
                 scenario,
@@ -512,6 +541,12 @@ impl Harness {
         self.calibration.as_ref()
     }
 
+    /// Whether overlapped opens are counted: readers see the deleters'
+    /// removal marks (threads, not worker processes).
+    pub fn counts_overlaps(&self) -> bool {
+        self.scenario.workers == Workers::Threads
+    }
+
     /// The target directory and its filesystem.
     pub fn target(&self) -> &TargetInfo {
         &self.target
@@ -536,12 +571,14 @@ impl Harness {
             )));
         }
         let c = &self.control;
-        let readers = u64::from(self.scenario.readers);
-        let quota = limit.cycles.map_or(NONE, |n| n.div_ceil(readers));
+        let racers = self.scenario.racers();
+        let quota = limit.cycles.map_or(NONE, |n| n.div_ceil(u64::from(racers)));
         let anomalies_before = c.total_anomalies();
         let stalls_before = self.stalls.len() as u64;
         let cycles_before = c.total_cycles();
         let raced_before = c.total_raced_opens();
+        let racing_creates_before = c.total_racing_creates();
+        let overlapped_before = c.total_overlapped_opens();
         self.cycles_before_batch = cycles_before;
         c.quota_per_reader.store(quota, Relaxed);
         c.until_anomalies
@@ -551,7 +588,7 @@ impl Harness {
         c.batch_first_anomaly_raced.store(NONE, Relaxed);
         c.batch_racing_cycles.store(NONE, Relaxed);
         c.batch_racing_raced.store(NONE, Relaxed);
-        c.readers_running.store(self.scenario.readers, Relaxed);
+        c.readers_running.store(racers, Relaxed);
         c.stop.store(false, Relaxed);
         let pool = self.pool.as_mut().expect("pool lives until finish");
 
@@ -634,7 +671,8 @@ impl Harness {
             if watch.stuck_long && limit.duration.is_none() {
                 stop = true;
             }
-            // Every reader stuck past the limit, and either the filesystem
+            // Every reader (or a creator: the others wait for it at the
+            // line) stuck past the limit, and either the filesystem
             // does not answer a look at the directory either, or they have
             // waited [`FROZEN_AFTER`]: nothing will move until it answers.
             // (Not once stopping for another reason: a stop the caller asked
@@ -647,7 +685,7 @@ impl Harness {
                     .saturating_sub(watchdog::paused_within(&self.pauses, t, now_ns))
                     > limit_ns
             });
-            let stuck = watch.readers_stuck_ns;
+            let stuck = watch.racing_stuck_ns;
             if stuck > limit_ns
                 && (probe_stuck || stuck > FROZEN_AFTER.as_nanos() as u64)
                 && !frozen
@@ -674,12 +712,14 @@ impl Harness {
                     if end != BatchEnd::Interrupted {
                         end = BatchEnd::Stalled;
                     }
+                    // Creators waiting for a stuck one leave the line.
+                    pool.abandon();
                     break false;
                 }
             }
         };
         // Readers' own finish times: the controller's wake-up latency is not measured.
-        let last_reader = c.slots[..self.scenario.readers as usize]
+        let last_reader = c.slots[..racers as usize]
             .iter()
             .map(|s| s.finished_ns.load(Relaxed))
             .max()
@@ -743,6 +783,10 @@ impl Harness {
         Ok(Batch {
             cycles,
             raced_opens: c.total_raced_opens() - raced_before,
+            racing_creates: c.total_racing_creates() - racing_creates_before,
+            overlapped_opens: self
+                .counts_overlaps()
+                .then(|| c.total_overlapped_opens() - overlapped_before),
             elapsed_ns,
             anomalies,
             first_anomaly_cycle,
@@ -791,12 +835,15 @@ impl Harness {
 
     fn merge(&self, snapshots: &[SlotSnapshot]) -> Tally {
         let mut t = Tally::default();
+        let mut overlapped = 0;
         for s in snapshots {
             for (total, n) in t.counts.iter_mut().zip(s.counts) {
                 *total += n;
             }
             t.cycles += s.cycles;
             t.raced_opens += s.raced_opens;
+            t.racing_creates += s.racing_creates;
+            overlapped += s.overlapped_opens;
             t.removals += s.removals;
             t.recreations += s.recreations;
             t.anomalies += s.anomalies;
@@ -825,6 +872,7 @@ impl Harness {
             })
             .collect();
         t.timeline = self.timeline(snapshots);
+        t.overlapped_opens = self.counts_overlaps().then_some(overlapped);
         t.first_anomaly_cycle = self.first_anomaly_cycle;
         t.elapsed_ns = self.elapsed_ns;
         t.calibration = self.calibration.clone();

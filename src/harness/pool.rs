@@ -25,6 +25,9 @@ pub trait Pool {
     fn failure(&self) -> Option<String>;
     /// Tells workers in other processes that the first anomaly happened at `t_ns`.
     fn announce_first_anomaly(&mut self, t_ns: u64);
+    /// Releases for good the workers waiting at the board's line for one
+    /// that is stuck (the batch is given up).
+    fn abandon(&mut self);
     /// Ends the workers and returns what each did, in slot order. With
     /// `all_done == false` some worker is stuck and is not waited for.
     fn finish(self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot>;

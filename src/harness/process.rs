@@ -25,6 +25,7 @@ use crate::scenario::Scenario;
 use crate::sys;
 
 use super::HarnessError;
+use super::board::Board;
 use super::pool::Pool;
 use super::protocol::{self, ChildProgress, ToChild, ToParent, WorkerSpec};
 use super::records::{Role, WorkerId};
@@ -74,6 +75,9 @@ fn broadcast(stdins: &Mutex<Vec<ChildStdin>>, msg: &ToChild) {
 }
 
 pub struct ProcessPool {
+    /// The board every child maps (see `board.rs`); its file is removed once
+    /// every child has mapped it.
+    board: sys::SharedWords,
     children: Vec<Child>,
     stdins: Arc<Mutex<Vec<ChildStdin>>>,
     control: Arc<Control>,
@@ -97,6 +101,8 @@ impl ProcessPool {
         examples_per_class: u32,
     ) -> Result<ProcessPool, HarnessError> {
         let exe = worker_executable()?;
+        let (board_file, board) = board_file(ids.len())
+            .map_err(|e| HarnessError::spawn("the board the workers share", e))?;
         let shared = Arc::new(Shared::default());
         {
             let mut state = shared.lock();
@@ -106,6 +112,7 @@ impl ProcessPool {
         let stdins = Arc::new(Mutex::new(Vec::new()));
         // Dropped on an error below: the children started so far are killed.
         let mut pool = ProcessPool {
+            board,
             children: Vec::new(),
             stdins: Arc::clone(&stdins),
             control: Arc::clone(&control),
@@ -113,7 +120,12 @@ impl ProcessPool {
             readers_threads: Vec::new(),
         };
         for (slot_index, id) in ids.iter().enumerate() {
-            let spec = WorkerSpec::new(*id, scenario, examples_per_class);
+            let spec = WorkerSpec::new(
+                *id,
+                scenario,
+                examples_per_class,
+                board_file.path().to_path_buf(),
+            );
             let mut child = Command::new(&exe)
                 .arg(WORKER_SUBCOMMAND)
                 .arg(scratch)
@@ -195,6 +207,8 @@ impl ProcessPool {
             });
         }
         drop(state);
+        // Every child has mapped the board: its file can go.
+        drop(board_file);
         Ok(pool)
     }
 
@@ -246,6 +260,19 @@ fn relay_errors(err: impl BufRead, slot_index: usize, shared: &Shared) {
         eprintln!("{line}");
         shared.lock().last_error[slot_index] = Some(line);
     }
+}
+
+/// A fresh board file for `workers` workers in the system temp dir (never
+/// in the directory under test), mapped.
+fn board_file(workers: usize) -> std::io::Result<(tempfile::NamedTempFile, sys::SharedWords)> {
+    let file = tempfile::Builder::new()
+        .prefix("unlink-race-board-")
+        .tempfile()?;
+    let words = Board::words_for(workers);
+    file.as_file()
+        .set_len((words * std::mem::size_of::<u64>()) as u64)?;
+    let map = sys::SharedWords::map(file.as_file(), words)?;
+    Ok((file, map))
 }
 
 /// The binary that runs workers, once the command line said which
@@ -358,6 +385,7 @@ fn apply_progress(p: &ChildProgress, slot: &WorkerSlot, control: &Control, id: W
     let before = slot.anomalies.load(Relaxed);
     slot.cycles.store(p.cycles, Relaxed);
     slot.raced_opens.store(p.raced_opens, Relaxed);
+    slot.racing_creates.store(p.racing_creates, Relaxed);
     slot.removals.store(p.removals, Relaxed);
     slot.recreations.store(p.recreations, Relaxed);
     slot.empty_nlink_zero.store(p.empty_nlink_zero, Relaxed);
@@ -432,6 +460,10 @@ impl Pool for ProcessPool {
         broadcast(&self.stdins, &ToChild::FirstAnomaly { t_ns });
     }
 
+    fn abandon(&mut self) {
+        Board::new(self.board.words()).abandon();
+    }
+
     fn finish(mut self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {
         broadcast(&self.stdins, &ToChild::Stop);
         broadcast(&self.stdins, &ToChild::Quit);
@@ -503,6 +535,21 @@ pub fn child_main(args: &[String]) -> i32 {
         Err(e) => {
             eprintln!("error: worker: cannot open {scratch}: {e}");
             return 2;
+        }
+    };
+    let board = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&spec.board)
+        .and_then(|f| {
+            sys::SharedWords::map(&f, Board::words_for(scenario.workers_count() as usize))
+        }) {
+        Ok(b) => b,
+        Err(e) => {
+            return fail(
+                format!("cannot map the board {}: {e}", spec.board.display()),
+                true,
+            );
         }
     };
     // This worker's slot only: the parent holds everyone's.
@@ -591,6 +638,7 @@ pub fn child_main(args: &[String]) -> i32 {
         std::os::fd::AsFd::as_fd(&dir),
         &control,
         0,
+        Board::new(board.words()),
         buffers,
     );
     while let Ok(ChildCommand::Go) = rx.recv() {
@@ -623,6 +671,7 @@ fn send_progress(control: &Control) {
     send(&ToParent::Progress(Box::new(ChildProgress {
         cycles: s.cycles.load(Relaxed),
         raced_opens: s.raced_opens.load(Relaxed),
+        racing_creates: s.racing_creates.load(Relaxed),
         removals: s.removals.load(Relaxed),
         recreations: s.recreations.load(Relaxed),
         anomalies: s.anomalies.load(Relaxed),

@@ -8,56 +8,75 @@
 //! two sides are the same binary, so a mismatch means something is broken.
 //!
 //! ```text
-//! parent → child  {"v":1,"msg":"go","quota":1000,"until_anomalies":null}
-//! child → parent  {"v":1,"msg":"progress","cycles":412,"raced_opens":3,...}
+//! parent → child  {"v":2,"msg":"go","quota":1000,"until_anomalies":null}
+//! child → parent  {"v":2,"msg":"progress","cycles":412,"raced_opens":3,...}
 //! ```
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use std::path::PathBuf;
+
 use crate::outcome::CLASS_COUNT;
-use crate::scenario::{Delete, Pace, Recreate, Scenario, Workers};
+use crate::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Scenario, Workers};
 
 use super::records::WorkerId;
 use super::slot::SlotSnapshot;
 
 /// The version every line carries; bumped on any change to the messages.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// What a child runs: its worker and the scenario (passed as one JSON argument).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerSpec {
     pub v: u32,
     pub worker: WorkerId,
+    pub race: Race,
     pub readers: u32,
     pub deleters: u32,
+    pub creators: u32,
+    pub create_flags: CreateFlags,
     pub file_size_bytes: u64,
     pub recreate: Recreate,
     pub delete: Delete,
     pub pace: Pace,
     pub examples_per_class: u32,
+    /// The file every worker maps as its shared board (see `board.rs`).
+    pub board: PathBuf,
 }
 
 impl WorkerSpec {
-    pub fn new(worker: WorkerId, s: &Scenario, examples_per_class: u32) -> WorkerSpec {
+    pub fn new(
+        worker: WorkerId,
+        s: &Scenario,
+        examples_per_class: u32,
+        board: PathBuf,
+    ) -> WorkerSpec {
         WorkerSpec {
             v: PROTOCOL_VERSION,
             worker,
+            race: s.race,
             readers: s.readers,
             deleters: s.deleters,
+            creators: s.creators,
+            create_flags: s.create_flags,
             file_size_bytes: s.file_size_bytes,
             recreate: s.recreate,
             delete: s.delete,
             pace: s.pace,
             examples_per_class,
+            board,
         }
     }
 
     /// The scenario the child runs (always as processes).
     pub fn scenario(&self) -> Scenario {
         Scenario {
+            race: self.race,
             readers: self.readers,
             deleters: self.deleters,
+            creators: self.creators,
+            create_flags: self.create_flags,
             file_size_bytes: self.file_size_bytes,
             recreate: self.recreate,
             delete: self.delete,
@@ -122,6 +141,7 @@ pub enum ToParent {
 pub struct ChildProgress {
     pub cycles: u64,
     pub raced_opens: u64,
+    pub racing_creates: u64,
     pub removals: u64,
     pub recreations: u64,
     pub anomalies: u64,
@@ -203,7 +223,7 @@ mod tests {
     fn round_trip<M: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(msg: M) {
         let line = encode(&msg);
         assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
-        assert!(line.starts_with("{\"v\":1,"), "{line}");
+        assert!(line.starts_with("{\"v\":2,"), "{line}");
         assert_eq!(decode::<M>(line.trim_end()).unwrap(), msg, "{line}");
     }
 
@@ -229,6 +249,7 @@ mod tests {
         round_trip(ToParent::Progress(Box::new(ChildProgress {
             cycles: 7,
             raced_opens: 3,
+            racing_creates: 2,
             removals: 2,
             recreations: 1,
             anomalies: 1,
@@ -263,8 +284,15 @@ mod tests {
             ..SlotSnapshot::default()
         };
         round_trip(ToParent::Result(Box::new(snapshot)));
-        let spec = WorkerSpec::new(WorkerId::deleter(2), &Scenario::default(), 5);
+        let spec = WorkerSpec::new(WorkerId::deleter(2), &Scenario::default(), 5, "/b".into());
         assert_eq!(WorkerSpec::decode(&spec.encode()), Ok(spec));
+        let create = crate::scenario::Scenario::create(4, CreateFlags::CreatExcl);
+        let spec = WorkerSpec::new(WorkerId::creator(3), &create, 5, "/b".into());
+        let as_processes = crate::scenario::Scenario {
+            workers: Workers::Processes,
+            ..create
+        };
+        assert_eq!(spec.scenario(), as_processes);
     }
 
     #[test]
@@ -272,9 +300,9 @@ mod tests {
         for line in [
             "",
             "p 1 2 3",
-            "{\"v\":1}",
-            "{\"v\":1,\"msg\":\"launch\"}",
-            "{\"v\":1,\"msg\":\"done\",\"t_ns\":\"soon\"}",
+            "{\"v\":2}",
+            "{\"v\":2,\"msg\":\"launch\"}",
+            "{\"v\":2,\"msg\":\"done\",\"t_ns\":\"soon\"}",
             "{\"msg\":\"ready\"}",
         ] {
             assert!(
@@ -283,9 +311,9 @@ mod tests {
             );
         }
         assert_eq!(
-            decode::<ToParent>("{\"v\":2,\"msg\":\"ready\"}"),
-            Err(ProtocolError::Version(2))
+            decode::<ToParent>("{\"v\":3,\"msg\":\"ready\"}"),
+            Err(ProtocolError::Version(3))
         );
-        assert!(WorkerSpec::decode("{\"v\":1}").is_err());
+        assert!(WorkerSpec::decode("{\"v\":2}").is_err());
     }
 }

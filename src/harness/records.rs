@@ -21,6 +21,8 @@ pub use super::slot::EventKind;
 pub enum Role {
     Reader,
     Deleter,
+    /// One of a create race's creators.
+    Creator,
 }
 
 impl Role {
@@ -28,12 +30,13 @@ impl Role {
         match self {
             Role::Reader => "reader",
             Role::Deleter => "deleter",
+            Role::Creator => "creator",
         }
     }
 }
 
 /// Identity of a worker: its role and index among workers of that role.
-/// Written as `reader 0`, `deleter 2`.
+/// Written as `reader 0`, `deleter 2`, `creator 5`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WorkerId {
     pub role: Role,
@@ -55,24 +58,34 @@ impl WorkerId {
         }
     }
 
+    pub const fn creator(index: u32) -> WorkerId {
+        WorkerId {
+            role: Role::Creator,
+            index,
+        }
+    }
+
     /// `"reader 0"`, `"deleter 2"`.
     pub fn label(&self) -> String {
         self.to_string()
     }
 
-    /// Position of this worker's slot: readers first, then deleters.
+    /// Position of this worker's slot: readers first, then deleters; a
+    /// create race has creators only.
     pub fn slot_index(&self, readers: u32) -> usize {
         match self.role {
-            Role::Reader => self.index as usize,
+            Role::Reader | Role::Creator => self.index as usize,
             Role::Deleter => (readers + self.index) as usize,
         }
     }
 
-    /// Role and index in one number: readers as is, deleters with the top bit set.
+    /// Role and index in one number: readers as is, deleters with the top
+    /// bit set, creators with the next one.
     pub fn packed(&self) -> u32 {
         match self.role {
             Role::Reader => self.index,
             Role::Deleter => self.index | 1 << 31,
+            Role::Creator => self.index | 1 << 30,
         }
     }
 
@@ -80,6 +93,8 @@ impl WorkerId {
     pub fn unpack(v: u32) -> WorkerId {
         if v & 1 << 31 != 0 {
             WorkerId::deleter(v & !(1 << 31))
+        } else if v & 1 << 30 != 0 {
+            WorkerId::creator(v & !(1 << 30))
         } else {
             WorkerId::reader(v)
         }
@@ -94,7 +109,7 @@ impl fmt::Display for WorkerId {
 
 /// A worker label that is not `reader N` or `deleter N`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a worker (expected `reader N` or `deleter N`)")]
+#[error("'{0}' is not a worker (expected `reader N`, `deleter N` or `creator N`)")]
 pub struct BadWorker(pub String);
 
 impl FromStr for WorkerId {
@@ -106,6 +121,7 @@ impl FromStr for WorkerId {
         match role {
             "reader" => Ok(WorkerId::reader(index)),
             "deleter" => Ok(WorkerId::deleter(index)),
+            "creator" => Ok(WorkerId::creator(index)),
             _ => Err(bad()),
         }
     }
@@ -217,7 +233,11 @@ mod tests {
 
     #[test]
     fn worker_labels_round_trip() {
-        for id in [WorkerId::reader(0), WorkerId::deleter(17)] {
+        for id in [
+            WorkerId::reader(0),
+            WorkerId::deleter(17),
+            WorkerId::creator(255),
+        ] {
             assert_eq!(id.label().parse::<WorkerId>(), Ok(id));
             assert_eq!(WorkerId::unpack(id.packed()), id);
         }

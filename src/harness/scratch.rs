@@ -333,6 +333,8 @@ fn made_by_a_run(name: &[u8], in_trash: bool) -> bool {
         || name == MARKER.to_bytes()
         || numbered(b"tmp-r")
         || numbered(b"tmp-d")
+        || numbered(b"tmp-c")
+        || is_round_name(name)
 }
 
 /// The names in `dir` (not `.` and `..`).
@@ -477,6 +479,16 @@ impl Drop for Probe {
     }
 }
 
+/// Whether `name` is a create round's (`c` and 16 hex digits: see
+/// `scenario::round_name`).
+fn is_round_name(name: &[u8]) -> bool {
+    name.len() == 17
+        && name[0] == b'c'
+        && name[1..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
 impl Drop for Scratch {
     /// A scratch directory whose harness never started is removed here (a
     /// removed one is seen as gone and left alone).
@@ -562,6 +574,10 @@ impl Scratch {
                     names.push(CString::new(n).expect("no NUL in worker names"));
                 }
             }
+        }
+        // A create round's name is left when its round was cut short.
+        if let Ok(found) = names_in(dir) {
+            names.extend(found.into_iter().filter(|n| is_round_name(n.to_bytes())));
         }
         for name in &names {
             match sys::unlinkat(dir, name) {

@@ -113,6 +113,12 @@ pub struct WorkerSlot {
     /// `st_nlink == 0` or the zombie signature (`st_ino == 0`), or failed
     /// with `ENOENT` (a filesystem that looks the path up again, sshfs).
     pub raced_opens: AtomicU64,
+    /// Create calls (a creator's, or a reader's recreate of the target) that
+    /// overlapped another worker's create call on the same name.
+    pub racing_creates: AtomicU64,
+    /// Raced opens whose `open` overlapped the removal that took the file
+    /// (see `overlap.rs`).
+    pub overlapped_opens: AtomicU64,
     pub removals: AtomicU64,
     pub recreations: AtomicU64,
     /// Anomalies (classes that are anomalies under the scenario).
@@ -143,6 +149,8 @@ impl Default for WorkerSlot {
             counts: Default::default(),
             cycles: AtomicU64::new(0),
             raced_opens: AtomicU64::new(0),
+            racing_creates: AtomicU64::new(0),
+            overlapped_opens: AtomicU64::new(0),
             removals: AtomicU64::new(0),
             recreations: AtomicU64::new(0),
             anomalies: AtomicU64::new(0),
@@ -207,6 +215,8 @@ impl WorkerSlot {
             counts: self.counts.each_ref().map(|c| c.load(Relaxed)),
             cycles: self.cycles.load(Relaxed),
             raced_opens: self.raced_opens.load(Relaxed),
+            racing_creates: self.racing_creates.load(Relaxed),
+            overlapped_opens: self.overlapped_opens.load(Relaxed),
             removals: self.removals.load(Relaxed),
             recreations: self.recreations.load(Relaxed),
             anomalies: self.anomalies.load(Relaxed),
@@ -230,6 +240,9 @@ pub struct SlotSnapshot {
     pub cycles: u64,
     #[serde(default)]
     pub raced_opens: u64,
+    pub racing_creates: u64,
+    #[serde(default)]
+    pub overlapped_opens: u64,
     pub removals: u64,
     pub recreations: u64,
     pub anomalies: u64,

@@ -24,6 +24,7 @@ use crate::scenario::Scenario;
 use crate::sys;
 
 use super::HarnessError;
+use super::board::Board;
 use super::pool::Pool;
 use super::records::WorkerId;
 use super::slot::SlotSnapshot;
@@ -173,7 +174,16 @@ fn worker_thread(
     buffers: Buffers,
 ) {
     let slot_index = id.slot_index(scenario.readers);
-    let mut worker = Worker::with_buffers(id, scenario, dir.as_fd(), control, slot_index, buffers);
+    let board = Board::new(&control.board);
+    let mut worker = Worker::with_buffers(
+        id,
+        scenario,
+        dir.as_fd(),
+        control,
+        slot_index,
+        board,
+        buffers,
+    );
     let mut seen = 0;
     loop {
         {
@@ -232,6 +242,10 @@ impl Pool for ThreadPool {
 
     fn announce_first_anomaly(&mut self, _t_ns: u64) {
         // Threads read `Control::first_anomaly_ns` directly.
+    }
+
+    fn abandon(&mut self) {
+        Board::new(&self.control.board).abandon();
     }
 
     fn finish(mut self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::sys;
 
 use super::HarnessOptions;
+use super::Role;
 use super::records::{Stall, WorkerId};
 use super::slot::OPS;
 use super::worker::Control;
@@ -33,9 +34,10 @@ pub(super) fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
 pub(super) struct Watch {
     /// A worker has been stuck for twice the limit.
     pub stuck_long: bool,
-    /// How long every reader has been stuck past the limit (the shortest
-    /// of their waits; 0 unless each is): no cycle can move meanwhile.
-    pub readers_stuck_ns: u64,
+    /// How long the race has been held past the limit, so that no cycle
+    /// can move: every reader stuck (the shortest of their waits; 0 unless
+    /// each is), or a creator stuck (the others wait for it at the line).
+    pub racing_stuck_ns: u64,
 }
 
 /// Looks for steps running longer than the limit; records each once and
@@ -54,6 +56,7 @@ pub(super) fn watchdog(
     let mut stuck_long = false;
     let mut readers_stuck = 0;
     let mut shortest_reader_wait = u64::MAX;
+    let mut longest_creator_wait = 0;
     for id in ids {
         let slot_index = id.slot_index(readers);
         let slot = &c.slots[slot_index];
@@ -69,9 +72,13 @@ pub(super) fn watchdog(
             continue;
         }
         stuck_long |= running > 2 * limit;
-        if id.role == crate::harness::Role::Reader {
-            readers_stuck += 1;
-            shortest_reader_wait = shortest_reader_wait.min(running);
+        match id.role {
+            Role::Reader => {
+                readers_stuck += 1;
+                shortest_reader_wait = shortest_reader_wait.min(running);
+            }
+            Role::Creator => longest_creator_wait = longest_creator_wait.max(running),
+            Role::Deleter => {}
         }
         // Already recorded: keep its duration up to date while it lasts.
         if let Some((_, _, rec)) = stalls
@@ -95,10 +102,10 @@ pub(super) fn watchdog(
     }
     Watch {
         stuck_long,
-        readers_stuck_ns: if readers_stuck == readers && readers > 0 {
+        racing_stuck_ns: if readers_stuck == readers && readers > 0 {
             shortest_reader_wait
         } else {
-            0
+            longest_creator_wait
         },
     }
 }

@@ -1,10 +1,18 @@
-//! The reader and deleter loops (docs/methods.md#what-a-cycle-is) — the hot path.
+//! The reader, deleter and creator loops (docs/methods.md#what-a-cycle-is) — the hot
+//! path.
 //!
 //! A cycle does its syscalls, one [`classify`] call, a few relaxed stores into
 //! the worker's own [`WorkerSlot`] and three clock reads for the timeline. It
 //! allocates nothing, formats nothing and takes no lock; the rare anomaly path
 //! (examples, the shared anomaly count, the first-anomaly mark) is kept out of
 //! line in `Worker::on_anomaly`.
+//!
+//! A creator's cycle is one create call of a create race's round: the
+//! creators wait at the board's line, call `openat(O_CREAT…)` on the round's
+//! fresh name together, write the round's content, wait at the line again,
+//! and then each classifies its own call knowing the whole round (who won,
+//! whose call overlapped whose). Creator 0 then reads the name back and
+//! removes it.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -12,10 +20,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crate::content::Content;
-use crate::outcome::{CLASS_COUNT, Class, Observation, Op, Side, classify, is_expected};
-use crate::scenario::{Delete, Pace, Recreate, Scenario};
+use crate::outcome::{
+    CLASS_COUNT, Class, CreateRound, Observation, Op, Side, classify, is_expected,
+};
+use crate::scenario::{Delete, Pace, Recreate, Scenario, name_of, round_name};
 use crate::sys::{self, ENOENT, Errno, flags::*};
 
+use super::board::{Board, Call};
+use super::overlap::{RemovalMark, any_landed_in};
 use super::records::{AnomalyRecord, Role, WorkerId};
 use super::slot::{EventKind, WorkerSlot, bump, op_code};
 
@@ -69,6 +81,9 @@ pub struct Control {
     pub examples_per_class: u32,
     /// Every worker slot, to sum cycles when the first anomaly is seen.
     pub slots: Vec<WorkerSlot>,
+    /// One per deleter: its removals, for readers to tell overlapped opens
+    /// (empty where readers cannot see the deleters' memory: processes).
+    pub removal_marks: Vec<RemovalMark>,
     /// [`WorkerId::packed`] of the worker that saw the first anomaly.
     pub first_anomaly_worker: AtomicU32,
     /// An errno that means the environment failed (full disk, read-only
@@ -80,6 +95,9 @@ pub struct Control {
     pub first_anomaly_class: AtomicU32,
     /// Monotonic time the run started, origin of example timestamps.
     pub t0_ns: u64,
+    /// The board of a thread pool's workers (see `board.rs`; worker
+    /// processes share a mapped one instead).
+    pub board: Box<[AtomicU64]>,
 }
 
 impl Control {
@@ -99,12 +117,21 @@ impl Control {
             examples_kept: Default::default(),
             examples_per_class,
             slots: (0..workers).map(|_| WorkerSlot::default()).collect(),
+            removal_marks: Vec::new(),
             first_anomaly_worker: AtomicU32::new(u32::MAX),
             first_anomaly_class: AtomicU32::new(u32::MAX),
             environment_errno: AtomicI32::new(0),
             environment_op: AtomicU8::new(0),
             t0_ns: sys::monotonic_ns(),
+            board: super::board::heap_words(workers),
         }
+    }
+
+    /// With a removal mark for each of `deleters` deleters, so that readers
+    /// count overlapped opens (workers that share this memory: threads).
+    pub fn with_removal_marks(mut self, deleters: usize) -> Control {
+        self.removal_marks = (0..deleters).map(|_| RemovalMark::default()).collect();
+        self
     }
 
     /// Sum of anomalies over every slot (stalls are the controller's).
@@ -141,6 +168,22 @@ impl Control {
     pub fn total_raced_opens(&self) -> u64 {
         self.slots.iter().map(|s| s.raced_opens.load(Relaxed)).sum()
     }
+
+    /// Sum of racing creates over every slot.
+    pub fn total_racing_creates(&self) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| s.racing_creates.load(Relaxed))
+            .sum()
+    }
+
+    /// Sum of overlapped opens over every slot.
+    pub fn total_overlapped_opens(&self) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| s.overlapped_opens.load(Relaxed))
+            .sum()
+    }
 }
 
 /// A worker's own names in the scratch directory: its temporary file and, for
@@ -149,6 +192,7 @@ pub fn private_names(id: WorkerId) -> [String; 2] {
     match id.role {
         Role::Reader => [format!("tmp-r{}", id.index), String::new()],
         Role::Deleter => [format!("tmp-d{}", id.index), format!("trash/d{}", id.index)],
+        Role::Creator => [format!("tmp-c{}", id.index), String::new()],
     }
 }
 
@@ -158,6 +202,8 @@ pub struct Worker<'a> {
     dir: BorrowedFd<'a>,
     control: &'a Control,
     slot: &'a WorkerSlot,
+    /// A deleter's removal mark (`None` for a reader, and where nobody reads it).
+    mark: Option<&'a RemovalMark>,
     recreate: Recreate,
     delete: Delete,
     /// The deleter's pacing (never `auto`: the harness resolved it).
@@ -180,6 +226,25 @@ pub struct Worker<'a> {
     anomaly: [bool; CLASS_COUNT],
     /// Events recorded since the first anomaly ([`NONE`]: not yet seen).
     events_since_first: u64,
+    /// What creates share: the create race's line and every worker's last
+    /// create call.
+    board: Board<'a>,
+    /// This worker's lane on the board (its slot index in the whole pool).
+    lane: usize,
+    /// Lanes that create the race's names: creators, or the readers (whose
+    /// inplace recreates race each other's).
+    creating_lanes: u32,
+    /// A creator's `openat` flags beyond `O_WRONLY|O_NOFOLLOW`.
+    create_flags: i32,
+    /// The create race's flags carry `O_EXCL`.
+    exclusive: bool,
+    /// Where a round's name is spelled.
+    round_name: [u8; 18],
+    /// Whether the round's name existed right after this creator's create
+    /// failed (looked at then, before the name is removed).
+    exists_after_create: Option<bool>,
+    /// How long this creator spins at the line before it yields.
+    spins: u32,
 }
 
 /// What a worker reads into and writes from, allocated before it starts so
@@ -187,7 +252,8 @@ pub struct Worker<'a> {
 pub struct Buffers {
     content: Content,
     write: Vec<u8>,
-    /// Readers only: one byte longer than the content, to see overlong files.
+    /// Readers and creators (creator 0 reads each round's name back): one
+    /// byte longer than the content, to see overlong files.
     read: Vec<u8>,
 }
 
@@ -198,7 +264,9 @@ impl Buffers {
         let size = content.len();
         let write = content.try_buffer().map_err(|_| size as u64)?;
         let read = match role {
-            Role::Reader => crate::content::zeroed(size + 1).map_err(|_| size as u64 + 1)?,
+            Role::Reader | Role::Creator => {
+                crate::content::zeroed(size + 1).map_err(|_| size as u64 + 1)?
+            }
             Role::Deleter => Vec::new(),
         };
         Ok(Buffers {
@@ -210,23 +278,30 @@ impl Buffers {
 }
 
 impl<'a> Worker<'a> {
-    /// A worker publishing into `control.slots[slot_index]`, with its
-    /// buffers allocated beforehand ([`Buffers::allocate`]).
+    /// A worker publishing into `control.slots[slot_index]`, sharing `board`
+    /// with the others (its lane is its place among all the workers), with
+    /// its buffers allocated beforehand ([`Buffers::allocate`]).
     pub fn with_buffers(
         id: WorkerId,
         scenario: &Scenario,
         dir: BorrowedFd<'a>,
         control: &'a Control,
         slot_index: usize,
+        board: Board<'a>,
         buffers: Buffers,
     ) -> Worker<'a> {
         let [tmp, trash] = private_names(id);
         let slot = &control.slots[slot_index];
+        let mark = match id.role {
+            Role::Reader | Role::Creator => None,
+            Role::Deleter => control.removal_marks.get(id.index as usize),
+        };
         Worker {
             id,
             dir,
             control,
             slot,
+            mark,
             recreate: scenario.recreate,
             delete: scenario.delete,
             pace: scenario.pace,
@@ -239,6 +314,14 @@ impl<'a> Worker<'a> {
             trash_name: CString::new(trash).expect("no NUL in worker names").into(),
             anomaly: Class::ALL.map(|c| !is_expected(c, scenario)),
             events_since_first: NONE,
+            board,
+            lane: id.slot_index(scenario.readers),
+            creating_lanes: scenario.racers(),
+            create_flags: scenario.create_flags.open_flags(),
+            exclusive: scenario.create_flags.exclusive(),
+            round_name: [0; 18],
+            exists_after_create: None,
+            spins: super::board::spins_for(scenario.racers()),
         }
     }
 
@@ -247,6 +330,7 @@ impl<'a> Worker<'a> {
         match self.id.role {
             Role::Reader => self.reader_batch(),
             Role::Deleter => self.deleter_batch(),
+            Role::Creator => self.creator_batch(),
         }
         self.slot.busy_since_ns.store(0, Relaxed);
         self.slot.finished_ns.store(sys::monotonic_ns(), Relaxed);
@@ -261,6 +345,151 @@ impl<'a> Worker<'a> {
         }
         if self.control.readers_running.fetch_sub(1, Relaxed) == 1 {
             self.control.stop.store(true, Relaxed);
+        }
+    }
+
+    /// Create rounds until the line says stop: the last creator to arrive
+    /// decides for all (the quota of rounds, or the stop flag), so that no
+    /// creator is left waiting for the others.
+    fn creator_batch(&mut self) {
+        let control = self.control;
+        let quota = control.quota_per_reader.load(Relaxed);
+        let mut done = 0u64;
+        while let Some((round, go)) = self.board.arrive(self.creating_lanes, self.spins, || {
+            u64::from(done < quota && !control.stop.load(Relaxed))
+        }) {
+            if go == 0 || !self.create_round(round) {
+                break;
+            }
+            done += 1;
+        }
+        if control.readers_running.fetch_sub(1, Relaxed) == 1 {
+            control.stop.store(true, Relaxed);
+        }
+    }
+
+    /// One round of the create race on the fresh name of `round`; `false`
+    /// when the controller abandoned the batch at the round's second line.
+    fn create_round(&mut self, round: u64) -> bool {
+        let name_buf = round_name(round);
+        self.round_name = name_buf;
+        let name = name_of(&name_buf);
+        self.busy(Op::Create);
+        let begin_ns = self.event(EventKind::OpenBegin, 0);
+        self.slot.busy_since_ns.store(begin_ns, Relaxed);
+        let opened = sys::openat(
+            self.dir,
+            name,
+            O_WRONLY | self.create_flags | O_NOFOLLOW,
+            0o600,
+        );
+        let errno = opened.as_ref().err().copied().unwrap_or(0);
+        let end_ns = self.event(EventKind::OpenEnd, errno);
+        let mine = Call {
+            begin_ns,
+            end_ns,
+            errno,
+        };
+        self.board.publish(self.lane, mine);
+        // Whether the name is there right after a failed create (the round's
+        // names go only after its second line): what the example keeps.
+        self.exists_after_create = (errno != 0).then(|| self.name_exists());
+        if let Ok(fd) = opened {
+            // Every winner writes the round's content; they all write the
+            // same bytes, so the name ends up with it whoever wrote last.
+            self.generation = round;
+            let _ = self.write_content(fd, Side::Creator);
+        }
+        self.slot.busy_since_ns.store(0, Relaxed);
+        if self
+            .board
+            .arrive(self.creating_lanes, self.spins, || 1)
+            .is_none()
+        {
+            return false;
+        }
+        let view = self.board.round(self.lane, self.creating_lanes, mine);
+        bump(&self.slot.cycles);
+        if view.raced {
+            bump(&self.slot.racing_creates);
+        }
+        let dir_exists = errno != ENOENT || sys::fstat(self.dir).is_ok_and(|st| st.nlink > 0);
+        self.record(
+            &Observation {
+                dir_exists,
+                create_round: Some(CreateRound {
+                    exclusive: self.exclusive,
+                    winners: view.winners,
+                    winners_before: view.winners_before,
+                }),
+                ..Observation::failure(Side::Creator, Op::Create, errno)
+            },
+            0,
+        );
+        if self.lane == 0 {
+            self.end_round(name, view.winners > 0);
+        }
+        true
+    }
+
+    /// Creator 0 after a round: reads the name back when the round had a
+    /// winner (it must hold the round's content), and removes it (it must
+    /// be there when someone made it).
+    fn end_round(&mut self, name: &CStr, made: bool) {
+        if made {
+            self.check_round(name);
+        }
+        let t = self.event(EventKind::RemoveBegin, 0);
+        self.slot.busy_since_ns.store(t, Relaxed);
+        self.busy(Op::Unlink);
+        let removed = sys::unlinkat(self.dir, name);
+        self.event(EventKind::RemoveEnd, removed.err().unwrap_or(0));
+        match removed {
+            Ok(()) => {}
+            Err(ENOENT) if !made => {}
+            Err(e) => self.record(&Observation::failure(Side::Creator, Op::Unlink, e), 0),
+        }
+        self.slot.busy_since_ns.store(0, Relaxed);
+    }
+
+    /// Reads a round's name back: it must hold the round's content.
+    fn check_round(&mut self, name: &CStr) {
+        self.busy(Op::Open);
+        self.slot.busy_since_ns.store(sys::monotonic_ns(), Relaxed);
+        match sys::openat(self.dir, name, O_RDONLY | O_NOFOLLOW, 0) {
+            Ok(fd) => {
+                self.busy(Op::Read);
+                let mut got = 0usize;
+                let mut failed = None;
+                while got < self.read_buf.len() {
+                    match sys::read(fd.as_fd(), &mut self.read_buf[got..]) {
+                        Ok(0) => break,
+                        Ok(n) => got += n,
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                self.close_quietly(fd);
+                match failed {
+                    Some(e) => self.record(
+                        &Observation::failure(Side::Creator, Op::Read, e),
+                        got as u64,
+                    ),
+                    None => {
+                        let check = self.content.check(&self.read_buf[..got]);
+                        if check != crate::content::ContentCheck::Correct {
+                            let obs = Observation {
+                                content: Some(check),
+                                ..Observation::success(Side::Creator, Op::Read)
+                            };
+                            self.record(&obs, got as u64);
+                        }
+                    }
+                }
+            }
+            Err(e) => self.record(&Observation::failure(Side::Creator, Op::Open, e), 0),
         }
     }
 
@@ -336,22 +565,23 @@ impl<'a> Worker<'a> {
                 }
             }
             Ok(fd) => {
-                self.event(EventKind::OpenEnd, 0);
+                let ended = self.event(EventKind::OpenEnd, 0);
                 bump(&self.slot.cycles);
-                self.read_and_verify(fd);
+                self.read_and_verify(fd, (t, ended));
             }
         }
         self.slot.busy_since_ns.store(0, Relaxed);
     }
 
-    fn read_and_verify(&mut self, fd: OwnedFd) {
+    /// `open`: when the `open` began and returned.
+    fn read_and_verify(&mut self, fd: OwnedFd, open: (u64, u64)) {
         self.busy(Op::Fstat);
         let stat = match sys::fstat(fd.as_fd()) {
             Ok(st) => {
                 // A raced open: the last link went before this `fstat`
                 // (or the descriptor is the macOS zombie, `st_ino == 0`).
                 if st.nlink == 0 || st.ino == 0 {
-                    bump(&self.slot.raced_opens);
+                    self.raced(open);
                 }
                 st
             }
@@ -359,7 +589,7 @@ impl<'a> Worker<'a> {
                 // The same window where `fstat` goes by the path (sshfs):
                 // the name went before this `fstat`.
                 if e == ENOENT {
-                    bump(&self.slot.raced_opens);
+                    self.raced(open);
                 }
                 self.close_quietly(fd);
                 self.record(&Observation::failure(Side::Reader, Op::Fstat, e), 0);
@@ -401,6 +631,16 @@ impl<'a> Worker<'a> {
         self.record(&obs, got as u64);
     }
 
+    /// Counts a raced open, and whether the removal that took its file
+    /// ended while its `open` was running (an overlapped open).
+    #[inline]
+    fn raced(&self, (began, ended): (u64, u64)) {
+        bump(&self.slot.raced_opens);
+        if any_landed_in(&self.control.removal_marks, began, ended) {
+            bump(&self.slot.overlapped_opens);
+        }
+    }
+
     /// Close after a failure: its own errno would only hide the first one.
     fn close_quietly(&self, fd: OwnedFd) {
         let _ = sys::close(fd);
@@ -424,16 +664,39 @@ impl<'a> Worker<'a> {
     }
 
     /// `open(O_WRONLY|O_CREAT|O_TRUNC)` + `write` of a fresh generation + `close`.
-    /// A step that failed is recorded, and its errno returned.
+    /// A step that failed is recorded, and its errno returned. A reader's
+    /// create of the target publishes its call on the board and counts as a
+    /// racing create when it overlapped another reader's.
     fn write_file(&mut self, name: &CStr) -> Result<(), Errno> {
         let side = self.side();
         self.busy(Op::Create);
-        let fd = match sys::openat(
+        let shared_name = side == Side::Reader && name == TARGET;
+        let begin_ns = if shared_name {
+            let t = sys::monotonic_ns();
+            self.board.begin_live(self.lane, t);
+            t
+        } else {
+            0
+        };
+        let opened = sys::openat(
             self.dir,
             name,
             O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
             0o600,
-        ) {
+        );
+        if shared_name {
+            let end_ns = sys::monotonic_ns();
+            self.board.end_live(self.lane, end_ns);
+            let mine = Call {
+                begin_ns,
+                end_ns,
+                errno: 0,
+            };
+            if self.board.raced_live(self.lane, self.creating_lanes, mine) {
+                bump(&self.slot.racing_creates);
+            }
+        }
+        let fd = match opened {
             Ok(fd) => fd,
             Err(e) => {
                 let dir_exists = e != ENOENT || sys::fstat(self.dir).is_ok_and(|st| st.nlink > 0);
@@ -448,6 +711,12 @@ impl<'a> Worker<'a> {
             }
         };
         self.generation += 1;
+        self.write_content(fd, side)
+    }
+
+    /// Writes the current generation into `fd`, then closes it; a step that
+    /// failed is recorded, and its errno returned.
+    fn write_content(&mut self, fd: OwnedFd, side: Side) -> Result<(), Errno> {
         self.content.stamp(&mut self.write_buf, self.generation);
         self.busy(Op::Write);
         let mut off = 0;
@@ -483,10 +752,25 @@ impl<'a> Worker<'a> {
         })
     }
 
+    /// Whether the name this worker races on exists now.
+    #[cold]
+    fn name_exists(&self) -> bool {
+        sys::exists_at(self.dir, self.target_name()).unwrap_or(false)
+    }
+
+    /// The name this worker races on: the target, or a creator's round name.
+    fn target_name(&self) -> &CStr {
+        match self.id.role {
+            Role::Creator => CStr::from_bytes_until_nul(&self.round_name).unwrap_or(TARGET),
+            _ => TARGET,
+        }
+    }
+
     fn side(&self) -> Side {
         match self.id.role {
             Role::Reader => Side::Reader,
             Role::Deleter => Side::Deleter,
+            Role::Creator => Side::Creator,
         }
     }
 
@@ -526,6 +810,9 @@ impl<'a> Worker<'a> {
                 self.busy(Op::Rename);
                 match sys::renameat(self.dir, TARGET, self.dir, &self.trash_name) {
                     Ok(()) => {
+                        // The name went with the rename; the unlink in the
+                        // trash removes nothing a reader can open.
+                        self.mark_took(sys::monotonic_ns());
                         let trash = Arc::clone(&self.trash_name);
                         self.unlink(&trash)
                     }
@@ -549,7 +836,10 @@ impl<'a> Worker<'a> {
         };
         match removed {
             Ok(()) => {
-                self.event(EventKind::RemoveEnd, 0);
+                let ended = self.event(EventKind::RemoveEnd, 0);
+                if self.delete != Delete::Trash {
+                    self.mark_took(ended);
+                }
                 bump(&self.slot.removals);
                 self.count(Class::Removed);
             }
@@ -564,6 +854,15 @@ impl<'a> Worker<'a> {
             }
         }
         self.slot.busy_since_ns.store(0, Relaxed);
+    }
+
+    /// Publishes that a call took the target's name and returned at `t_ns`
+    /// (overlapped opens: see `overlap.rs`).
+    #[inline]
+    fn mark_took(&self, t_ns: u64) {
+        if let Some(mark) = self.mark {
+            mark.took(t_ns);
+        }
     }
 
     fn unlink(&mut self, name: &CStr) -> Result<(), Errno> {
@@ -648,7 +947,10 @@ impl<'a> Worker<'a> {
                 stat: obs.stat,
                 bytes_read,
                 bytes_expected: self.content.len() as u64,
-                exists_after: sys::exists_at(self.dir, TARGET).unwrap_or(false),
+                exists_after: match (obs.op, self.exists_after_create) {
+                    (Op::Create, Some(exists)) => exists,
+                    _ => self.name_exists(),
+                },
                 t_ns: t.saturating_sub(c.t0_ns),
                 worker: self.id,
                 cycle: self.slot.cycles.load(Relaxed),

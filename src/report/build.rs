@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use crate::harness::{self, Tally};
 use crate::outcome::{Class, is_expected};
 use crate::report::schema::{
-    Calibration, CalibrationCandidate, ClassStats, EmptyReadNlink, ErrnoBreakdown, Example,
-    LatencyMedian, Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig, ScenarioReport, Source,
-    StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline, TimelineEvent, Trial,
+    Calibration, CalibrationBasis, CalibrationCandidate, ClassStats, EmptyReadNlink,
+    ErrnoBreakdown, Example, LatencyMedian, Machine, Rate, Report, SCHEMA_VERSION, ScenarioConfig,
+    ScenarioReport, Source, StallRecord, Survival, SurvivalPoint, TOOL_NAME, Timeline,
+    TimelineEvent, Trial,
 };
-use crate::scenario::Scenario;
+use crate::scenario::{Race, Scenario};
 use crate::stats;
 use crate::sys;
 
@@ -26,12 +27,14 @@ fn rate(k: u64, n: u64, once_per_cycle: bool) -> Rate {
 }
 
 /// Rate, interval and expected flag of every class; anomaly classes also per
-/// raced open (when `raced_opens` is known, and for a class that happens at
-/// most once per cycle, when it was not seen more often than opens raced).
+/// raced open and per overlapped open (when that count is known, and for a
+/// class that happens at most once per cycle, when it was not seen more
+/// often than such opens).
 pub fn class_stats(
     counts: &[u64],
     cycles: u64,
     raced_opens: Option<u64>,
+    overlapped_opens: Option<u64>,
     scenario: &Scenario,
 ) -> BTreeMap<Class, ClassStats> {
     Class::ALL
@@ -41,20 +44,41 @@ pub fn class_stats(
             let once = class.once_per_cycle();
             let per_cycle = rate(count, cycles, once);
             let expected = is_expected(class, scenario);
-            let per_raced_open = raced_opens
-                .filter(|&n| !expected && (!once || count <= n))
-                .map(|n| rate(count, n, once));
+            let per_open = |opens: Option<u64>| {
+                opens
+                    .filter(|&n| !expected && (!once || count <= n))
+                    .map(|n| rate(count, n, once))
+            };
             let entry = ClassStats {
                 count,
                 expected,
                 rate: per_cycle.rate,
                 ci_low: per_cycle.ci_low,
                 ci_high: per_cycle.ci_high,
-                per_raced_open,
+                per_raced_open: per_open(raced_opens),
+                per_overlapped_open: per_open(overlapped_opens),
+                per_racing_create: None,
             };
             (class, entry)
         })
         .collect()
+}
+
+/// Gives the anomaly classes of a create racing another create
+/// ([`Class::per_racing_create`]) their rate per racing create instead of
+/// one per raced open (for a class that happens at most once per cycle,
+/// when it was not seen more often than creates raced).
+pub fn add_racing_creates(classes: &mut BTreeMap<Class, ClassStats>, racing_creates: u64) {
+    for (class, stats) in classes.iter_mut() {
+        if !class.per_racing_create() {
+            continue;
+        }
+        stats.per_raced_open = None;
+        stats.per_overlapped_open = None;
+        let once = class.once_per_cycle();
+        stats.per_racing_create = (!stats.expected && (!once || stats.count <= racing_creates))
+            .then(|| rate(stats.count, racing_creates, once));
+    }
 }
 
 /// The report entry of one scenario.
@@ -81,11 +105,25 @@ pub fn scenario_report(
         cycles as f64 * 1e9 / tally.elapsed_ns as f64
     };
     let survival = survival(&trials, ns_per_cycle);
-    let raced_opens_per_second = if tally.elapsed_ns == 0 {
-        0.0
-    } else {
-        tally.raced_opens as f64 * 1e9 / tally.elapsed_ns as f64
+    let per_second = |n: u64| {
+        if tally.elapsed_ns == 0 {
+            0.0
+        } else {
+            n as f64 * 1e9 / tally.elapsed_ns as f64
+        }
     };
+    // A create race has no opens that race an unlink: no rate per raced open.
+    let open_unlink = scenario.race == Race::OpenUnlink;
+    let raced_opens = open_unlink.then_some(tally.raced_opens);
+    let overlapped_opens = tally.overlapped_opens.filter(|_| open_unlink);
+    let mut classes = class_stats(
+        &tally.counts,
+        cycles,
+        raced_opens,
+        overlapped_opens,
+        scenario,
+    );
+    add_racing_creates(&mut classes, tally.racing_creates);
     ScenarioReport {
         name: scenario.name(),
         config: ScenarioConfig::from(scenario),
@@ -96,11 +134,15 @@ pub fn scenario_report(
         cycles_per_second,
         ns_per_cycle,
         raced_opens: Some(tally.raced_opens),
-        raced_opens_per_second: Some(raced_opens_per_second),
+        raced_opens_per_second: Some(per_second(tally.raced_opens)),
+        overlapped_opens,
+        overlapped_opens_per_second: overlapped_opens.map(per_second),
+        racing_creates: Some(tally.racing_creates),
+        racing_creates_per_second: Some(per_second(tally.racing_creates)),
         pace: scenario.pace,
         calibration: tally.calibration.as_ref().map(calibration),
         anomalies: tally.anomalies,
-        classes: class_stats(&tally.counts, cycles, Some(tally.raced_opens), scenario),
+        classes,
         empty_read_nlink: EmptyReadNlink {
             zero: tally.empty_nlink_zero,
             nonzero: tally.empty_nlink_nonzero,
@@ -171,9 +213,16 @@ fn timeline(t: &harness::Timeline) -> Option<Timeline> {
 /// The schema's record of how pace `auto` chose (also used for the bare loops of the
 /// latency benchmarks, calibrated the same way).
 pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
+    use harness::calibrate::Basis;
+    let basis = c.basis();
     Calibration {
         chosen: c.chosen,
-        chosen_by_anomalies: c.basis() == harness::calibrate::Basis::Anomalies,
+        chosen_by_anomalies: basis == Basis::Anomalies,
+        chosen_by: Some(match basis {
+            Basis::RacedOpens => CalibrationBasis::RacedOpens,
+            Basis::OverlappedOpens => CalibrationBasis::OverlappedOpens,
+            Basis::Anomalies => CalibrationBasis::Anomalies,
+        }),
         candidates: c
             .points
             .iter()
@@ -183,11 +232,20 @@ pub fn calibration(c: &harness::calibrate::Calibration) -> Calibration {
                 raced_opens: p.raced_opens,
                 anomalies: p.anomalies,
                 elapsed_ns: p.elapsed_ns,
-                raced_opens_per_second: p.rate(harness::calibrate::Basis::RacedOpens),
+                raced_opens_per_second: p.rate(Basis::RacedOpens),
+                overlapped_opens: p.overlapped_opens,
+                overlapped_opens_per_second: p
+                    .overlapped_opens
+                    .map(|_| p.rate(Basis::OverlappedOpens)),
                 rounds_raced_opens_per_second: p
                     .rounds
                     .iter()
                     .map(|r| r.raced_opens_per_second)
+                    .collect(),
+                rounds_overlapped_opens_per_second: p
+                    .rounds
+                    .iter()
+                    .filter_map(|r| r.overlapped_opens_per_second)
                     .collect(),
                 rounds_anomalies_per_second: p
                     .rounds
@@ -355,6 +413,106 @@ pub fn latency_medians(trials: &[Trial]) -> (LatencyMedian, LatencyMedian) {
             1e9,
         ),
     )
+}
+
+/// Events per second over turns of `(events, nanoseconds)` with its 95%
+/// interval: the rate over all turns, and the wider of two intervals, the
+/// exact Poisson interval of the total (Garwood) and Student's t over the
+/// turns (the ratio estimator's variance, from each turn's departure from
+/// the overall rate). On a shared machine rates come in spells, so the turns
+/// vary more than counting alone would make them, and the second is then
+/// the wider.
+pub fn turns_rate(turns: &[(u64, u64)]) -> Rate {
+    let events: u64 = turns.iter().map(|t| t.0).sum();
+    let ns: u64 = turns.iter().map(|t| t.1).sum();
+    if ns == 0 {
+        return Rate {
+            rate: 0.0,
+            ci_low: 0.0,
+            ci_high: f64::INFINITY,
+        };
+    }
+    let secs = ns as f64 / 1e9;
+    let rate = events as f64 / secs;
+    let poisson = stats::poisson_interval(events, ns, stats::CONFIDENCE);
+    let (mut low, mut high) = (poisson.low * 1e9, poisson.high * 1e9);
+    let n = turns.len();
+    if n >= 2 {
+        let residuals: f64 = turns
+            .iter()
+            .map(|&(k, t)| (k as f64 - rate * t as f64 / 1e9).powi(2))
+            .sum();
+        let se = (residuals * n as f64 / (n - 1) as f64).sqrt() / secs;
+        let t = stats::student_t_quantile(0.975, (n - 1) as f64);
+        low = low.min(rate - t * se);
+        high = high.max(rate + t * se);
+    }
+    Rate {
+        rate,
+        ci_low: low.max(0.0),
+        ci_high: high,
+    }
+}
+
+/// The rate of turns `a` over that of turns `b`, paired by index (the two
+/// sides' turns of one round), with its 95% interval: the wider of the
+/// exact interval of the ratio of two Poisson rates (conditional binomial)
+/// and Student's t over the rounds (delta method on the per-round rates).
+pub fn turns_ratio(a: &[(u64, u64)], b: &[(u64, u64)]) -> Rate {
+    let total = |t: &[(u64, u64)]| {
+        (
+            t.iter().map(|x| x.0).sum::<u64>(),
+            t.iter().map(|x| x.1).sum::<u64>(),
+        )
+    };
+    let ((ka, na), (kb, nb)) = (total(a), total(b));
+    let per_second = |k: u64, n: u64| k as f64 * 1e9 / n.max(1) as f64;
+    let (ra, rb) = (per_second(ka, na), per_second(kb, nb));
+    if rb == 0.0 {
+        return Rate {
+            rate: f64::INFINITY,
+            ci_low: 0.0,
+            ci_high: f64::INFINITY,
+        };
+    }
+    let ratio = ra / rb;
+    // `ratio_interval` gives B/A: here a over b.
+    let (mut low, high) = stats::ratio_interval(kb, nb, ka, na, stats::CONFIDENCE);
+    let mut high = high.unwrap_or(f64::INFINITY);
+    let pairs: Vec<(f64, f64)> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (per_second(x.0, x.1), per_second(y.0, y.1)))
+        .collect();
+    let n = pairs.len();
+    if n >= 2 {
+        let mean_b = pairs.iter().map(|p| p.1).sum::<f64>() / n as f64;
+        let ss: f64 = pairs.iter().map(|(x, y)| (x - ratio * y).powi(2)).sum();
+        let se = (ss / (n * (n - 1)) as f64).sqrt() / mean_b.max(f64::MIN_POSITIVE);
+        let t = stats::student_t_quantile(0.975, (n - 1) as f64);
+        low = low.min(ratio - t * se);
+        high = high.max(ratio + t * se);
+    }
+    Rate {
+        rate: ratio,
+        ci_low: low.max(0.0),
+        ci_high: high,
+    }
+}
+
+/// The median time to the first anomaly when each of `rate` racing opens
+/// per second is one with `probability`: the first comes after an
+/// exponential time of mean `1 / (probability × rate)`, whose median is
+/// `ln 2` times that. The interval comes from the rate's (its upper end is
+/// `None` when the rate's lower end is 0).
+pub fn implied_median_seconds(rate: &Rate, probability: f64) -> LatencyMedian {
+    let at =
+        |r: f64| (r > 0.0 && probability > 0.0).then(|| std::f64::consts::LN_2 / (probability * r));
+    LatencyMedian {
+        median: at(rate.rate),
+        ci_low: at(rate.ci_high).or(Some(0.0)),
+        ci_high: at(rate.ci_low),
+    }
 }
 
 #[cfg(test)]

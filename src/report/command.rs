@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::scenario::{Scenario, format_size};
+use crate::scenario::{Race, Scenario, format_size};
 
 /// Single-quotes a shell word when it needs it.
 pub fn shell_word(s: &str) -> String {
@@ -53,6 +53,16 @@ pub fn run_command(scenario: &Scenario, dir: &Path, stop: &RunStop) -> String {
 
 /// `UNLINK_RACE_READERS=RxD … cargo bench`: the bench run of this one scenario.
 pub fn bench_command(scenario: &Scenario, dir: &Path) -> String {
+    if scenario.race == Race::Create {
+        return format!(
+            "UNLINK_RACE_RACE=create UNLINK_RACE_CREATORS={} UNLINK_RACE_CREATE_FLAGS={} UNLINK_RACE_CREATE_WORKERS={} UNLINK_RACE_SIZES={} UNLINK_RACE_DIR={} cargo bench",
+            scenario.creators,
+            scenario.create_flags,
+            scenario.workers,
+            format_size(scenario.file_size_bytes),
+            shell_word(&dir.display().to_string())
+        );
+    }
     format!(
         "UNLINK_RACE_READERS={}x{} UNLINK_RACE_SIZES={} UNLINK_RACE_RECREATE={} UNLINK_RACE_DELETE={} UNLINK_RACE_PACE={} UNLINK_RACE_DIR={} cargo bench",
         scenario.readers,
@@ -91,5 +101,13 @@ mod tests {
             bench,
             "UNLINK_RACE_READERS=1x1 UNLINK_RACE_SIZES=7B UNLINK_RACE_RECREATE=inplace UNLINK_RACE_DELETE=unlink UNLINK_RACE_PACE=sleep UNLINK_RACE_DIR=/tmp cargo bench"
         );
+        let create = Scenario::create(8, crate::scenario::CreateFlags::CreatExcl);
+        assert_eq!(
+            bench_command(&create, Path::new("/tmp")),
+            "UNLINK_RACE_RACE=create UNLINK_RACE_CREATORS=8 UNLINK_RACE_CREATE_FLAGS=creat-excl UNLINK_RACE_CREATE_WORKERS=threads UNLINK_RACE_SIZES=7B UNLINK_RACE_DIR=/tmp cargo bench"
+        );
+        assert!(run_command(&create, dir, &RunStop::default()).starts_with(
+            "unlink-race run --race create --creators 8 --create-flags creat-excl --size 7B"
+        ));
     }
 }

@@ -610,6 +610,12 @@ pub fn validate(report: &Report) -> Result<(), String> {
                     &format!("calibration.candidates[{k}].anomalies"),
                     c.anomalies,
                 )?;
+                if let Some(overlapped) = c.overlapped_opens {
+                    bounded(
+                        &format!("calibration.candidates[{k}].overlapped_opens"),
+                        overlapped,
+                    )?;
+                }
                 if c.raced_opens > c.cycles {
                     return Err(format!(
                         "{} is {}, more than the candidate's {} cycles",
@@ -651,6 +657,36 @@ pub fn validate(report: &Report) -> Result<(), String> {
                 s.anomalies
             ));
         }
+        if let Some(overlapped) = s.overlapped_opens {
+            bounded("overlapped_opens", overlapped)?;
+            // An overlapped open is a raced open whose removal returned first.
+            let raced = s.raced_opens.unwrap_or(s.cycles);
+            if overlapped > raced {
+                return Err(format!(
+                    "{} is {overlapped}, more than the {raced} raced opens it is a part of",
+                    at("overlapped_opens")
+                ));
+            }
+        }
+        if let Some(racing) = s.racing_creates {
+            bounded("racing_creates", racing)?;
+        }
+        // Each create call races or not: never more racing creates than cycles.
+        if let Some(racing) = s.racing_creates.filter(|&n| n > s.cycles) {
+            return Err(format!(
+                "{} is {racing}, more than the {} cycles (a create call races at most once)",
+                at("racing_creates"),
+                s.cycles
+            ));
+        }
+        if s.config.race == crate::scenario::Race::Create
+            && (s.config.creators.is_none() || s.config.create_flags.is_none())
+        {
+            return Err(format!(
+                "{} is a create race without `creators` or `create_flags`",
+                at("config")
+            ));
+        }
     }
     for (k, point) in report.latency.iter().enumerate() {
         let at = |field: &str| format!("field `latency[{k}].{field}`");
@@ -660,6 +696,19 @@ pub fn validate(report: &Report) -> Result<(), String> {
                 at("cap_cycles"),
                 point.cap_cycles
             ));
+        }
+        if let Some(rate) = &point.rate {
+            let opens = std::iter::once(("rate.racing_opens".to_string(), rate.racing_opens))
+                .chain(
+                    rate.paces.iter().enumerate().map(|(p, pace)| {
+                        (format!("rate.paces[{p}].racing_opens"), pace.racing_opens)
+                    }),
+                );
+            for (field, n) in opens {
+                if n > MAX_COUNT {
+                    return Err(format!("{} is {n}, at most {MAX_COUNT}", at(&field)));
+                }
+            }
         }
         for (t, trial) in point.trials.iter().enumerate() {
             if trial.cycles > MAX_COUNT {

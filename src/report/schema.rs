@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::harness::{EventKind, WorkerId};
 pub use crate::outcome::{Class, Op, Side};
-pub use crate::scenario::{Delete, Pace, Recreate, Workers};
+pub use crate::scenario::{CreateFlags, Delete, Pace, Race, Recreate, Workers};
 
 /// The schema version written by this crate.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -106,8 +106,21 @@ pub struct Machine {
 /// (docs/report-format.md#scenariosconfig).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ScenarioConfig {
+    /// `"create"` for a create race; absent (`open_unlink`) otherwise and
+    /// in older reports.
+    #[serde(default, skip_serializing_if = "Race::is_open_unlink")]
+    pub race: Race,
+    /// 0 in a create race.
     pub readers: u32,
+    /// 0 in a create race.
     pub deleters: u32,
+    /// A create race's creators (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creators: Option<u32>,
+    /// A create race's flags: `"creat"`, `"creat_trunc"`, `"creat_excl"`
+    /// (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_flags: Option<CreateFlags>,
     pub file_size_bytes: u64,
     /// `"inplace"` or `"atomic"`.
     pub recreate: Recreate,
@@ -119,9 +132,13 @@ pub struct ScenarioConfig {
 
 impl From<&crate::scenario::Scenario> for ScenarioConfig {
     fn from(s: &crate::scenario::Scenario) -> ScenarioConfig {
+        let create = s.race == Race::Create;
         ScenarioConfig {
+            race: s.race,
             readers: s.readers,
             deleters: s.deleters,
+            creators: create.then_some(s.creators),
+            create_flags: create.then_some(s.create_flags),
             file_size_bytes: s.file_size_bytes,
             recreate: s.recreate,
             delete: s.delete,
@@ -135,8 +152,11 @@ impl From<&ScenarioConfig> for crate::scenario::Scenario {
     /// runs with different pacings still compare): the scenario gets `sleep`.
     fn from(c: &ScenarioConfig) -> crate::scenario::Scenario {
         crate::scenario::Scenario {
+            race: c.race,
             readers: c.readers,
             deleters: c.deleters,
+            creators: c.creators.unwrap_or(0),
+            create_flags: c.create_flags.unwrap_or_default(),
             file_size_bytes: c.file_size_bytes,
             recreate: c.recreate,
             delete: c.delete,
@@ -167,6 +187,18 @@ pub struct ClassStats {
     /// creates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_raced_open: Option<Rate>,
+    /// `count / racing_creates` with its 95% interval, for the anomaly
+    /// classes of a create racing another create (`spurious_enoent_on_create`,
+    /// `eexist_without_excl`, `excl_extra_winner`), which then have no rate
+    /// per raced open. Absent in reports older than the count, and when the
+    /// class was seen more often than creates raced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_racing_create: Option<Rate>,
+    /// `count / overlapped_opens` with its 95% interval, for anomaly
+    /// classes, under the same conditions as `per_raced_open` (absent too
+    /// where overlapped opens are not counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_overlapped_open: Option<Rate>,
 }
 
 /// A rate with its 95% interval.
@@ -187,9 +219,47 @@ pub struct Calibration {
     pub candidates: Vec<CalibrationCandidate>,
     /// `true` when anomalies per second decided: some candidate found
     /// dozens of anomalies in the calibration itself. Absent (`false`) when
-    /// raced opens per second decided, and in older reports.
+    /// opens per second decided, and in older reports.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub chosen_by_anomalies: bool,
+    /// The figure that decided. Absent in older reports: see [`Calibration::basis`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_by: Option<CalibrationBasis>,
+}
+
+/// The figure a calibration chose the pacing by, per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalibrationBasis {
+    /// Raced opens (where overlapped opens are not counted: worker processes).
+    RacedOpens,
+    /// Overlapped opens: the opens that can show the defect.
+    OverlappedOpens,
+    /// Anomalies: some candidate found dozens.
+    Anomalies,
+}
+
+impl CalibrationBasis {
+    /// The figure with its unit, as pages name it.
+    pub fn unit(self) -> &'static str {
+        match self {
+            CalibrationBasis::RacedOpens => "raced opens/s",
+            CalibrationBasis::OverlappedOpens => "overlapped opens/s",
+            CalibrationBasis::Anomalies => "anomalies/s",
+        }
+    }
+}
+
+impl Calibration {
+    /// The figure that decided; older reports (no `chosen_by`) chose by
+    /// raced opens unless `chosen_by_anomalies`.
+    pub fn basis(&self) -> CalibrationBasis {
+        self.chosen_by.unwrap_or(if self.chosen_by_anomalies {
+            CalibrationBasis::Anomalies
+        } else {
+            CalibrationBasis::RacedOpens
+        })
+    }
 }
 
 /// One candidate pacing's calibration run.
@@ -201,10 +271,19 @@ pub struct CalibrationCandidate {
     pub anomalies: u64,
     pub elapsed_ns: u64,
     pub raced_opens_per_second: f64,
+    /// `null` where not counted (worker processes) and in older reports.
+    #[serde(default)]
+    pub overlapped_opens: Option<u64>,
+    #[serde(default)]
+    pub overlapped_opens_per_second: Option<f64>,
     /// Raced opens per second of each measured turn, in order. Empty in
     /// older reports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds_raced_opens_per_second: Vec<f64>,
+    /// Overlapped opens per second of each measured turn, in order. Empty
+    /// where not counted and in older reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds_overlapped_opens_per_second: Vec<f64>,
     /// Anomalies per second of each measured turn, in order. Empty in older
     /// reports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -212,13 +291,14 @@ pub struct CalibrationCandidate {
 }
 
 impl CalibrationCandidate {
-    /// The figure `auto` chose by: raced opens per second, or anomalies per
-    /// second when `by_anomalies`.
-    pub fn deciding_rate(&self, by_anomalies: bool) -> f64 {
-        if by_anomalies {
-            self.anomalies as f64 * 1e9 / self.elapsed_ns.max(1) as f64
-        } else {
-            self.raced_opens_per_second
+    /// The figure `auto` chose by ([`Calibration::basis`]), per second.
+    pub fn deciding_rate(&self, basis: CalibrationBasis) -> f64 {
+        match basis {
+            CalibrationBasis::Anomalies => {
+                self.anomalies as f64 * 1e9 / self.elapsed_ns.max(1) as f64
+            }
+            CalibrationBasis::OverlappedOpens => self.overlapped_opens_per_second.unwrap_or(0.0),
+            CalibrationBasis::RacedOpens => self.raced_opens_per_second,
         }
     }
 }
@@ -450,6 +530,25 @@ pub struct ScenarioReport {
     /// `raced_opens` per second of `elapsed_ns`: how hard the race was pressed.
     #[serde(default)]
     pub raced_opens_per_second: Option<f64>,
+    /// Create calls whose `[begin, end]` on the monotonic clock overlapped
+    /// another worker's create call on the same name: in a create race every
+    /// creator's call of a round; in an open/unlink race the readers'
+    /// inplace recreates of the target. The denominator of the create
+    /// classes' second rate. Absent in reports older than the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub racing_creates: Option<u64>,
+    /// `racing_creates` per second of `elapsed_ns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub racing_creates_per_second: Option<f64>,
+    /// Raced opens whose `open` was still running when the removal that took
+    /// the file returned: the opens that can show the defect (the removal
+    /// landed inside them). `null` where not counted (worker processes) and
+    /// in reports older than this count.
+    #[serde(default)]
+    pub overlapped_opens: Option<u64>,
+    /// `overlapped_opens` per second of `elapsed_ns`.
+    #[serde(default)]
+    pub overlapped_opens_per_second: Option<f64>,
     /// The deleters' pacing, resolved (`auto` is never written: see
     /// `calibration`). Reports older than the setting read as `sleep`.
     #[serde(default = "legacy_pace")]
@@ -542,10 +641,20 @@ impl std::fmt::Display for LatencyMethod {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyPoint {
     /// zombiefs's `--open-probability`: the fraction of racing opens that
-    /// get a dead descriptor.
+    /// get a dead descriptor; in a create race its
+    /// `--create-race-probability`: the fraction of creates racing a create
+    /// that get a spurious `ENOENT`.
     pub probability: f64,
+    /// `"create"` for the create race's points (absent otherwise).
+    #[serde(default, skip_serializing_if = "Race::is_open_unlink")]
+    pub race: Race,
+    /// 0 in a create race.
     pub readers: u32,
+    /// 0 in a create race.
     pub deleters: u32,
+    /// A create race's creators (with `O_CREAT`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creators: Option<u32>,
     pub method: LatencyMethod,
     /// The deleters' pacing, resolved by a calibration (never `auto`).
     pub pace: Pace,
@@ -562,6 +671,43 @@ pub struct LatencyPoint {
     pub median_cycles: LatencyMedian,
     /// Kaplan–Meier median of the trials' seconds to the first anomaly.
     pub median_seconds: LatencyMedian,
+    /// zombiefs's racing opens per second of this side, measured apart
+    /// from the trials (absent in older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<LatencyRate>,
+}
+
+/// How fast one side of a latency point made the racing opens a defect
+/// needs: zombiefs's own count while the side raced, in turns interleaved
+/// with the other side's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencyRate {
+    /// zombiefs's racing opens during this side's turns.
+    pub racing_opens: u64,
+    /// Wall time of those turns.
+    pub elapsed_ns: u64,
+    pub turns: u32,
+    /// `racing_opens` per second, with its 95% interval.
+    pub racing_opens_per_second: Rate,
+    /// `ln 2 / (probability × rate)`: the median time to the first anomaly
+    /// that the rate implies, with the interval from the rate's.
+    pub implied_median_seconds: LatencyMedian,
+    /// Harness points: this rate over the bare side's, with its 95% interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio_to_bare: Option<Rate>,
+    /// Bare points: every fixed pacing, each measured; the point's pace is
+    /// the best of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paces: Vec<PaceRate>,
+}
+
+/// One bare pacing's racing opens in the turns of a latency point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaceRate {
+    pub pace: Pace,
+    pub racing_opens: u64,
+    pub elapsed_ns: u64,
+    pub racing_opens_per_second: Rate,
 }
 
 /// A Kaplan–Meier median with its 95% distribution-free interval.

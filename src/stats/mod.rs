@@ -37,6 +37,8 @@
 //!   needed" sentence, is summed exactly ([`difference_power`]).
 //! - **Paired ratios** ([`paired`]): the geometric mean of per-round ratios
 //!   with Student's t interval on their logarithms.
+//! - **Rank correlation** ([`rank`]): Spearman's ρ, whether a proxy orders
+//!   things as the ground truth does.
 //!
 //! The numerics are in `special`: about 13 significant digits for any count
 //! up to 10¹⁰, a few microseconds per interval, and bounded time for any
@@ -46,6 +48,7 @@
 pub mod compare;
 pub mod interval;
 pub mod paired;
+pub mod rank;
 mod special;
 pub mod survival;
 
@@ -58,6 +61,7 @@ pub use interval::{
     poisson_interval, rate, rate_interval, rate_interval_at, wilson,
 };
 pub use paired::{PairedRatio, geometric_mean, paired_ratio};
+pub use rank::{ranks, spearman};
 pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median,

@@ -8,7 +8,12 @@
 //! uid and gid 0, size 0 and all times 0; `read` returns 0 bytes; `write`
 //! fails with `EINVAL`. A file created with `open(O_CREAT)` whose name is
 //! unlinked before its first `write` turns into a zombie the same way (the
-//! `EINVAL` symptom). A node whose last link goes away because another file
+//! `EINVAL` symptom). A create that races another create of the same name
+//! gets a spurious `ENOENT`, as current macOS answers some racing
+//! `open(O_CREAT)` calls (golang/go #81246): Linux serializes `O_CREAT`
+//! opens of one directory, so the race zombiefs sees is an open for writing
+//! of a file another thread has just created and not yet written to (or a
+//! `CREATE` that finds its name made since its lookup). A node whose last link goes away because another file
 //! was renamed over it never produces zombies: that is the workaround that
 //! disk-objectstore adopted, and zombiefs lets its users check that it works.
 //!
@@ -78,6 +83,17 @@ pub struct Options {
     /// `write`) whose writes fail with `EINVAL`, in `[0, 1]`; the others write
     /// to the unlinked file as Linux does.
     pub write_probability: f64,
+    /// Fraction of creates that raced another create of the same name
+    /// ([`Stats::create_races`]) answered with a spurious `ENOENT`, in
+    /// `[0, 1]`: the defect of current macOS; the others open the file as
+    /// Linux does.
+    pub create_race_probability: f64,
+    /// Delay, in milliseconds, of every `CREATE` once it made its file and
+    /// before it answers (0: none). Linux holds the directory locked
+    /// through an `open(O_CREAT)`, so every other create of the name in
+    /// that directory waits inside its own call meanwhile: their calls
+    /// overlap the held one's.
+    pub create_hold_ms: u64,
     /// Delay, in milliseconds, of every `stall_every`-th operation (0: none).
     pub stall_ms: u64,
     /// Which operations are delayed: every N-th one (needs `stall_ms > 0`).
@@ -88,11 +104,14 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// Every racing open and racing create gets a zombie; nothing is delayed.
+    /// Every racing open and racing create gets a zombie, every create that
+    /// raced another a spurious `ENOENT`; nothing is delayed.
     fn default() -> Self {
         Options {
             open_probability: 1.0,
             write_probability: 1.0,
+            create_race_probability: 1.0,
+            create_hold_ms: 0,
             stall_ms: 0,
             stall_every: 0,
             seed: None,
@@ -109,13 +128,16 @@ pub enum OptionsError {
     OpenProbability(String),
     #[error("--write-probability must be a number between 0 and 1, got '{0}'")]
     WriteProbability(String),
+    #[error("--create-race-probability must be a number between 0 and 1, got '{0}'")]
+    CreateRaceProbability(String),
     #[error("--stall-every must be at least 1 when --stall-ms is set")]
     StallEvery,
 }
 
 impl Options {
-    /// Options with `probability` for every symptom (racing opens and racing
-    /// creates), checked as [`Options::validate`] does.
+    /// Options with `probability` for every symptom (racing opens, creates
+    /// unlinked before their first write, creates racing creates), checked
+    /// as [`Options::validate`] does.
     pub fn new(probability: f64, stall_ms: u64, stall_every: u64) -> Result<Options, OptionsError> {
         if !(0.0..=1.0).contains(&probability) {
             return Err(OptionsError::Probability(probability.to_string()));
@@ -123,6 +145,8 @@ impl Options {
         let options = Options {
             open_probability: probability,
             write_probability: probability,
+            create_race_probability: probability,
+            create_hold_ms: 0,
             stall_ms,
             stall_every,
             seed: None,
@@ -131,7 +155,7 @@ impl Options {
         Ok(options)
     }
 
-    /// Both probabilities in `[0, 1]`; `stall_every >= 1` when `stall_ms > 0`.
+    /// Every probability in `[0, 1]`; `stall_every >= 1` when `stall_ms > 0`.
     pub fn validate(&self) -> Result<(), OptionsError> {
         if !(0.0..=1.0).contains(&self.open_probability) {
             return Err(OptionsError::OpenProbability(
@@ -141,6 +165,11 @@ impl Options {
         if !(0.0..=1.0).contains(&self.write_probability) {
             return Err(OptionsError::WriteProbability(
                 self.write_probability.to_string(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.create_race_probability) {
+            return Err(OptionsError::CreateRaceProbability(
+                self.create_race_probability.to_string(),
             ));
         }
         if self.stall_ms > 0 && self.stall_every == 0 {
@@ -268,7 +297,7 @@ impl Mount {
             // Passed to the kernel as is, so that mountinfo says `fuse.zombiefs`.
             fuser::MountOption::CUSTOM("subtype=zombiefs".into()),
         ];
-        config.n_threads = Some(if options.stall_ms > 0 {
+        config.n_threads = Some(if options.stall_ms > 0 || options.create_hold_ms > 0 {
             STALLING_SERVER_THREADS
         } else {
             SERVER_THREADS

@@ -45,7 +45,20 @@ pub struct Stats {
     pub zombie_creates: u64,
     /// `write`s answered with `EINVAL` because the handle is a zombie.
     pub zombie_writes: u64,
-    /// Operations delayed by `--stall-ms`.
+    /// Creates that raced another create of the same name: an `OPEN` for
+    /// writing of a file that another thread made by `CREATE` and has not
+    /// written to yet (Linux holds the directory locked through each
+    /// `open(O_CREAT)`, so a second creator's lookup comes after the first
+    /// `CREATE` and its open reaches zombiefs as an `OPEN`), or a `CREATE`
+    /// without `O_EXCL` that finds its name made since its lookup.
+    /// `spurious_create_enoents` of them were answered `ENOENT`.
+    #[serde(default)]
+    pub create_races: u64,
+    /// Creates answered with a spurious `ENOENT` (the directory exists):
+    /// what `--create-race-probability` decides, one draw per create race.
+    #[serde(default)]
+    pub spurious_create_enoents: u64,
+    /// Operations delayed by `--stall-ms` or held by `--hold-creates-ms`.
     pub stalls: u64,
 }
 
@@ -61,6 +74,8 @@ pub(crate) struct Counters {
     pub zombie_write_opens: AtomicU64,
     pub zombie_creates: AtomicU64,
     pub zombie_writes: AtomicU64,
+    pub create_races: AtomicU64,
+    pub spurious_create_enoents: AtomicU64,
     pub stalls: AtomicU64,
     /// Defects by file, bumped only when a defect is served.
     pub files: Mutex<FileDefects>,
@@ -73,6 +88,8 @@ pub enum Defect {
     ZombieFd,
     /// A `write` answered with `EINVAL`.
     EinvalWrite,
+    /// A create answered with a spurious `ENOENT`.
+    CreateEnoent,
 }
 
 /// Defects served in one file (or in the files past [`MAX_FILES`]).
@@ -82,6 +99,8 @@ pub struct DefectCounts {
     pub zombie_fds: u64,
     /// `write`s answered with `EINVAL` (`zombie_writes`).
     pub einval_writes: u64,
+    /// Creates answered with a spurious `ENOENT` (`spurious_create_enoents`).
+    pub create_enoents: u64,
 }
 
 impl DefectCounts {
@@ -89,12 +108,13 @@ impl DefectCounts {
         match defect {
             Defect::ZombieFd => self.zombie_fds += 1,
             Defect::EinvalWrite => self.einval_writes += 1,
+            Defect::CreateEnoent => self.create_enoents += 1,
         }
     }
 
     /// Every defect counted here.
     pub fn total(&self) -> u64 {
-        self.zombie_fds + self.einval_writes
+        self.zombie_fds + self.einval_writes + self.create_enoents
     }
 }
 
@@ -160,6 +180,8 @@ impl Counters {
             zombie_write_opens: get(&self.zombie_write_opens),
             zombie_creates: get(&self.zombie_creates),
             zombie_writes: get(&self.zombie_writes),
+            create_races: get(&self.create_races),
+            spurious_create_enoents: get(&self.spurious_create_enoents),
             stalls: get(&self.stalls),
         }
     }
@@ -185,6 +207,13 @@ impl Stats {
     /// `--write-probability` sets.
     pub fn create_zombie_fraction(&self) -> Option<f64> {
         (self.racing_creates > 0).then(|| self.zombie_creates as f64 / self.racing_creates as f64)
+    }
+
+    /// Spurious `ENOENT`s per create race (`None` before the first): what
+    /// `--create-race-probability` sets.
+    pub fn create_race_enoent_fraction(&self) -> Option<f64> {
+        (self.create_races > 0)
+            .then(|| self.spurious_create_enoents as f64 / self.create_races as f64)
     }
 
     /// Every zombie handle handed out, however it was made.
@@ -214,6 +243,8 @@ mod tests {
             "creates",
             "racing_opens",
             "racing_creates",
+            "create_races",
+            "spurious_create_enoents",
         ] {
             assert!(
                 json.contains(&format!("\"{key}\"")),
@@ -235,12 +266,14 @@ mod tests {
         f.add(PathBuf::from("f3"), Defect::EinvalWrite);
         f.add(PathBuf::from("f3"), Defect::ZombieFd);
         f.add(PathBuf::from("new"), Defect::EinvalWrite);
+        f.add(PathBuf::from("newer"), Defect::CreateEnoent);
         assert_eq!(f.by_path.len(), MAX_FILES);
         assert_eq!(
             f.other,
             DefectCounts {
                 zombie_fds: 5,
-                einval_writes: 1
+                einval_writes: 1,
+                create_enoents: 1,
             }
         );
         let top = f.top(2);

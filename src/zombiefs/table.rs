@@ -85,6 +85,9 @@ pub(crate) struct Handle {
     pub pid: u32,
     /// Opened by `CREATE` and not written yet.
     pub fresh_create: bool,
+    /// Opened by `CREATE` and not closed yet (no `FLUSH`): its creation is
+    /// under way.
+    pub creating: bool,
 }
 
 #[derive(Debug)]
@@ -257,6 +260,7 @@ impl Table {
                 open,
                 pid,
                 fresh_create,
+                creating: fresh_create,
             },
         );
         fh
@@ -307,6 +311,21 @@ impl Table {
             n.zombies.push(fh);
         }
         Ok(WriteFate::TurnedZombie)
+    }
+
+    /// Whether an `OPEN` of `id` by thread `pid` races another create: some
+    /// other thread made the file by `CREATE` and has not closed it yet.
+    pub fn is_create_race(&self, id: u64, pid: u32) -> bool {
+        self.handles
+            .values()
+            .any(|h| h.node == id && h.creating && h.pid != pid)
+    }
+
+    /// The handle `fh` was closed (`FLUSH`): a creation through it is over.
+    pub fn closed(&mut self, fh: u64) {
+        if let Some(h) = self.handles.get_mut(&fh) {
+            h.creating = false;
+        }
     }
 
     /// Whether a `GETATTR` (or `SETATTR`) of `id` is asked through a zombie:
@@ -428,5 +447,25 @@ mod tests {
         assert!(!t.through_zombie(a, Some(written), 8), "the handle decides");
         t.release(fresh);
         assert!(!t.through_zombie(a, None, 8));
+    }
+
+    #[test]
+    fn an_open_races_a_create_until_the_creator_closes() {
+        let mut t = table();
+        let a = t.remember(fd(), (1, 10), FileType::RegularFile);
+        let file = Arc::new(File::open("/dev/null").unwrap());
+        let made = t.add_handle(a, Open::File(Arc::clone(&file)), 7, true);
+        assert!(t.is_create_race(a, 8), "another thread, before the close");
+        assert!(!t.is_create_race(a, 7), "the creator itself");
+        let opened = t.add_handle(a, Open::File(Arc::clone(&file)), 8, false);
+        assert!(t.is_create_race(a, 9), "the creator's handle decides");
+        assert!(t.before_write(made, || false).is_ok());
+        assert!(t.is_create_race(a, 8), "written, not closed");
+        t.closed(made);
+        assert!(!t.is_create_race(a, 8), "closed: the creation is over");
+        t.release(opened);
+        let released = t.add_handle(a, Open::File(file), 7, true);
+        t.release(released);
+        assert!(!t.is_create_race(a, 8), "closed without writing");
     }
 }

@@ -77,12 +77,12 @@ fn a_report_against_itself_is_never_higher_or_lower() {
         let run = s.runs[1].as_ref().unwrap();
         assert_eq!(run.ns_per_cycle_ratio, Some(1.0));
     }
-    // Every anomaly class of every scenario is compared: 10 with one reader,
-    // 8 with more (empty_read and short_read are expected races under
+    // Every anomaly class of every scenario is compared: 12 with one reader,
+    // 10 with more (empty_read and short_read are expected races under
     // inplace). Only those with an event enter the difference family:
     // zombie_fd in the first scenario, write_einval in the second; both
     // have events on both sides, so both enter the equivalence family.
-    assert_eq!(tests, 10 + 8 + 8);
+    assert_eq!(tests, 12 + 10 + 10);
     assert_eq!((c.tests, c.equivalence_tests), (2, 2));
 
     // A declared negligible rate makes the zero classes `same` where both
@@ -826,6 +826,64 @@ fn rates_per_raced_open_are_compared_beside_the_rates_per_cycle() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("zombie_fd per raced open"), "{stdout}");
+}
+
+/// Rates per overlapped open are compared too, in a Holm family of their
+/// own, where both reports counted overlapped opens; the runs' lines name
+/// them, and the verdicts stay per cycle.
+#[test]
+fn rates_per_overlapped_open_are_compared_where_both_counted_them() {
+    // Per raced open the two see the same; per overlapped open b sees fewer:
+    // it overlapped ten times as many of its raced opens.
+    let a = ReportBuilder::new("slow")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])
+        .raced_opens(100_000)
+        .overlapped_opens(2_000)
+        .build();
+    let b = ReportBuilder::new("fast")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])
+        .raced_opens(100_000)
+        .overlapped_opens(20_000)
+        .build();
+    let c = pair(a.clone(), b);
+    let s = &c.scenarios[0];
+    assert_eq!(s.runs[1].as_ref().unwrap().overlapped_opens, Some(20_000));
+    let zombie = s
+        .classes
+        .iter()
+        .find(|k| k.class == Class::ZombieFd)
+        .unwrap();
+    assert_eq!(
+        zombie.per_raced_open.tests[1].unwrap().verdict,
+        Verdict::Same
+    );
+    let overlapped = zombie.per_overlapped_open.tests[1].unwrap();
+    assert_eq!(
+        overlapped.rates,
+        unlink_race::stats::compare_rates(30, 2_000, 30, 20_000, 2.0, 0.05)
+    );
+    assert_eq!(overlapped.verdict, Verdict::Lower);
+    assert_eq!(c.overlapped_tests, (1, 1));
+    assert!(!c.differs(), "the verdict is per cycle");
+    let text = render_terminal(&c);
+    assert!(text.contains("zombie_fd per overlapped open"), "{text}");
+    assert!(text.contains("20,000 overlapped ("), "{text}");
+    let md = render_markdown(&c);
+    assert_pipe_tables(&md);
+    assert!(
+        md.contains("| zombie_fd per overlapped open | slow |"),
+        "{md}"
+    );
+    // One report without the count (older, or worker processes): not compared.
+    let older = ReportBuilder::new("older")
+        .scenario(1, MILLION, 1000.0, &[(Class::ZombieFd, 30)])
+        .raced_opens(100_000)
+        .build();
+    let c = pair(a, older);
+    let zombie = &c.scenarios[0].classes[0];
+    assert!(!zombie.per_overlapped_open.compared());
+    assert_eq!(c.overlapped_tests, (0, 0));
+    assert!(!render_terminal(&c).contains("per overlapped open"));
 }
 
 /// A committed report written before raced opens were counted (the macOS

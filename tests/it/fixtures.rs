@@ -104,6 +104,8 @@ impl ReportBuilder {
                     ci_low: ci.low,
                     ci_high: ci.high,
                     per_raced_open: None,
+                    per_racing_create: None,
+                    per_overlapped_open: None,
                 };
                 (class, stats)
             })
@@ -125,6 +127,10 @@ impl ReportBuilder {
             ns_per_cycle,
             raced_opens: None,
             raced_opens_per_second: None,
+            racing_creates: None,
+            racing_creates_per_second: None,
+            overlapped_opens: None,
+            overlapped_opens_per_second: None,
             pace: scenario.pace,
             calibration: None,
             anomalies,
@@ -157,6 +163,45 @@ impl ReportBuilder {
         self
     }
 
+    /// Gives the last scenario `racing` racing creates, as a report since
+    /// the create race has them: their rate per second and the create
+    /// classes' rates per racing create.
+    pub fn racing_creates(mut self, racing: u64) -> ReportBuilder {
+        let s = self
+            .report
+            .scenarios
+            .last_mut()
+            .expect("a scenario to give racing creates");
+        s.racing_creates = Some(racing);
+        s.racing_creates_per_second = Some(if s.elapsed_ns == 0 {
+            0.0
+        } else {
+            racing as f64 * 1e9 / s.elapsed_ns as f64
+        });
+        unlink_race::report::build::add_racing_creates(&mut s.classes, racing);
+        self
+    }
+
+    /// Gives the last scenario `overlapped` overlapped opens (after its
+    /// raced opens): their rate per second and every anomaly class's rate
+    /// per overlapped open.
+    pub fn overlapped_opens(mut self, overlapped: u64) -> ReportBuilder {
+        let s = self
+            .report
+            .scenarios
+            .last_mut()
+            .expect("a scenario to give overlapped opens");
+        s.overlapped_opens = Some(overlapped);
+        s.overlapped_opens_per_second = Some(if s.elapsed_ns == 0 {
+            0.0
+        } else {
+            overlapped as f64 * 1e9 / s.elapsed_ns as f64
+        });
+        let raced = s.raced_opens.expect("raced opens first");
+        count_raced_opens(s, raced);
+        self
+    }
+
     pub fn build(self) -> Report {
         self.report
     }
@@ -177,11 +222,17 @@ pub fn count_raced_opens(s: &mut ScenarioReport, raced: u64) {
         counts[class.index()] = c.count;
     }
     let scenario = Scenario::from(&s.config);
-    let counted =
-        unlink_race::report::build::class_stats(&counts, s.cycles, Some(raced), &scenario);
+    let counted = unlink_race::report::build::class_stats(
+        &counts,
+        s.cycles,
+        Some(raced),
+        s.overlapped_opens,
+        &scenario,
+    );
     // Only the classes the report has (an older one may lack some).
     for (class, c) in &mut s.classes {
         c.per_raced_open = counted[class].per_raced_open;
+        c.per_overlapped_open = counted[class].per_overlapped_open;
     }
 }
 

@@ -63,6 +63,7 @@ fn step(work: &Path, name: &str, args: &[&Path], env: &[(&str, &str)]) -> Step {
         .env("GITHUB_STEP_SUMMARY", &summary)
         .env("GITHUB_OUTPUT", &outputs)
         .env("FLEET_PROFILE", "dev")
+        .env("UNLINK_RACE_RACE", "open-unlink")
         .env("UNLINK_RACE_READERS", "1")
         .env("UNLINK_RACE_SIZES", "7")
         .env("UNLINK_RACE_RECREATE", "inplace")

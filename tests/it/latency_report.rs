@@ -47,6 +47,8 @@ fn point_stepped(
     let (median_cycles, median_seconds) = latency_medians(&trials);
     LatencyPoint {
         probability,
+        race: Default::default(),
+        creators: None,
         readers: 1,
         deleters: 1,
         method,
@@ -57,6 +59,7 @@ fn point_stepped(
         trials,
         median_cycles,
         median_seconds,
+        rate: None,
     }
 }
 
@@ -222,4 +225,167 @@ fn the_page_leads_with_the_time_to_the_first_anomaly() {
             .build(),
     );
     assert!(!plain.contains("finds a defect"));
+}
+
+/// Racing opens per second over turns: the rate over all turns, and an
+/// interval at least as wide as the Poisson one, wider when the turns vary
+/// more than counting makes them (the machine's spells).
+#[test]
+fn a_rate_over_turns_has_the_wider_of_two_intervals() {
+    use unlink_race::report::build::turns_rate;
+    use unlink_race::stats::{CONFIDENCE, poisson_interval};
+    let s = 1_000_000_000;
+    // Ten steady turns of 1 s with 1,000 events each.
+    let steady = turns_rate(&[(1000, s); 10]);
+    assert_eq!(steady.rate, 1000.0);
+    let poisson = poisson_interval(10_000, 10 * s, CONFIDENCE);
+    assert!(
+        (steady.ci_low - poisson.low * 1e9).abs() < 1e-6,
+        "{steady:?}"
+    );
+    assert!(
+        (steady.ci_high - poisson.high * 1e9).abs() < 1e-6,
+        "{steady:?}"
+    );
+    // The same events in spells: 5,000 in two turns, none in the others.
+    let mut spells = vec![(0, s); 8];
+    spells.extend([(5000, s), (5000, s)]);
+    let spelled = turns_rate(&spells);
+    assert_eq!(spelled.rate, 1000.0);
+    assert!(spelled.ci_low < 0.5 * steady.ci_low, "{spelled:?}");
+    assert!(spelled.ci_high > 1.5 * steady.ci_high, "{spelled:?}");
+    assert!(spelled.ci_low >= 0.0);
+    // One turn: Poisson alone. No time: nothing known.
+    assert_eq!(turns_rate(&[(1000, s)]).rate, 1000.0);
+    assert_eq!(turns_rate(&[]).ci_high, f64::INFINITY);
+}
+
+/// Harness over bare from paired turns: the ratio of the rates, and an
+/// interval that contains it and narrows with more pairs.
+#[test]
+fn a_ratio_of_paired_turns_has_its_interval() {
+    use unlink_race::report::build::turns_ratio;
+    let t = 250_000_000;
+    let wobble = |i: u64, base: u64| (base + (i % 5) * base / 10, t);
+    let a: Vec<(u64, u64)> = (0..20).map(|i| wobble(i, 110)).collect();
+    let b: Vec<(u64, u64)> = (0..20).map(|i| wobble(i + 2, 100)).collect();
+    let r = turns_ratio(&a, &b);
+    let sum = |v: &[(u64, u64)]| v.iter().map(|x| x.0).sum::<u64>() as f64;
+    assert!((r.rate - sum(&a) / sum(&b)).abs() < 1e-12, "{r:?}");
+    assert!(r.ci_low < r.rate && r.rate < r.ci_high, "{r:?}");
+    let more: Vec<(u64, u64)> = a.iter().cycle().take(200).copied().collect();
+    let more_b: Vec<(u64, u64)> = b.iter().cycle().take(200).copied().collect();
+    let narrow = turns_ratio(&more, &more_b);
+    assert!(
+        narrow.ci_high - narrow.ci_low < 0.5 * (r.ci_high - r.ci_low),
+        "{narrow:?} against {r:?}"
+    );
+    // Nothing on the bare side: no ratio to speak of.
+    assert_eq!(turns_ratio(&a, &[(0, t)]).rate, f64::INFINITY);
+    // Steady turns: nothing beyond counting, so the exact interval of two
+    // Poisson rates (conditional binomial), about 1.1 × e^(±1.96 × 0.0138).
+    let s = 1_000_000_000;
+    let steady = turns_ratio(&[(1100, s); 10], &[(1000, s); 10]);
+    let (low, high) = unlink_race::stats::ratio_interval(10_000, 10 * s, 11_000, 10 * s, 0.95);
+    assert!((steady.rate - 1.1).abs() < 1e-12, "{steady:?}");
+    assert!((steady.ci_low - low).abs() < 1e-12, "{steady:?}");
+    assert!((steady.ci_high - high.unwrap()).abs() < 1e-12, "{steady:?}");
+    assert!(1.06 < low && low < 1.08 && 1.12 < high.unwrap(), "{low}");
+    // Two rounds, 100 and 300 against 100 and 100 per second: ratio 2, and
+    // Student's t over the rounds (delta method), by hand: residuals
+    // 100 − 2·100 and 300 − 2·100, se = √(20000 / 2) / 100 = 1, t(0.975, 1)
+    // = 12.7062047, so [2 − 12.7, 2 + 12.7] cut at 0: the spells decide.
+    let two = turns_ratio(&[(100, s), (300, s)], &[(100, s), (100, s)]);
+    assert_eq!(two.rate, 2.0);
+    assert_eq!(two.ci_low, 0.0);
+    assert!(
+        (two.ci_high - 14.706_204_736_174_707).abs() < 1e-6,
+        "{two:?}"
+    );
+}
+
+/// At probability p a rate r implies a median of ln 2 / (p r): the high end
+/// of the rate gives the low end of the median.
+#[test]
+fn a_rate_implies_a_median_time() {
+    use unlink_race::report::build::implied_median_seconds;
+    use unlink_race::report::schema::Rate;
+    let rate = Rate {
+        rate: 500.0,
+        ci_low: 400.0,
+        ci_high: 625.0,
+    };
+    let m = implied_median_seconds(&rate, 0.001);
+    let ln2 = std::f64::consts::LN_2;
+    assert!((m.median.unwrap() - ln2 / 0.5).abs() < 1e-12);
+    assert!((m.ci_low.unwrap() - ln2 / 0.625).abs() < 1e-12);
+    assert!((m.ci_high.unwrap() - ln2 / 0.4).abs() < 1e-12);
+    let zero_low = Rate {
+        ci_low: 0.0,
+        ..rate
+    };
+    assert_eq!(implied_median_seconds(&zero_low, 0.001).ci_high, None);
+    let none = Rate {
+        rate: 0.0,
+        ci_low: 0.0,
+        ci_high: 3.0,
+    };
+    assert_eq!(implied_median_seconds(&none, 0.001).median, None);
+}
+
+/// A report whose latency points have rates leads with the median they
+/// imply, the rate and harness / bare, then the trials; the section round
+/// trips; the table shows the rate columns.
+#[test]
+fn the_page_leads_with_the_rate_where_it_was_measured() {
+    use unlink_race::report::build::{implied_median_seconds, turns_rate, turns_ratio};
+    use unlink_race::report::schema::{LatencyRate, PaceRate};
+    let s = 250_000_000;
+    let h = vec![(120u64, s); 40];
+    let b = vec![(125u64, s); 40];
+    let mut report = with_latency();
+    for p in &mut report.latency {
+        let bare = p.method == LatencyMethod::Bare;
+        let turns = if bare { &b } else { &h };
+        let rate = turns_rate(turns);
+        p.rate = Some(LatencyRate {
+            racing_opens: turns.iter().map(|t| t.0).sum(),
+            elapsed_ns: turns.iter().map(|t| t.1).sum(),
+            turns: turns.len() as u32,
+            implied_median_seconds: implied_median_seconds(&rate, p.probability),
+            racing_opens_per_second: rate,
+            ratio_to_bare: (!bare).then(|| turns_ratio(&h, &b)),
+            paces: if bare {
+                vec![PaceRate {
+                    pace: Pace::Check,
+                    racing_opens: 5000,
+                    elapsed_ns: 10 * s,
+                    racing_opens_per_second: turns_rate(&b),
+                }]
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = load_report(&write_report(dir.path(), "rated.json", &report)).unwrap();
+    let rate = loaded.latency[2]
+        .rate
+        .as_ref()
+        .expect("the rate round trips");
+    assert_eq!(rate.racing_opens, 4800);
+    assert!(rate.ratio_to_bare.is_some() && rate.paces.is_empty());
+    assert_eq!(loaded.latency[3].rate.as_ref().unwrap().paces.len(), 1);
+    let html = render_report(&loaded);
+    // 480 racing opens per second at 1 in 1,000: ln 2 / 0.48 = 1.44 s.
+    assert!(
+        html.contains(
+            "unlink-race finds a defect that hits 1 in 1,000 racing opens in a median of 1.4 s"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("it races 480 (95%:"), "{html}");
+    assert!(html.contains("times the best bare loop"), "{html}");
+    assert!(html.contains("racing opens/s"), "{html}");
+    assert!(html.contains("implied median time"), "{html}");
 }

@@ -13,6 +13,9 @@ mod classify;
 // `unlink-race run` through the real binary.
 mod cli;
 
+// The create race (issue 22): rounds of creators on one fresh name, its classes and flags.
+mod create_race;
+
 // Interruption, descriptor leaks, full disk, safety of the target directory.
 mod reliability;
 
@@ -85,3 +88,7 @@ mod realfs;
 // The documentation held to the code: links and anchors resolve, the flag,
 // settings and JSON field tables are the code's, the README keeps its budget.
 mod tidy;
+
+// The layer rules of ARCHITECTURE.md on the source: who names whom, no import
+// cycles between files, no file in src/ over 700 lines.
+mod structure;

@@ -4,6 +4,7 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use unlink_race::harness::{BatchLimit, Harness, HarnessOptions};
 use unlink_race::scenario::{Pace, Scenario, ScenarioError, Workers};
@@ -154,10 +155,12 @@ fn every_pace_runs_and_counts() {
     }
 }
 
-/// `auto` runs every candidate in turns, keeps the one with the most raced
-/// opens per second, records every turn, and the harness runs that pace.
+/// `auto` runs every candidate in turns, chooses by overlapped opens per
+/// second as [`choose`] does from the recorded turns, records every turn,
+/// and the harness runs that pace.
 #[test]
 fn auto_calibrates_and_records_its_choice() {
+    use unlink_race::harness::calibrate::{BUDGET, Basis, FIRST_ROUNDS, TURN, basis, choose};
     let dir = tempfile::tempdir().unwrap();
     let s = Scenario {
         pace: Pace::Auto,
@@ -169,24 +172,27 @@ fn auto_calibrates_and_records_its_choice() {
     let t = h.finish();
     assert_ne!(chosen, Pace::Auto);
     assert_eq!(cal.chosen, chosen);
+    assert_eq!(choose(&cal.points), chosen);
     let paces: Vec<Pace> = cal.points.iter().map(|p| p.pace).collect();
     assert_eq!(paces, Pace::candidates(Workers::Threads));
-    let best = cal
-        .points
-        .iter()
-        .map(|p| p.rate(unlink_race::harness::calibrate::Basis::RacedOpens))
-        .fold(0.0, f64::max);
-    let chosen_rate = cal.points.iter().find(|p| p.pace == chosen).unwrap();
-    assert_eq!(
-        chosen_rate.rate(unlink_race::harness::calibrate::Basis::RacedOpens),
-        best
+    // Threads count overlapped opens: they decide, unless anomalies did.
+    assert!(
+        cal.points.iter().all(|p| p.overlapped_opens.is_some()),
+        "{cal:?}"
     );
+    assert_ne!(basis(&cal.points), Basis::RacedOpens);
     assert!(cal.points.iter().all(|p| p.cycles > 0), "{cal:?}");
+    // Every candidate took the first rounds; no more turns than the budget.
     assert!(
         cal.points
             .iter()
-            .all(|p| p.rounds.len() == unlink_race::harness::calibrate::ROUNDS as usize),
+            .all(|p| p.rounds.len() >= FIRST_ROUNDS as usize),
         "{cal:?}"
+    );
+    let turns: usize = cal.points.iter().map(|p| p.rounds.len()).sum();
+    assert!(
+        turns as u128 <= BUDGET.as_nanos() / TURN.as_nanos(),
+        "{turns} turns"
     );
     assert_eq!(t.calibration, Some(cal));
     // Nothing the calibration ran is counted in the run's own figures.
@@ -271,4 +277,47 @@ fn run_reports_the_resolved_pace() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("raced opens: "), "{text}");
+}
+
+/// Threads count overlapped opens, a subset of raced opens, in each batch
+/// and in the tally; worker processes cannot see each other's removals and
+/// count none (`None`, not 0), and reports say so.
+#[test]
+fn overlapped_opens_are_counted_with_threads_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for workers in [Workers::Threads, Workers::Processes] {
+        let s = Scenario {
+            workers,
+            ..Scenario::default()
+        };
+        let mut h = Harness::start(&s, dir.path(), HarnessOptions::default()).unwrap();
+        let limit = BatchLimit {
+            cycles: Some(20_000),
+            duration: Some(Duration::from_secs(20)),
+            ..BatchLimit::default()
+        };
+        let b = h
+            .run_batch(&limit, &mut |_| ControlFlow::Continue(()))
+            .unwrap();
+        let t = h.finish();
+        let entry =
+            unlink_race::report::build::scenario_report(&s, &t, Vec::new(), None, "x".into());
+        match workers {
+            Workers::Threads => {
+                let n = t.overlapped_opens.expect("threads count them");
+                assert!(n <= t.raced_opens, "{t:?}");
+                assert_eq!(b.overlapped_opens, Some(n));
+                assert_eq!(entry.overlapped_opens, Some(n));
+                assert!(entry.overlapped_opens_per_second.is_some());
+                let z = &entry.classes[&unlink_race::outcome::Class::ZombieFd];
+                assert!(z.per_overlapped_open.is_some(), "{z:?}");
+            }
+            Workers::Processes => {
+                assert_eq!((b.overlapped_opens, t.overlapped_opens), (None, None));
+                assert_eq!(entry.overlapped_opens, None);
+                let text = unlink_race::export::summary::overlapped_not_counted(&entry);
+                assert!(text.contains("worker processes"), "{text}");
+            }
+        }
+    }
 }

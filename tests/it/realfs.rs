@@ -120,6 +120,19 @@ fn quick_scenarios_are_clean(fs: &RealFs, cycles: u64) {
             "{}: {flags}: ran the requested cycles",
             fs.name
         );
+        if s["config"]["race"] == "create" {
+            // Every create is answered; with O_EXCL exactly one a round wins.
+            let creators = s["config"]["creators"].as_u64().unwrap();
+            let rounds = s["cycles"].as_u64().unwrap() / creators;
+            let created = count(s, "created");
+            if s["config"]["create_flags"] == "creat_excl" {
+                assert_eq!(created, rounds, "{}: {flags}: one winner a round", fs.name);
+            } else {
+                assert_eq!(created, rounds * creators, "{}: {flags}", fs.name);
+            }
+            assert!(s["racing_creates"].is_u64(), "{}: {flags}", fs.name);
+            continue;
+        }
         assert!(count(s, "ok") > 0, "{}: {flags}: reads succeeded", fs.name);
         assert!(
             count(s, "enoent_on_open") > 0,

@@ -285,9 +285,10 @@ fn expected_races_stay_out_of_the_anomaly_rate() {
             .into_iter()
             .next()
             .unwrap_or_else(|| panic!("no row for {}", s.name));
-        assert_eq!(cells[3], format_count(s.anomalies), "{}", s.name);
+        // cycles, raced opens, overlapped opens, time per cycle, anomalies, per cycle
+        assert_eq!(cells[4], format_count(s.anomalies), "{}", s.name);
         let rate = RateText::from_count(s.anomalies, s.cycles);
-        assert_eq!(cells[4], rate.rate(), "{}", s.name);
+        assert_eq!(cells[5], rate.rate(), "{}", s.name);
     }
     let races = report
         .scenarios
@@ -740,6 +741,7 @@ fn single_with_raced_opens(raced: u64) -> Report {
     s.calibration = Some(unlink_race::report::schema::Calibration {
         chosen: unlink_race::scenario::Pace::Check,
         chosen_by_anomalies: false,
+        chosen_by: None,
         candidates: [
             (unlink_race::scenario::Pace::Spin, 9.0),
             (unlink_race::scenario::Pace::Check, 580.0),
@@ -753,7 +755,10 @@ fn single_with_raced_opens(raced: u64) -> Report {
                 anomalies: 0,
                 elapsed_ns: 250_000_000,
                 raced_opens_per_second: per_second,
+                overlapped_opens: None,
+                overlapped_opens_per_second: None,
                 rounds_raced_opens_per_second: Vec::new(),
+                rounds_overlapped_opens_per_second: Vec::new(),
                 rounds_anomalies_per_second: Vec::new(),
             },
         )
@@ -1074,4 +1079,50 @@ fn no_raced_open_gives_no_rate_per_raced_open() {
     use unlink_race::export::format::raced_opens_phrase;
     assert_eq!(raced_opens_phrase(1), "1 raced open");
     assert_eq!(raced_opens_phrase(1_234), "1,234 raced opens");
+}
+
+/// Overlapped opens stand beside raced opens on the page: in the scenarios
+/// table, the race-pressure table and the class table (with rates per
+/// overlapped open); a scenario of worker processes says they were not
+/// counted, and the index page totals them.
+#[test]
+fn a_page_shows_overlapped_opens_beside_raced_opens() {
+    use crate::fixtures::ReportBuilder;
+    use unlink_race::scenario::{Scenario, Workers};
+    let threads = ReportBuilder::new("ov")
+        .scenario(1, 100_000, 2000.0, &[(Class::ZombieFd, 12)])
+        .raced_opens(4_000)
+        .overlapped_opens(1_000)
+        .build();
+    let html = render_report(&threads);
+    let doc = parse(&html);
+    let text = text_of(&doc);
+    for shown in [
+        "overlapped opens",
+        "per overlapped open",
+        "95% interval (per overlapped open)",
+        "anomalies per overlapped open",
+        "1,000 (25% of raced opens, ",
+        "12 in 1.0 K overlapped opens (0.012 per overlapped open [95%:",
+    ] {
+        assert!(text.contains(shown), "{shown:?} missing:\n{text}");
+    }
+    let processes = Scenario {
+        workers: Workers::Processes,
+        ..Scenario::default()
+    };
+    let report = ReportBuilder::new("pr")
+        .scenario_of(&processes, 100_000, 2000.0, &[])
+        .raced_opens(4_000)
+        .build();
+    let page = render_report(&report);
+    let text = text_of(&parse(&page));
+    assert!(text.contains("not counted (worker processes)"), "{text}");
+    assert!(
+        !text.contains("95% interval (per overlapped open)"),
+        "no such class column without the count"
+    );
+    let index = render_index(&[("ov.json".to_string(), threads)]);
+    assert!(index.contains("overlapped opens"), "{index}");
+    assert!(index.contains("1.0 K (25% of raced opens)"), "{index}");
 }

@@ -914,6 +914,7 @@ fn cycles_to_the_first_zombie_have_the_geometric_median_of_the_pooled_rate() {
     let options = Options {
         open_probability: 0.05,
         write_probability: 0.0,
+        create_race_probability: 0.0,
         seed: Some(17),
         ..Options::default()
     };

@@ -8,7 +8,8 @@
 use super::index::{Cell, IndexColumn, IndexRow};
 use super::markup::{Markup, page};
 use crate::compare::Comparison;
-use crate::export::compare_table::{self, Column, Matrix, Overall, format_level};
+use crate::export::compare_table::{self, Column, Matrix, Overall};
+use crate::export::format::format_level;
 use crate::stats::Verdict;
 
 /// CSS class of a verdict: differences in red, `same` in green.

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::format::{RateText, format_count, format_unix_time};
 use super::markup::{Markup, is_relative_link, page};
-use super::{raced_total, short_verdict};
+use super::{overlapped_total, raced_total, short_verdict};
 use crate::report::schema::{Report, ScenarioConfig, ScenarioReport};
 
 /// One scenario across every report.
@@ -61,9 +61,13 @@ pub fn index_rows(reports: &[(String, Report)]) -> Vec<IndexRow<'_>> {
     rows
 }
 
-/// Size, then strategies in their declaration order, then thread counts.
+/// The create race first (by flags, then creators), then size, then
+/// strategies in their declaration order, then thread counts.
 fn config_order(c: &ScenarioConfig) -> impl Ord + use<> {
     (
+        c.race.is_open_unlink(),
+        c.create_flags,
+        c.creators,
         c.file_size_bytes,
         c.recreate,
         c.delete,
@@ -179,6 +183,13 @@ fn header_rows(m: &mut Markup, reports: &[(String, Report)], extra: &[&dyn Index
     }
     empty_cells(m, span);
     m.close();
+    m.open("tr", &[("class", "machine")]);
+    m.elem("th", &[], "overlapped opens");
+    for (_, r) in reports {
+        m.elem("td", &[], &overlapped_total(r));
+    }
+    empty_cells(m, span);
+    m.close();
     for (label, field) in fields {
         m.open("tr", &[("class", "machine")]);
         m.elem("th", &[], label);
@@ -235,12 +246,19 @@ fn rate_cell(m: &mut Markup, s: Option<&ScenarioReport>) {
         "span",
         &[("class", "note")],
         &format!(
-            "{detail} · {} / {} cycles{}",
+            "{detail} · {} / {} {}",
             format_count(s.anomalies),
             format_count(s.cycles),
-            s.raced_opens.map_or(String::new(), |n| format!(
-                " · {}",
-                super::format::raced_opens_phrase(n)
+            crate::export::create::index_detail(s).unwrap_or_else(|| format!(
+                "cycles{}{}",
+                s.raced_opens.map_or(String::new(), |n| format!(
+                    " · {}",
+                    super::format::raced_opens_phrase(n)
+                )),
+                s.overlapped_opens.map_or(String::new(), |n| format!(
+                    " · {}",
+                    super::format::overlapped_opens_phrase(n)
+                ))
             ))
         ),
     );

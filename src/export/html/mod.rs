@@ -56,12 +56,64 @@ pub(crate) fn short_verdict(r: &Report) -> (bool, String) {
     (true, parts.join(" · "))
 }
 
-/// A report's raced opens over all its scenarios: `1.2 M (2.8% of
-/// cycles)`, or `not counted (older report)`.
+/// A report's overlapped opens over all its open/unlink scenarios: `600 K
+/// (50% of raced opens)`, or why they were not counted.
+pub(crate) fn overlapped_total(r: &Report) -> String {
+    let opens: Vec<&crate::report::schema::ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| !crate::export::create::is_create(s))
+        .collect();
+    if opens.is_empty() && !r.scenarios.is_empty() {
+        return "— (create race only)".into();
+    }
+    let counted: Vec<(u64, u64)> = opens
+        .iter()
+        .filter_map(|s| s.overlapped_opens.map(|n| (n, s.raced_opens.unwrap_or(0))))
+        .collect();
+    if counted.is_empty() {
+        return match opens.first() {
+            Some(s) => crate::export::summary::overlapped_not_counted(s).into(),
+            None => crate::export::summary::RACED_NOT_COUNTED.into(),
+        };
+    }
+    let overlapped: u64 = counted.iter().map(|(n, _)| n).sum();
+    let raced: u64 = counted.iter().map(|(_, c)| c).sum();
+    let mut notes = Vec::new();
+    if raced > 0 {
+        let share = 100.0 * overlapped as f64 / raced as f64;
+        notes.push(format!("{share:.0}% of raced opens"));
+    }
+    if counted.len() < opens.len() {
+        notes.push(format!(
+            "in {} of {} scenarios, the others not counted",
+            counted.len(),
+            opens.len()
+        ));
+    }
+    let total = format::format_count_si(overlapped);
+    if notes.is_empty() {
+        total
+    } else {
+        format!("{total} ({})", notes.join("; "))
+    }
+}
+
+/// A report's raced opens over all its open/unlink scenarios: `1.2 M (2.8%
+/// of cycles)`, or `not counted (older report)`.
 pub(crate) fn raced_total(r: &Report) -> String {
+    let opens = r
+        .scenarios
+        .iter()
+        .filter(|s| !crate::export::create::is_create(s))
+        .count();
+    if opens == 0 && !r.scenarios.is_empty() {
+        return "— (create race only)".into();
+    }
     let counted: Vec<(u64, u64)> = r
         .scenarios
         .iter()
+        .filter(|s| !crate::export::create::is_create(s))
         .filter_map(|s| s.raced_opens.map(|n| (n, s.cycles)))
         .collect();
     if counted.is_empty() {
@@ -70,11 +122,11 @@ pub(crate) fn raced_total(r: &Report) -> String {
     let raced: u64 = counted.iter().map(|(n, _)| n).sum();
     let cycles: u64 = counted.iter().map(|(_, c)| c).sum();
     let share = crate::export::summary::raced_share_percent(raced, cycles);
-    let partial = if counted.len() < r.scenarios.len() {
+    let partial = if counted.len() < opens {
         format!(
             "; in {} of {} scenarios, the others not counted",
             counted.len(),
-            r.scenarios.len()
+            opens
         )
     } else {
         String::new()

@@ -97,9 +97,10 @@ impl ZombieFs {
         }
     }
 
-    /// Whether a race becomes a zombie, with probability `p`
+    /// Whether a race gets the defect, with probability `p`
     /// (`--open-probability` for racing opens, `--write-probability` for
-    /// racing creates).
+    /// creates unlinked before their first write,
+    /// `--create-race-probability` for creates racing creates).
     fn draw(&self, p: f64) -> bool {
         if p >= 1.0 {
             return true;
@@ -443,6 +444,18 @@ impl Filesystem for ZombieFs {
                 return reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO);
             }
         }
+        // The defect of current macOS: a create that raced another create
+        // of the name gets ENOENT, although the file is there.
+        if write && table.is_create_race(ino.0, req.pid()) {
+            bump(&self.counters.create_races);
+            if self.draw(self.options.create_race_probability) {
+                let path = table.path_of(ino.0);
+                drop(table);
+                self.counters.served_at(path, Defect::CreateEnoent);
+                bump(&self.counters.spurious_create_enoents);
+                return reply.error(Errno::ENOENT);
+            }
+        }
         let Some(node) = table.node(ino.0) else {
             return reply.error(Errno::ENOENT);
         };
@@ -546,11 +559,13 @@ impl Filesystem for ZombieFs {
         &self,
         _req: &Request,
         _ino: INodeNo,
-        _fh: FileHandle,
+        fh: FileHandle,
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
         // Writes reach the backing file at once; nothing is buffered here.
+        // A close (each one flushes) ends the creation of a created file.
+        self.table().closed(fh.0);
         reply.ok();
     }
 
@@ -697,7 +712,13 @@ impl Filesystem for ZombieFs {
             return reply.error(Errno::EEXIST);
         }
         self.stall();
-        match self.create_file(req.pid(), parent.0, name, mode, flags) {
+        let created = self.create_file(req.pid(), parent.0, name, mode, flags);
+        if created.is_ok() && self.options.create_hold_ms > 0 {
+            // The caller holds the directory meanwhile (see `create_hold_ms`).
+            bump(&self.counters.stalls);
+            std::thread::sleep(Duration::from_millis(self.options.create_hold_ms));
+        }
+        match created {
             Ok((attr, fh)) => reply.created(
                 &TTL,
                 &attr,

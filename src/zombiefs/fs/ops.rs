@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use fuser::{Errno, FileAttr, FileType, TimeOrNow};
 
 use super::super::STATS_FILE;
-use super::super::stats::bump;
+use super::super::stats::{Defect, bump};
 use super::super::table::{DirEntry, Open, ROOT, STATS_NODE};
 use super::ZombieFs;
 use super::attr::{attr, cname, errno, io_errno, key, kind, proc_path, reopen_flags};
@@ -154,10 +154,23 @@ impl ZombieFs {
         let excl = flags::O_CREAT | flags::O_EXCL;
         let (fd, made) = match sys::openat(dir.as_fd(), &name, flags_now | excl, perm) {
             Ok(fd) => (fd, true),
-            Err(libc::EEXIST) if open_flags & flags::O_EXCL == 0 => (
-                sys::openat(dir.as_fd(), &name, flags_now, 0).map_err(errno)?,
-                false,
-            ),
+            Err(libc::EEXIST) if open_flags & flags::O_EXCL == 0 => {
+                // Made by another create since this one's lookup: the race
+                // of current macOS's spurious ENOENT.
+                bump(&self.counters.create_races);
+                if self.draw(self.options.create_race_probability) {
+                    let path = table
+                        .path_of(parent)
+                        .join(OsStr::from_bytes(name.as_bytes()));
+                    self.counters.served_at(path, Defect::CreateEnoent);
+                    bump(&self.counters.spurious_create_enoents);
+                    return Err(Errno::ENOENT);
+                }
+                (
+                    sys::openat(dir.as_fd(), &name, flags_now, 0).map_err(errno)?,
+                    false,
+                )
+            }
             Err(e) => return Err(errno(e)),
         };
         let file = File::from(fd);

@@ -13,6 +13,23 @@ use super::scenario_rate;
 use crate::report::schema::{Report, ScenarioReport, Source};
 
 pub(super) fn charts(m: &mut Markup, r: &Report) {
+    // The charts are of readers × deleters: the create race has its own
+    // section (see `pressure.rs`).
+    let opens_only;
+    let r = if r.scenarios.iter().any(crate::export::create::is_create) {
+        opens_only = Report {
+            scenarios: r
+                .scenarios
+                .iter()
+                .filter(|s| !crate::export::create::is_create(s))
+                .cloned()
+                .collect(),
+            ..r.clone()
+        };
+        &opens_only
+    } else {
+        r
+    };
     let Some(grid) = Grid::new(r) else {
         return;
     };

@@ -1,18 +1,20 @@
 //! The lead of a page whose report has a `latency` section (the bench's
 //! `latency` family on zombiefs): one sentence, how soon the tool finds a
 //! defect of known rarity on this machine next to the best bare loop, then
-//! every point in a table.
+//! every point in a table. Where the report has the rates (zombiefs's racing
+//! opens per second), the sentence leads with the median they imply and the
+//! ratio to the best bare loop, and the trials' medians check it.
 
-use super::super::format::{format_count, format_duration_ns};
+use super::super::format::{format_count, format_duration_ns, format_si};
 use super::super::markup::Markup;
-use crate::report::schema::{LatencyMedian, LatencyMethod, LatencyPoint, Report};
+use crate::report::schema::{LatencyMedian, LatencyMethod, LatencyPoint, Rate, Report};
 
 /// The point the sentence is about: the harness at the lowest probability,
 /// with the fewest threads (1×1 in the bench).
 fn headline(points: &[LatencyPoint]) -> Option<&LatencyPoint> {
     points
         .iter()
-        .filter(|p| p.method == LatencyMethod::Harness)
+        .filter(|p| p.method == LatencyMethod::Harness && p.race.is_open_unlink())
         .min_by(|a, b| {
             a.probability
                 .total_cmp(&b.probability)
@@ -25,7 +27,8 @@ fn bare_of<'a>(points: &'a [LatencyPoint], p: &LatencyPoint) -> Option<&'a Laten
     points.iter().find(|b| {
         b.method == LatencyMethod::Bare
             && b.probability == p.probability
-            && (b.readers, b.deleters) == (p.readers, p.deleters)
+            && (b.race, b.readers, b.deleters, b.creators)
+                == (p.race, p.readers, p.deleters, p.creators)
     })
 }
 
@@ -72,9 +75,74 @@ pub(super) fn median_cell(m: &LatencyMedian, show: &dyn Fn(f64) -> String) -> St
     }
 }
 
+/// `500 (95%: 420 to 580)` with `show` for the numbers.
+fn rate_text(r: &Rate, show: &dyn Fn(f64) -> String) -> String {
+    format!(
+        "{} (95%: {} to {})",
+        show(r.rate),
+        show(r.ci_low),
+        show(r.ci_high)
+    )
+}
+
+fn ratio_figure(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "∞".into()
+    }
+}
+
+/// `1.4 s [1.1 s, 1.9 s]`: a median implied by a rate (no cap applies;
+/// `∞` where the rate's lower end is 0, `—` without a rate).
+fn implied_cell(m: &LatencyMedian) -> String {
+    let Some(x) = m.median else {
+        return "—".into();
+    };
+    format!(
+        "{} [{}, {}]",
+        seconds(x),
+        m.ci_low.map_or("0".into(), seconds),
+        m.ci_high.map_or("∞".into(), seconds)
+    )
+}
+
 /// The lead sentence, `None` without latency points.
 pub(super) fn lead_sentence(points: &[LatencyPoint]) -> Option<String> {
     let h = headline(points)?;
+    if let Some(rate) = &h.rate {
+        let bare = bare_of(points, h);
+        let versus = match (&rate.ratio_to_bare, bare) {
+            (Some(ratio), Some(b)) => format!(
+                ", {} times the best bare loop's (pace {})",
+                rate_text(ratio, &ratio_figure),
+                b.pace
+            ),
+            _ => String::new(),
+        };
+        let bare_trials = bare.map_or(String::new(), |b| {
+            format!(
+                "; the bare loop's: {}",
+                median_text(&b.median_seconds, b.cap_ns, &seconds)
+            )
+        });
+        return Some(format!(
+            "unlink-race finds a defect that hits 1 in {} racing opens in a median of {} on \
+             this machine: it races {} opens per second in the window the defect needs \
+             (zombiefs, {} reader × {} deleter{}, pace {}){versus}. Its {} trial{} took a \
+             median of {}{bare_trials}.",
+            one_in(h.probability),
+            median_text(&rate.implied_median_seconds, h.cap_ns, &seconds),
+            rate_text(&rate.racing_opens_per_second, &format_si),
+            h.readers,
+            h.deleters,
+            if h.deleters == 1 { "" } else { "s" },
+            h.pace,
+            h.trials.len(),
+            if h.trials.len() == 1 { "" } else { "s" },
+            median_text(&h.median_seconds, h.cap_ns, &seconds),
+        ));
+    }
     let found = format!(
         "in a median of {}",
         median_text(&h.median_seconds, h.cap_ns, &seconds)
@@ -124,20 +192,29 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
         "p",
         &[("class", "note")],
         "zombiefs gives a dead descriptor to the given fraction of racing opens (7-byte \
-         file, inplace, unlink). A trial releases the workers together and races until the \
+         file, inplace, unlink); in the create race's rows, a spurious ENOENT to the given \
+         fraction of creates racing a create (O_CREAT), and the bare loop is the bare \
+         create race (threads at a barrier). A trial releases the workers together and races until the \
          first anomaly or the cap (then censored); its cycles and time count from the \
          moment every worker runs. \
          The bare loop runs the same syscalls with no bookkeeping, at the pacing that \
-         raced the most opens per second in a calibration; the trials of the two alternate. \
+         raced the most opens per second (in a calibration, or, where the rates were \
+         measured, of every pacing measured); the trials of the two alternate. Racing \
+         opens per second: zombiefs's own count while each side raced in turns \
+         interleaved with the other's, on a mount that zombifies nothing; the median \
+         they imply at 1 in N is ln 2 × N / rate. \
          Medians with their 95% interval in brackets; cap: beyond the cap (a censored \
          trial); > cap: over half the trials reached it.",
     );
     m.open("table", &[]);
     m.open("tr", &[]);
     for h in [
-        "1 in N racing opens",
-        "readers × deleters",
+        "1 in N races",
+        "readers × deleters, or creators",
         "method (pace)",
+        "racing opens/s",
+        "implied median time",
+        "harness / bare (racing opens/s)",
         "trials (censored)",
         "cap",
         "median cycles",
@@ -151,8 +228,32 @@ pub(super) fn latency(m: &mut Markup, r: &Report) {
         let censored = p.trials.iter().filter(|t| t.censored).count();
         m.open("tr", &[]);
         m.elem("td", &[("class", "num")], &one_in(p.probability));
-        m.elem("td", &[], &format!("{}×{}", p.readers, p.deleters));
-        m.elem("td", &[], &format!("{} ({})", p.method, p.pace));
+        let who = match p.creators {
+            Some(n) => format!("{n} creators (create race)"),
+            None => format!("{}×{}", p.readers, p.deleters),
+        };
+        m.elem("td", &[], &who);
+        let method = match p.creators {
+            Some(_) => p.method.to_string(),
+            None => format!("{} ({})", p.method, p.pace),
+        };
+        m.elem("td", &[], &method);
+        let bracketed = |r: &Rate, show: &dyn Fn(f64) -> String| {
+            format!("{} [{}, {}]", show(r.rate), show(r.ci_low), show(r.ci_high))
+        };
+        let (rate, implied, rate_ratio) = match &p.rate {
+            Some(r) => (
+                bracketed(&r.racing_opens_per_second, &format_si),
+                implied_cell(&r.implied_median_seconds),
+                r.ratio_to_bare
+                    .as_ref()
+                    .map_or(String::new(), |x| bracketed(x, &ratio_figure)),
+            ),
+            None => ("—".into(), "—".into(), String::new()),
+        };
+        m.elem("td", &[("class", "num")], &rate);
+        m.elem("td", &[], &implied);
+        m.elem("td", &[("class", "num")], &rate_ratio);
         m.elem(
             "td",
             &[("class", "num")],
@@ -194,6 +295,8 @@ mod tests {
     fn point(p: f64, threads: u32, method: LatencyMethod, secs: LatencyMedian) -> LatencyPoint {
         LatencyPoint {
             probability: p,
+            race: Default::default(),
+            creators: None,
             readers: threads,
             deleters: threads,
             method,
@@ -211,6 +314,7 @@ mod tests {
             ],
             median_cycles: median(Some(700.0), Some(400.0), Some(1500.0)),
             median_seconds: secs,
+            rate: None,
         }
     }
 

@@ -1,11 +1,14 @@
-//! The scenarios table: one row per scenario with its raced opens next to
-//! its cycles, its rate and interval.
+//! The scenarios table: one row per scenario with its raced and overlapped
+//! opens (a create race: its racing creates) next to its cycles, its rate and
+//! interval.
 
 use super::super::format::{RateText, format_count, format_duration_ns, format_rate, format_si};
 use super::super::markup::Markup;
 use super::super::{Kind, class_kind};
 use super::{class_rate, link_or_text, scenario_rate};
-use crate::export::summary::{RACED_NOT_COUNTED, pressure_warning, raced_share_percent};
+use crate::export::summary::{
+    RACED_NOT_COUNTED, overlapped_not_counted, pressure_warning, raced_share_percent,
+};
 use crate::report::schema::{Class, ClassStats, Report, ScenarioReport};
 
 pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
@@ -17,6 +20,7 @@ pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
     for h in [
         "cycles",
         "raced opens",
+        "overlapped opens",
         "time per cycle",
         "anomalies",
         "per cycle",
@@ -36,6 +40,7 @@ pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
         m.close();
         m.elem("td", &[("class", "num")], &format_count(s.cycles));
         raced_cell(m, s);
+        overlapped_cell(m, s);
         m.open("td", &[("class", "num")]);
         link_or_text(
             m,
@@ -92,6 +97,27 @@ pub(super) fn scenarios_table(m: &mut Markup, r: &Report) {
 /// Raced opens, their share of the cycles and their rate per second, or
 /// [`RACED_NOT_COUNTED`] in a report from before the count.
 fn raced_cell(m: &mut Markup, s: &ScenarioReport) {
+    if crate::export::create::is_create(s) {
+        let racing = s.racing_creates.unwrap_or(0);
+        m.open("td", &[("class", "num cell")]);
+        m.elem(
+            "span",
+            &[("class", if racing == 0 { "warn" } else { "" })],
+            &format!("{} racing creates", format_count(racing)),
+        );
+        m.void("br", &[]);
+        m.elem(
+            "span",
+            &[("class", "note")],
+            &format!(
+                "{:.2}% · {}/s",
+                raced_share_percent(racing, s.cycles),
+                format_si(s.racing_creates_per_second.unwrap_or(0.0))
+            ),
+        );
+        m.close();
+        return;
+    }
     let Some(raced) = s.raced_opens else {
         m.elem("td", &[("class", "num muted")], RACED_NOT_COUNTED);
         return;
@@ -111,6 +137,34 @@ fn raced_cell(m: &mut Markup, s: &ScenarioReport) {
         &format!(
             "{share:.2}% · {}/s",
             format_si(s.raced_opens_per_second.unwrap_or(0.0))
+        ),
+    );
+    m.close();
+}
+
+/// Overlapped opens, their share of the raced opens and their rate per
+/// second, or why they were not counted.
+fn overlapped_cell(m: &mut Markup, s: &ScenarioReport) {
+    let Some(overlapped) = s.overlapped_opens else {
+        m.elem("td", &[("class", "num muted")], overlapped_not_counted(s));
+        return;
+    };
+    let share = match s.raced_opens {
+        Some(raced) if raced > 0 => format!(
+            "{:.0}% of raced · ",
+            100.0 * overlapped as f64 / raced as f64
+        ),
+        _ => String::new(),
+    };
+    m.open("td", &[("class", "num cell")]);
+    m.elem("span", &[], &format_count(overlapped));
+    m.void("br", &[]);
+    m.elem(
+        "span",
+        &[("class", "note")],
+        &format!(
+            "{share}{}/s",
+            format_si(s.overlapped_opens_per_second.unwrap_or(0.0))
         ),
     );
     m.close();

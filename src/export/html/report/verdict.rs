@@ -4,9 +4,10 @@ use super::super::Kind;
 use super::super::format::{RateText, format_count, format_count_si, format_duration_ns};
 use super::super::markup::Markup;
 use super::{class_rate, scenario_rate, times};
+use crate::export::create;
 use crate::export::pooled::{Pooled, pooled};
 use crate::export::summary::median_cycles_text;
-use crate::report::schema::{Report, ScenarioReport, Survival};
+use crate::report::schema::{CreateFlags, Report, ScenarioReport, Survival};
 
 /// Scenarios whose trials the verdict names one by one; the rest are counted.
 pub(super) const TRIAL_LINES: usize = 3;
@@ -25,9 +26,40 @@ pub(super) fn verdict(m: &mut Markup, r: &Report) {
     } else {
         failed(m, r, &pooled);
     }
+    create_lines(m, r);
     m.open("ul", &[]);
     context(m, r, &pooled);
     m.close();
+    m.close();
+}
+
+/// The create race's answer: each create scenario without `O_EXCL`, its
+/// defect per racing create with the creator count, the control beside it.
+fn create_lines(m: &mut Markup, r: &Report) {
+    let lines: Vec<(String, String, Option<String>)> = r
+        .scenarios
+        .iter()
+        .filter(|s| create::is_create(s))
+        .filter(|s| s.config.create_flags != Some(CreateFlags::CreatExcl))
+        .filter_map(|s| {
+            let v = create::create_verdict(s)?;
+            Some((s.name.clone(), v, create::control_line(r, s)))
+        })
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    m.open("ul", &[("class", "create")]);
+    for (name, verdict, control) in lines {
+        m.open("li", &[]);
+        m.elem("code", &[], &name);
+        m.text(&format!(": {verdict}."));
+        if let Some(c) = control {
+            m.void("br", &[]);
+            m.elem("span", &[("class", "minor")], &format!("{c}."));
+        }
+        m.close();
+    }
     m.close();
 }
 
