@@ -42,8 +42,14 @@ pub(crate) fn wait_within(child: &mut Child, limit: Duration) -> Option<(ExitSta
 /// (not pipes: a process left stuck in a filesystem would hold a pipe open),
 /// in a process group of its own.
 fn spawn_quiet(dir: &Path, json: &Path, out: &Path, extra: &[&str]) -> Child {
+    let args: Vec<&str> = ["--pace", "sleep"].iter().chain(extra).copied().collect();
+    spawn_race(dir, json, out, &args)
+}
+
+/// `spawn_quiet` with no pace given (the create race has none).
+fn spawn_race(dir: &Path, json: &Path, out: &Path, extra: &[&str]) -> Child {
     bin()
-        .args(["run", "--no-progress", "--pace", "sleep"])
+        .args(["run", "--no-progress"])
         .args(extra)
         .arg("--dir")
         .arg(dir)
@@ -368,22 +374,16 @@ enum Stop {
 /// (exit 130, interrupted), or within the stall limit and 8 s more (exit 2,
 /// an environment error saying the filesystem stopped answering); a report
 /// either way, and one line saying what was left behind.
-fn frozen_row(name: &str, mnt: &Path, workers: &str, stop: Stop, freeze: &dyn Fn()) {
+/// `race`: the flags of the race and its workers.
+fn frozen_row(name: &str, mnt: &Path, race: &[&str], stop: Stop, freeze: &dyn Fn()) {
     let out = tempfile::tempdir().unwrap();
     let json = out.path().join("r.json");
-    let mut child = spawn_quiet(
-        mnt,
-        &json,
-        out.path(),
-        &[
-            "--duration",
-            "60",
-            "--workers",
-            workers,
-            "--stall-timeout",
-            "2",
-        ],
-    );
+    let args: Vec<&str> = ["--duration", "60", "--stall-timeout", "2"]
+        .iter()
+        .chain(race)
+        .copied()
+        .collect();
+    let mut child = spawn_race(mnt, &json, out.path(), &args);
     wait_for_scratch(mnt);
     std::thread::sleep(Duration::from_millis(1500));
     freeze();
@@ -451,7 +451,8 @@ fn a_stopped_fuse_server_does_not_hold_the_run() {
         let pid = fs.daemon_pids()[0];
         let _resume = Resume(pid);
         let name = format!("bindfs stopped, {name}");
-        frozen_row(&name, fs.path(), workers, stop, &|| {
+        let race = ["--workers", workers, "--pace", "sleep"];
+        frozen_row(&name, fs.path(), &race, stop, &|| {
             assert!(sh(&format!("kill -STOP {pid}")));
         });
     }
@@ -459,15 +460,18 @@ fn a_stopped_fuse_server_does_not_hold_the_run() {
 
 /// Issue 28, item 2: zombiefs stalling its requests for two minutes (all
 /// its server threads held), or stopped with SIGSTOP, is a frozen
-/// filesystem too.
+/// filesystem too, in the create race as in the open-unlink race.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 #[test]
 fn a_stalling_zombiefs_does_not_hold_the_run() {
     if !crate::util::root_for("zombiefs mounts") {
         return;
     }
-    // (name, zombiefs flags, stop, stop zombiefs itself with SIGSTOP)
-    let rows: [(&str, &[&str], Stop, bool); 4] = [
+    // (name, zombiefs flags, stop, stop zombiefs itself with SIGSTOP,
+    // the race and its workers)
+    type Row<'a> = (&'a str, &'a [&'a str], Stop, bool, &'a [&'a str]);
+    let open_unlink: &[&str] = &["--workers", "threads", "--pace", "sleep"];
+    let rows: [Row; 6] = [
         // Every 3000th request waits two minutes: the race soon holds
         // every server thread, and the filesystem stops answering.
         (
@@ -475,17 +479,41 @@ fn a_stalling_zombiefs_does_not_hold_the_run() {
             &["--stall-ms", "120000", "--stall-every", "3000"],
             Stop::Sigint,
             false,
+            open_unlink,
         ),
         (
             "stalling, on its own",
             &["--stall-ms", "120000", "--stall-every", "3000"],
             Stop::OnItsOwn,
             false,
+            open_unlink,
         ),
-        ("stopped, SIGINT", &[], Stop::Sigint, true),
-        ("stopped, on its own", &[], Stop::OnItsOwn, true),
+        ("stopped, SIGINT", &[], Stop::Sigint, true, open_unlink),
+        (
+            "stopped, on its own",
+            &[],
+            Stop::OnItsOwn,
+            true,
+            open_unlink,
+        ),
+        // The create race has no readers: a creator stuck holds the others
+        // at the line, and that is a frozen filesystem too.
+        (
+            "stopped, create race in threads, on its own",
+            &[],
+            Stop::OnItsOwn,
+            true,
+            &["--workers", "threads", "--race", "create"],
+        ),
+        (
+            "stopped, create race in processes, on its own",
+            &[],
+            Stop::OnItsOwn,
+            true,
+            &["--workers", "processes", "--race", "create"],
+        ),
     ];
-    for (name, flags, stop, sigstop) in rows {
+    for (name, flags, stop, sigstop, run) in rows {
         let d = tempfile::tempdir().unwrap();
         let (backing, mnt) = (d.path().join("b"), d.path().join("m"));
         std::fs::create_dir(&backing).unwrap();
@@ -505,7 +533,7 @@ fn a_stalling_zombiefs_does_not_hold_the_run() {
             }
         }
         let _server = Unmount(server, mnt.clone());
-        frozen_row(&format!("zombiefs {name}"), &mnt, "threads", stop, &|| {
+        frozen_row(&format!("zombiefs {name}"), &mnt, run, stop, &|| {
             if sigstop {
                 assert!(sh(&format!("kill -STOP {pid}")));
             }
