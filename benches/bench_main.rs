@@ -17,8 +17,14 @@ fn main() {
     let _ = unlink_race::sys::platform::raise_fd_limit();
     // The reports' place is checked before the first benchmark, not after the last.
     let reports = benchmarks::report::reports_dir(&config);
-    if let Err(e) = unlink_race::export::files::check_reports_dir(&reports) {
-        eprintln!("error: UNLINK_RACE_REPORTS={}: {e}", reports.display());
+    // The same check and line as `unlink-race grid`, then created.
+    let problem = unlink_race::grid::reports_dir_problem(&reports).or_else(|| {
+        unlink_race::export::files::check_reports_dir(&reports)
+            .err()
+            .map(|e| format!("UNLINK_RACE_REPORTS={}: {e}", reports.display()))
+    });
+    if let Some(line) = problem {
+        eprintln!("error: {line}");
         std::process::exit(2);
     }
     if config.zombiefs {

@@ -51,15 +51,21 @@ pub enum ContentCheck {
 }
 
 /// The template of one file size: the bytes every generation shares.
+/// Clones share it.
 #[derive(Debug, Clone)]
 pub struct Content {
-    template: Vec<u8>,
+    template: std::sync::Arc<Vec<u8>>,
 }
 
 impl Content {
     /// The content for `size` bytes (size >= 1).
     pub fn new(size: usize) -> Content {
-        let mut template = vec![0u8; size];
+        Content::try_new(size).expect("memory for the file content")
+    }
+
+    /// [`Content::new`], or the allocation's failure (a memory limit).
+    pub fn try_new(size: usize) -> Result<Content, std::collections::TryReserveError> {
+        let mut template = zeroed(size)?;
         if size < HEADER_MIN_SIZE {
             for (i, b) in template.iter_mut().enumerate() {
                 *b = SEED_CONTENT[i % SEED_CONTENT.len()];
@@ -70,7 +76,9 @@ impl Content {
                 *b = (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3];
             }
         }
-        Content { template }
+        Ok(Content {
+            template: std::sync::Arc::new(template),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -83,7 +91,15 @@ impl Content {
 
     /// A buffer holding generation 0, to be stamped with [`Content::stamp`].
     pub fn buffer(&self) -> Vec<u8> {
-        self.template.clone()
+        self.try_buffer().expect("memory for a write buffer")
+    }
+
+    /// [`Content::buffer`], or the allocation's failure.
+    pub fn try_buffer(&self) -> Result<Vec<u8>, std::collections::TryReserveError> {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(self.template.len())?;
+        buf.extend_from_slice(&self.template);
+        Ok(buf)
     }
 
     /// Writes generation `generation` into a buffer made by [`Content::buffer`].
@@ -129,6 +145,14 @@ impl Content {
             ContentCheck::Wrong
         }
     }
+}
+
+/// `size` zero bytes, or the allocation's failure.
+pub fn zeroed(size: usize) -> Result<Vec<u8>, std::collections::TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(size)?;
+    v.resize(size, 0);
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -291,12 +291,11 @@ fn parse_threads(s: &str) -> Result<(u32, u32), String> {
 
 fn parse_dir(s: &str) -> Result<PathBuf, String> {
     let p = PathBuf::from(s);
-    if p.is_dir() {
-        Ok(p)
-    } else if p.exists() {
-        Err(format!("{s} is not a directory"))
-    } else {
-        Err(format!("directory {s} does not exist"))
+    match crate::harness::directory_problem(&p) {
+        Ok(()) => Ok(p),
+        Err(why) if why == "is not a directory" => Err(format!("{s} {why}")),
+        Err(why) if why == "does not exist" => Err(format!("directory {s} {why}")),
+        Err(why) => Err(format!("directory {s}: {why}")),
     }
 }
 
@@ -321,6 +320,14 @@ fn flag(setting: Setting, value: &str) -> Result<bool, GridError> {
             reason: "expected 1 or 0".into(),
         }),
     }
+}
+
+/// The line the bench and `unlink-race grid` both give when report files
+/// cannot be written into `dir` (`UNLINK_RACE_REPORTS`), or `None` when they can.
+pub fn reports_dir_problem(dir: &Path) -> Option<String> {
+    crate::export::files::reports_dir_usable(dir)
+        .err()
+        .map(|e| format!("{}={}: {e}", Setting::Reports.var(), dir.display()))
 }
 
 impl GridConfig {

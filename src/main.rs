@@ -31,11 +31,33 @@ fn utf8_args() -> Result<Vec<String>, String> {
     Ok(args)
 }
 
+/// Runs the command; an error is one line on stderr (control characters
+/// shown escaped) and exit 2, or 130 when a stop signal cut it short.
+fn run_cli(args: Vec<String>) -> u8 {
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "{}",
+                unlink_race::export::terminal::clean_line(&cli::error_line(&e))
+            );
+            if e.downcast_ref::<cli::Stopped>().is_some() {
+                cli::EXIT_INTERRUPTED
+            } else {
+                cli::EXIT_ERROR
+            }
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = match utf8_args() {
         Ok(args) => args,
         Err(line) => {
-            eprintln!("error: {line}");
+            eprintln!(
+                "error: {}",
+                unlink_race::export::terminal::clean_line(&line)
+            );
             return ExitCode::from(cli::EXIT_ERROR);
         }
     };
@@ -46,11 +68,9 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some(unlink_race::emulate::guard::GUARD_SUBCOMMAND) {
         return ExitCode::from(unlink_race::emulate::guard::guard_main() as u8);
     }
-    match cli::run(args) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("{}", cli::error_line(&e));
-            ExitCode::from(cli::EXIT_ERROR)
-        }
+    // This binary runs worker processes, whatever it is called.
+    if let Some(exe) = cli::supervise::this_binary() {
+        unlink_race::harness::process::set_worker_executable(exe);
     }
+    ExitCode::from(cli::supervise::dispatch(args, run_cli))
 }

@@ -2,13 +2,17 @@
 //! terminal or SSH session), registered in one place for the command line,
 //! the bench, worker processes and zombiefs.
 //!
-//! The first stop signal sets a flag the caller polls (the run stops, writes
-//! what it has and removes its scratch directory); a second one exits at once
-//! with the given status.
+//! A stop signal sets a flag the caller polls (the run stops, writes what it
+//! has and removes its scratch directory). For `unlink-race run` that is all
+//! any number of them do ([`stop_flag`]): `timeout` sends SIGTERM to its
+//! child and then to the whole process group, a terminal sends Ctrl-C to
+//! every process of the job, and none of that may cut the cleanup short; the
+//! run bounds its own stop instead. The bench and zombiefs keep the escape
+//! hatch of [`StopSignals::install`]: a second signal exits at once.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use signal_hook::SigId;
 
@@ -70,6 +74,22 @@ impl StopSignals {
         }
         Ok(())
     }
+}
+
+/// The process-wide stop flag: every stop signal, however many and in
+/// whatever order, sets it and does nothing else. Installed on first use;
+/// later calls return the same flag. `None` when the handlers cannot be
+/// installed.
+pub fn stop_flag() -> Option<Arc<AtomicBool>> {
+    static FLAG: OnceLock<Option<Arc<AtomicBool>>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        for sig in STOP_SIGNALS {
+            signal_hook::flag::register(sig, Arc::clone(&flag)).ok()?;
+        }
+        Some(flag)
+    })
+    .clone()
 }
 
 /// A worker process leaves the stop signals to its parent (a terminal sends

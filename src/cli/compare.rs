@@ -1,14 +1,13 @@
 //! `unlink-race compare`: two or more reports, scenario by scenario.
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use unlink_race::compare::{Rules, compare, find_baseline};
 use unlink_race::export::{html, markdown, terminal};
-use unlink_race::report::load::load_report;
+use unlink_race::report::load::load_summary;
 
-use super::run::{check_outputs, stage_outputs};
+use super::outputs::{check_outputs, stage_outputs};
 use super::{CompareArgs, EXIT_FOUND, EXIT_OK, print_stdout};
 
 /// Whether two paths name the same file (the same path, or the same device
@@ -23,7 +22,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-pub fn run(args: &CompareArgs) -> Result<ExitCode> {
+pub fn run(args: &CompareArgs) -> Result<u8> {
     let outputs: Vec<(&str, &std::path::Path)> =
         [("--html", &args.html), ("--markdown", &args.markdown)]
             .into_iter()
@@ -55,7 +54,7 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode> {
     };
     let mut reports = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
-        reports.push((path.clone(), load_report(path)?));
+        reports.push((path.clone(), load_summary(path)?));
     }
     let rules = Rules {
         alpha: args.alpha,
@@ -80,10 +79,10 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode> {
     }
     let staged = stage_outputs(&files)?;
     print_stdout(&out)?;
-    staged.commit()?;
-    Ok(ExitCode::from(if comparison.differs() {
+    staged.commit(None)?;
+    Ok(if comparison.differs() {
         EXIT_FOUND
     } else {
         EXIT_OK
-    }))
+    })
 }

@@ -1,8 +1,6 @@
 //! `unlink-race emulate -- CMD`: the command's temp dir on zombiefs, what it
 //! was served, and its own exit status (docs/emulate.md).
 
-use std::process::ExitCode;
-
 use super::EmulateArgs;
 
 /// Exit status of `emulate`'s own failures (bad flags, no FUSE, a mount
@@ -11,12 +9,15 @@ use super::EmulateArgs;
 pub const EXIT_EMULATE_ERROR: u8 = 125;
 
 /// Runs `emulate`; its own errors are one line on stderr and exit 125.
-pub fn run(args: &EmulateArgs) -> ExitCode {
+pub fn run(args: &EmulateArgs) -> u8 {
     match linux::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", super::error_line(&e));
-            ExitCode::from(EXIT_EMULATE_ERROR)
+            eprintln!(
+                "{}",
+                unlink_race::export::terminal::clean_line(&super::error_line(&e))
+            );
+            EXIT_EMULATE_ERROR
         }
     }
 }
@@ -24,7 +25,6 @@ pub fn run(args: &EmulateArgs) -> ExitCode {
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod linux {
     use std::path::PathBuf;
-    use std::process::ExitCode;
 
     use anyhow::{Context, Result};
     use unlink_race::emulate::served::Summary;
@@ -33,9 +33,9 @@ mod linux {
     use unlink_race::zombiefs::{Options, STATS_FILE};
 
     use super::super::EmulateArgs;
-    use super::super::run::check_output_path;
+    use super::super::outputs::check_output_path;
 
-    pub fn run(args: &EmulateArgs) -> Result<ExitCode> {
+    pub fn run(args: &EmulateArgs) -> Result<u8> {
         let options = Options {
             open_probability: args.open_probability.unwrap_or(args.probability),
             write_probability: args.write_probability.unwrap_or(args.probability),
@@ -102,7 +102,7 @@ mod linux {
             files::write_atomic(json, &bytes)
                 .with_context(|| format!("cannot write --json {}", json.display()))?;
         }
-        Ok(ExitCode::from(summary.exit.status))
+        Ok(summary.exit.status)
     }
 
     /// `dir`, which must be an existing directory.
@@ -116,11 +116,9 @@ mod linux {
 /// plainly what to do instead.
 #[cfg(not(all(feature = "zombiefs", target_os = "linux")))]
 mod linux {
-    use std::process::ExitCode;
-
     use super::super::EmulateArgs;
 
-    pub fn run(_args: &EmulateArgs) -> anyhow::Result<ExitCode> {
+    pub fn run(_args: &EmulateArgs) -> anyhow::Result<u8> {
         if cfg!(target_os = "linux") {
             anyhow::bail!(
                 "unlink-race emulate is not in this build: build it with \

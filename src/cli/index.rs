@@ -3,23 +3,22 @@
 //! Markdown.
 
 use std::path::{Component, Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use unlink_race::compare::{find_baseline, load_report};
+use unlink_race::compare::{find_baseline, load_summary};
 use unlink_race::export::files::{load_reports_in, write_atomic};
 use unlink_race::export::index_page::{render_index_html, render_index_markdown};
 use unlink_race::report::schema::Report;
 
-use super::run::check_output_path;
+use super::outputs::check_outputs;
 use super::{EXIT_OK, IndexArgs, print_stdout};
 
-pub fn run(args: &IndexArgs) -> Result<ExitCode> {
-    for (flag, path) in [("--html", &args.html), ("--markdown", &args.markdown)] {
-        if let Some(path) = path {
-            check_output_path(flag, path)?;
-        }
-    }
+pub fn run(args: &IndexArgs) -> Result<u8> {
+    let outputs: Vec<(&str, &Path)> = [("--html", &args.html), ("--markdown", &args.markdown)]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect();
+    check_outputs(&outputs)?;
     let mut reports: Vec<(PathBuf, Report)> = Vec::new();
     for input in &args.inputs {
         if input.is_dir() {
@@ -29,7 +28,7 @@ pub fn run(args: &IndexArgs) -> Result<ExitCode> {
                 push_once(&mut reports, input.join(name), report);
             }
         } else {
-            let report = load_report(input)?;
+            let report = load_summary(input)?;
             push_once(&mut reports, input.clone(), report);
         }
     }
@@ -82,7 +81,7 @@ pub fn run(args: &IndexArgs) -> Result<ExitCode> {
         None => {}
     }
     print_stdout(&out)?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(EXIT_OK)
 }
 
 /// Adds a report unless the same file is already in (a file given both

@@ -3,10 +3,27 @@
 mod compare;
 mod emulate;
 mod index;
+mod outputs;
 mod run;
+#[cfg(unix)]
+pub mod supervise;
+/// Windows: `run` in one process. The supervisor (`supervise.rs`) bounds
+/// the exit when a FUSE server stops answering, which Windows has no case
+/// of here.
+#[cfg(not(unix))]
+pub mod supervise {
+    /// Runs `args` through `run_cli`.
+    pub fn dispatch(args: Vec<String>, run_cli: fn(Vec<String>) -> u8) -> u8 {
+        run_cli(args)
+    }
+
+    /// The path that starts this same binary.
+    pub fn this_binary() -> Option<std::path::PathBuf> {
+        std::env::current_exe().ok()
+    }
+}
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::builder::TypedValueParser as _;
@@ -21,6 +38,12 @@ pub const EXIT_FOUND: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Exit code: interrupted by SIGINT or SIGTERM.
 pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// A stop signal cut the command short (an output still waiting for its
+/// reader): the exit code is [`EXIT_INTERRUPTED`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Stopped(pub String);
 
 #[derive(Parser, Debug)]
 #[command(
@@ -103,13 +126,13 @@ pub struct RunArgs {
     #[arg(long, value_parser = two_spellings!(Race))]
     pub race: Option<Race>,
     /// Reader workers (1..=256; open-unlink race). [default: 1]
-    #[arg(long, value_parser = parse_readers)]
+    #[arg(long, value_parser = parse_readers, allow_negative_numbers = true)]
     pub readers: Option<u32>,
     /// Deleter workers (0..=256; open-unlink race). [default: 1]
-    #[arg(long, value_parser = parse_deleters)]
+    #[arg(long, value_parser = parse_deleters, allow_negative_numbers = true)]
     pub deleters: Option<u32>,
     /// Creators (2..=256; create race). [default: 4]
-    #[arg(long, value_parser = parse_creators)]
+    #[arg(long, value_parser = parse_creators, allow_negative_numbers = true)]
     pub creators: Option<u32>,
     /// The creators' open flags (create race): creat (O_CREAT, the reported
     /// defect), creat-trunc (O_CREAT|O_TRUNC) or creat-excl (O_CREAT|O_EXCL,
@@ -117,7 +140,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = two_spellings!(CreateFlags))]
     pub create_flags: Option<CreateFlags>,
     /// File size in bytes, with K or M suffix (1 byte .. 64M). 7 writes the seed's `CONTENT`.
-    #[arg(long, default_value = "7", value_parser = parse_file_size)]
+    #[arg(long, default_value = "7", value_parser = parse_file_size, allow_negative_numbers = true)]
     pub size: u64,
     /// How a reader recreates the file after ENOENT (open-unlink race): inplace (O_CREAT|O_TRUNC + write) or atomic (temp file + rename). [default: inplace]
     #[arg(long, value_parser = named!(Recreate))]
@@ -150,20 +173,20 @@ pub struct RunArgs {
     /// With --role: how long one side waits for the other to join (seconds, or with s/m/h).
     #[arg(long, default_value = "60", value_parser = parse_duration)]
     pub role_wait: std::time::Duration,
-    /// Stop after this many reader cycles in total.
-    #[arg(long, value_parser = parse_positive)]
+    /// Stop after this many reader cycles in total (with --trials: over all trials).
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub cycles: Option<u64>,
     /// Stop after this long (seconds, or with s/m/h: 90s, 10m, 1h). Without any stop flag a run lasts 10 s.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_negative_numbers = true)]
     pub duration: Option<std::time::Duration>,
-    /// Stop after this many anomalies.
-    #[arg(long, value_parser = parse_positive)]
+    /// Stop after this many anomalies (with --trials: after this many trials that found one).
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub until: Option<u64>,
     /// Run this many trials, each until its first anomaly or --trial-cycles, to measure cycles to the first anomaly.
-    #[arg(long, value_parser = parse_positive_u32)]
+    #[arg(long, value_parser = parse_positive_u32, allow_negative_numbers = true)]
     pub trials: Option<u32>,
     /// Cycle cap of one trial (a trial that reaches it is censored).
-    #[arg(long, default_value_t = 1_000_000, value_parser = parse_positive)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = parse_positive, allow_negative_numbers = true)]
     pub trial_cycles: u64,
     /// Write the JSON report to this file.
     #[arg(long, value_name = "FILE")]
@@ -172,10 +195,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Full examples kept per anomaly class.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_u32, allow_negative_numbers = true)]
     pub examples: u32,
     /// A syscall step slower than this counts as a stall (seconds, or with s/m/h).
-    #[arg(long, default_value = "10", value_parser = parse_duration)]
+    #[arg(long, default_value = "10", value_parser = parse_duration, allow_negative_numbers = true)]
     pub stall_timeout: std::time::Duration,
     /// Label for the report (default: <os>-<os_version>-<fs_type>-<hostname>).
     #[arg(long, value_parser = parse_label)]
@@ -254,25 +277,25 @@ pub struct ZombiefsArgs {
     #[arg(long, default_value = "1", value_parser = parse_probability, allow_negative_numbers = true)]
     pub probability: f64,
     /// Fraction of racing opens that get a zombie (fstat gives st_ino 0); overrides --probability.
-    #[arg(long, value_parser = parse_probability)]
+    #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
     pub open_probability: Option<f64>,
     /// Fraction of racing creates (unlinked before their first write) whose writes fail
     /// with EINVAL; overrides --probability.
-    #[arg(long, value_parser = parse_probability)]
+    #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
     pub write_probability: Option<f64>,
     /// Fraction of creates that race another create of the same name answered with a
     /// spurious ENOENT (current macOS's defect: see docs/create-race.md); overrides --probability.
-    #[arg(long, value_parser = parse_probability)]
+    #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
     pub create_race_probability: Option<f64>,
     /// Hold every CREATE this many milliseconds before it answers: Linux keeps the
     /// directory locked meanwhile, so every other create of the name overlaps it.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = parse_u64, allow_negative_numbers = true)]
     pub hold_creates_ms: u64,
     /// Delay every Nth operation by this many milliseconds (to exercise the stall watchdog).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = parse_u64, allow_negative_numbers = true)]
     pub stall_ms: u64,
     /// Which operations --stall-ms delays: every Nth one.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = parse_u64, allow_negative_numbers = true)]
     pub stall_every: u64,
 }
 
@@ -283,8 +306,8 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 
 /// `unlink-race zombiefs`: mount in the foreground until SIGINT/SIGTERM or umount.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
-fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
-    use unlink_race::zombiefs::{Options, STATS_FILE, run_foreground};
+fn zombiefs(args: &ZombiefsArgs) -> Result<u8> {
+    use unlink_race::zombiefs::{Options, STATS_FILE, run_foreground_with};
     let options = Options {
         open_probability: args.open_probability.unwrap_or(args.probability),
         write_probability: args.write_probability.unwrap_or(args.probability),
@@ -297,46 +320,21 @@ fn zombiefs(args: &ZombiefsArgs) -> Result<ExitCode> {
         ("--backing", &args.backing),
         ("mountpoint", &args.mountpoint),
     ] {
-        if !dir.is_dir() {
-            let why = if dir.exists() {
-                "is not a directory"
-            } else {
-                "does not exist"
-            };
-            anyhow::bail!("{what} {}: {why}", dir.display());
-        }
+        check_dir(what, dir)?;
     }
-    // A mount point inside the backing directory makes zombiefs look itself
-    // up through its own mount (a deadlock in D state); backing inside the
-    // mount point hides it under the mount. The same directory is fine: the
-    // backing is opened before the mount covers it.
-    let backing = args.backing.canonicalize()?;
-    let mountpoint = args.mountpoint.canonicalize()?;
-    if backing != mountpoint {
-        if mountpoint.starts_with(&backing) {
-            anyhow::bail!(
-                "mountpoint {} is inside --backing {}: zombiefs would look itself up and hang",
-                mountpoint.display(),
-                backing.display()
-            );
-        }
-        if backing.starts_with(&mountpoint) {
-            anyhow::bail!(
-                "--backing {} is inside the mountpoint {}: the mount would hide it",
-                backing.display(),
-                mountpoint.display()
-            );
-        }
-    }
-    eprintln!(
-        "zombiefs: {} -> {} (ground truth in {}/{STATS_FILE}); Ctrl-C or umount to stop",
-        args.backing.display(),
-        args.mountpoint.display(),
-        args.mountpoint.display()
-    );
-    let stats = run_foreground(&args.backing, &args.mountpoint, options)?;
+    // A mount point inside the backing directory (or the backing inside the
+    // mount point) is refused, by device and inode, before anything is said.
+    unlink_race::zombiefs::check_placement(&args.backing, &args.mountpoint)?;
+    let stats = run_foreground_with(&args.backing, &args.mountpoint, options, || {
+        eprintln!(
+            "zombiefs: {} -> {} (ground truth in {}/{STATS_FILE}); Ctrl-C or umount to stop",
+            args.backing.display(),
+            args.mountpoint.display(),
+            args.mountpoint.display()
+        )
+    })?;
     print_stdout(&format!("{}\n", stats.to_json()))?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(EXIT_OK)
 }
 
 /// Flags of `unlink-race emulate`.
@@ -417,15 +415,15 @@ pub struct CompareArgs {
     pub markdown: Option<PathBuf>,
     /// Significance level of the Holm-adjusted tests, below 0.5; intervals are shown at 1 − α (95%
     /// by default), the equivalence test's at 1 − 2α.
-    #[arg(long, default_value_t = unlink_race::compare::DEFAULT_ALPHA, value_parser = parse_alpha)]
+    #[arg(long, default_value_t = unlink_race::compare::DEFAULT_ALPHA, value_parser = parse_alpha, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Equivalence margin M: `same` needs the rate ratio's 1 − 2α interval (90% by default) inside
     /// [1/M, M].
-    #[arg(long, value_name = "M", default_value_t = unlink_race::compare::DEFAULT_MARGIN, value_parser = parse_margin)]
+    #[arg(long, value_name = "M", default_value_t = unlink_race::compare::DEFAULT_MARGIN, value_parser = parse_margin, allow_negative_numbers = true)]
     pub margin: f64,
     /// A per-cycle rate below which two runs are `same` when both upper bounds (at 1 − α, 95% by
     /// default) are under it (the only way to `same` with zero counts).
-    #[arg(long, value_name = "RATE", value_parser = parse_negligible)]
+    #[arg(long, value_name = "RATE", value_parser = parse_negligible, allow_negative_numbers = true)]
     pub negligible: Option<f64>,
 }
 
@@ -483,7 +481,7 @@ fn parse_file_size(s: &str) -> Result<u64, String> {
 }
 
 fn parse_readers(s: &str) -> Result<u32, String> {
-    let n = parse_u32(s)?;
+    let n = s.trim().parse::<u32>().map_err(|_| not_a_count(s, 1))?;
     unlink_race::scenario::check_readers(n).map_err(|e| e.to_string())
 }
 
@@ -497,17 +495,30 @@ fn parse_deleters(s: &str) -> Result<u32, String> {
     unlink_race::scenario::check_deleters(n).map_err(|e| e.to_string())
 }
 
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
+fn parse_u64(s: &str) -> Result<u64, String> {
+    s.trim().parse::<u64>().map_err(|_| not_a_count(s, 0))
+}
+
 fn parse_u32(s: &str) -> Result<u32, String> {
-    s.trim()
-        .parse::<u32>()
-        .map_err(|_| format!("'{s}' is not a whole number"))
+    s.trim().parse::<u32>().map_err(|_| not_a_count(s, 0))
+}
+
+/// Why `s` is not a count of `least` or more: negative, too large, or not
+/// a whole number at all.
+fn not_a_count(s: &str, least: u64) -> String {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n < 0 => format!("'{s}' is negative: give a whole number of {least} or more"),
+        Ok(_) => format!("'{s}' is too large"),
+        Err(_) => format!("'{s}' is not a whole number"),
+    }
 }
 
 fn parse_positive(s: &str) -> Result<u64, String> {
     match s.trim().parse::<u64>() {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
-        Err(_) => Err(format!("'{s}' is not a whole number")),
+        Err(_) => Err(not_a_count(s, 1)),
     }
 }
 
@@ -533,14 +544,12 @@ pub fn error_line(e: &anyhow::Error) -> String {
     line
 }
 
-/// Fails with `FLAG DIR: does not exist` (or `is not a directory`).
+/// Fails with `FLAG DIR: does not exist` (or `is not a directory`, or what
+/// its filesystem answers: a FUSE mount whose server is gone is `Transport
+/// endpoint is not connected`).
+#[cfg_attr(not(all(feature = "zombiefs", target_os = "linux")), allow(dead_code))]
 pub fn check_dir(flag: &str, dir: &std::path::Path) -> Result<()> {
-    if !dir.is_dir() {
-        let why = if dir.exists() {
-            "is not a directory"
-        } else {
-            "does not exist"
-        };
+    if let Err(why) = unlink_race::harness::directory_problem(dir) {
         anyhow::bail!("{flag} {}: {why}", dir.display());
     }
     Ok(())
@@ -548,8 +557,11 @@ pub fn check_dir(flag: &str, dir: &std::path::Path) -> Result<()> {
 
 /// Prints to stdout. A closed pipe (`| head`) is the reader's choice and not
 /// an error; any other failure (a full disk, a closed descriptor) is.
+/// Control characters in it are shown escaped (a label or a path from a
+/// report must not drive the terminal).
 pub fn print_stdout(text: &str) -> Result<()> {
     use std::io::Write;
+    let text = unlink_race::export::terminal::clean(text);
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -560,7 +572,7 @@ pub fn print_stdout(text: &str) -> Result<()> {
 }
 
 /// Parses `args` and runs the command.
-pub fn run(args: Vec<String>) -> Result<ExitCode> {
+pub fn run(args: Vec<String>) -> Result<u8> {
     let given = run_flags_given(&args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -568,7 +580,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                 print_stdout(&e.to_string())?;
-                return Ok(ExitCode::from(EXIT_OK));
+                return Ok(EXIT_OK);
             }
             // emulate's own failures must not look like its command's.
             let failed = if args.get(1).map(String::as_str) == Some("emulate") {
@@ -578,7 +590,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
             };
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 eprint!("{e}");
-                return Ok(ExitCode::from(failed));
+                return Ok(failed);
             }
             // clap's first paragraph names the flag and the problem; the rest
             // is usage and hints. Said on one line.
@@ -589,7 +601,7 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
                 .map(str::trim)
                 .collect();
             eprintln!("{}", first.join(" "));
-            return Ok(ExitCode::from(failed));
+            return Ok(failed);
         }
     };
     match cli.command {
@@ -603,14 +615,22 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         #[cfg(not(all(feature = "zombiefs", target_os = "linux")))]
         Command::Zombiefs { .. } => {
             eprintln!("{ZOMBIEFS_MISSING}");
-            Ok(ExitCode::from(EXIT_ERROR))
+            Ok(EXIT_ERROR)
         }
     }
 }
 
 /// `unlink-race grid`: the bench's settings and scenarios, checked exactly as the bench checks them.
-fn grid() -> Result<ExitCode> {
+fn grid() -> Result<u8> {
     let config = unlink_race::grid::GridConfig::from_env()?;
+    // What the bench refuses before its first benchmark, refused here too.
+    if let Some(line) = config
+        .reports_dir
+        .as_deref()
+        .and_then(unlink_race::grid::reports_dir_problem)
+    {
+        anyhow::bail!("{line}");
+    }
     let scenarios = config.scenarios();
     let targets = unlink_race::grid::survey_targets(&config.dirs, &config.other_sides);
     let mut out = String::new();
@@ -663,5 +683,5 @@ fn grid() -> Result<ExitCode> {
         );
     }
     print_stdout(&out)?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(EXIT_OK)
 }

@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -17,76 +16,20 @@ use unlink_race::report::schema::Trial;
 use unlink_race::report::{build, machine};
 use unlink_race::scenario::{Delete, Pace, Race, Recreate, Scenario, Views};
 
+use super::outputs::{check_outputs, goes_to_stdout, stage_outputs};
 use super::{EXIT_ERROR, EXIT_FOUND, EXIT_INTERRUPTED, EXIT_OK, RoleArg, RunArgs};
 
 /// Stop condition when none is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+/// How long a run ended by a stop signal (or its environment) waits for the
+/// reader of a FIFO output before it leaves it unwritten.
+const STREAM_GRACE: Duration = Duration::from_secs(2);
 
-/// Ctrl-C, SIGTERM and SIGHUP set the flag; a second one exits at once.
+/// Ctrl-C, SIGTERM and SIGHUP set the flag, however many arrive: the run
+/// stops, writes the report so far and removes its scratch directory, each
+/// step bounded in time (see `docs/reliability.md`).
 fn install_signal_flag() -> Result<Arc<AtomicBool>> {
-    let signals = unlink_race::signals::StopSignals::install(i32::from(EXIT_INTERRUPTED))
-        .context("cannot install signal handlers")?;
-    Ok(signals.flag())
-}
-
-/// Checks before any work is done that an output can be written: what the
-/// path names (a FIFO, a device and `-` are written through; a directory, a
-/// block device or a socket is refused) and that its directory takes a new file.
-pub fn check_output_path(flag: &str, path: &Path) -> Result<files::Destination> {
-    files::check_destination(path).with_context(|| format!("{flag} {}", path.display()))
-}
-
-/// Checks every output before any work, and that no two name the same file.
-pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<()> {
-    let mut seen: Vec<(&str, files::Destination)> = Vec::new();
-    for &(flag, path) in outputs {
-        let dest = check_output_path(flag, path)?;
-        let key = |d: &files::Destination| match d {
-            files::Destination::Stdout => None,
-            files::Destination::Stream(p)
-            | files::Destination::Replace(p)
-            | files::Destination::Create(p) => Some(
-                p.parent()
-                    .and_then(|d| d.canonicalize().ok())
-                    .map(|d| d.join(p.file_name().unwrap_or_default()))
-                    .unwrap_or_else(|| p.clone()),
-            ),
-        };
-        if let Some((other, _)) = seen
-            .iter()
-            .find(|(_, d)| key(d).is_some() && key(d) == key(&dest))
-        {
-            bail!("{flag} {}: the same file as {other}", path.display());
-        }
-        seen.push((flag, dest));
-    }
-    Ok(())
-}
-
-/// Outputs staged completely (each a temporary file next to its target),
-/// so that they are put in place all or none.
-pub struct StagedOutputs(Vec<(String, files::Staged)>);
-
-/// Stages every output; the first failure drops the others.
-pub fn stage_outputs(outputs: &[(&str, &Path, Vec<u8>)]) -> Result<StagedOutputs> {
-    let mut staged = Vec::with_capacity(outputs.len());
-    for (flag, path, bytes) in outputs {
-        let what = format!("{flag} {}", path.display());
-        let s = files::stage(path, bytes).with_context(|| format!("{what}: cannot write"))?;
-        staged.push((what, s));
-    }
-    Ok(StagedOutputs(staged))
-}
-
-impl StagedOutputs {
-    /// Puts every staged output in place.
-    pub fn commit(self) -> Result<()> {
-        for (what, s) in self.0 {
-            s.commit()
-                .with_context(|| format!("{what}: cannot write"))?;
-        }
-        Ok(())
-    }
+    unlink_race::signals::stop_flag().context("cannot install signal handlers")
 }
 
 /// The live progress line ("elapsed, cycles, anomalies (rate), cycles/s"), on a terminal only.
@@ -145,14 +88,27 @@ pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Checks every `--dir` (and `--other-side`) before any of them is raced in.
-fn check_dirs(dirs: &[PathBuf], other_sides: &[PathBuf]) -> Result<()> {
+/// Checks every `--dir` (and `--other-side`) before any of them is raced in,
+/// waiting `wait` (the stall limit) at most for each to answer, and no
+/// longer once a stop signal came.
+fn check_dirs(dirs: &[PathBuf], other_sides: &[PathBuf], wait: Duration) -> Result<()> {
+    let stop = unlink_race::signals::stop_flag();
     for (flag, dir) in dirs
         .iter()
         .map(|d| ("--dir", d))
         .chain(other_sides.iter().map(|d| ("--other-side", d)))
     {
-        super::check_dir(flag, dir)?;
+        if let Err(why) = unlink_race::harness::directory_problem_within(dir, wait, stop.as_deref())
+        {
+            if stop.as_ref().is_some_and(|s| s.load(Relaxed)) {
+                return Err(super::Stopped(format!(
+                    "{flag} {}: stopped while {why}",
+                    dir.display()
+                ))
+                .into());
+            }
+            bail!("{flag} {}: {why}", dir.display());
+        }
     }
     if let Some(dup) = unlink_race::grid::first_duplicate(dirs) {
         bail!("--dir {}: given twice", dup.display());
@@ -177,7 +133,7 @@ struct DirOutcome {
 const DELETER_FLAGS: &[&str] = &["role", "dir", "role-wait", "stall-timeout", "no-progress"];
 
 /// `--role deleter`: joins a reader's offer in `--dir` and races its deleters.
-fn run_deleter(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
+fn run_deleter(args: &RunArgs, given: &[String]) -> Result<u8> {
     if let Some(flag) = given.iter().find(|f| !DELETER_FLAGS.contains(&f.as_str())) {
         bail!(
             "--{flag}: --role deleter takes the scenario and the stop from the reader; it takes \
@@ -189,7 +145,7 @@ fn run_deleter(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
         [dir] => dir.clone(),
         _ => bail!("--role deleter: one --dir, the deleters' path to the reader's directory"),
     };
-    check_dirs(std::slice::from_ref(&dir), &[])?;
+    check_dirs(std::slice::from_ref(&dir), &[], args.stall_timeout)?;
     let interrupted = install_signal_flag()?;
     let _ = unlink_race::sys::platform::raise_fd_limit();
     eprintln!(
@@ -220,7 +176,7 @@ fn run_deleter(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
         served.scratch.display()
     );
     super::print_stdout(&line)?;
-    Ok(ExitCode::from(match served.end {
+    Ok(match served.end {
         role::DeleterEnd::Stopped => EXIT_OK,
         role::DeleterEnd::Interrupted => EXIT_INTERRUPTED,
         role::DeleterEnd::ScratchGone => {
@@ -231,7 +187,7 @@ fn run_deleter(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
             EXIT_ERROR
         }
         role::DeleterEnd::Environment(_) => EXIT_ERROR,
-    }))
+    })
 }
 
 /// Creators of `--race create` when `--creators` is not given.
@@ -291,7 +247,7 @@ fn scenario_of(args: &RunArgs) -> Result<Scenario> {
     }
 }
 
-pub fn run(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
+pub fn run(args: &RunArgs, given: &[String]) -> Result<u8> {
     if args.role == Some(RoleArg::Deleter) {
         return run_deleter(args, given);
     }
@@ -342,7 +298,7 @@ pub fn run(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
     } else {
         args.dir.clone()
     };
-    check_dirs(&dirs, &args.other_side)?;
+    check_dirs(&dirs, &args.other_side, args.stall_timeout)?;
     let interrupted = install_signal_flag()?;
     // macOS starts processes with 256 descriptors. A refusal leaves the limit
     // as it was: running out is then an environment error like any other.
@@ -355,10 +311,10 @@ pub fn run(args: &RunArgs, given: &[String]) -> Result<ExitCode> {
         let outcome = run_in(args, &scenario, target, several, &interrupted)?;
         found |= outcome.anomalies > 0;
         if outcome.interrupted {
-            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+            return Ok(EXIT_INTERRUPTED);
         }
     }
-    Ok(ExitCode::from(if found { EXIT_FOUND } else { EXIT_OK }))
+    Ok(if found { EXIT_FOUND } else { EXIT_OK })
 }
 
 /// Runs the scenario in one directory, prints its summary and writes its reports.
@@ -378,6 +334,7 @@ fn run_in(
         remote_deleters: (args.role == Some(RoleArg::Reader)).then_some(args.role_wait),
         ..HarnessOptions::default()
     };
+    say_stale_removed(&unlink_race::harness::remove_stale(dir));
     if options.remote_deleters.is_some() {
         eprintln!(
             "reader: waiting up to {} s for the deleters: run `unlink-race run --role deleter \
@@ -395,18 +352,12 @@ fn run_in(
         (args.cycles.is_none() && args.until.is_none() && args.trials.is_none())
             .then_some(DEFAULT_DURATION)
     });
+    // With --trials, --cycles and --until bound the whole run, as
+    // --duration does: cycles over all trials, trials that found an anomaly.
     let goal = Goal {
-        cycles: if args.trials.is_some() {
-            None
-        } else {
-            args.cycles
-        },
+        cycles: args.cycles,
         duration: deadline,
-        anomalies: if args.trials.is_some() {
-            None
-        } else {
-            args.until
-        },
+        anomalies: args.until,
     };
     let progress = ProgressLine::new(!args.no_progress, goal);
     let mut monitor = |p: &Progress| {
@@ -424,13 +375,20 @@ fn run_in(
     // marked with it, and the exit code is 2.
     let mut environment: Option<String> = None;
     if let Some(count) = args.trials {
+        let mut cycles_done = 0u64;
+        let mut found = 0u64;
         for _ in 0..count {
             let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
-            if left.is_some_and(|l| l.is_zero()) {
+            let cycles_left = args.cycles.map(|n| n.saturating_sub(cycles_done));
+            if left.is_some_and(|l| l.is_zero())
+                || cycles_left == Some(0)
+                || args.until.is_some_and(|k| found >= k)
+            {
                 break;
             }
+            let cap = cycles_left.map_or(args.trial_cycles, |n| n.min(args.trial_cycles));
             let limit = BatchLimit {
-                cycles: Some(args.trial_cycles),
+                cycles: Some(cap),
                 duration: left,
                 until_anomalies: Some(1),
             };
@@ -442,21 +400,22 @@ fn run_in(
                 }
                 Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
             };
+            cycles_done += batch.cycles;
             let (c, a) = progress.before.get();
             progress.before.set((c + batch.cycles, a + batch.anomalies));
             let end = batch.end;
             match batch.first_anomaly_cycle {
-                Some(c) => trials.push(Trial {
-                    cycles: c.max(1),
-                    censored: false,
-                    elapsed_ns: batch.elapsed_ns,
-                }),
-                None if end == BatchEnd::Completed => trials.push(Trial {
-                    cycles: batch.cycles,
-                    censored: true,
-                    elapsed_ns: batch.elapsed_ns,
-                }),
-                // A trial cut short by the deadline or Ctrl-C is censored where it stopped.
+                Some(c) => {
+                    found += 1;
+                    trials.push(Trial {
+                        cycles: c.max(1),
+                        censored: false,
+                        elapsed_ns: batch.elapsed_ns,
+                    })
+                }
+                // A trial that reached its cap, or was cut short by the
+                // deadline, the run's cycle budget or Ctrl-C, is censored
+                // where it stopped.
                 None => trials.push(Trial {
                     cycles: batch.cycles,
                     censored: true,
@@ -480,6 +439,8 @@ fn run_in(
             Err(e) => return Err(e).with_context(|| format!("racing in {}", dir.display())),
         }
     }
+    // A stop signal that arrived while the run ended is this run's.
+    was_interrupted |= interrupted.load(Relaxed) && environment.is_none();
     progress.finish();
     let target_info = harness.target().clone();
     let tally = harness.finish();
@@ -515,9 +476,13 @@ fn run_in(
         was_interrupted,
     );
     report.environment_error = environment.clone();
-    let mut text = summary(&report);
-    if let Some(left) = &tally.scratch_left {
-        text += &format!("warning: the scratch directory was left at {left}\n");
+    let mut text = unlink_race::export::terminal::clean(&summary(&report));
+    let left_behind = left_behind(&tally);
+    if let Some(line) = &left_behind {
+        text += &format!(
+            "warning: {}\n",
+            unlink_race::export::terminal::clean_line(line)
+        );
     }
     let output = |path: &PathBuf| {
         if several {
@@ -539,18 +504,27 @@ fn run_in(
         .map(|(flag, path, data)| (*flag, path.as_path(), data.clone()))
         .collect();
     let staged = stage_outputs(&staging)?;
+    // From here a stop signal only ends a wait for an output's reader: a
+    // new one at once; the one that stopped the run after a short grace.
+    let patience = if was_interrupted || environment.is_some() {
+        interrupted.store(true, Relaxed);
+        Instant::now() + STREAM_GRACE
+    } else {
+        interrupted.store(false, Relaxed);
+        Instant::now()
+    };
+    let stop = Some((interrupted.as_ref(), patience));
     if let Some(cause) = environment {
         // One line (printed by `main`): the cause, and where the report so far is.
-        staged.commit()?;
+        staged.commit(stop)?;
         let written: Vec<String> = bytes
             .iter()
-            .filter(|(_, p, _)| p.as_os_str() != "-")
+            .filter(|(_, p, _)| !goes_to_stdout(p))
             .map(|(_, p, _)| p.display().to_string())
             .collect();
-        let left = tally
-            .scratch_left
+        let left = left_behind
             .as_ref()
-            .map(|l| format!("; the scratch directory was left at {l}"))
+            .map(|l| format!("; {l}"))
             .unwrap_or_default();
         if written.is_empty() {
             bail!("{cause}{left}");
@@ -561,20 +535,74 @@ fn run_in(
         );
     }
     for (_, path, _) in &bytes {
-        if path.as_os_str() != "-" {
+        if !goes_to_stdout(path) {
             text += &format!("report: {}\n", path.display());
         }
     }
     // The summary first: an unwritable standard output leaves no report file.
     // With a report on standard output (`-`) the summary goes to stderr.
-    if bytes.iter().any(|(_, p, _)| p.as_os_str() == "-") {
+    if bytes.iter().any(|(_, p, _)| goes_to_stdout(p)) {
         eprint!("{text}");
     } else {
         super::print_stdout(&text)?;
     }
-    staged.commit()?;
+    staged.commit(stop)?;
     Ok(DirOutcome {
         interrupted: was_interrupted,
         anomalies: report.scenarios[0].anomalies,
     })
+}
+
+/// What a run left behind, in one line: its scratch directory (where, and
+/// why) and workers stuck in a syscall that never returned.
+fn left_behind(tally: &unlink_race::harness::Tally) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(left) = &tally.scratch_left {
+        parts.push(format!("the scratch directory was left at {left}"));
+    }
+    if tally.stuck_workers > 0 {
+        parts.push(format!(
+            "{} worker{} left stuck in a syscall of a filesystem that does not answer",
+            tally.stuck_workers,
+            if tally.stuck_workers == 1 {
+                " is"
+            } else {
+                "s are"
+            }
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Says, in one line on stderr, which stale scratch directories of runs
+/// that are gone were removed, and which had to be left.
+fn say_stale_removed(found: &[unlink_race::harness::StaleScratch]) {
+    if found.is_empty() {
+        return;
+    }
+    let removed: Vec<String> = found
+        .iter()
+        .filter(|s| s.left.is_none())
+        .map(|s| format!("{} (process {})", s.path.display(), s.pid))
+        .collect();
+    let left: Vec<String> = found
+        .iter()
+        .filter_map(|s| Some(format!("{}: {}", s.path.display(), s.left.as_ref()?)))
+        .collect();
+    let mut line = String::new();
+    if !removed.is_empty() {
+        line += &format!(
+            "removed {} stale scratch director{} of runs that are gone: {}",
+            removed.len(),
+            if removed.len() == 1 { "y" } else { "ies" },
+            removed.join(", ")
+        );
+    }
+    if !left.is_empty() {
+        if !line.is_empty() {
+            line += "; ";
+        }
+        line += &format!("left stale scratch directories alone: {}", left.join(", "));
+    }
+    eprintln!("note: {}", unlink_race::export::terminal::clean_line(&line));
 }

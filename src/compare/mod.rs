@@ -28,7 +28,7 @@ use crate::stats::{self, RateComparison};
 mod machines;
 mod matching;
 
-pub use crate::report::load::{LoadError, load_report, parse_report};
+pub use crate::report::load::{LoadError, load_report, load_summary, parse_report};
 pub use crate::stats::{DEFAULT_ALPHA, DEFAULT_MARGIN};
 pub use machines::MachineRow;
 use machines::{config_differences, labels, machine_rows};

@@ -23,11 +23,12 @@
 use std::ffi::{CStr, CString, OsStr};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
 
 use crate::export::html;
 use crate::report::schema::Report;
-use crate::sys::{self, AsFd, Errno, OwnedFd, file_type::*, flags::*};
+use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd, file_type::*, flags::*};
 
 /// What an output path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +111,19 @@ fn classify(path: &Path, follow: bool) -> io::Result<Destination> {
         S_IFSOCK => Err(refuse("is a socket")),
         S_IFLNK if follow => {
             // Judge what the link points to, and write there: the link stays.
+            // A stream is written through the link itself (`/dev/stdout`
+            // into a pipe points at `pipe:[…]`, which no path names).
+            let meta =
+                std::fs::metadata(path).map_err(|_| refuse("is a symbolic link to nothing"))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::FileTypeExt;
+                if meta.file_type().is_fifo() || meta.file_type().is_char_device() {
+                    return Ok(Destination::Stream(path.to_path_buf()));
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = meta;
             let target =
                 std::fs::canonicalize(path).map_err(|_| refuse("is a symbolic link to nothing"))?;
             classify(&target, false)
@@ -120,21 +134,34 @@ fn classify(path: &Path, follow: bool) -> io::Result<Destination> {
     }
 }
 
-/// A unique name next to `name` for a temporary file.
+/// A unique name next to `name` for a temporary file: `.<name>.unlink-race-
+/// <what>-<pid>-<n>`, with `name` cut short when the whole would pass the
+/// 255 bytes a file name can have (a long name the user gave must not fail
+/// on a name the user never gave).
 fn temp_name(name: &CStr, what: &str) -> CString {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut bytes = b".".to_vec();
-    bytes.extend_from_slice(name.to_bytes());
-    bytes.extend_from_slice(
-        format!(
-            ".unlink-race-{what}-{}-{}",
-            sys::getpid(),
-            COUNTER.fetch_add(1, Relaxed)
-        )
-        .as_bytes(),
+    let suffix = format!(
+        ".unlink-race-{what}-{}-{}",
+        sys::getpid(),
+        COUNTER.fetch_add(1, Relaxed)
     );
+    let room = NAME_MAX.saturating_sub(1 + suffix.len());
+    let mut stem = name.to_bytes();
+    if stem.len() > room {
+        stem = &stem[..room];
+        // Keep the cut on a character boundary where the name is UTF-8.
+        while !stem.is_empty() && std::str::from_utf8(stem).is_err() {
+            stem = &stem[..stem.len() - 1];
+        }
+    }
+    let mut bytes = b".".to_vec();
+    bytes.extend_from_slice(stem);
+    bytes.extend_from_slice(suffix.as_bytes());
     CString::new(bytes).expect("no NUL: built from a CStr")
 }
+
+/// The longest file name Linux and macOS filesystems take, in bytes.
+const NAME_MAX: usize = 255;
 
 fn write_all_fd(fd: sys::BorrowedFd<'_>, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
@@ -226,9 +253,17 @@ pub fn stage(path: &Path, bytes: &[u8]) -> io::Result<Staged> {
 impl Staged {
     /// Puts the bytes in place: writes them through, or renames the
     /// temporary file over the target.
-    pub fn commit(mut self) -> io::Result<()> {
+    pub fn commit(self) -> io::Result<()> {
+        self.commit_until(None)
+    }
+
+    /// [`Staged::commit`]; a stream (a FIFO or standard output into a pipe)
+    /// that waits for its reader gives up once `stop` is set and its
+    /// deadline has passed (`stop` is `(flag, not before)`), failing with
+    /// [`io::ErrorKind::Interrupted`].
+    pub fn commit_until(mut self, stop: Option<(&AtomicBool, Instant)>) -> io::Result<()> {
         match &mut self.inner {
-            StagedKind::Through { dest, bytes } => write_through(dest, bytes),
+            StagedKind::Through { dest, bytes } => write_through(dest, bytes, stop),
             StagedKind::File {
                 dir,
                 tmp,
@@ -258,9 +293,77 @@ impl Drop for Staged {
     }
 }
 
-fn write_through(dest: &Destination, bytes: &[u8]) -> io::Result<()> {
+/// How often a stream that cannot take bytes yet is looked at again (and
+/// the stop flag with it).
+#[cfg(unix)]
+const STREAM_POLL_MS: i32 = 50;
+
+/// An error once the wait for a reader is to end: the flag is set and its
+/// deadline has passed.
+fn stopped(stop: Option<(&AtomicBool, Instant)>) -> io::Result<()> {
+    match stop {
+        Some((flag, not_before)) if flag.load(Relaxed) && Instant::now() >= not_before => {
+            Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "stopped while waiting for the reader",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` to `fd` as its reader takes them, never blocking longer
+/// than [`STREAM_POLL_MS`] without looking at `stop` while the reader
+/// takes nothing: at most `PIPE_BUF` bytes at a time once `poll` says there
+/// is room (a pipe then takes them whole), or without waiting on a
+/// non-blocking descriptor.
+#[cfg(unix)]
+fn write_stream(
+    fd: BorrowedFd<'_>,
+    mut bytes: &[u8],
+    stop: Option<(&AtomicBool, Instant)>,
+) -> io::Result<()> {
+    const CHUNK: usize = 4096;
+    while !bytes.is_empty() {
+        if !sys::poll_ready(fd, sys::POLLOUT, STREAM_POLL_MS).map_err(os_err)? {
+            stopped(stop)?;
+            continue;
+        }
+        match sys::write(fd, &bytes[..bytes.len().min(CHUNK)]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e == sys::EAGAIN || e == sys::EWOULDBLOCK => stopped(stop)?,
+            Err(e) => return Err(os_err(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Windows has no `poll` on a stream: written whole, as a file is.
+#[cfg(not(unix))]
+fn write_stream(
+    fd: BorrowedFd<'_>,
+    bytes: &[u8],
+    stop: Option<(&AtomicBool, Instant)>,
+) -> io::Result<()> {
+    stopped(stop)?;
+    write_all_fd(fd, bytes)
+}
+
+fn write_through(
+    dest: &Destination,
+    bytes: &[u8],
+    stop: Option<(&AtomicBool, Instant)>,
+) -> io::Result<()> {
     match dest {
+        #[cfg(unix)]
         Destination::Stdout => {
+            io::stdout().lock().flush()?;
+            write_stream(io::stdout().as_fd(), bytes, stop)
+        }
+        #[cfg(not(unix))]
+        Destination::Stdout => {
+            stopped(stop)?;
             let mut out = io::stdout().lock();
             out.write_all(bytes)?;
             out.flush()
@@ -269,12 +372,29 @@ fn write_through(dest: &Destination, bytes: &[u8]) -> io::Result<()> {
             let (dir, name) = split(path)?;
             // No O_CREAT, no O_TRUNC: only what is there is opened, and it is
             // checked to still be a FIFO or a device before a byte goes out.
-            let fd = sys::openat(dir.as_fd(), &name, O_WRONLY, 0).map_err(os_err)?;
+            // Non-blocking: a FIFO without a reader answers ENXIO at once,
+            // and is tried again until one comes (or the stop flag is set).
+            #[cfg(unix)]
+            let flags = O_WRONLY | O_NONBLOCK;
+            #[cfg(not(unix))]
+            let flags = O_WRONLY;
+            #[cfg_attr(not(unix), allow(clippy::never_loop))]
+            let fd = loop {
+                match sys::openat(dir.as_fd(), &name, flags, 0) {
+                    Ok(fd) => break fd,
+                    #[cfg(unix)]
+                    Err(sys::ENXIO) => {
+                        stopped(stop)?;
+                        std::thread::sleep(std::time::Duration::from_millis(STREAM_POLL_MS as u64));
+                    }
+                    Err(e) => return Err(os_err(e)),
+                }
+            };
             let st = sys::fstat(fd.as_fd()).map_err(os_err)?;
             if !matches!(st.mode & S_IFMT, S_IFIFO | S_IFCHR) {
                 return Err(refuse("changed while the run went on: not written"));
             }
-            write_all_fd(fd.as_fd(), bytes)
+            write_stream(fd.as_fd(), bytes, stop)
         }
         Destination::Replace(_) | Destination::Create(_) => unreachable!("staged as a file"),
     }
@@ -348,15 +468,44 @@ pub fn report_json(report: &Report) -> io::Result<Vec<u8>> {
 }
 
 /// Checks before any work that report files can be written into `dir`:
-/// creates it when missing and creates and removes a file in it (a path that
-/// is a file, a read-only filesystem or a directory without write permission
-/// is found here).
+/// what [`reports_dir_usable`] checks, then creates it when missing and
+/// creates and removes a file in it.
 pub fn check_reports_dir(dir: &Path) -> io::Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(refuse("is not a directory"));
-    }
+    reports_dir_usable(dir)?;
     std::fs::create_dir_all(dir)?;
     check_destination(&dir.join("index.html")).map(drop)
+}
+
+/// Whether report files could be written into `dir`, found without
+/// creating it: a path that is not a directory, a read-only filesystem or
+/// a directory without write permission (its own, or that of the nearest
+/// existing directory above it when it does not exist yet) is an error,
+/// the same one [`check_reports_dir`] gives.
+pub fn reports_dir_usable(dir: &Path) -> io::Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => return check_destination(&dir.join("index.html")).map(drop),
+        Ok(_) => return Err(refuse("is not a directory")),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    // Not there yet: the nearest directory above it must take a new one.
+    let mut above = dir.parent();
+    while let Some(d) = above {
+        let d = if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        };
+        match std::fs::metadata(d) {
+            Ok(m) if m.is_dir() => {
+                return check_destination(&d.join(".unlink-race-reports")).map(drop);
+            }
+            Ok(_) => return Err(os_err(sys::ENOTDIR)),
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            Err(_) => above = d.parent(),
+        }
+    }
+    Ok(())
 }
 
 /// Writes `<label>.json` and `<label>.html` into `dir` (both or neither),
@@ -377,9 +526,11 @@ pub fn write_report_files(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf
     Ok(vec![json, page, index])
 }
 
-/// Every unlink-race report JSON in `dir`, by file name. Files that are not
-/// reports (or not of a schema this version reads) are skipped with a warning
-/// that names the file and the problem.
+/// Every unlink-race report JSON in `dir`, by file name, as summaries
+/// ([`crate::report::load::load_summary`]: what the index shows). Files
+/// that are not reports (or not of a schema this version reads) and
+/// anything that is not a regular file (a FIFO, a socket) are skipped with
+/// a warning that names the file and the problem.
 pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -388,7 +539,7 @@ pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
     names.sort();
     let mut out = Vec::new();
     for path in names {
-        match crate::report::load::load_report(&path) {
+        match crate::report::load::load_summary_of_file(&path) {
             Ok(r) => {
                 let name = path
                     .file_name()
@@ -396,7 +547,10 @@ pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
                     .unwrap_or_default();
                 out.push((name, r));
             }
-            Err(e) => eprintln!("warning: {e}; left out of the index"),
+            Err(e) => eprintln!(
+                "warning: {}; left out of the index",
+                crate::export::terminal::clean_line(&e.to_string())
+            ),
         }
     }
     Ok(out)

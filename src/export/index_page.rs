@@ -14,6 +14,7 @@ use crate::export::html::format::{RateText, format_unix_time};
 use crate::export::html::{
     self, IndexColumn, VerdictColumn, index_rows, overlapped_total, raced_total, short_verdict,
 };
+use crate::export::markdown as md;
 use crate::report::schema::{Report, ScenarioReport};
 
 /// The comparison behind the verdict column: every report against the first.
@@ -51,30 +52,39 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
     let extra: Vec<&dyn IndexColumn> = verdict.iter().map(|v| v as &dyn IndexColumn).collect();
     let rows = index_rows(reports);
 
-    let mut out = format!(
-        "**unlink-race index**: {} report{} · {} scenario{}{}. Each cell: how often an \
+    let intro = format!(
+        "{} report{} · {} scenario{}{}. Each cell: how often an \
          anomaly was seen (rate per cycle, 95% interval, counts, raced opens where counted); “<” is the 95% upper \
-         bound where none was seen; — where a report did not run the scenario.\n\n",
+         bound where none was seen; — where a report did not run the scenario.",
         reports.len(),
         if reports.len() == 1 { "" } else { "s" },
         rows.len(),
         if rows.len() == 1 { "" } else { "s" },
         match reports.first() {
             Some((_, first)) if reports.len() >= 2 => {
-                format!(" · verdicts against `{}`", first.label)
+                format!(" · verdicts against {}", first.label)
             }
             _ => String::new(),
         }
     );
+    let mut out = format!(
+        "{}: {}\n\n",
+        md::strong("unlink-race index"),
+        md::text(&intro)
+    );
 
     let mut header = vec![String::new()];
-    header.extend(reports.iter().map(|(_, r)| column_title(r)));
+    header.extend(reports.iter().map(|(_, r)| md::text(&column_title(r))));
     let mut machine = Vec::new();
     machine.push(
-        std::iter::once("verdict".to_string())
+        std::iter::once(md::text("verdict"))
             .chain(reports.iter().map(|(_, r)| {
                 let (bad, text) = short_verdict(r);
-                if bad { format!("**{text}**") } else { text }
+                if bad {
+                    md::strong(&text)
+                } else {
+                    md::text(&text)
+                }
             }))
             .collect(),
     );
@@ -99,29 +109,29 @@ pub fn render_index_markdown(reports: &[(String, Report)]) -> String {
     ];
     for (name, field) in fields {
         machine.push(
-            std::iter::once(name.to_string())
-                .chain(reports.iter().map(|(_, r)| field(r)))
+            std::iter::once(md::text(name))
+                .chain(reports.iter().map(|(_, r)| md::text(&field(r))))
                 .collect(),
         );
     }
-    table(&mut out, &header, &[], &machine);
+    md::table(&mut out, &header, &[], &machine);
     out.push('\n');
 
-    let mut header = vec!["scenario".to_string()];
-    header.extend(reports.iter().map(|(_, r)| column_title(r)));
-    header.extend(extra.iter().map(|c| c.header()));
+    let mut header = vec![md::text("scenario")];
+    header.extend(reports.iter().map(|(_, r)| md::text(&column_title(r))));
+    header.extend(extra.iter().map(|c| md::text(&c.header())));
     let mut numeric = vec![false];
     numeric.extend(reports.iter().map(|_| true));
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            let mut cells = vec![format!("`{}`", row.name)];
+            let mut cells = vec![md::code(row.name)];
             cells.extend(row.cells.iter().map(|c| rate_cell(*c)));
-            cells.extend(extra.iter().map(|c| c.cell(row).text));
+            cells.extend(extra.iter().map(|c| md::text(&c.cell(row).text)));
             cells
         })
         .collect();
-    table(&mut out, &header, &numeric, &body);
+    md::table(&mut out, &header, &numeric, &body);
     out
 }
 
@@ -135,7 +145,7 @@ fn column_title(r: &Report) -> String {
 
 /// `**1 in 2.1 K** (4.8e-4, 95%: 4.1e-4 – 5.6e-4; 57 / 118 K)` or
 /// `< 1 in 330 K (< 3.0e-6 at 95%; 0 / 1.0 M)`; `—` where the report lacks
-/// the scenario.
+/// the scenario. Markdown, escaped.
 fn rate_cell(s: Option<&ScenarioReport>) -> String {
     let Some(s) = s else {
         return "—".into();
@@ -157,42 +167,20 @@ fn rate_cell(s: Option<&ScenarioReport>) -> String {
         }
     );
     if rate.is_bound() {
-        format!("{} ({} at 95%; {counts})", rate.one_in_short(), rate.rate())
+        md::text(&format!(
+            "{} ({} at 95%; {counts})",
+            rate.one_in_short(),
+            rate.rate()
+        ))
     } else {
         format!(
-            "**{}** ({}, 95%: {}; {counts})",
-            rate.one_in_short(),
-            rate.rate(),
-            rate.interval()
+            "{} {}",
+            md::strong(&rate.one_in_short()),
+            md::text(&format!(
+                "({}, 95%: {}; {counts})",
+                rate.rate(),
+                rate.interval()
+            ))
         )
     }
-}
-
-/// A pipe table: header, separator (`---:` for numbers), rows.
-fn table(out: &mut String, header: &[String], numeric: &[bool], rows: &[Vec<String>]) {
-    let line = |cells: &[String]| {
-        let escaped: Vec<String> = cells.iter().map(|c| escape(c)).collect();
-        format!("| {} |\n", escaped.join(" | "))
-    };
-    out.push_str(&line(header));
-    let separator: Vec<&str> = (0..header.len())
-        .map(|i| {
-            if numeric.get(i).copied().unwrap_or(false) {
-                "---:"
-            } else {
-                "---"
-            }
-        })
-        .collect();
-    out.push_str(&format!("|{}|\n", separator.join("|")));
-    for row in rows {
-        out.push_str(&line(row));
-    }
-}
-
-/// A cell's text made safe inside a pipe table: `|` escaped, no line breaks.
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
 }

@@ -5,6 +5,35 @@
 
 use crate::compare::Comparison;
 use crate::export::compare_table::{self, Column, Matrix, Table};
+use crate::report::load::unsafe_char;
+
+/// `text` safe to print on a terminal: control characters (ESC, NUL, a
+/// carriage return, …) and bidi overrides, which could move the cursor,
+/// recolour or hide what follows, are shown as their `\u{…}` escapes;
+/// line breaks and tabs are kept.
+pub fn clean(text: &str) -> String {
+    escape_where(text, |c| c != '\n' && c != '\t' && unsafe_char(c))
+}
+
+/// [`clean`] for one line: line breaks are escaped too.
+pub fn clean_line(text: &str) -> String {
+    escape_where(text, unsafe_char)
+}
+
+fn escape_where(text: &str, escape: impl Fn(char) -> bool) -> String {
+    if !text.chars().any(&escape) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if escape(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 /// The terminal width the output is laid out for.
 pub const WIDTH: usize = 100;

@@ -42,7 +42,8 @@ use pool::Pool;
 pub use records::{
     AnomalyRecord, ErrnoCount, EventKind, Role, Stall, Timeline, TimelineEvent, WorkerId,
 };
-use scratch::{Scratch, create_scratch};
+pub use scratch::{MARKER, StaleScratch, remove_stale};
+use scratch::{Probe, REMOVAL_WAIT, Scratch, create_scratch};
 use slot::{OPS, SlotSnapshot};
 pub use split::VIEW_WAIT;
 use watchdog::{pause_threshold_ns, watchdog};
@@ -106,6 +107,24 @@ pub enum HarnessError {
     Spawn(std::io::Error),
     #[error("worker process failed: {0}")]
     Worker(String),
+    /// A process, thread or descriptor limit stopped the harness from
+    /// starting what it needs (docs/usage.md#environment-errors: the
+    /// environment, not the race).
+    #[error(
+        "environment error: cannot start {what}: {source} (a limit on processes, threads or memory? see ulimit -u and ulimit -v)"
+    )]
+    Resource {
+        what: String,
+        source: std::io::Error,
+    },
+    /// A worker process could not run for a reason of the environment.
+    #[error("environment error: {0}")]
+    WorkerEnvironment(String),
+    /// A buffer the run needs could not be allocated.
+    #[error(
+        "environment error: out of memory: cannot allocate {bytes} bytes for {what} (a memory limit? see ulimit -v)"
+    )]
+    Memory { what: String, bytes: u64 },
     /// The scratch directory or its filesystem failed
     /// (docs/usage.md#environment-errors): not the race.
     #[error(
@@ -135,6 +154,14 @@ pub enum HarnessError {
     /// The two processes of two views did not meet, or lost each other.
     #[error("{0}")]
     Role(String),
+    /// Every reader waited on the filesystem longer than the stall limit,
+    /// with a look at the scratch directory waiting too or for 5 s: it
+    /// stopped answering.
+    #[error(
+        "environment error: the scratch directory {} is on a filesystem that stopped answering: every reader has waited in a syscall for over {} s (a stopped or hung FUSE server?)",
+        scratch.display(), limit.as_secs_f64()
+    )]
+    Frozen { scratch: PathBuf, limit: Duration },
 }
 
 /// Windows: deletes a probe file with POSIX semantics, so that a
@@ -170,8 +197,29 @@ impl HarnessError {
     pub fn is_environment(&self) -> bool {
         matches!(
             self,
-            HarnessError::Environment { .. } | HarnessError::Descriptors { .. }
+            HarnessError::Environment { .. }
+                | HarnessError::Descriptors { .. }
+                | HarnessError::Resource { .. }
+                | HarnessError::WorkerEnvironment(_)
+                | HarnessError::Memory { .. }
+                | HarnessError::Frozen { .. }
         )
+    }
+
+    /// Starting `what` failed with `source`: a resource error (a limit on
+    /// processes, threads, memory or descriptors) when its errno says so.
+    pub fn spawn(what: impl Into<String>, source: std::io::Error) -> HarnessError {
+        if source
+            .raw_os_error()
+            .is_some_and(|e| matches!(e, sys::EAGAIN | sys::ENOMEM | sys::EMFILE | sys::ENFILE))
+        {
+            HarnessError::Resource {
+                what: what.into(),
+                source,
+            }
+        } else {
+            HarnessError::Spawn(source)
+        }
     }
 }
 
@@ -199,6 +247,79 @@ pub fn environment_cause(errno: Errno) -> &'static str {
         sys::EMFILE | sys::ENFILE => "cannot be used: out of file descriptors",
         sys::ENOMEM => "cannot be used: out of memory",
         _ => "failed",
+    }
+}
+
+/// Why `dir` cannot be raced in, checked before anything starts: it does
+/// not exist, is not a directory, or its filesystem fails (a FUSE mount
+/// whose server is gone answers "Transport endpoint is not connected").
+pub fn directory_problem(dir: &Path) -> Result<(), String> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err("is not a directory".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("does not exist".into()),
+        Err(e) => Err(match e.raw_os_error() {
+            Some(errno) if environment_cause(errno) != "failed" => {
+                format!("{e}; it {}", environment_cause(errno))
+            }
+            _ => e.to_string(),
+        }),
+    }
+}
+
+/// [`directory_problem`], plus a lookup of a name that is not there (which
+/// no cache answers), in a thread of its own waited for `wait` at most, or
+/// until `stop` is set: a filesystem that stopped answering (a FUSE server
+/// stopped before the run) is said so instead of hanging the run before it
+/// starts.
+pub fn directory_problem_within(
+    dir: &Path,
+    wait: Duration,
+    stop: Option<&AtomicBool>,
+) -> Result<(), String> {
+    let owned = dir.to_path_buf();
+    let check = move || {
+        directory_problem(&owned)?;
+        let fd = sys::open_dir(&owned).map_err(|e| e.to_string())?;
+        let name = std::ffi::CString::new(format!(
+            ".unlink-race-lookup-{}-{}",
+            sys::getpid(),
+            sys::monotonic_ns()
+        ))
+        .expect("no NUL in the name");
+        match sys::fstatat(fd.as_fd(), &name) {
+            Ok(_) | Err(sys::ENOENT) => Ok(()),
+            Err(e) => Err(match environment_cause(e) {
+                "failed" => errno_label(e),
+                cause => format!("{}; it {cause}", errno_label(e)),
+            }),
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("directory check".into())
+        .stack_size(threads::WORKER_STACK)
+        .spawn(move || {
+            let _ = tx.send(check());
+        });
+    match spawned {
+        Ok(_) => {
+            let deadline = Instant::now() + wait;
+            while Instant::now() < deadline && !stop.is_some_and(|s| s.load(Relaxed)) {
+                let step = deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(50));
+                if let Ok(answer) = rx.recv_timeout(step) {
+                    return answer;
+                }
+            }
+            Err(format!(
+                "its filesystem does not answer: a lookup in it has waited {:.1} s (a stopped or hung FUSE server?)",
+                wait.min(Instant::now() - (deadline - wait)).as_secs_f64()
+            ))
+        }
+        // No thread to spare: the check runs here (a limit is the likelier fault).
+        Err(_) => directory_problem(dir),
     }
 }
 
@@ -238,6 +359,21 @@ pub enum BatchEnd {
     /// A worker stayed stuck in a syscall and was left behind.
     Stalled,
 }
+
+/// How long a batch stopped by the caller waits for its workers before it
+/// leaves those still stuck (on a filesystem that stopped answering, it
+/// leaves them at once).
+pub const STOP_GRACE: Duration = Duration::from_secs(2);
+/// Every reader (or a creator, whom the others wait for) stuck past the
+/// stall limit for this long (5 s) is a filesystem that stopped answering,
+/// even where it still answers a look at the directory from its cache.
+pub const FROZEN_AFTER: Duration = Duration::from_secs(5);
+/// How long the end of a run on a filesystem that stopped answering waits
+/// for its scratch directory's removal.
+const FROZEN_REMOVAL_WAIT: Duration = Duration::from_millis(250);
+/// A look at the scratch directory still waiting after this long (1 s) is a
+/// filesystem that does not answer, for the end of a run.
+const PROBE_SLOW_NS: u64 = 1_000_000_000;
 
 /// One batch's measurements.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -301,6 +437,8 @@ pub struct Tally {
     /// Deleters in another process (`--role reader`): why their counts are
     /// missing, when they are (`None`: merged).
     pub remote_error: Option<String>,
+    /// Workers left behind still inside a syscall that never returned.
+    pub stuck_workers: u32,
 }
 
 /// Filesystem facts about the target directory, for the report.
@@ -334,6 +472,8 @@ pub struct Harness {
     scratch: Option<Scratch>,
     /// The deleters, when another process runs them (`--role reader`).
     remote: Option<role::RemoteDeleters>,
+    /// Watches the scratch directory for the controller.
+    probe: Option<Probe>,
     stalls: Vec<(usize, u64, Stall)>,
     /// Times the whole process was paused (SIGSTOP, Ctrl-Z, a suspended
     /// machine): `(start, length)` in monotonic ns. Not stall time.
@@ -342,6 +482,9 @@ pub struct Harness {
     first_anomaly_cycle: Option<u64>,
     elapsed_ns: u64,
     broken: bool,
+    /// The filesystem stopped answering: its scratch directory is not
+    /// waited for at the end.
+    frozen: bool,
 }
 
 /// Descriptors a scenario needs beyond the process's own (a conservative
@@ -434,6 +577,7 @@ impl Harness {
             ));
         }
         let (mut scratch, canonical) = create_scratch(target_dir)?;
+        let probe = Probe::start(Arc::clone(&scratch.dir), options.poll_interval)?;
         let fs = platform::fs_info(scratch.dir.as_fd(), &canonical);
         #[cfg(windows)]
         if scenario.delete == crate::scenario::Delete::Posix {
@@ -486,10 +630,12 @@ impl Harness {
             .filter(|id| remote.is_none() || id.role == Role::Reader)
             .collect();
         let pool: Box<dyn Pool> = match scenario.workers {
-            Workers::Threads => Box::new(
-                threads::ThreadPool::start(scenario, &dirs, Arc::clone(&control), &local)
-                    .map_err(HarnessError::Spawn)?,
-            ),
+            Workers::Threads => Box::new(threads::ThreadPool::start(
+                scenario,
+                &dirs,
+                Arc::clone(&control),
+                &local,
+            )?),
             Workers::Processes => Box::new(process::ProcessPool::start(
                 scenario,
                 &|role| scratch.path_for_children(role),
@@ -512,12 +658,14 @@ impl Harness {
             },
             scratch: Some(scratch),
             remote,
+            probe: Some(probe),
             stalls: Vec::new(),
             pauses: Vec::new(),
             cycles_before_batch: 0,
             first_anomaly_cycle: None,
             elapsed_ns: 0,
             broken: false,
+            frozen: false,
         })
     }
 
@@ -556,9 +704,10 @@ impl Harness {
         monitor: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
     ) -> Result<Batch, HarnessError> {
         if self.broken {
-            return Err(HarnessError::Worker(
-                "a worker is stuck from an earlier batch".into(),
-            ));
+            return Err(HarnessError::WorkerEnvironment(format!(
+                "a worker is still stuck in a syscall from an earlier batch in {} (its filesystem stopped answering?)",
+                self.scratch_path().unwrap_or(Path::new("?")).display()
+            )));
         }
         let c = &self.control;
         let racers = self.scenario.racers();
@@ -590,6 +739,7 @@ impl Harness {
         pool.start_batch();
         let mut end = BatchEnd::Completed;
         let mut stop_requested: Option<Instant> = None;
+        let mut frozen = false;
         let mut announced_first = c.first_anomaly_ns.load(Relaxed) != NONE;
         let poll_ns = self.options.poll_interval.as_nanos() as u64;
         let mut last_poll_ns = sys::monotonic_ns();
@@ -620,17 +770,13 @@ impl Harness {
                     c.environment_op.store(op, Relaxed);
                 }
             }
-            if let Some(scratch) = &self.scratch {
-                let other = scratch.other.as_ref().map(|o| o.dir.as_fd());
-                let failure = sys::dir_failure(scratch.dir.as_fd())
-                    .or_else(|| other.and_then(sys::dir_failure));
-                if let Some(errno) = failure {
-                    if c.environment_errno
-                        .compare_exchange(0, errno, Relaxed, Relaxed)
-                        .is_ok()
-                    {
-                        c.environment_op.store(CONTROLLER_CHECK, Relaxed);
-                    }
+            let probe = self.probe.as_ref().expect("probe lives until finish");
+            if let Some(errno) = probe.failure() {
+                if c.environment_errno
+                    .compare_exchange(0, errno, Relaxed, Relaxed)
+                    .is_ok()
+                {
+                    c.environment_op.store(CONTROLLER_CHECK, Relaxed);
                 }
             }
             let now = Instant::now();
@@ -663,7 +809,7 @@ impl Harness {
             if c.environment_errno.load(Relaxed) != 0 {
                 stop = true;
             }
-            let stuck_long = watchdog(
+            let watch = watchdog(
                 c,
                 &self.ids,
                 self.scenario.readers,
@@ -673,7 +819,30 @@ impl Harness {
             );
             // With a deadline the others race on until it; without one a worker
             // stuck for good would keep the batch from ever ending.
-            if stuck_long && limit.duration.is_none() {
+            if watch.stuck_long && limit.duration.is_none() {
+                stop = true;
+            }
+            // Every reader (or a creator: the others wait for it at the
+            // line) stuck past the limit, and either the filesystem
+            // does not answer a look at the directory either, or they have
+            // waited [`FROZEN_AFTER`]: nothing will move until it answers.
+            // (Not once stopping for another reason: a stop the caller asked
+            // for stays an interruption.)
+            let limit_ns = self.options.stall_timeout.as_nanos() as u64;
+            let probe_stuck = probe.busy_since_ns().is_some_and(|t| {
+                let now_ns = sys::monotonic_ns();
+                now_ns
+                    .saturating_sub(t)
+                    .saturating_sub(watchdog::paused_within(&self.pauses, t, now_ns))
+                    > limit_ns
+            });
+            let stuck = watch.racing_stuck_ns;
+            if stuck > limit_ns
+                && (probe_stuck || stuck > FROZEN_AFTER.as_nanos() as u64)
+                && !frozen
+                && stop_requested.is_none()
+            {
+                frozen = true;
                 stop = true;
             }
             if stop && stop_requested.is_none() {
@@ -681,9 +850,20 @@ impl Harness {
                 pool.stop();
             }
             if let Some(at) = stop_requested {
-                if now - at > self.options.stall_timeout {
-                    end = BatchEnd::Stalled;
-                    // Creators waiting for the stuck one leave the line.
+                // Asked to stop, or nothing can move: the workers that are
+                // stuck will not come back soon, so they are left sooner.
+                let grace = if frozen {
+                    Duration::ZERO
+                } else if end == BatchEnd::Interrupted {
+                    STOP_GRACE.min(self.options.stall_timeout)
+                } else {
+                    self.options.stall_timeout
+                };
+                if now - at > grace {
+                    if end != BatchEnd::Interrupted {
+                        end = BatchEnd::Stalled;
+                    }
+                    // Creators waiting for a stuck one leave the line.
                     pool.abandon();
                     break false;
                 }
@@ -727,6 +907,16 @@ impl Harness {
         );
         if self.first_anomaly_cycle.is_none() {
             self.first_anomaly_cycle = (first != NONE).then_some(first);
+        }
+        if frozen {
+            self.frozen = true;
+            return Err(HarnessError::Frozen {
+                scratch: self
+                    .scratch_path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+                limit: self.options.stall_timeout,
+            });
         }
         let errno = c.environment_errno.load(Relaxed);
         if errno != 0 {
@@ -774,6 +964,13 @@ impl Harness {
         let Some(pool) = self.pool.take() else {
             return Tally::default();
         };
+        // A look at the scratch directory that has waited for long says its
+        // filesystem does not answer: its removal is then not waited for.
+        let probe_waiting = self
+            .probe
+            .take()
+            .and_then(|p| p.busy_since_ns())
+            .is_some_and(|t| sys::monotonic_ns().saturating_sub(t) > PROBE_SLOW_NS);
         let mut snapshots = pool.finish(!self.broken);
         let mut remote_error = None;
         if let Some(remote) = self.remote.take() {
@@ -785,8 +982,22 @@ impl Harness {
         }
         let mut tally = self.merge(&snapshots);
         tally.remote_error = remote_error;
+        tally.stuck_workers = if self.broken {
+            self.control
+                .slots
+                .iter()
+                .filter(|s| s.busy_since_ns.load(Relaxed) != 0)
+                .count() as u32
+        } else {
+            0
+        };
         if let Some(scratch) = self.scratch.take() {
-            tally.scratch_left = scratch.remove(&self.ids).err();
+            let wait = if self.frozen || probe_waiting {
+                FROZEN_REMOVAL_WAIT
+            } else {
+                REMOVAL_WAIT
+            };
+            tally.scratch_left = scratch.remove_within(&self.ids, wait).err();
         }
         tally
     }

@@ -30,7 +30,8 @@ use super::pool::Pool;
 use super::protocol::{self, ChildProgress, ToChild, ToParent, WorkerSpec};
 use super::records::{Role, WorkerId};
 use super::slot::{SlotSnapshot, WorkerSlot};
-use super::worker::{Control, NONE, Worker};
+use super::worker::{Buffers, Control, NONE, Worker};
+use crate::content::Content;
 
 /// The hidden subcommand that runs one worker.
 pub const WORKER_SUBCOMMAND: &str = "__worker";
@@ -44,6 +45,10 @@ struct State {
     done: usize,
     results: Vec<Option<SlotSnapshot>>,
     failure: Option<String>,
+    /// The failure is the environment's (a child out of threads or memory).
+    environment: bool,
+    /// The last line each child wrote to its standard error.
+    last_error: Vec<Option<String>>,
 }
 
 #[derive(Default)]
@@ -77,8 +82,15 @@ pub struct ProcessPool {
     stdins: Arc<Mutex<Vec<ChildStdin>>>,
     control: Arc<Control>,
     shared: Arc<Shared>,
+    /// One per child: its protocol lines, and its standard error.
     readers_threads: Vec<JoinHandle<()>>,
 }
+
+/// How long the parent waits for a killed child to be reaped before it
+/// leaves it (a child stuck in a filesystem that does not answer).
+const REAP_WAIT: Duration = Duration::from_millis(500);
+/// Stack of the threads that relay a child's output.
+const RELAY_STACK: usize = 128 << 10;
 
 impl ProcessPool {
     pub fn start(
@@ -89,10 +101,16 @@ impl ProcessPool {
         examples_per_class: u32,
     ) -> Result<ProcessPool, HarnessError> {
         let exe = worker_executable()?;
-        let (board_file, board) = board_file(ids.len()).map_err(HarnessError::Spawn)?;
+        let (board_file, board) = board_file(ids.len())
+            .map_err(|e| HarnessError::spawn("the board the workers share", e))?;
         let shared = Arc::new(Shared::default());
-        shared.lock().results = vec![None; ids.len()];
+        {
+            let mut state = shared.lock();
+            state.results = vec![None; ids.len()];
+            state.last_error = vec![None; ids.len()];
+        }
         let stdins = Arc::new(Mutex::new(Vec::new()));
+        // Dropped on an error below: the children started so far are killed.
         let mut pool = ProcessPool {
             board,
             children: Vec::new(),
@@ -114,31 +132,51 @@ impl ProcessPool {
                 .arg(spec.encode())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
+                // Relayed: a child stuck in a filesystem then holds a pipe to
+                // this process, not the caller's terminal or log.
+                .stderr(Stdio::piped())
                 .spawn()
-                .map_err(HarnessError::Spawn)?;
+                .map_err(|e| {
+                    HarnessError::spawn(
+                        format!("worker process {} of {}", slot_index + 1, ids.len()),
+                        e,
+                    )
+                })?;
             let stdout = child.stdout.take().expect("stdout is piped");
+            let stderr = child.stderr.take().expect("stderr is piped");
             stdins
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(child.stdin.take().expect("stdin is piped"));
             pool.children.push(child);
-            let (control, shared, stdins, id) = (
+            let thread_error = |e| HarnessError::spawn("a thread to read a worker process", e);
+            let (control, shared_out, stdins, id) = (
                 Arc::clone(&control),
                 Arc::clone(&shared),
                 Arc::clone(&stdins),
                 *id,
             );
-            let handle = std::thread::spawn(move || {
-                read_child(
-                    BufReader::new(stdout),
-                    slot_index,
-                    id,
-                    &control,
-                    &shared,
-                    &stdins,
-                )
-            });
+            let handle = std::thread::Builder::new()
+                .name(format!("{} out", id.label()))
+                .stack_size(RELAY_STACK)
+                .spawn(move || {
+                    read_child(
+                        BufReader::new(stdout),
+                        slot_index,
+                        id,
+                        &control,
+                        &shared_out,
+                        &stdins,
+                    )
+                })
+                .map_err(thread_error)?;
+            pool.readers_threads.push(handle);
+            let shared_err = Arc::clone(&shared);
+            let handle = std::thread::Builder::new()
+                .name(format!("{} err", id.label()))
+                .stack_size(RELAY_STACK)
+                .spawn(move || relay_errors(BufReader::new(stderr), slot_index, &shared_err))
+                .map_err(thread_error)?;
             pool.readers_threads.push(handle);
         }
         let deadline = Instant::now() + READY_TIMEOUT;
@@ -160,13 +198,67 @@ impl ProcessPool {
                 .0;
         }
         if let Some(f) = state.failure.clone() {
+            let environment = state.environment;
             drop(state);
-            return Err(HarnessError::Worker(f));
+            return Err(if environment {
+                HarnessError::WorkerEnvironment(f)
+            } else {
+                HarnessError::Worker(f)
+            });
         }
         drop(state);
         // Every child has mapped the board: its file can go.
         drop(board_file);
         Ok(pool)
+    }
+
+    /// Kills every child and reaps those that go within [`REAP_WAIT`]; a
+    /// child stuck in a filesystem is left (its parent's exit hands it to
+    /// `init`). The threads relaying its output are left with it.
+    fn kill_children(&mut self) {
+        for child in &mut self.children {
+            if !matches!(child.try_wait(), Ok(Some(_))) {
+                let _ = child.kill();
+            }
+        }
+        let deadline = Instant::now() + REAP_WAIT;
+        loop {
+            self.children
+                .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+            if self.children.is_empty() || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.stdins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        for h in std::mem::take(&mut self.readers_threads) {
+            if h.is_finished() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+impl Drop for ProcessPool {
+    /// A pool dropped without `finish` (a failed start) leaves no child running.
+    fn drop(&mut self) {
+        self.kill_children();
+    }
+}
+
+/// Keeps the last line a child writes to its standard error (its reason,
+/// when it fails) and passes every line on to this process's.
+fn relay_errors(err: impl BufRead, slot_index: usize, shared: &Shared) {
+    for line in err.lines() {
+        let Ok(line) = line else { break };
+        if line.trim().is_empty() {
+            continue;
+        }
+        eprintln!("{line}");
+        shared.lock().last_error[slot_index] = Some(line);
     }
 }
 
@@ -183,10 +275,25 @@ fn board_file(workers: usize) -> std::io::Result<(tempfile::NamedTempFile, sys::
     Ok((file, map))
 }
 
-/// The binary that runs workers: this one, or `unlink-race` beside a test or bench.
-fn worker_executable() -> Result<std::path::PathBuf, HarnessError> {
+/// The binary that runs workers, once the command line said which
+/// ([`set_worker_executable`]).
+static WORKER_EXECUTABLE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Tells the harness that `exe` runs workers ([`WORKER_SUBCOMMAND`]): the
+/// `unlink-race` binary says so of itself at start, whatever its file is
+/// called.
+pub fn set_worker_executable(exe: PathBuf) {
+    let _ = WORKER_EXECUTABLE.set(exe);
+}
+
+/// The binary that runs workers: `UNLINK_RACE_WORKER_EXE`, the command
+/// line's own binary, or `unlink-race` beside a test or bench.
+fn worker_executable() -> Result<PathBuf, HarnessError> {
     if let Ok(path) = std::env::var("UNLINK_RACE_WORKER_EXE") {
         return Ok(path.into());
+    }
+    if let Some(exe) = WORKER_EXECUTABLE.get() {
+        return Ok(exe.clone());
     }
     let exe = std::env::current_exe().map_err(HarnessError::Spawn)?;
     if exe.file_stem().is_some_and(|s| s == "unlink-race") {
@@ -199,9 +306,12 @@ fn worker_executable() -> Result<std::path::PathBuf, HarnessError> {
         .map(|d| d.join("unlink-race"))
         .filter(|p| p.exists());
     candidate.ok_or_else(|| {
-        HarnessError::Worker(
-            "--workers processes needs the unlink-race binary (build it, or set UNLINK_RACE_WORKER_EXE)".into(),
-        )
+        HarnessError::Worker(format!(
+            "--workers processes runs its workers with the unlink-race binary, and {} is a \
+             program built on the library: build the binary (cargo build) next to it, or set \
+             UNLINK_RACE_WORKER_EXE to the binary's path",
+            exe.display()
+        ))
     })
 }
 
@@ -245,12 +355,27 @@ fn read_child(
                 shared.lock().results[slot_index] = Some(*snap);
                 shared.changed.notify_all();
             }
+            ToParent::Failed {
+                reason,
+                environment,
+            } => {
+                let mut state = shared.lock();
+                if state.failure.is_none() {
+                    state.failure = Some(format!("{}: {reason}", id.label()));
+                    state.environment = environment;
+                }
+                shared.changed.notify_all();
+            }
         }
     }
     // End of output: the child exited. If it was not asked to, say so.
     let mut state = shared.lock();
     if state.results[slot_index].is_none() && state.failure.is_none() {
-        state.failure = Some(format!("{} exited unexpectedly", id.label()));
+        let said = state.last_error[slot_index]
+            .as_deref()
+            .map(|l| format!(" ({})", l.trim()))
+            .unwrap_or_default();
+        state.failure = Some(format!("{} exited unexpectedly{said}", id.label()));
     }
     shared.changed.notify_all();
 }
@@ -342,7 +467,7 @@ impl Pool for ProcessPool {
     fn finish(mut self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {
         broadcast(&self.stdins, &ToChild::Stop);
         broadcast(&self.stdins, &ToChild::Quit);
-        let n = self.children.len();
+        let n = self.control.slots.len();
         let deadline = Instant::now()
             + if all_done {
                 Duration::from_secs(10)
@@ -361,19 +486,7 @@ impl Pool for ProcessPool {
                     .0;
             }
         }
-        for child in &mut self.children {
-            if !matches!(child.try_wait(), Ok(Some(_))) {
-                let _ = child.kill();
-            }
-            let _ = child.wait();
-        }
-        self.stdins
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        for h in self.readers_threads.drain(..) {
-            let _ = h.join();
-        }
+        self.kill_children();
         let state = self.shared.lock();
         (0..n)
             .map(|i| {
@@ -433,71 +546,100 @@ pub fn child_main(args: &[String]) -> i32 {
         }) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!(
-                "error: worker: cannot map the board {}: {e}",
-                spec.board.display()
+            return fail(
+                format!("cannot map the board {}: {e}", spec.board.display()),
+                true,
             );
-            return 2;
         }
     };
     // This worker's slot only: the parent holds everyone's.
     let control = Arc::new(Control::new(1, spec.examples_per_class));
+    // Allocated before anything starts: a memory limit is reported, not an abort.
+    let size = scenario.file_size_bytes;
+    let buffers = match Content::try_new(size as usize)
+        .map_err(|_| size)
+        .and_then(|content| Buffers::allocate(spec.worker.role, &content))
+    {
+        Ok(b) => b,
+        Err(bytes) => {
+            return fail(
+                format!(
+                    "out of memory: cannot allocate {bytes} bytes for its buffers (a memory limit? see ulimit -v)"
+                ),
+                true,
+            );
+        }
+    };
     let (tx, rx) = mpsc::channel();
     let stdin_control = Arc::clone(&control);
-    std::thread::spawn(move || {
-        let c = &stdin_control;
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            let msg = match protocol::decode::<ToChild>(&line) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("error: worker: from the parent: {e}");
-                    std::process::exit(2);
+    let stdin_thread = std::thread::Builder::new()
+        .name("parent".into())
+        .stack_size(RELAY_STACK)
+        .spawn(move || {
+            let c = &stdin_control;
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                let msg = match protocol::decode::<ToChild>(&line) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        eprintln!("error: worker: from the parent: {e}");
+                        std::process::exit(2);
+                    }
+                };
+                match msg {
+                    ToChild::Go {
+                        quota,
+                        until_anomalies,
+                    } => {
+                        c.quota_per_reader.store(quota.unwrap_or(NONE), Relaxed);
+                        c.until_anomalies
+                            .store(until_anomalies.unwrap_or(NONE), Relaxed);
+                        c.batch_anomalies.store(0, Relaxed);
+                        c.readers_running.store(1, Relaxed);
+                        c.stop.store(false, Relaxed);
+                        let _ = tx.send(ChildCommand::Go);
+                    }
+                    ToChild::Stop => c.stop.store(true, Relaxed),
+                    ToChild::FirstAnomaly { t_ns } => {
+                        let _ = c
+                            .first_anomaly_ns
+                            .compare_exchange(NONE, t_ns, Relaxed, Relaxed);
+                    }
+                    ToChild::Quit => break,
                 }
-            };
-            match msg {
-                ToChild::Go {
-                    quota,
-                    until_anomalies,
-                } => {
-                    c.quota_per_reader.store(quota.unwrap_or(NONE), Relaxed);
-                    c.until_anomalies
-                        .store(until_anomalies.unwrap_or(NONE), Relaxed);
-                    c.batch_anomalies.store(0, Relaxed);
-                    c.readers_running.store(1, Relaxed);
-                    c.stop.store(false, Relaxed);
-                    let _ = tx.send(ChildCommand::Go);
-                }
-                ToChild::Stop => c.stop.store(true, Relaxed),
-                ToChild::FirstAnomaly { t_ns } => {
-                    let _ = c
-                        .first_anomaly_ns
-                        .compare_exchange(NONE, t_ns, Relaxed, Relaxed);
-                }
-                ToChild::Quit => break,
             }
-        }
-        c.stop.store(true, Relaxed);
-        let _ = tx.send(ChildCommand::Quit);
-    });
+            c.stop.store(true, Relaxed);
+            let _ = tx.send(ChildCommand::Quit);
+        });
+    if let Err(e) = stdin_thread {
+        return fail(format!("cannot start a thread: {e}"), true);
+    }
     let quit = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let progress = {
         let (control, quit) = (Arc::clone(&control), Arc::clone(&quit));
-        std::thread::spawn(move || {
-            while !quit.load(Relaxed) {
-                send_progress(&control);
-                std::thread::sleep(PROGRESS_INTERVAL);
-            }
-        })
+        std::thread::Builder::new()
+            .name("progress".into())
+            .stack_size(RELAY_STACK)
+            .spawn(move || {
+                while !quit.load(Relaxed) {
+                    send_progress(&control);
+                    std::thread::sleep(PROGRESS_INTERVAL);
+                }
+            })
+    };
+    let progress = match progress {
+        Ok(p) => p,
+        Err(e) => return fail(format!("cannot start a thread: {e}"), true),
     };
     send(&ToParent::Ready);
-    let mut worker = Worker::new(
+    let mut worker = Worker::with_buffers(
         spec.worker,
         &scenario,
         sys::AsFd::as_fd(&dir),
         &control,
         0,
         Board::new(board.words()),
+        buffers,
     );
     while let Ok(ChildCommand::Go) = rx.recv() {
         worker.run_batch();
@@ -511,6 +653,15 @@ pub fn child_main(args: &[String]) -> i32 {
     send_progress(&control);
     send(&ToParent::Result(Box::new(control.slots[0].snapshot())));
     0
+}
+
+/// Tells the parent why this worker cannot run; the exit code.
+fn fail(reason: String, environment: bool) -> i32 {
+    send(&ToParent::Failed {
+        reason,
+        environment,
+    });
+    2
 }
 
 fn send_progress(control: &Control) {

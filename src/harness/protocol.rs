@@ -139,6 +139,9 @@ pub enum ToParent {
     Done { t_ns: u64 },
     /// The final counters, examples and timeline ring.
     Result(Box<SlotSnapshot>),
+    /// The worker cannot run (it exits next): why, and whether that is the
+    /// environment (a thread or memory limit) rather than a fault.
+    Failed { reason: String, environment: bool },
 }
 
 /// A child's counters and the watchdog's view of it.
@@ -247,6 +250,10 @@ mod tests {
         round_trip(ToChild::Quit);
         round_trip(ToParent::Ready);
         round_trip(ToParent::Done { t_ns: 12 });
+        round_trip(ToParent::Failed {
+            reason: "cannot start a thread".into(),
+            environment: true,
+        });
         round_trip(ToParent::Progress(Box::new(ChildProgress {
             cycles: 7,
             raced_opens: 3,

@@ -523,8 +523,7 @@ fn race(
         reader: Arc::clone(&scratch),
         deleter: Arc::clone(&scratch),
     };
-    let mut pool = threads::ThreadPool::start(scenario, &dirs, Arc::clone(&control), &ids)
-        .map_err(HarnessError::Spawn)?;
+    let mut pool = threads::ThreadPool::start(scenario, &dirs, Arc::clone(&control), &ids)?;
     control.quota_per_reader.store(NONE, Relaxed);
     control.until_anomalies.store(NONE, Relaxed);
     control.readers_running.store(0, Relaxed);

@@ -22,11 +22,13 @@ use std::time::Duration;
 use crate::scenario::Scenario;
 use crate::sys::{self, AsFd, OwnedFd};
 
+use super::HarnessError;
 use super::board::Board;
 use super::pool::Pool;
 use super::records::WorkerId;
 use super::slot::SlotSnapshot;
-use super::worker::{Control, SideDirs, Worker};
+use super::worker::{Buffers, Control, SideDirs, Worker};
+use crate::content::Content;
 
 #[derive(Default)]
 struct GateState {
@@ -93,17 +95,43 @@ pub struct ThreadPool {
     handles: Vec<JoinHandle<()>>,
 }
 
+/// Stack of a worker thread: its loop needs little, and a small stack
+/// leaves room under a memory limit for many workers.
+pub(crate) const WORKER_STACK: usize = 256 << 10;
+
 impl ThreadPool {
+    /// Starts one parked thread per worker, each with its buffers allocated
+    /// here first.
     pub fn start(
         scenario: &Scenario,
         dirs: &SideDirs,
         control: Arc<Control>,
         ids: &[WorkerId],
-    ) -> std::io::Result<ThreadPool> {
+    ) -> Result<ThreadPool, HarnessError> {
+        let content = Content::try_new(scenario.file_size_bytes as usize).map_err(|_| {
+            HarnessError::Memory {
+                what: "the file content".into(),
+                bytes: scenario.file_size_bytes,
+            }
+        })?;
+        let mut buffers = Vec::with_capacity(ids.len());
+        for id in ids {
+            buffers.push(Buffers::allocate(id.role, &content).map_err(|bytes| {
+                HarnessError::Memory {
+                    what: format!("the buffers of {}", id.label()),
+                    bytes,
+                }
+            })?);
+        }
         let gate = Arc::new(Gate::default());
         let workers = ids.len();
-        let mut handles = Vec::with_capacity(ids.len());
-        for &id in ids {
+        // Dropped on an error below: the threads started so far are released.
+        let mut pool = ThreadPool {
+            control: Arc::clone(&control),
+            gate: Arc::clone(&gate),
+            handles: Vec::with_capacity(ids.len()),
+        };
+        for (&id, buffers) in ids.iter().zip(buffers) {
             let (scenario, dir, control, gate) = (
                 scenario.clone(),
                 Arc::clone(dirs.of(id.role)),
@@ -112,14 +140,26 @@ impl ThreadPool {
             );
             let handle = std::thread::Builder::new()
                 .name(id.label())
-                .spawn(move || worker_thread(id, &scenario, &dir, &control, &gate, workers))?;
-            handles.push(handle);
+                .stack_size(WORKER_STACK)
+                .spawn(move || {
+                    worker_thread(id, &scenario, &dir, &control, &gate, workers, buffers)
+                })
+                .map_err(|e| {
+                    HarnessError::spawn(format!("worker thread {} of {workers}", id.label()), e)
+                })?;
+            pool.handles.push(handle);
         }
-        Ok(ThreadPool {
-            control,
-            gate,
-            handles,
-        })
+        Ok(pool)
+    }
+}
+
+impl Drop for ThreadPool {
+    /// Parked threads are released (they return); one still in a batch
+    /// returns when the batch ends.
+    fn drop(&mut self) {
+        let mut g = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.quit = true;
+        self.gate.start.notify_all();
     }
 }
 
@@ -130,10 +170,19 @@ fn worker_thread(
     control: &Control,
     gate: &Gate,
     workers: usize,
+    buffers: Buffers,
 ) {
     let slot_index = id.slot_index(scenario.readers);
     let board = Board::new(&control.board);
-    let mut worker = Worker::new(id, scenario, dir.as_fd(), control, slot_index, board);
+    let mut worker = Worker::with_buffers(
+        id,
+        scenario,
+        dir.as_fd(),
+        control,
+        slot_index,
+        board,
+        buffers,
+    );
     let mut seen = 0;
     loop {
         {
@@ -198,14 +247,14 @@ impl Pool for ThreadPool {
         Board::new(&self.control.board).abandon();
     }
 
-    fn finish(self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {
+    fn finish(mut self: Box<Self>, all_done: bool) -> Vec<SlotSnapshot> {
         {
             let mut g = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
             g.quit = true;
             self.gate.start.notify_all();
         }
         if all_done {
-            for h in self.handles {
+            for h in std::mem::take(&mut self.handles) {
                 let _ = h.join();
             }
         }

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::sys;
 
 use super::HarnessOptions;
+use super::Role;
 use super::records::{Stall, WorkerId};
 use super::slot::OPS;
 use super::worker::Control;
@@ -18,7 +19,7 @@ pub(super) fn pause_threshold_ns(poll_ns: u64) -> u64 {
 }
 
 /// Time from `busy` to `now` during which the process was paused.
-fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
+pub(super) fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
     pauses
         .iter()
         .map(|&(start, len)| {
@@ -28,10 +29,20 @@ fn paused_within(pauses: &[(u64, u64)], busy: u64, now: u64) -> u64 {
         .sum()
 }
 
+/// What the watchdog saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Watch {
+    /// A worker has been stuck for twice the limit.
+    pub stuck_long: bool,
+    /// How long the race has been held past the limit, so that no cycle
+    /// can move: every reader stuck (the shortest of their waits; 0 unless
+    /// each is), or a creator stuck (the others wait for it at the line).
+    pub racing_stuck_ns: u64,
+}
+
 /// Looks for steps running longer than the limit; records each once and
 /// updates its duration on every look (so it is exact to the poll interval,
-/// or runs to the end of the batch when the step never returned). Returns
-/// `true` when a worker has been stuck for twice the limit.
+/// or runs to the end of the batch when the step never returned).
 pub(super) fn watchdog(
     c: &Control,
     ids: &[WorkerId],
@@ -39,10 +50,13 @@ pub(super) fn watchdog(
     options: &HarnessOptions,
     pauses: &[(u64, u64)],
     stalls: &mut Vec<(usize, u64, Stall)>,
-) -> bool {
+) -> Watch {
     let now = sys::monotonic_ns();
     let limit = options.stall_timeout.as_nanos() as u64;
     let mut stuck_long = false;
+    let mut readers_stuck = 0;
+    let mut shortest_reader_wait = u64::MAX;
+    let mut longest_creator_wait = 0;
     for id in ids {
         let slot_index = id.slot_index(readers);
         let slot = &c.slots[slot_index];
@@ -58,6 +72,14 @@ pub(super) fn watchdog(
             continue;
         }
         stuck_long |= running > 2 * limit;
+        match id.role {
+            Role::Reader => {
+                readers_stuck += 1;
+                shortest_reader_wait = shortest_reader_wait.min(running);
+            }
+            Role::Creator => longest_creator_wait = longest_creator_wait.max(running),
+            Role::Deleter => {}
+        }
         // Already recorded: keep its duration up to date while it lasts.
         if let Some((_, _, rec)) = stalls
             .iter_mut()
@@ -78,7 +100,14 @@ pub(super) fn watchdog(
             },
         ));
     }
-    stuck_long
+    Watch {
+        stuck_long,
+        racing_stuck_ns: if readers_stuck == readers && readers > 0 {
+            shortest_reader_wait
+        } else {
+            longest_creator_wait
+        },
+    }
 }
 
 #[cfg(test)]

@@ -278,18 +278,49 @@ pub struct Worker<'a> {
     spins: u32,
 }
 
+/// What a worker reads into and writes from, allocated before it starts so
+/// that a memory limit is an error the run reports, not an abort.
+pub struct Buffers {
+    content: Content,
+    write: Vec<u8>,
+    /// Readers and creators (creator 0 reads each round's name back): one
+    /// byte longer than the content, to see overlong files.
+    read: Vec<u8>,
+}
+
+impl Buffers {
+    /// The buffers of a worker in `role` for `content`; `Err` holds the
+    /// bytes that could not be allocated.
+    pub fn allocate(role: Role, content: &Content) -> Result<Buffers, u64> {
+        let size = content.len();
+        let write = content.try_buffer().map_err(|_| size as u64)?;
+        let read = match role {
+            Role::Reader | Role::Creator => {
+                crate::content::zeroed(size + 1).map_err(|_| size as u64 + 1)?
+            }
+            Role::Deleter => Vec::new(),
+        };
+        Ok(Buffers {
+            content: content.clone(),
+            write,
+            read,
+        })
+    }
+}
+
 impl<'a> Worker<'a> {
     /// A worker publishing into `control.slots[slot_index]`, sharing `board`
-    /// with the others (its lane is its place among all the workers).
-    pub fn new(
+    /// with the others (its lane is its place among all the workers), with
+    /// its buffers allocated beforehand ([`Buffers::allocate`]).
+    pub fn with_buffers(
         id: WorkerId,
         scenario: &Scenario,
         dir: BorrowedFd<'a>,
         control: &'a Control,
         slot_index: usize,
         board: Board<'a>,
+        buffers: Buffers,
     ) -> Worker<'a> {
-        let content = Content::new(scenario.file_size_bytes as usize);
         let [tmp, trash] = private_names(id);
         let slot = &control.slots[slot_index];
         let mark = match id.role {
@@ -306,9 +337,9 @@ impl<'a> Worker<'a> {
             delete: scenario.delete,
             pace: scenario.pace,
             announce: id.role == Role::Reader && scenario.pace == Pace::Aimed,
-            write_buf: content.buffer(),
-            read_buf: vec![0u8; content.len() + 1],
-            content,
+            write_buf: buffers.write,
+            read_buf: buffers.read,
+            content: buffers.content,
             generation: content::first_generation(id.slot_index(scenario.readers)),
             tmp_name: CString::new(tmp).expect("no NUL in worker names").into(),
             trash_name: CString::new(trash).expect("no NUL in worker names").into(),

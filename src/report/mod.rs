@@ -6,3 +6,4 @@ pub mod command;
 pub mod load;
 pub mod machine;
 pub mod schema;
+pub mod validate;

@@ -29,7 +29,9 @@ pub const TOOL_NAME: &str = "unlink-race";
 /// One run over one or more scenarios.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    #[serde(deserialize_with = "crate::report::load::schema_version")]
     pub schema_version: u32,
+    #[serde(deserialize_with = "crate::report::load::tool_name")]
     pub tool: String,
     pub label: String,
     pub created_unix_s: u64,
@@ -42,7 +44,11 @@ pub struct Report {
     pub scenarios: Vec<ScenarioReport>,
     /// Time to the first anomaly on zombiefs (bench reports with the
     /// `zombiefs` feature); empty, and not written, otherwise.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::report::load::detail"
+    )]
     pub latency: Vec<LatencyPoint>,
 }
 
@@ -596,23 +602,32 @@ pub struct ScenarioReport {
     #[serde(default = "legacy_pace")]
     pub pace: Pace,
     /// How `auto` chose `pace`; absent when the pace was given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::report::load::detail"
+    )]
     pub calibration: Option<Calibration>,
     pub anomalies: u64,
     /// Every class, in report order.
     #[serde(deserialize_with = "classes_by_name")]
     pub classes: BTreeMap<Class, ClassStats>,
     pub empty_read_nlink: EmptyReadNlink,
+    #[serde(deserialize_with = "crate::report::load::detail")]
     pub examples: Vec<Example>,
     /// `io_error`, `stale`, `unexpected_errno` and `fd_enoent` by (side,
     /// operation, errno), by class, then by count, largest first; empty when
     /// none was seen (and in reports written before it existed).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::report::load::counted_detail")]
     pub errno_breakdown: Vec<ErrnoBreakdown>,
     pub first_anomaly_cycle: Option<u64>,
+    #[serde(deserialize_with = "crate::report::load::counted_detail")]
     pub trials: Vec<Trial>,
+    #[serde(default, deserialize_with = "crate::report::load::detail")]
     pub survival: Option<Survival>,
+    #[serde(default, deserialize_with = "crate::report::load::detail")]
     pub timeline: Option<Timeline>,
+    #[serde(deserialize_with = "crate::report::load::detail")]
     pub stalls: Vec<StallRecord>,
     /// What was left out of `examples`, `timeline` and `stalls` to bound the
     /// report's size (absent: nothing).

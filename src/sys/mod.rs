@@ -19,6 +19,12 @@ pub mod platform;
 pub mod process;
 mod types;
 
+mod shared;
+
+pub use shared::SharedWords;
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+pub use shared::{futex_wait, futex_wake_all};
+
 use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
@@ -27,9 +33,13 @@ pub use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 pub use types::*;
 
 pub use libc::{
-    EACCES, ECONNABORTED, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENFILE, ENOENT, ENOMEM,
-    ENOSPC, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY, EPERM, EROFS, ESTALE,
+    EACCES, EAGAIN, ECONNABORTED, EDQUOT, EEXIST, EINTR, EINVAL, EIO, EMFILE, ENAMETOOLONG, ENFILE,
+    ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EROFS, ESRCH,
+    ESTALE, EWOULDBLOCK,
 };
+
+/// The signals the supervisor of a run forwards or sends.
+pub use libc::{SIGKILL, SIGTERM};
 
 /// `open` flags used by the harness, re-exported so callers need no `libc`.
 pub mod flags {
@@ -49,6 +59,7 @@ pub mod flags {
     /// Windows only (leave `FILE_SHARE_DELETE` out of the share mode): no
     /// bits here, where `Scenario::validate` refuses it.
     pub const O_NO_SHARE_DELETE: i32 = 0;
+    pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
     /// A descriptor that names an inode without opening it (Linux).
     #[cfg(target_os = "linux")]
     pub const O_PATH: i32 = libc::O_PATH;
@@ -458,6 +469,99 @@ pub(crate) fn c_chars(chars: &[libc::c_char]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// The parent's process id (1, or a subreaper's, once the parent is gone).
+pub fn getppid() -> u32 {
+    // SAFETY: `getppid` has no preconditions and cannot fail.
+    unsafe { libc::getppid() as u32 }
+}
+
+/// `kill(pid, signal)`.
+pub fn kill(pid: u32, signal: i32) -> SysResult<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| libc::ESRCH)?;
+    // SAFETY: `kill` takes a process id and a signal number; a bad one is an errno.
+    check(unsafe { libc::kill(pid, signal) }).map(drop)
+}
+
+/// Whether a process `pid` exists (`kill(pid, 0)`: `EPERM` means it does,
+/// belonging to someone else).
+pub fn process_exists(pid: u32) -> bool {
+    !matches!(kill(pid, 0), Err(libc::ESRCH))
+}
+
+/// A pipe, both ends close-on-exec: `(read end, write end)`.
+pub fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: `fds` is writable for the two descriptors `pipe` returns.
+    check(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+    // SAFETY: `pipe` just returned these descriptors and nothing else owns them.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    set_cloexec(read.as_fd(), true)?;
+    set_cloexec(write.as_fd(), true)?;
+    Ok((read, write))
+}
+
+/// Sets or clears `FD_CLOEXEC`: whether a program this process starts
+/// inherits the descriptor.
+pub fn set_cloexec(fd: BorrowedFd<'_>, on: bool) -> SysResult<()> {
+    // SAFETY: `F_GETFD` only reads the descriptor's flags.
+    let flags = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) })?;
+    let flags = if on {
+        flags | libc::FD_CLOEXEC
+    } else {
+        flags & !libc::FD_CLOEXEC
+    };
+    // SAFETY: `F_SETFD` sets the descriptor flags read above, one bit changed.
+    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, flags) }).map(drop)
+}
+
+/// Takes ownership of an inherited descriptor number, if it is open.
+pub fn inherited_fd(fd: i32) -> Option<OwnedFd> {
+    // SAFETY: `F_GETFD` on any number only reads flags; `EBADF` says it is not open.
+    if fd < 3 || check(unsafe { libc::fcntl(fd, libc::F_GETFD) }).is_err() {
+        return None;
+    }
+    // SAFETY: the descriptor is open, was handed to this process to own,
+    // and nothing else in it holds it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether `fd` is ready for `events` (`libc::POLLIN`, `POLLOUT`) within
+/// `timeout_ms`; `Ok(false)` on timeout. Hang-up and errors count as ready:
+/// the next read or write says what happened.
+pub fn poll_ready(fd: BorrowedFd<'_>, events: i16, timeout_ms: i32) -> SysResult<bool> {
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid `pollfd` and the count passed is 1.
+    match check(unsafe { libc::poll(&mut p, 1, timeout_ms) }) {
+        Ok(n) => Ok(n > 0),
+        Err(EINTR) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Points standard input, output and error at `/dev/null` (`dup2`), so
+/// that whoever reads this process's output sees its end now, even while a
+/// thread of it is stuck and keeps the process from exiting.
+pub fn detach_standard_streams() {
+    let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    else {
+        return;
+    };
+    for fd in 0..3 {
+        // SAFETY: `dup2` between two open descriptors; it replaces `fd`.
+        unsafe { libc::dup2(null.as_raw_fd(), fd) };
+    }
+}
+
+/// `POLLIN` and `POLLOUT` for [`poll_ready`].
+pub use libc::{POLLIN, POLLOUT};
+
 /// Errnos that say the environment failed rather than the race: full disk or
 /// quota, read-only filesystem, descriptor or memory limits.
 pub fn is_environment_errno(errno: Errno) -> bool {
@@ -474,111 +578,6 @@ pub fn fd_path(fd: BorrowedFd<'_>) -> Option<std::path::PathBuf> {
     } else {
         None
     }
-}
-
-/// Words of memory that processes share: a file mapped `MAP_SHARED`, read
-/// and written only through atomics. The create race's start line and its
-/// creators' call times live here when the workers are processes.
-#[derive(Debug)]
-pub struct SharedWords {
-    ptr: std::ptr::NonNull<std::sync::atomic::AtomicU64>,
-    len: usize,
-}
-
-// SAFETY: the mapping is only ever accessed through `AtomicU64`s, which are
-// safe to share and to send between threads.
-unsafe impl Send for SharedWords {}
-// SAFETY: as above: every access is atomic.
-unsafe impl Sync for SharedWords {}
-
-impl SharedWords {
-    /// Maps the first `len` words of `file`, which must be at least that
-    /// long (a new file is zeros once [`std::fs::File::set_len`] made it so).
-    pub fn map(file: &std::fs::File, len: usize) -> std::io::Result<SharedWords> {
-        let bytes = shared_bytes(file, len.max(1))?;
-        // SAFETY: a fresh mapping of an open file's first `bytes` bytes; the
-        // kernel picks the address, so it overlaps nothing of ours.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error());
-        }
-        let ptr = std::ptr::NonNull::new(ptr.cast()).ok_or_else(std::io::Error::last_os_error)?;
-        Ok(SharedWords {
-            ptr,
-            len: len.max(1),
-        })
-    }
-
-    /// The words, as atomics.
-    pub fn words(&self) -> &[std::sync::atomic::AtomicU64] {
-        // SAFETY: the mapping is `len` page-aligned words, valid until drop,
-        // and `AtomicU64` has the size and alignment of a `u64`.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl Drop for SharedWords {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `map`, of this length, unmapped once.
-        unsafe {
-            libc::munmap(
-                self.ptr.as_ptr().cast(),
-                self.len * std::mem::size_of::<u64>(),
-            )
-        };
-    }
-}
-
-/// Sleeps while the low 32 bits of `word` hold `expected`, at most
-/// `timeout_ns` (a shared futex: it works between processes on a
-/// [`SharedWords`] mapping, and between threads on any memory). Returns at
-/// once when the value differs already; may return early.
-#[cfg(all(target_os = "linux", target_endian = "little"))]
-pub fn futex_wait(word: &std::sync::atomic::AtomicU64, expected: u32, timeout_ns: u64) {
-    let ts = libc::timespec {
-        tv_sec: (timeout_ns / 1_000_000_000) as libc::time_t,
-        tv_nsec: (timeout_ns % 1_000_000_000) as libc::c_long,
-    };
-    // SAFETY: the address is a live, 8-byte aligned word; the kernel reads
-    // its first 4 bytes (its low half on a little-endian target) atomically.
-    // `ts` outlives the call; the other arguments are unused by FUTEX_WAIT.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT,
-            expected,
-            &ts as *const libc::timespec,
-            std::ptr::null::<u32>(),
-            0u32,
-        )
-    };
-}
-
-/// Wakes every thread in [`futex_wait`] on `word`.
-#[cfg(all(target_os = "linux", target_endian = "little"))]
-pub fn futex_wake_all(word: &std::sync::atomic::AtomicU64) {
-    // SAFETY: FUTEX_WAKE only uses the address as a key; it reads nothing.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE,
-            i32::MAX,
-            std::ptr::null::<libc::timespec>(),
-            std::ptr::null::<u32>(),
-            0u32,
-        )
-    };
 }
 
 /// Opens a directory without following a final symlink.

@@ -290,6 +290,22 @@ pub(crate) fn mount_of(mountinfo: &str, dev: Option<u64>, path: &Path) -> Option
     best.map(|(_, _, info)| info)
 }
 
+/// Every mount point of device `dev` in a `/proc/self/mountinfo` text: a
+/// mount and the copies mount propagation made of it.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub fn mount_points_of(mountinfo: &str, dev: u64) -> Vec<std::path::PathBuf> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            let (ma, mi) = f.get(2)?.split_once(':')?;
+            let point = f.get(4)?;
+            (makedev(ma.parse().ok()?, mi.parse().ok()?) == dev)
+                .then(|| unescape_mount(point).into())
+        })
+        .collect()
+}
+
 #[cfg_attr(target_os = "macos", allow(dead_code))]
 /// `VERSION_ID` and `PRETTY_NAME` of an `/etc/os-release` text.
 pub(crate) fn parse_os_release(text: &str) -> OsVersion {
@@ -323,6 +339,14 @@ mod tests {
         assert_eq!(info.mount_point, "/tmp");
         let info = mount_of(MOUNTINFO, None, Path::new("/tmpfoo")).unwrap();
         assert_eq!(info.fs_type, "ext4", "/tmpfoo is not under /tmp");
+    }
+
+    #[test]
+    fn mount_points_of_a_device_include_propagated_copies() {
+        let info = format!("{MOUNTINFO}40 31 0:27 / /srv/copy rw shared:6 - xfs /dev/loop0 rw\n");
+        let points = mount_points_of(&info, makedev(0, 27));
+        assert_eq!(points, [Path::new("/mnt/my disk"), Path::new("/srv/copy")]);
+        assert!(mount_points_of(&info, makedev(9, 9)).is_empty());
     }
 
     #[test]

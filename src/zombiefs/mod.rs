@@ -42,6 +42,7 @@
 //! operations); this file mounts and unmounts.
 
 mod fs;
+mod placement;
 pub mod stats;
 mod table;
 
@@ -54,6 +55,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+pub use placement::check_placement;
+use placement::{id_of_fd, propagated_inside};
 pub use stats::{Defect, DefectCounts, FileDefects, Stats};
 
 use crate::sys;
@@ -215,6 +218,32 @@ pub enum Error {
     Covered { path: PathBuf },
     #[error("cannot install the SIGINT/SIGTERM/SIGHUP handlers: {0}")]
     Signals(io::Error),
+    /// The mount point resolves into the backing directory (checked by
+    /// device and inode, so a bind mount or a symlink alias counts): the
+    /// filesystem would look itself up and hang.
+    #[error(
+        "mountpoint {} is inside --backing {}{}: zombiefs would look itself up and hang",
+        mountpoint.display(),
+        backing.display(),
+        through.as_ref().map_or(String::new(), |t| format!(" (the mount appears at {} through mount propagation)", t.display()))
+    )]
+    Inside {
+        mountpoint: PathBuf,
+        backing: PathBuf,
+        /// Where the mount showed up inside the backing directory, when a
+        /// propagated copy of it did.
+        through: Option<PathBuf>,
+    },
+    /// The backing directory resolves into the mount point: the mount would hide it.
+    #[error(
+        "--backing {} is inside the mountpoint {}: the mount would hide it",
+        backing.display(),
+        mountpoint.display()
+    )]
+    Hidden {
+        backing: PathBuf,
+        mountpoint: PathBuf,
+    },
 }
 
 /// A mounted zombiefs, served by background threads; unmounted on drop.
@@ -259,6 +288,8 @@ impl Mount {
                 path: mountpoint.to_path_buf(),
                 source,
             })?;
+        let backing_id = id_of_fd(&root).map_err(backing_err)?;
+        check_placement(backing, &mountpoint)?;
         let counters = Arc::new(stats::Counters::default());
         let fs = fs::ZombieFs::new(root.into(), options, Arc::clone(&counters))
             .map_err(|e| backing_err(io::Error::from_raw_os_error(e)))?;
@@ -283,13 +314,26 @@ impl Mount {
         let dev = std::fs::metadata(&mountpoint)
             .ok()
             .map(|m| std::os::unix::fs::MetadataExt::dev(&m));
-        Ok(Mount {
+        let mount = Mount {
             mountpoint,
             dev,
             counters,
             session: Some(session),
             detached: None,
-        })
+        };
+        // A shared mount propagates this one to its peers: a copy may now sit
+        // inside the backing directory, where a lookup would reach zombiefs
+        // from inside itself. Unmounted at once (dropping `mount`) if so.
+        if let Some(dev) = dev {
+            if let Some(through) = propagated_inside(dev, backing_id) {
+                return Err(Error::Inside {
+                    mountpoint: mount.mountpoint.clone(),
+                    backing: backing.to_path_buf(),
+                    through: Some(through),
+                });
+            }
+        }
+        Ok(mount)
     }
 
     /// The counters so far (the same numbers as [`STATS_FILE`]).
@@ -494,10 +538,21 @@ fn unescape_mountinfo(field: &str) -> Vec<u8> {
 /// process at once (exit status 130); once it returns, the signals terminate
 /// the process again as by default.
 pub fn run_foreground(backing: &Path, mountpoint: &Path, options: Options) -> Result<Stats, Error> {
+    run_foreground_with(backing, mountpoint, options, || {})
+}
+
+/// [`run_foreground`], calling `mounted` once the mount is in place.
+pub fn run_foreground_with(
+    backing: &Path,
+    mountpoint: &Path,
+    options: Options,
+    mounted: impl FnOnce(),
+) -> Result<Stats, Error> {
     options.validate()?;
     let signals = crate::signals::StopSignals::install(130).map_err(Error::Signals)?;
     let stop = signals.flag();
     let result = Mount::new(backing, mountpoint, options).and_then(|mount| {
+        mounted();
         loop {
             while !stop.load(Ordering::SeqCst) && !mount.is_finished() {
                 std::thread::sleep(POLL_INTERVAL);

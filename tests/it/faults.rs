@@ -12,7 +12,7 @@ use crate::util::{Tmpfs, bin, entries, load};
 
 /// `true` when running as root; otherwise says the test is skipped, and
 /// fails when `CI=true` (CI runs as root).
-fn root_or_skip(what: &str) -> bool {
+pub(crate) fn root_or_skip(what: &str) -> bool {
     // The effective uid, through `id -u`.
     let root = Command::new("id")
         .arg("-u")
@@ -29,14 +29,14 @@ fn root_or_skip(what: &str) -> bool {
 }
 
 /// stderr of a finished command, which must be exactly one line.
-fn one_line(out: &Output) -> String {
+pub(crate) fn one_line(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(err.lines().count(), 1, "one line on stderr, got: {err:?}");
     err
 }
 
 /// Every path under `dir` with its type, size and mode, to see that nothing changed.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, u64)> {
+pub(crate) fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -59,7 +59,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, u32, u64)> {
 }
 
 /// Waits (polling, up to 10 s) until `dir` holds a scratch directory; returns it.
-fn wait_for_scratch(dir: &Path) -> PathBuf {
+pub(crate) fn wait_for_scratch(dir: &Path) -> PathBuf {
     let start = Instant::now();
     loop {
         if let Some(name) = entries(dir)
@@ -79,7 +79,7 @@ fn wait_for_scratch(dir: &Path) -> PathBuf {
 
 /// `unlink-race run` in `dir` writing `json`: 2 readers, 2 deleters, 60 s,
 /// unless `extra` sets them.
-fn spawn_run(dir: &Path, json: &Path, extra: &[&str]) -> Child {
+pub(crate) fn spawn_run(dir: &Path, json: &Path, extra: &[&str]) -> Child {
     // A fixed pace: `auto` calibrates in scratch directories of its own first.
     let mut args = vec!["run", "--no-progress", "--pace", "sleep"];
     for (flag, value) in [
@@ -104,7 +104,7 @@ fn spawn_run(dir: &Path, json: &Path, extra: &[&str]) -> Child {
         .expect("start unlink-race run")
 }
 
-fn sh(cmd: &str) -> bool {
+pub(crate) fn sh(cmd: &str) -> bool {
     Command::new("sh")
         .args(["-c", cmd])
         .status()
@@ -803,13 +803,19 @@ fn reports_cap_their_lists_and_say_so() {
 /// zombiefs as a process: containment, signals while busy, stacked mounts
 /// and a killed server (needs root and /dev/fuse, as CI has).
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
-mod zombiefs_process {
+pub(crate) mod zombiefs_process {
     use super::*;
 
     /// `unlink-race zombiefs --backing backing mnt`, started and mounted.
     fn start(backing: &Path, mnt: &Path) -> Child {
+        start_with(backing, mnt, &[])
+    }
+
+    /// [`start`] with more flags (`--stall-ms`, ...).
+    pub(crate) fn start_with(backing: &Path, mnt: &Path, extra: &[&str]) -> Child {
         let child = bin()
             .arg("zombiefs")
+            .args(extra)
             .arg("--backing")
             .arg(backing)
             .arg(mnt)
@@ -907,8 +913,8 @@ mod zombiefs_process {
         assert_eq!(text, "content", "the open file still works");
         drop(open);
         let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0));
         let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
         assert!(
             err.contains("is busy") && err.contains("serving until then"),
             "{err}"

@@ -586,8 +586,13 @@ fn index_merges_files_and_directories() {
     let text = std::fs::read_to_string(&md).unwrap();
     // The baseline first (this one was interrupted, and says so), then the
     // directory's report once, then the verdict column.
+    // Labels are escaped as Markdown text (this one holds `<&>`).
+    let md_text = unlink_race::export::markdown::text;
     let header = format!(
-        "| scenario | {mac_label} (interrupted) | {clean_label} | verdict vs {mac_label} |"
+        "| scenario | {} | {} | {} |",
+        md_text(&format!("{mac_label} (interrupted)")),
+        md_text(&clean_label),
+        md_text(&format!("verdict vs {mac_label}"))
     );
     assert!(text.contains(&header), "no header {header} in:\n{text}");
     let html = std::fs::read_to_string(&page).unwrap();

@@ -26,6 +26,18 @@ mod reliability;
 #[cfg(unix)]
 mod faults;
 
+// Every stop is bounded: signals, timeout, a FIFO without reader, SIGKILL (issue 28).
+#[cfg(unix)]
+mod faults_stop;
+
+// Reports cost what they weigh and every text lands escaped (issue 28).
+#[cfg(unix)]
+mod faults_reports;
+
+// Resource limits, outputs, flags and messages of a hostile environment (issue 28).
+#[cfg(unix)]
+mod faults_cli;
+
 // The HTML report and the index page, rendered from stored JSON reports.
 mod report_html;
 

@@ -325,11 +325,18 @@ fn a_killed_worker_process_ends_the_run_with_an_error() {
             .map(String::from)
             .collect()
     };
+    // `run` races in a process of its own, whose children are the workers.
+    let workers = || -> Vec<String> {
+        children(child.id())
+            .iter()
+            .flat_map(|run| children(run.parse().unwrap()))
+            .collect()
+    };
     let start = Instant::now();
-    while children(child.id()).len() < 2 && start.elapsed() < Duration::from_secs(10) {
+    while workers().len() < 2 && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let workers = children(child.id());
+    let workers = workers();
     assert_eq!(workers.len(), 2, "a reader and a deleter process");
     std::thread::sleep(Duration::from_millis(300));
     assert!(
