@@ -64,6 +64,13 @@ impl Guard {
         Ok(Guard { child, stdin })
     }
 
+    /// The pipe to the guard, for a child to announce its process group
+    /// itself ([`sys::process::announce_group`]).
+    pub fn pipe_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.stdin.as_ref().map(|pipe| pipe.as_raw_fd())
+    }
+
     /// Tells the guard one more thing to clean up if the emulator dies.
     pub fn tell(&mut self, message: &Message) -> std::io::Result<()> {
         let mut line = serde_json::to_string(message).map_err(std::io::Error::other)?;

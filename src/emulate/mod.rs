@@ -170,7 +170,7 @@ pub fn run(settings: &Settings, on_start: impl FnOnce(&Path)) -> Result<Outcome,
     } else {
         // Orphans of the command are reparented here, and reaped.
         let _ = sys::process::become_subreaper();
-        match spawn(settings, &mountpoint) {
+        match spawn(settings, &mountpoint, guard.pipe_fd()) {
             Ok(pid) => {
                 let _ = guard.tell(&Message::Group { pgid: pid });
                 run = supervise(pid, settings, &stop);
@@ -280,7 +280,13 @@ impl Private {
 }
 
 /// Starts the command as the leader of a new process group; returns its pid.
-fn spawn(settings: &Settings, mountpoint: &Path) -> std::io::Result<u32> {
+/// The child names its group to the guard (`guard`) before the command
+/// runs, so that an emulator killed at any moment leaves no process behind.
+fn spawn(
+    settings: &Settings,
+    mountpoint: &Path,
+    guard: Option<std::os::fd::RawFd>,
+) -> std::io::Result<u32> {
     let mut cmd = Command::new(&settings.command[0]);
     cmd.args(&settings.command[1..]);
     if matches!(settings.place, Place::Private { .. }) {
@@ -292,6 +298,9 @@ fn spawn(settings: &Settings, mountpoint: &Path) -> std::io::Result<u32> {
         cmd.current_dir(mountpoint);
     }
     sys::process::in_new_group_dying_with_parent(&mut cmd);
+    if let Some(fd) = guard {
+        sys::process::announce_group(&mut cmd, fd);
+    }
     // The child is reaped by `supervise` (waitpid of any child), never by
     // `Child::wait`: dropping the handle leaves it running.
     cmd.spawn().map(|child| child.id())

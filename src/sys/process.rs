@@ -44,6 +44,44 @@ pub fn in_new_group_dying_with_parent(cmd: &mut Command) {
     }
 }
 
+/// Before it runs the program, the child itself writes
+/// `{"kind":"group","pgid":<its pid>}` and a newline to `fd`, in one write
+/// (under `PIPE_BUF`, so whole): whoever reads `fd` knows the child's group
+/// even when the parent is killed before it could say so. Register it after
+/// [`in_new_group_dying_with_parent`], whose group this names.
+pub fn announce_group(cmd: &mut Command, fd: std::os::fd::RawFd) {
+    // SAFETY: the hook formats into a stack buffer and makes only
+    // async-signal-safe syscalls (getpid, write); `fd` is the caller's open
+    // descriptor, inherited by the child until it runs the program.
+    unsafe {
+        cmd.pre_exec(move || {
+            let head = b"{\"kind\":\"group\",\"pgid\":";
+            let mut line = [0u8; 48];
+            line[..head.len()].copy_from_slice(head);
+            let mut n = head.len();
+            let mut digits = [0u8; 10];
+            let (mut k, mut pid) = (0, libc::getpid() as u32);
+            loop {
+                digits[k] = b'0' + (pid % 10) as u8;
+                k += 1;
+                pid /= 10;
+                if pid == 0 {
+                    break;
+                }
+            }
+            while k > 0 {
+                k -= 1;
+                line[n] = digits[k];
+                n += 1;
+            }
+            line[n..n + 2].copy_from_slice(b"}\n");
+            n += 2;
+            libc::write(fd, line.as_ptr().cast(), n);
+            Ok(())
+        });
+    }
+}
+
 /// The child starts a new session (`setsid`): outside its parent's process
 /// group, so that neither a terminal's Ctrl-C nor a signal to that group
 /// reaches it.
