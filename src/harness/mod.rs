@@ -368,6 +368,10 @@ pub const STOP_GRACE: Duration = Duration::from_secs(2);
 /// stall limit for this long (5 s) is a filesystem that stopped answering,
 /// even where it still answers a look at the directory from its cache.
 pub const FROZEN_AFTER: Duration = Duration::from_secs(5);
+/// The least a look at the scratch directory must have waited, with every
+/// reader stuck past the stall limit, for the filesystem to count as one
+/// that stopped answering.
+pub const FROZEN_PROBE_MIN: Duration = Duration::from_secs(3);
 /// How long the end of a run on a filesystem that stopped answering waits
 /// for its scratch directory's removal.
 const FROZEN_REMOVAL_WAIT: Duration = Duration::from_millis(250);
@@ -828,13 +832,18 @@ impl Harness {
             // waited [`FROZEN_AFTER`]: nothing will move until it answers.
             // (Not once stopping for another reason: a stop the caller asked
             // for stays an interruption.)
+            // A server that stalls a request for a while and then answers
+            // (a slow disk, zombiefs's `--stall-ms`) is a stall, recorded as
+            // such: the look at the directory must have waited at least
+            // [`FROZEN_PROBE_MIN`] too.
             let limit_ns = self.options.stall_timeout.as_nanos() as u64;
+            let probe_limit_ns = limit_ns.max(FROZEN_PROBE_MIN.as_nanos() as u64);
             let probe_stuck = probe.busy_since_ns().is_some_and(|t| {
                 let now_ns = sys::monotonic_ns();
                 now_ns
                     .saturating_sub(t)
                     .saturating_sub(watchdog::paused_within(&self.pauses, t, now_ns))
-                    > limit_ns
+                    > probe_limit_ns
             });
             let stuck = watch.racing_stuck_ns;
             if stuck > limit_ns
