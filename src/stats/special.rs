@@ -712,7 +712,7 @@ mod tests {
             .unwrap_or_else(|_| panic!("{what} did not return within {seconds} s"))
     }
 
-    /// Issue 29: with both beta parameters at least `QUADRATURE_MIN` and `x`
+    /// With both beta parameters at least `QUADRATURE_MIN` and `x`
     /// exactly at the mode, the log-slope there is −0.0 and the first panel's
     /// width became −∞; the NaN nodes then kept `u_minus_ln_1p` looping. For
     /// the binomial that is P(X ≤ k) at k = (n − 1)p and P(X ≥ k) at
@@ -766,7 +766,7 @@ mod tests {
         }
     }
 
-    /// No loop here can be kept going by a NaN (issue 29).
+    /// No loop here can be kept going by a NaN.
     #[test]
     fn nan_ends_every_loop() {
         let results = returns_within(10, "NaN inputs", || {

@@ -219,7 +219,7 @@ const ZOMBIEFS_CASES: &[Case] = &[
     ),
     case(&["zombiefs", "{dir}"], "--backing"),
 ];
-/// A build without zombiefs says how to get it (issue 15), not "unrecognized
+/// A build without zombiefs says how to get it, not "unrecognized
 /// subcommand".
 #[cfg(not(all(feature = "zombiefs", target_os = "linux")))]
 const ZOMBIEFS_CASES: &[Case] = &[
@@ -307,7 +307,7 @@ fn malformed_inputs() {
 }
 
 /// `unlink-race emulate`'s own bad input: one line on stderr and exit 125,
-/// which no one takes for the command's status (issue 24); nothing runs.
+/// which no one takes for the command's status; nothing runs.
 #[test]
 fn emulate_bad_input_is_one_line_and_exit_125() {
     let dir = tempfile::tempdir().unwrap();

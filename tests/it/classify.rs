@@ -191,7 +191,7 @@ fn spurious_enoent_on_create_needs_the_directory() {
     assert_eq!(classify(&gone), Class::UnexpectedErrno);
 }
 
-/// Issue 12: `ENOENT` on an open descriptor (sshfs answers `fstat` so once
+/// `ENOENT` on an open descriptor (sshfs answers `fstat` so once
 /// the file is unlinked) is `fd_enoent`, on either side; `ENOENT` on a name
 /// keeps its own class.
 #[test]

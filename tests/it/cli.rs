@@ -340,7 +340,7 @@ fn compare_a_report_with_itself_and_with_another() {
         "pipe tables with a header row: {md_text}"
     );
     let page = std::fs::read_to_string(&html).unwrap();
-    // Nothing could be tested: a neutral box, never a green pass (issue 29).
+    // Nothing could be tested: a neutral box, never a green pass.
     assert!(
         page.starts_with("<!DOCTYPE html>")
             && page.contains("class=\"verdict neutral\"")
@@ -377,7 +377,7 @@ fn compare_a_report_with_itself_and_with_another() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("lower"));
 }
 
-/// `--help` lists the values of the strategy flags (issue 15).
+/// `--help` lists the values of the strategy flags.
 #[test]
 fn help_lists_strategy_values() {
     let out = bin().args(["run", "--help"]).output().unwrap();

@@ -146,7 +146,7 @@ fn zero_against_fifty_zombies_is_higher() {
     assert_eq!(t.p_adjusted, t.rates.p_value);
     // Time per cycle against the baseline.
     assert_eq!(s.runs[1].as_ref().unwrap().ns_per_cycle_ratio, Some(0.5));
-    // The other classes: no event anywhere, inconclusive (issue 10: never
+    // The other classes: no event anywhere, inconclusive (never
     // `same` for "no evidence of a difference").
     for k in s.classes.iter().filter(|k| k.class != Class::ZombieFd) {
         assert!(k.all_zero());
@@ -527,7 +527,7 @@ fn committed_reports() -> Vec<(PathBuf, Report)> {
 
 #[test]
 fn every_committed_report_against_itself() {
-    // Issue 10: `same` where the counts allow it, `inconclusive` where they
+    // `same` where the counts allow it, `inconclusive` where they
     // are zero, never `higher` or `lower`.
     for (path, report) in committed_reports() {
         let c = compare(
@@ -580,7 +580,7 @@ fn committed_reports_against_themselves_through_the_binary() {
 
 #[test]
 fn reports_without_a_common_scenario_are_an_error() {
-    // Issue 10: different file sizes said "0 of 2 scenarios differ", exit 0.
+    // Different file sizes said "0 of 2 scenarios differ", exit 0.
     let a = ReportBuilder::new("a")
         .scenario(1, MILLION, 1000.0, &[])
         .scenario(2, MILLION, 1000.0, &[])
@@ -623,7 +623,7 @@ fn reports_without_a_common_scenario_are_an_error() {
 
 #[test]
 fn outputs_never_overwrite_an_input() {
-    // Issue 13, item 1: `compare` refuses to write over one of its inputs.
+    // `compare` refuses to write over one of its inputs.
     let dir = tempfile::tempdir().unwrap();
     let a = write_report(dir.path(), "a.json", &busy_report("a"));
     let b = write_report(dir.path(), "b.json", &busy_report("b"));
@@ -648,7 +648,7 @@ fn outputs_never_overwrite_an_input() {
 
 #[test]
 fn colours_follow_the_verdict_not_the_label() {
-    // Issue 14: a report labelled `higher-end-mac` rendered red.
+    // A report labelled `higher-end-mac` rendered red.
     let a = busy_report("higher-end-mac");
     let b = busy_report("same-old-box");
     let c = pair(a, b);
@@ -739,7 +739,7 @@ fn the_index_header_names_the_reference_of_a_scenario_the_baseline_lacks() {
     assert!(page.contains("<th>verdict vs c</th>"), "{page}");
 }
 
-/// Issue 9: rates per raced open are compared where both reports counted
+/// Rates per raced open are compared where both reports counted
 /// raced opens, with the per-cycle machinery, but the verdicts stay per cycle.
 #[test]
 fn rates_per_raced_open_are_compared_beside_the_rates_per_cycle() {
@@ -994,7 +994,7 @@ fn an_older_report_is_named_once_and_still_compared_per_cycle() {
     assert!(stdout.contains("5,000 raced opens"), "{stdout}");
 }
 
-/// Issue 29: the page's box is green only where every compared scenario was
+/// The page's box is green only where every compared scenario was
 /// shown the same; where nothing could be tested (0 in 10⁶ cycles against 0
 /// in 10) it is neutral, never a pass, and one difference is "1 scenario
 /// differs".
@@ -1043,7 +1043,7 @@ fn the_compare_box_is_green_only_for_sameness() {
     );
 }
 
-/// Issue 29: a scenario is `same` when every class seen in either report is
+/// A scenario is `same` when every class seen in either report is
 /// shown the same and the others were seen in neither (they cannot tell
 /// anything either way); a class seen on one side only, or nothing seen at
 /// all, leaves it inconclusive.
@@ -1081,7 +1081,7 @@ fn a_scenario_is_the_same_when_its_seen_classes_are() {
     let c = pair(report("a", 0, 0), report("b", 0, 0));
     assert_eq!(c.scenarios[0].verdict(), Some(Verdict::Inconclusive));
     // The zombiefs reference against itself: the scenarios whose seen
-    // classes are all the same now say so (issue 29 found 0 of 48).
+    // classes are all the same now say so (an audit found 0 of 48).
     let (path, zombiefs) = committed_reports()
         .into_iter()
         .find(|(p, _)| p.ends_with("linux-12-fuse.zombiefs-vm.json"))
@@ -1114,7 +1114,7 @@ fn a_scenario_is_the_same_when_its_seen_classes_are() {
     );
 }
 
-/// Issue 29: every level shown follows `--alpha`: the intervals at 1 − α,
+/// Every level shown follows `--alpha`: the intervals at 1 − α,
 /// the equivalence intervals at 1 − 2α (at 0.05 they stayed 95% and 90%).
 #[test]
 fn shown_levels_follow_alpha() {
@@ -1160,7 +1160,7 @@ fn shown_levels_follow_alpha() {
     assert!(md.contains("rate [99% CI]") && !md.contains("95%"), "{md}");
 }
 
-/// Issue 29: the cycles a 2× difference would need are the fewest that
+/// The cycles a 2× difference would need are the fewest that
 /// give the difference test 80% power (exactly), rounded up: 10 against 10
 /// events in 810,000 cycles each need 2,016,6xx per run, 2.41e6 more in
 /// all, shown as 2,500,000 (to nearest, 2,400,000 would fall short).
@@ -1180,7 +1180,7 @@ fn the_power_sentence_rounds_up() {
     );
 }
 
-/// Issue 29: an interval that excludes 1 beside an `inconclusive` says why:
+/// An interval that excludes 1 beside an `inconclusive` says why:
 /// 10 against 25 events (p = 0.0167) is significant alone, not after Holm
 /// over three tests.
 #[test]

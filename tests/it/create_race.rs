@@ -1,4 +1,4 @@
-//! The create race (issue 22): creators released together each round all
+//! The create race: creators released together each round all
 //! `openat(O_CREAT…)` one fresh name. On a Linux filesystem every create
 //! succeeds (or, with `O_EXCL`, exactly one a round), `racing_creates` never
 //! exceeds the create calls, and the scratch directory is left empty; the
@@ -267,7 +267,7 @@ fn flags_of_the_other_race_are_refused() {
     );
 }
 
-/// Issue 22: a report from before the create race compares as it always
+/// A report from before the create race compares as it always
 /// did, and `compare` names the figures it lacks; two reports with the
 /// create family compare its classes per racing create too.
 #[test]

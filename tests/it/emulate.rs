@@ -1,4 +1,4 @@
-//! `unlink-race emulate` through the real binary (issue 24): the recipes of
+//! `unlink-race emulate` through the real binary: the recipes of
 //! the README and docs/emulate.md fail under it and pass once they retry,
 //! the counts are zombiefs's own, the exit status is the command's, and
 //! however it ends (a hang, a signal, Ctrl-C, the emulator killed) no

@@ -1,4 +1,4 @@
-//! Faults and hostile input (issue 13): environment failures end a run with
+//! Faults and hostile input: environment failures end a run with
 //! exit 2 and one line, outputs never replace what they should not, and
 //! nothing outside the scratch directory changes. Each table row asserts the
 //! exit code, the one line, the report's state and the untouched neighbours.
@@ -157,7 +157,7 @@ impl Drop for LoopXfs {
     }
 }
 
-/// Issue 13, item 3: the scratch directory or its filesystem fails mid-run.
+/// The scratch directory or its filesystem fails mid-run.
 /// Exit 2, one line naming the cause, the report so far marked with it, no
 /// anomaly counted, and nothing next to the scratch directory touched.
 #[test]
@@ -287,7 +287,7 @@ fn environment_faults_end_the_run_with_exit_2() {
     }
 }
 
-/// Issue 13, item 4: the parent is renamed mid-run and a directory of the
+/// The parent is renamed mid-run and a directory of the
 /// scratch directory's name, holding a file, is put at the old path. The
 /// decoy is untouched and the real scratch directory is removed.
 #[test]
@@ -329,7 +329,7 @@ fn scratch_is_removed_through_its_descriptors() {
     }
 }
 
-/// Issue 13, item 1: what an output path names decides how it is written.
+/// What an output path names decides how it is written.
 #[test]
 fn outputs_never_replace_what_is_not_a_regular_file() {
     let d = tempfile::tempdir().unwrap();
@@ -466,7 +466,7 @@ fn outputs_never_replace_what_is_not_a_regular_file() {
     );
 }
 
-/// Issue 13, item 7: outputs are checked before the run, and a failing
+/// Outputs are checked before the run, and a failing
 /// output leaves none of the others.
 #[test]
 fn outputs_are_checked_before_the_run_and_written_all_or_none() {
@@ -518,7 +518,7 @@ fn outputs_are_checked_before_the_run_and_written_all_or_none() {
     }
 }
 
-/// Issue 13, items 5, 6 and 12: bad input gets exit 2 and one line.
+/// Bad input gets exit 2 and one line.
 #[test]
 fn hostile_input_gets_one_line_and_exit_2() {
     use std::ffi::OsStr;
@@ -612,7 +612,7 @@ fn hostile_input_gets_one_line_and_exit_2() {
     }
 }
 
-/// Issue 13, item 12: a failed write to standard output is an error.
+/// A failed write to standard output is an error.
 #[test]
 fn stdout_write_errors_are_errors() {
     if !Path::new("/dev/full").exists() {
@@ -639,7 +639,7 @@ fn stdout_write_errors_are_errors() {
     assert!(!json.exists(), "exit 2 leaves no report");
 }
 
-/// Issue 13, item 10: SIGHUP is handled like SIGINT and SIGTERM; too few
+/// SIGHUP is handled like SIGINT and SIGTERM; too few
 /// descriptors stop the run before it starts.
 #[test]
 fn sighup_and_the_descriptor_budget() {
@@ -671,7 +671,7 @@ fn sighup_and_the_descriptor_budget() {
     assert!(entries(&target).is_empty(), "nothing was created");
 }
 
-/// Issue 13, item 8: a pause of the whole process (SIGSTOP ... SIGCONT) is
+/// A pause of the whole process (SIGSTOP ... SIGCONT) is
 /// not a stall.
 #[test]
 fn sigstop_is_not_a_stall() {
@@ -704,7 +704,7 @@ fn sigstop_is_not_a_stall() {
     assert_eq!(r["scenarios"][0]["stalls"].as_array().unwrap().len(), 0);
 }
 
-/// Issue 13, item 14: the committed zombiefs report with its lists as long as
+/// The committed zombiefs report with its lists as long as
 /// an uncapped report had them, capped, keeps its counts and says what it
 /// left out.
 #[test]
@@ -849,7 +849,7 @@ pub(crate) mod zombiefs_process {
         assert!(sh(&format!("kill -{signal} {}", child.id())));
     }
 
-    /// Issue 13, item 2: a mount point inside the backing directory (a
+    /// A mount point inside the backing directory (a
     /// deadlock) or the backing inside the mount point is refused.
     #[test]
     fn containment_is_refused() {
@@ -886,7 +886,7 @@ pub(crate) mod zombiefs_process {
         }
     }
 
-    /// Issue 13, item 9: SIGTERM while a file is open detaches the mount and
+    /// SIGTERM while a file is open detaches the mount and
     /// serves on until the file is closed; the client never sees ENOTCONN.
     #[test]
     fn sigterm_while_busy_serves_until_the_last_file_closes() {
@@ -921,7 +921,7 @@ pub(crate) mod zombiefs_process {
         );
     }
 
-    /// Issue 13, item 9: SIGTERM to the lower of two stacked zombiefs leaves
+    /// SIGTERM to the lower of two stacked zombiefs leaves
     /// the upper one mounted.
     #[test]
     fn sigterm_to_a_covered_mount_leaves_the_one_above() {
@@ -973,7 +973,7 @@ pub(crate) mod zombiefs_process {
         assert!(!mounted(&mnt));
     }
 
-    /// Issue 13, item 3: the FUSE server of the target is killed mid-run:
+    /// The FUSE server of the target is killed mid-run:
     /// ENOTCONN from the scratch directory is an environment error.
     #[test]
     fn a_killed_fuse_server_is_an_environment_error() {

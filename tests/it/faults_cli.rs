@@ -1,4 +1,4 @@
-//! Hostile environments and flags (issue 28): process and memory limits are
+//! Hostile environments and flags: process and memory limits are
 //! environment errors, outputs to standard output are one at most, --trials
 //! honours --cycles, messages say what is wrong (a dead FUSE mount, a long
 //! file name, a renamed binary, a negative number), `grid` refuses the
@@ -54,7 +54,7 @@ fn limited_run(limit: &str, args: &str, dir: &Path) -> Output {
     out
 }
 
-/// Issue 28, items 4 and 5: a process, thread or memory limit ends the run
+/// A process, thread or memory limit ends the run
 /// as an environment error (exit 2, one line) with the scratch directory
 /// removed, or the run fits; never a panic (exit 101) or an abort (134).
 #[test]
@@ -114,7 +114,7 @@ fn resource_limits_are_environment_errors() {
     }
 }
 
-/// Issue 28, item 11: at most one output goes to standard output, however
+/// At most one output goes to standard output, however
 /// it is named; before, `--json - --html -` wrote both, one after the other.
 #[test]
 fn one_output_at_most_goes_to_standard_output() {
@@ -150,7 +150,7 @@ fn one_output_at_most_goes_to_standard_output() {
     assert!(one_line(&out).contains("standard output"));
 }
 
-/// Issue 28, item 12: with --trials, --cycles bounds the whole run (it was
+/// With --trials, --cycles bounds the whole run (it was
 /// ignored: 2,000,000 cycles ran for --cycles 100), and the rerun command
 /// keeps both.
 #[test]
@@ -197,7 +197,7 @@ fn trials_honour_the_cycle_budget() {
     }
 }
 
-/// Issue 28, item 15: a negative number is an invalid value of its flag
+/// A negative number is an invalid value of its flag
 /// (it was "unexpected argument '-1' found").
 #[test]
 fn a_negative_number_is_an_invalid_value() {
@@ -223,7 +223,7 @@ fn a_negative_number_is_an_invalid_value() {
     }
 }
 
-/// Issue 28, item 15: an output name up to the longest a file can have is
+/// An output name up to the longest a file can have is
 /// written (a temporary name built from it made it fail with "File name too
 /// long"); a longer one is refused naming the file the user gave.
 #[test]
@@ -266,7 +266,7 @@ fn long_output_names_are_the_users_to_lose() {
     }
 }
 
-/// Issue 28, item 15: processes mode runs its workers with the binary it is,
+/// Processes mode runs its workers with the binary it is,
 /// whatever its name (it asked to "build unlink-race").
 #[test]
 fn processes_mode_works_under_any_name() {
@@ -313,7 +313,7 @@ fn processes_mode_works_under_any_name() {
     }
 }
 
-/// Issue 28, item 16: `unlink-race grid` refuses an UNLINK_RACE_REPORTS that
+/// `unlink-race grid` refuses an UNLINK_RACE_REPORTS that
 /// the bench refuses, with the line the bench gives (the same function).
 #[test]
 fn grid_refuses_the_reports_directory_the_bench_refuses() {
@@ -359,7 +359,7 @@ fn grid_refuses_the_reports_directory_the_bench_refuses() {
     assert!(!fresh.exists());
 }
 
-/// Issue 28, item 15: `--dir` on a FUSE mount whose server is gone says the
+/// `--dir` on a FUSE mount whose server is gone says the
 /// transport endpoint is not connected (it said "does not exist").
 #[test]
 fn a_dead_fuse_mount_is_named_for_what_it_is() {
@@ -388,7 +388,7 @@ fn a_dead_fuse_mount_is_named_for_what_it_is() {
     }
 }
 
-/// Issue 28, item 3: zombiefs refuses a mount point that is inside its
+/// zombiefs refuses a mount point that is inside its
 /// backing directory by another path (a bind mount, a symlink, mount
 /// propagation into it), which deadlocked in D state.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]

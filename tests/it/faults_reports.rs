@@ -1,4 +1,4 @@
-//! Reports cost what they weigh (issue 28): counts no run can reach and
+//! Reports cost what they weigh: counts no run can reach and
 //! impossible ones are refused with one line naming the file and the field,
 //! a report comes through a pipe, a directory's FIFO is skipped, compare
 //! and index keep summaries only, and every text lands escaped: Markdown
@@ -53,7 +53,7 @@ fn run_guarded(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
     (status.code(), out, err)
 }
 
-/// Issue 28, item 6: a count no run can reach (2⁶⁴ − 1 took 18 s in the
+/// A count no run can reach (2⁶⁴ − 1 took 18 s in the
 /// gamma quantile, a report of 64 of them 561 s) is refused at once by
 /// compare and index, naming the file and the field.
 #[test]
@@ -147,7 +147,7 @@ fn invalid(json: &serde_json::Value) -> String {
     message
 }
 
-/// Issue 28, item 13: counts above what they are counted in, and a scenario
+/// Counts above what they are counted in, and a scenario
 /// present twice (its second copy was never compared), are refused.
 #[test]
 fn impossible_reports_are_refused() {
@@ -227,7 +227,7 @@ fn impossible_reports_are_refused() {
     assert!(out.is_empty() && err.lines().count() == 1, "{err}");
 }
 
-/// Issue 28, item 10: a report read from a pipe loads (it was opened up to
+/// A report read from a pipe loads (it was opened up to
 /// four times, and the second read found the pipe empty).
 #[test]
 fn a_report_from_a_pipe_loads() {
@@ -295,7 +295,7 @@ fn a_report_from_a_pipe_loads() {
     );
 }
 
-/// Issue 28, item 9: `index` of a directory skips a FIFO, a socket and a
+/// `index` of a directory skips a FIFO, a socket and a
 /// directory named `*.json` with a warning instead of waiting on the FIFO.
 #[test]
 fn index_skips_what_is_not_a_regular_file() {
@@ -352,7 +352,7 @@ fn example() -> unlink_race::report::schema::Example {
     }
 }
 
-/// Issue 28, item 7: compare and index keep each report's counts, not its
+/// Compare and index keep each report's counts, not its
 /// lists (a 306 MB report took 1 GB in `index`): the summary of a report
 /// with 20,000 examples and timeline events holds none of them and the same
 /// counts, and `index` of it runs.
@@ -414,7 +414,7 @@ fn fits_in(mib: u64, args: &[&std::ffi::OsStr]) -> bool {
     matches!(status.code(), Some(0 | 1))
 }
 
-/// Issue 28, item 7, as it bit: `index` and `compare` of two reports of
+/// As it bit: `index` and `compare` of two reports of
 /// tens of megabytes fit in about the memory they need for the same reports
 /// without their lists (before, the parsed lists took twice the files'
 /// size more). The limit is found for the light reports first, so the test
@@ -513,7 +513,7 @@ fn assert_inert_markdown(name: &str, md: &str) {
     }
 }
 
-/// Issue 28, item 14: labels and machine fields holding HTML, links, images
+/// Labels and machine fields holding HTML, links, images
 /// and pipes are inert in compare's and index's Markdown.
 #[test]
 fn markdown_passes_no_markup_from_reports() {
@@ -555,7 +555,7 @@ fn markdown_passes_no_markup_from_reports() {
     }
 }
 
-/// Issue 28: what reaches a terminal carries no control character, also
+/// What reaches a terminal carries no control character, also
 /// where a report's file name stands in for its label or names it in an error.
 #[test]
 fn terminal_output_carries_no_control_characters() {

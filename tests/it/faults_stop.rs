@@ -1,4 +1,4 @@
-//! Every stop is bounded (issue 28): stop signals in any number and order,
+//! Every stop is bounded: stop signals in any number and order,
 //! `timeout`, a FUSE server that stopped answering, a FIFO output without a
 //! reader, and a run killed with SIGKILL whose scratch directory the next
 //! run removes. Each row asserts the exit code, the time it took against a
@@ -80,7 +80,7 @@ fn signal(pid: u32, signal: &str, group: bool) {
     assert!(sent, "kill -s {signal} -- {target}");
 }
 
-/// Issue 28, item 1: stop signals in any number and order, to the process or
+/// Stop signals in any number and order, to the process or
 /// to its group (as `timeout` and a terminal send them), end the run with
 /// the report so far and the scratch directory removed. Before, the second
 /// signal exited at once: no report, the scratch directory left.
@@ -147,7 +147,7 @@ fn assert_interrupted_and_clean(json: &Path, dir: &Path, what: &str) {
     assert!(entries(dir).is_empty(), "{what}: {:?}", entries(dir));
 }
 
-/// Issue 28, item 1, as the issue ran it: `timeout` bounds a run in CI.
+/// `timeout` bounds a run in CI.
 /// Whether its two SIGTERMs arrive as one signal or two is up to the
 /// scheduler (two in about half the runs on an idle machine, fewer under
 /// load), so this one may pass without the fix; the test above sends them
@@ -188,7 +188,7 @@ fn timeout_leaves_a_report_and_nothing_else() {
     }
 }
 
-/// Issue 28, item 8: a stop signal ends the wait for a FIFO output's reader
+/// A stop signal ends the wait for a FIFO output's reader
 /// (exit 130, one line); before, it was ignored until a second one.
 #[test]
 fn a_stop_signal_ends_the_wait_for_a_fifo_reader() {
@@ -222,7 +222,7 @@ fn a_stop_signal_ends_the_wait_for_a_fifo_reader() {
     }
 }
 
-/// Issue 28, item 17: a run killed with SIGKILL leaves its scratch directory
+/// A run killed with SIGKILL leaves its scratch directory
 /// (nothing can remove it then); the next run in the same directory removes
 /// it and says so. Directories that are not a gone run's are left alone.
 #[test]
@@ -268,7 +268,7 @@ fn the_next_run_removes_what_a_killed_run_left() {
     }
 }
 
-/// Issue 28, item 17: a stale scratch directory is removed only when all of
+/// A stale scratch directory is removed only when all of
 /// it is what a run makes; one holding anything else is left and named.
 #[test]
 fn a_stale_scratch_directory_with_foreign_files_is_left() {
@@ -432,7 +432,7 @@ fn frozen_row(name: &str, mnt: &Path, race: &[&str], stop: Stop, freeze: &dyn Fn
     );
 }
 
-/// Issue 28, item 2: a FUSE server stopped with SIGSTOP (bindfs) does not
+/// A FUSE server stopped with SIGSTOP (bindfs) does not
 /// hold the run: it ends within 10 s of SIGINT, or on its own once every
 /// reader waited past the stall limit. Before, it hung for good, SIGINT and
 /// SIGTERM ignored, with no report.
@@ -458,7 +458,7 @@ fn a_stopped_fuse_server_does_not_hold_the_run() {
     }
 }
 
-/// Issue 28, item 2: zombiefs stalling its requests for two minutes (all
+/// zombiefs stalling its requests for two minutes (all
 /// its server threads held), or stopped with SIGSTOP, is a frozen
 /// filesystem too, in the create race as in the open-unlink race.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
@@ -541,7 +541,7 @@ fn a_stalling_zombiefs_does_not_hold_the_run() {
     }
 }
 
-/// Issue 28, item 2: a FUSE server stopped before the run starts: the run
+/// A FUSE server stopped before the run starts: the run
 /// says the filesystem does not answer once the stall limit has passed, or
 /// stops at once on SIGINT, instead of hanging in its first look.
 #[test]

@@ -471,7 +471,7 @@ fn action_steps_hunt_then_judge_by_mode() {
     }
 }
 
-/// The action's mode `emulate` (issue 24): the command runs under
+/// The action's mode `emulate`: the command runs under
 /// `unlink-race emulate`, the hunt step records its exit status and the
 /// verdict step fails with it.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]

@@ -13,7 +13,7 @@ mod classify;
 // `unlink-race run` through the real binary.
 mod cli;
 
-// The create race (issue 22): rounds of creators on one fresh name, its classes and flags.
+// The create race: rounds of creators on one fresh name, its classes and flags.
 mod create_race;
 
 // Interruption, descriptor leaks, full disk, safety of the target directory
@@ -21,20 +21,20 @@ mod create_race;
 #[cfg(unix)]
 mod reliability;
 
-// Faults and hostile input: environment errors, outputs, signals, labels (issue 13;
+// Faults and hostile input: environment errors, outputs, signals, labels (on
 // Unix: signals, FIFOs, modes).
 #[cfg(unix)]
 mod faults;
 
-// Every stop is bounded: signals, timeout, a FIFO without reader, SIGKILL (issue 28).
+// Every stop is bounded: signals, timeout, a FIFO without reader, SIGKILL.
 #[cfg(unix)]
 mod faults_stop;
 
-// Reports cost what they weigh and every text lands escaped (issue 28).
+// Reports cost what they weigh and every text lands escaped.
 #[cfg(unix)]
 mod faults_reports;
 
-// Resource limits, outputs, flags and messages of a hostile environment (issue 28).
+// Resource limits, outputs, flags and messages of a hostile environment.
 #[cfg(unix)]
 mod faults_cli;
 
@@ -56,7 +56,7 @@ mod zombiefs;
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod zombie_harness;
 
-// `unlink-race emulate`: recipes, counts, exit status, cleanup however it ends (issue 24).
+// `unlink-race emulate`: recipes, counts, exit status, cleanup however it ends.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 mod emulate;
 
@@ -67,7 +67,7 @@ mod stats;
 mod verdicts;
 
 // Statistics over every input: no hang, no NaN, figures that agree with the
-// verdicts at any α, the exact median, the power sentence (issue 29).
+// verdicts at any α, the exact median, the power sentence.
 mod stats_inputs;
 
 // The report's latency section: loading, round trip, medians, the page's lead.

@@ -1,4 +1,4 @@
-//! Real filesystems through the real binary (issue 12): local ones that keep
+//! Real filesystems through the real binary: local ones that keep
 //! the POSIX promises of open/unlink, and FUSE filesystems that break them in
 //! ways nobody here wrote, which the detector must find and name correctly.
 //!
@@ -212,7 +212,7 @@ fn breakdown<'a>(s: &'a serde_json::Value, class: &str) -> Vec<&'a serde_json::V
         .collect()
 }
 
-/// Issue 12: bindfs answers `open(O_CREAT)` in an existing directory with
+/// Bindfs answers `open(O_CREAT)` in an existing directory with
 /// ENOENT when the race is run at 1 reader × 1 deleter, inplace.
 #[test]
 fn bindfs_spurious_enoent_on_create() {
@@ -244,7 +244,7 @@ fn bindfs_spurious_enoent_on_create() {
     );
 }
 
-/// Issue 12: sshfs answers `fstat` (and other operations) on an open
+/// Sshfs answers `fstat` (and other operations) on an open
 /// descriptor with ENOENT once the file is unlinked: `fd_enoent`, no longer
 /// lumped into `unexpected_errno`.
 #[test]
@@ -354,7 +354,7 @@ fn a_failing_test_leaves_no_mount_or_daemon_behind() {
     }
 }
 
-/// Issue 12: `run --dir A --dir B` runs in each directory and writes one
+/// `run --dir A --dir B` runs in each directory and writes one
 /// report per directory, labelled by filesystem so neither overwrites the other.
 #[test]
 fn run_in_several_directories_writes_a_report_each() {

@@ -182,7 +182,7 @@ fn full_disk_is_an_environment_error() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("ENOSPC"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    // The report so far is written, marked with the cause (issue 13).
+    // The report so far is written, marked with the cause.
     let r = load(&json);
     assert!(
         r["environment_error"]

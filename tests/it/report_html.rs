@@ -791,7 +791,7 @@ fn class_row(doc: &roxmltree::Document<'_>, class: &str) -> Vec<String> {
 
 #[test]
 fn a_page_shows_raced_opens_and_rates_per_raced_open() {
-    // Issue 9: raced opens next to cycles, the pace and its calibration, and
+    // Raced opens next to cycles, the pace and its calibration, and
     // every anomaly class per raced open with its interval.
     let mut r = single_with_raced_opens(1_200_000);
     let s = &mut r.scenarios[0];

@@ -159,7 +159,7 @@ fn invalid(name: &str, json: &serde_json::Value) -> String {
 
 #[test]
 fn impossible_reports_are_rejected() {
-    // Issue 13, item 11: a count above the cycles for a class that happens at
+    // A count above the cycles for a class that happens at
     // most once per cycle, counts without cycles, missing and unknown
     // classes, unknown worker kinds, an `anomalies` that is not the sum.
     let mut json = report_json();
@@ -251,7 +251,7 @@ fn impossible_reports_are_rejected() {
 
 #[test]
 fn control_characters_are_escaped() {
-    // Issue 13, item 11: ESC and NUL in report fields reached the terminal
+    // ESC and NUL in report fields reached the terminal
     // and the Markdown.
     let mut json = report_json();
     json["label"] = "mac\u{1b}[2J\u{0}box".into();

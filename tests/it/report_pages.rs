@@ -2,7 +2,6 @@
 //! answer at a glance: the verdict, every scenario's trials (named, or counted
 //! in "…and N more", or in the line for trials that saw nothing), a note where
 //! a section has nothing to show, and chart axes that keep to one unit.
-//! Issue 15.
 
 use std::path::{Path, PathBuf};
 
@@ -277,7 +276,7 @@ fn terminal_zero_counts_show_only_their_bound() {
     }
 }
 
-/// Issue 9: every scenario's raced opens stand next to its cycles; the
+/// Every scenario's raced opens stand next to its cycles; the
 /// committed reports predate the count and say so instead of a number.
 #[test]
 fn every_scenario_shows_its_raced_opens_or_that_they_were_not_counted() {

@@ -2,7 +2,7 @@
 //! come from: R's documented outputs, published tables, or an independent
 //! computation (scipy 1.17 / statsmodels 0.15, or mpmath 1.3 at 40 digits with
 //! the binomial sums written out, which needs no special function at all).
-//! The verdict rules of issue 10 are in `verdicts.rs`.
+//! The verdict rules are in `verdicts.rs`.
 
 use unlink_race::stats::{
     Basis, Interval, RateComparison, Trial, Verdict, binomial_test, clopper_pearson, compare_rates,
@@ -41,7 +41,7 @@ pub(crate) fn assert_interval(got: Interval, low: f64, high: f64, rel: f64) {
 
 #[test]
 fn zero_events_give_the_two_sided_upper_end() {
-    // Issue 10: two-sided 95% everywhere, so with k = 0 the upper end is
+    // Two-sided 95% everywhere, so with k = 0 the upper end is
     // 1 − 0.025^(1/n); mpmath (40 digits): 1 - mpf('0.025')**(1/mpf(n)).
     for (n, expected) in [
         (1u64, 0.975),

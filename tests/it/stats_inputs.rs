@@ -1,4 +1,4 @@
-//! Statistics over every kind of input (issue 29): no call hangs or returns
+//! Statistics over every kind of input: no call hangs or returns
 //! a NaN, whatever the counts; the figures shown agree with the verdicts at
 //! any `α`; the median is exact where the curve is exactly ½; the power
 //! sentence keeps its promise.

@@ -445,6 +445,68 @@ fn no_document_outside_the_repository_is_cited() {
     );
 }
 
+/// The places in `text` that point at an issue by number alone (`issue 15`,
+/// `Issue 9:`, `issues 13 and 17`): a tracker the reader cannot see. An
+/// issue of another project names it (`golang/go #81246`), which is not
+/// this pattern.
+fn bare_issue_numbers(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("issue") {
+        let start = from + at;
+        from = start + "issue".len();
+        if lower[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '/')
+        {
+            continue;
+        }
+        let rest = lower[from..].strip_prefix('s').unwrap_or(&lower[from..]);
+        let rest = rest.strip_prefix(' ').unwrap_or("");
+        let rest = rest.strip_prefix('#').unwrap_or(rest);
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            let end = (start + 24).min(text.len());
+            let end = (end..=text.len())
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(text.len());
+            found.push(text[start..end].to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn no_issue_is_cited_by_number_alone() {
+    let this = repo().join("tests/it/tidy.rs");
+    let mut files = code_files();
+    files.extend(documents());
+    let cited: Vec<String> = files
+        .iter()
+        .filter(|f| **f != this)
+        .flat_map(|f| {
+            bare_issue_numbers(&read(f))
+                .into_iter()
+                .map(|hit| format!("{}: {hit}", shown(f)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        cited.is_empty(),
+        "point at a tracker the reader cannot see (say what the case is instead): {cited:#?}"
+    );
+}
+
+#[test]
+fn a_bare_issue_number_is_caught() {
+    assert_eq!(bare_issue_numbers("as issue 15 found").len(), 1);
+    assert_eq!(bare_issue_numbers("/// Issue 9: every scenario").len(), 1);
+    assert_eq!(bare_issue_numbers("(issues 13 and 17)").len(), 1);
+    assert!(bare_issue_numbers("golang/go #81246, the issue is open").is_empty());
+    assert!(bare_issue_numbers("github.com/o/r/issues/12").is_empty());
+}
+
 #[test]
 fn the_readme_is_a_front_door() {
     let text = read(&repo().join("README.md"));

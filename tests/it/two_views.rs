@@ -1,4 +1,4 @@
-//! Two views of one directory (issue 25): readers race through one path,
+//! Two views of one directory: readers race through one path,
 //! deleters through another path to the same directory.
 //!
 //! Each real setup is mounted by the test (root, and FUSE for the FUSE
@@ -229,7 +229,7 @@ fn check_examples(split: &Split, what: &str, class: &str, side: &str, op: &str, 
     }
 }
 
-/// Issue 25: bindfs, readers on the mount, the deleter on its source
+/// Bindfs, readers on the mount, the deleter on its source
 /// directory. The kernel keeps a name bindfs looked up for its entry timeout
 /// (1 s), so after the deleter's removal the reader's `open(O_CREAT)` is
 /// sent as a plain open of the cached name and fails with ENOENT
@@ -260,7 +260,7 @@ fn bindfs_two_views_fail_creates_while_the_removed_name_is_cached() {
     );
 }
 
-/// Issue 25: bindfs with the deleter recreating the file on the source
+/// Bindfs with the deleter recreating the file on the source
 /// directory, as the issue measured it with a Python reader: `fstat` on a
 /// descriptor the reader's `open` just returned fails with ENOENT
 /// (`fd_enoent`: bindfs answers it by the path, which the other side
@@ -289,7 +289,7 @@ fn bindfs_two_views_fail_fstat_on_an_open_descriptor() {
     );
 }
 
-/// Issue 25: sshfs, readers on the mount, the deleter in the server's
+/// Sshfs, readers on the mount, the deleter in the server's
 /// directory; and two sshfs mounts of one server directory as two clients.
 /// sshfs keeps names and attributes in caches of its own, so a create after
 /// the other side's removal fails with ENOENT (`spurious_enoent_on_create`)
@@ -342,7 +342,7 @@ fn sshfs_two_views_fail_creates_from_its_caches() {
     }
 }
 
-/// Issue 25: fuse-overlayfs, readers in the merged directory, the deleter in
+/// Fuse-overlayfs, readers in the merged directory, the deleter in
 /// its upper directory. fuse-overlayfs never learns of a removal made in the
 /// upper directory (changes under a mounted overlay are undefined): the
 /// name stays in its own tree, so after the first removal every open of it
@@ -380,7 +380,7 @@ fn fuse_overlayfs_two_views_lose_the_file_for_good() {
     );
 }
 
-/// Issue 25: xfs and ext4 through a bind mount: two paths, one filesystem,
+/// Xfs and ext4 through a bind mount: two paths, one filesystem,
 /// one dentry cache. Clean, whatever the views do: no anomaly, no errno,
 /// and no name that `stat` finds after an `open` said ENOENT where only the
 /// reader creates (one reader, deleters not recreating). The figure of 10^6
@@ -435,7 +435,7 @@ fn classes_seen(split: &Split, at_least: u64) -> Vec<String> {
         .collect()
 }
 
-/// Issue 25: two processes, one per side, as on Docker Desktop or WSL2 (here
+/// Two processes, one per side, as on Docker Desktop or WSL2 (here
 /// the reader's process on the bindfs mount, the deleter's on its source
 /// directory), see the classes one process with both paths sees: every
 /// class one of the runs saw ten times or more, the other saw too.

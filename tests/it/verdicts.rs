@@ -1,4 +1,4 @@
-//! The verdict rules of issue 10 ("verdicts a user can trust") against known
+//! The verdict rules ("verdicts a user can trust") against known
 //! answers: the issue's cases, p-values that agree with intervals, Poisson
 //! intervals for counts above the cycles, the exact coverage of the rate
 //! interval, and the exact probability of `same` at the margin. References
@@ -119,7 +119,7 @@ fn issue_10_p_value_and_interval_agree_for_one_in_ten_against_three_in_three() {
 fn p_values_and_intervals_agree_on_a_grid() {
     // The central p-value is below 0.05 exactly when the 95% ratio interval
     // excludes 1, and the TOST p-value is below 0.05 exactly when the 90%
-    // interval lies inside [1/2, 2] (issue 10 found 1.2% of a grid
+    // interval lies inside [1/2, 2] (an audit found 1.2% of a grid
     // disagreeing with the old p-value). Points within 1e-9 of a boundary
     // are skipped (the two sides are computed by different roots).
     let mut checked = 0;
@@ -191,7 +191,7 @@ fn poisson_interval_when_counts_exceed_cycles() {
     ] {
         assert_interval(poisson_interval(k, n, 0.95), low, high, rel);
         // rate_interval switches to it above the cycles, and never excludes
-        // the rate (issue 10: 15 in 10 gave [0.69, 1]).
+        // the rate (15 in 10 gave [0.69, 1]).
         let i = rate_interval(k, n);
         assert_eq!(i, poisson_interval(k, n, 0.95));
         assert!(i.contains(k as f64 / n as f64), "{k}/{n}: {i:?}");
@@ -270,7 +270,7 @@ fn coverage_grid(n: u64, interval: &dyn Fn(u64, u64) -> Interval) -> Vec<f64> {
 
 #[test]
 fn rate_interval_covers_at_least_95_percent() {
-    // Issue 10: with a one-sided bound at k = 0 the minimum coverage fell to
+    // With a one-sided bound at k = 0 the minimum coverage fell to
     // 93.8% near p ≈ 3/n. Coverage is computed exactly (binomial terms
     // summed), not simulated.
     let old = |k: u64, n: u64| {
@@ -367,7 +367,7 @@ fn same_probability(n_a: u64, p_a: f64, n_b: u64, p_b: f64, m: f64, tost_only: b
 
 #[test]
 fn same_is_said_at_most_5_percent_of_the_time_at_the_margin() {
-    // Issue 10: in simulation a true ratio of 3 was called `same` 47% of the
+    // In simulation a true ratio of 3 was called `same` 47% of the
     // time. With the equivalence test, a true ratio equal to the margin is
     // called `same` with probability at most α = 5%, computed exactly here
     // (the issue asked for a simulation; an exact sum is the same check

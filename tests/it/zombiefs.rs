@@ -494,7 +494,7 @@ fn with_write_probability_zero_a_racing_create_writes_as_linux_would() {
     assert_eq!(s.open_zombie_fraction(), Some(1.0));
 }
 
-/// Issue 17: `--probability 0.01` is what the filesystem delivers. `RACES`
+/// `--probability 0.01` is what the filesystem delivers. `RACES`
 /// times each, the race is made to happen, in one thread so that every one
 /// counts: a racing open (look the file up, unlink it, open the looked-up
 /// node) and a racing create (create, unlink, first write). The zombie
@@ -888,7 +888,7 @@ fn reading_the_python_way_through_a_zombie_needs_no_special_case() {
     );
 }
 
-/// Issue 17 (and 15): trials of the harness measure the race, not its start.
+/// Trials of the harness measure the race, not its start.
 /// On zombiefs at open probability 0.05 (1 reader × 1 deleter, pace
 /// `sleep`), long batches give the pooled rate r of zombies per cycle;
 /// between them, `TRIALS` batches each race until their first zombie,
