@@ -14,7 +14,7 @@ use super::Error;
 /// bind mount or a symlink is no way around it. The same directory is fine:
 /// the backing is opened before the mount covers it. A copy of the mount
 /// that mount propagation puts inside the backing directory is found once
-/// mounted, by [`Mount::new`].
+/// mounted, by [`Mount::new`](super::Mount::new).
 pub fn check_placement(backing: &Path, mountpoint: &Path) -> Result<(), Error> {
     let backing_id = id_of_path(backing).map_err(|source| Error::Backing {
         path: backing.to_path_buf(),
