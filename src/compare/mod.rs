@@ -128,18 +128,22 @@ impl Comparison {
         self.rules.alpha
     }
 
+    /// Report `r`'s runs of the scenarios it shares with another report.
+    fn shared_runs(&self, r: usize) -> Vec<&ScenarioRun> {
+        self.scenarios
+            .iter()
+            .filter(|s| s.present_in().len() > 1)
+            .filter_map(|s| s.runs[r].as_ref())
+            .collect()
+    }
+
     /// The reports that lack raced-open counts in scenarios they share with
     /// another report (reports from before the count), each with the number
     /// of such scenarios that lack it and how many it shares; in report order.
     pub fn lacking(&self) -> Vec<Lacking> {
         (0..self.reports.len())
             .filter_map(|r| {
-                let shared: Vec<&ScenarioRun> = self
-                    .scenarios
-                    .iter()
-                    .filter(|s| s.present_in().len() > 1)
-                    .filter_map(|s| s.runs[r].as_ref())
-                    .collect();
+                let shared = self.shared_runs(r);
                 let without = shared
                     .iter()
                     .filter(|run| run.raced_opens.is_none())
@@ -179,12 +183,7 @@ impl Comparison {
                     .filter(|s| s.runs[r].is_none())
                     .count();
                 let create_family = (creates_in(r) == 0 && elsewhere > 0).then_some(elsewhere);
-                let shared: Vec<&ScenarioRun> = self
-                    .scenarios
-                    .iter()
-                    .filter(|s| s.present_in().len() > 1)
-                    .filter_map(|s| s.runs[r].as_ref())
-                    .collect();
+                let shared = self.shared_runs(r);
                 let without = shared
                     .iter()
                     .filter(|run| run.racing_creates.is_none())
