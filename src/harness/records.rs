@@ -14,8 +14,6 @@ use serde::{Deserialize, Serialize};
 use crate::outcome::{Class, Op, Side};
 use crate::sys::{Errno, Stat};
 
-pub use super::slot::EventKind;
-
 /// Which loop a worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -217,6 +215,47 @@ pub struct Stall {
     pub elapsed_ns: u64,
     /// The call had still not returned when the run ended.
     pub unfinished: bool,
+}
+
+/// Kinds of timeline events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum EventKind {
+    OpenBegin = 1,
+    OpenEnd = 2,
+    ReadEnd = 3,
+    RemoveBegin = 4,
+    RemoveEnd = 5,
+    Recreate = 6,
+    Anomaly = 7,
+}
+
+impl EventKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::OpenBegin => "open_begin",
+            EventKind::OpenEnd => "open_end",
+            EventKind::ReadEnd => "read_end",
+            EventKind::RemoveBegin => "remove_begin",
+            EventKind::RemoveEnd => "remove_end",
+            EventKind::Recreate => "recreate",
+            EventKind::Anomaly => "anomaly",
+        }
+    }
+
+    pub(super) fn from_u8(v: u8) -> Option<EventKind> {
+        Some(match v {
+            1 => EventKind::OpenBegin,
+            2 => EventKind::OpenEnd,
+            3 => EventKind::ReadEnd,
+            4 => EventKind::RemoveBegin,
+            5 => EventKind::RemoveEnd,
+            6 => EventKind::Recreate,
+            7 => EventKind::Anomaly,
+            _ => return None,
+        })
+    }
 }
 
 /// One event of a worker's timeline.

@@ -12,52 +12,11 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use serde::{Deserialize, Serialize};
 
-use super::records::{AnomalyRecord, ErrnoCount, add_errno_count};
+use super::records::{AnomalyRecord, ErrnoCount, EventKind, add_errno_count};
 use crate::outcome::{CLASS_COUNT, Op};
 
 /// Events kept in a worker's timeline ring.
 pub const RING_EVENTS: usize = 512;
-
-/// Kinds of timeline events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[repr(u8)]
-pub enum EventKind {
-    OpenBegin = 1,
-    OpenEnd = 2,
-    ReadEnd = 3,
-    RemoveBegin = 4,
-    RemoveEnd = 5,
-    Recreate = 6,
-    Anomaly = 7,
-}
-
-impl EventKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            EventKind::OpenBegin => "open_begin",
-            EventKind::OpenEnd => "open_end",
-            EventKind::ReadEnd => "read_end",
-            EventKind::RemoveBegin => "remove_begin",
-            EventKind::RemoveEnd => "remove_end",
-            EventKind::Recreate => "recreate",
-            EventKind::Anomaly => "anomaly",
-        }
-    }
-
-    fn from_u8(v: u8) -> Option<EventKind> {
-        Some(match v {
-            1 => EventKind::OpenBegin,
-            2 => EventKind::OpenEnd,
-            3 => EventKind::ReadEnd,
-            4 => EventKind::RemoveBegin,
-            5 => EventKind::RemoveEnd,
-            6 => EventKind::Recreate,
-            7 => EventKind::Anomaly,
-            _ => return None,
-        })
-    }
-}
 
 /// Ops as stored in [`WorkerSlot::busy_op`].
 pub(crate) const OPS: [Op; 9] = [

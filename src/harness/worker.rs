@@ -27,8 +27,8 @@ use crate::sys::{self, AsFd, BorrowedFd, EINVAL, ENOENT, ESTALE, Errno, OwnedFd,
 
 use super::board::{Board, Call};
 use super::overlap::{RemovalMark, any_landed_in};
-use super::records::{AnomalyRecord, Role, WorkerId};
-use super::slot::{EventKind, WorkerSlot, bump, op_code};
+use super::records::{AnomalyRecord, EventKind, Role, WorkerId};
+use super::slot::{WorkerSlot, bump, op_code};
 
 /// The name readers open and deleters remove, inside the scratch directory.
 pub const TARGET: &CStr = c"DEST.txt";

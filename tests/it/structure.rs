@@ -66,7 +66,7 @@ const BARE_NEVER: &[&str] = &["harness", "outcome"];
 const KNOWN_EDGES: &[(&str, &str)] = &[];
 
 /// Known pairs of files that import each other, to be fixed.
-const KNOWN_CYCLES: &[(&str, &str)] = &[("harness::records", "harness::slot")];
+const KNOWN_CYCLES: &[(&str, &str)] = &[];
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -476,7 +476,87 @@ fn no_file_in_src_is_over_700_lines() {
     );
 }
 
+/// The name a file of `src/` gives its module: `a/b.rs` and `a/b/mod.rs`
+/// are `b`. The crate roots and `tests` modules have none that could mislead.
+fn module_name(rel: &str) -> Option<&str> {
+    let no_ext = rel.strip_suffix(".rs")?;
+    let no_mod = no_ext.strip_suffix("/mod").unwrap_or(no_ext);
+    let name = no_mod.rsplit('/').next()?;
+    (!matches!(name, "lib" | "main" | "mod" | "tests")).then_some(name)
+}
+
+/// Module names given to more than one file, with the files. A platform
+/// backend that stands in for a module of its parent under the same name
+/// (`sys/windows/platform.rs` for `sys/platform.rs`) is one concept, not a
+/// repeat.
+fn repeated_names(rels: &[String]) -> BTreeMap<String, Vec<String>> {
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for rel in rels {
+        if let Some(name) = module_name(rel) {
+            by_name.entry(name.to_string()).or_default().push(rel.clone());
+        }
+    }
+    let mirrors = |rel: &str| {
+        let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
+        dir.strip_suffix("/windows")
+            .or((dir == "windows").then_some(""))
+            .is_some_and(|up| {
+                let up = if up.is_empty() { String::new() } else { format!("{up}/") };
+                rels.iter().any(|r| *r == format!("{up}{file}"))
+            })
+    };
+    by_name
+        .into_iter()
+        .map(|(name, files)| {
+            let kept: Vec<String> = files.into_iter().filter(|f| !mirrors(f)).collect();
+            (name, kept)
+        })
+        .filter(|(_, files)| files.len() > 1)
+        .collect()
+}
+
+#[test]
+fn no_two_modules_share_a_name() {
+    let src = repo().join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    let rels: Vec<String> = paths
+        .iter()
+        .map(|p| p.strip_prefix(&src).unwrap().to_string_lossy().into_owned())
+        .collect();
+    let repeated = repeated_names(&rels);
+    assert!(
+        repeated.is_empty(),
+        "module names given to more than one file (a reader of `use …::{{name}}` \
+         cannot tell which is meant; name each by what it holds): {repeated:?}"
+    );
+}
+
 // The checkers on planted sources: each rule catches what it names.
+
+#[test]
+fn a_planted_repeated_name_is_caught() {
+    let rels: Vec<String> = [
+        "lib.rs",
+        "stats/mod.rs",
+        "stats/compare.rs",
+        "compare/mod.rs",
+        "export/html/tests.rs",
+        "harness/tests.rs",
+        "sys/platform.rs",
+        "sys/windows/platform.rs",
+        "sys/windows/mod.rs",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_eq!(
+        repeated_names(&rels),
+        BTreeMap::from([(
+            "compare".to_string(),
+            vec!["stats/compare.rs".to_string(), "compare/mod.rs".to_string()]
+        )])
+    );
+}
 
 #[test]
 fn a_planted_layer_break_is_caught() {
