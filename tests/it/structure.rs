@@ -16,7 +16,6 @@ const LONG_FILES: &[&str] = &[
     "grid.rs",
     "harness/mod.rs",
     "harness/worker.rs",
-    "report/schema.rs",
     "scenario.rs",
     "stats/special.rs",
     "sys/windows/mod.rs",
