@@ -19,7 +19,6 @@ const LONG_FILES: &[&str] = &[
     "scenario.rs",
     "stats/special.rs",
     "sys/windows/mod.rs",
-    "zombiefs/fs/mod.rs",
 ];
 
 /// What a top-level module may name, as in ARCHITECTURE.md's rules.
