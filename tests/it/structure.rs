@@ -18,7 +18,6 @@ const LONG_FILES: &[&str] = &[
     "harness/worker.rs",
     "scenario.rs",
     "stats/special.rs",
-    "sys/windows/mod.rs",
 ];
 
 /// What a top-level module may name, as in ARCHITECTURE.md's rules.
