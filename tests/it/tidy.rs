@@ -977,7 +977,9 @@ fn schema_structs() -> BTreeMap<String, Vec<(String, String)>> {
                 out.insert(name.clone(), std::mem::take(fields));
                 current = None;
             } else if t.starts_with("#[serde(") && (t.contains("rename") || t.contains("flatten")) {
-                panic!("tidy reads field names from src/report/schema/ and does not know `{t}`: teach it");
+                panic!(
+                    "tidy reads field names from src/report/schema/ and does not know `{t}`: teach it"
+                );
             } else if t.starts_with("#[serde(")
                 && t.trim_start_matches("#[serde(")
                     .trim_end_matches(")]")
