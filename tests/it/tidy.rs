@@ -5,7 +5,7 @@
 //! README keeps to its budget and prints what the binary prints.
 //!
 //! Everything a table must list is derived from the code (clap's `--help`,
-//! `Setting::ALL`, `src/report/schema.rs`, `Class::ALL`), so adding a flag,
+//! `Setting::ALL`, `src/report/schema/`, `Class::ALL`), so adding a flag,
 //! a setting, a field or a class without its row fails here, and so does a
 //! row for something that no longer exists.
 
@@ -955,10 +955,17 @@ fn the_readmes_bench_verdict_is_the_reference_reports() {
 
 // ---- The JSON report ---------------------------------------------------
 
-/// The serialised structs of `src/report/schema.rs`: name → fields and their
+/// The serialised structs of `src/report/schema/`: name → fields and their
 /// types, in order.
 fn schema_structs() -> BTreeMap<String, Vec<(String, String)>> {
-    let text = read(&repo().join("src/report/schema.rs"));
+    let dir = repo().join("src/report/schema");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let text: String = files.iter().map(|f| read(f) + "\n").collect();
     let mut out = BTreeMap::new();
     let mut derive_serialize = false;
     let mut skipped = false;
@@ -970,7 +977,9 @@ fn schema_structs() -> BTreeMap<String, Vec<(String, String)>> {
                 out.insert(name.clone(), std::mem::take(fields));
                 current = None;
             } else if t.starts_with("#[serde(") && (t.contains("rename") || t.contains("flatten")) {
-                panic!("tidy reads field names from schema.rs and does not know `{t}`: teach it");
+                panic!(
+                    "tidy reads field names from src/report/schema/ and does not know `{t}`: teach it"
+                );
             } else if t.starts_with("#[serde(")
                 && t.trim_start_matches("#[serde(")
                     .trim_end_matches(")]")

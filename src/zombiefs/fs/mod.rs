@@ -14,33 +14,37 @@
 //! always agrees with the backing directory about which inode a name holds.
 //! Reads and writes run outside it. Changes made to the backing directory
 //! from outside the mount are not tracked.
+//!
+//! Here: the `Filesystem` operations and their replies; `state.rs` the
+//! machinery they share (the table lock, the stall, the coin), `attr.rs`
+//! attributes and conversions, `ops.rs` the longer operations.
 
 mod attr;
 mod ops;
+mod state;
 
-use std::ffi::{CString, OsStr};
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsStr;
+use std::os::fd::AsFd;
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
-    AccessFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
-    INodeNo, InitFlags, KernelConfig, LockOwner, OpenAccMode, OpenFlags, RenameFlags, ReplyAttr,
-    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs,
-    ReplyWrite, Request, TimeOrNow, WriteFlags,
+    AccessFlags, Errno, FileHandle, Filesystem, FopenFlags, Generation, INodeNo, InitFlags,
+    KernelConfig, LockOwner, OpenAccMode, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate,
+    ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request,
+    TimeOrNow, WriteFlags,
 };
 
 use super::Options;
 use super::stats::{Counters, Defect, bump};
 use super::table::{Links, Open, ROOT, STATS_NODE, Table, WriteFate};
-use crate::sys::{self, flags};
+use crate::sys;
 use attr::{
-    attr, cname, errno, io_errno, is_stats_name, key, kind, proc_cpath, proc_path, reopen,
-    stats_attr, zombie_attr,
+    cname, errno, io_errno, is_stats_name, key, proc_cpath, proc_path, reopen, stats_attr,
+    zombie_attr,
 };
 use ops::Changes;
 
@@ -58,100 +62,6 @@ pub(crate) struct ZombieFs {
     requests: AtomicU64,
     /// SplitMix64 state for `--probability`.
     rng: AtomicU64,
-}
-
-impl ZombieFs {
-    /// A filesystem over the backing directory `root`.
-    pub fn new(root: OwnedFd, options: Options, counters: Arc<Counters>) -> sys::SysResult<Self> {
-        let st = sys::fstat(root.as_fd())?;
-        if kind(st.mode) != FileType::Directory {
-            return Err(libc::ENOTDIR);
-        }
-        let seed = options
-            .seed
-            .unwrap_or_else(|| sys::monotonic_ns() ^ (u64::from(sys::getpid()) << 32));
-        Ok(ZombieFs {
-            table: Mutex::new(Table::new(root, key(&st))),
-            counters,
-            options,
-            requests: AtomicU64::new(0),
-            rng: AtomicU64::new(seed),
-        })
-    }
-
-    fn table(&self) -> MutexGuard<'_, Table> {
-        // A panic while holding the lock leaves the table consistent enough
-        // to keep serving: every update is a single insert or field write.
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Delays every `stall_every`-th request by `stall_ms` (`--stall-ms`).
-    fn stall(&self) {
-        if self.options.stall_ms == 0 {
-            return;
-        }
-        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % self.options.stall_every == 0 {
-            bump(&self.counters.stalls);
-            std::thread::sleep(Duration::from_millis(self.options.stall_ms));
-        }
-    }
-
-    /// Whether a race gets the defect, with probability `p`
-    /// (`--open-probability` for racing opens, `--write-probability` for
-    /// creates unlinked before their first write,
-    /// `--create-race-probability` for creates racing creates).
-    fn draw(&self, p: f64) -> bool {
-        if p >= 1.0 {
-            return true;
-        }
-        if p <= 0.0 {
-            return false;
-        }
-        // SplitMix64: one atomic add per draw, good enough for a coin.
-        let mut z = self
-            .rng
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        ((z >> 11) as f64 / (1u64 << 53) as f64) < p
-    }
-
-    /// A `write` to node `id` is answered with `EINVAL`: counted in all and for its file.
-    fn served_einval(&self, id: u64) {
-        let path = self.table().path_of(id);
-        self.counters.served_at(path, Defect::EinvalWrite);
-        bump(&self.counters.zombie_writes);
-    }
-
-    fn stats_json(&self) -> Vec<u8> {
-        self.counters.snapshot().to_json().into_bytes()
-    }
-
-    /// Looks `name` up in `parent` and records the lookup; the caller holds the lock.
-    fn lookup_locked(
-        &self,
-        table: &mut Table,
-        parent: INodeNo,
-        name: &CString,
-    ) -> Result<FileAttr, Errno> {
-        let dir = Arc::clone(&table.node(parent.0).ok_or(Errno::ENOENT)?.fd);
-        let fd =
-            sys::openat(dir.as_fd(), name, flags::O_PATH | flags::O_NOFOLLOW, 0).map_err(errno)?;
-        let st = sys::fstat(fd.as_fd()).map_err(errno)?;
-        let id = table.remember(fd, key(&st), kind(st.mode));
-        table.named(id, parent.0, OsStr::from_bytes(name.as_bytes()));
-        Ok(attr(id, &st))
-    }
-
-    /// The attributes of a known node, from its backing inode.
-    fn node_attr(&self, table: &Table, id: u64) -> Result<FileAttr, Errno> {
-        let node = table.node(id).ok_or(Errno::ENOENT)?;
-        let st = sys::fstat(node.fd.as_fd()).map_err(errno)?;
-        Ok(attr(id, &st))
-    }
 }
 
 impl Filesystem for ZombieFs {
