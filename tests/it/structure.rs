@@ -20,7 +20,6 @@ const LONG_FILES: &[&str] = &[
     "harness/worker.rs",
     "report/schema.rs",
     "scenario.rs",
-    "stats/special.rs",
     "sys/windows/mod.rs",
     "zombiefs/fs/mod.rs",
 ];
