@@ -15,7 +15,6 @@ const MAX_LINES: usize = 700;
 const LONG_FILES: &[&str] = &[
     "export/compare_table.rs",
     "export/summary.rs",
-    "grid.rs",
     "harness/mod.rs",
     "harness/worker.rs",
     "report/schema.rs",
