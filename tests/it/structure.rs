@@ -18,7 +18,6 @@ const LONG_FILES: &[&str] = &[
     "harness/mod.rs",
     "harness/worker.rs",
     "report/schema.rs",
-    "scenario.rs",
     "sys/windows/mod.rs",
     "zombiefs/fs/mod.rs",
 ];
