@@ -16,7 +16,6 @@ const LONG_FILES: &[&str] = &[
     "export/compare_table.rs",
     "export/summary.rs",
     "harness/mod.rs",
-    "harness/worker.rs",
     "report/schema.rs",
     "sys/windows/mod.rs",
     "zombiefs/fs/mod.rs",
