@@ -15,7 +15,6 @@ const MAX_LINES: usize = 700;
 const LONG_FILES: &[&str] = &[
     "export/compare_table.rs",
     "export/summary.rs",
-    "harness/mod.rs",
     "report/schema.rs",
     "sys/windows/mod.rs",
     "zombiefs/fs/mod.rs",
