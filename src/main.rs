@@ -61,8 +61,10 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_ERROR);
         }
     };
-    if args.get(1).map(String::as_str) == Some(unlink_race::harness::process::WORKER_SUBCOMMAND) {
-        return ExitCode::from(unlink_race::harness::process::child_main(&args[2..]) as u8);
+    if args.get(1).map(String::as_str)
+        == Some(unlink_race::harness::child_workers::WORKER_SUBCOMMAND)
+    {
+        return ExitCode::from(unlink_race::harness::child_workers::child_main(&args[2..]) as u8);
     }
     #[cfg(all(feature = "zombiefs", target_os = "linux"))]
     if args.get(1).map(String::as_str) == Some(unlink_race::emulate::guard::GUARD_SUBCOMMAND) {
@@ -70,7 +72,7 @@ fn main() -> ExitCode {
     }
     // This binary runs worker processes, whatever it is called.
     if let Some(exe) = cli::supervise::this_binary() {
-        unlink_race::harness::process::set_worker_executable(exe);
+        unlink_race::harness::child_workers::set_worker_executable(exe);
     }
     ExitCode::from(cli::supervise::dispatch(args, run_cli))
 }

@@ -1,8 +1,8 @@
 //! Command-line definitions and dispatch.
 
-mod compare;
-mod emulate;
-mod index;
+mod compare_cmd;
+mod emulate_cmd;
+mod index_cmd;
 mod outputs;
 mod run;
 #[cfg(unix)]
@@ -584,7 +584,7 @@ pub fn run(args: Vec<String>) -> Result<u8> {
             }
             // emulate's own failures must not look like its command's.
             let failed = if args.get(1).map(String::as_str) == Some("emulate") {
-                emulate::EXIT_EMULATE_ERROR
+                emulate_cmd::EXIT_EMULATE_ERROR
             } else {
                 EXIT_ERROR
             };
@@ -607,9 +607,9 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     match cli.command {
         Command::Run(args) => run::run(&args, &given),
         Command::Grid => grid(),
-        Command::Compare(args) => compare::run(&args),
-        Command::Index(args) => index::run(&args),
-        Command::Emulate(args) => Ok(emulate::run(&args)),
+        Command::Compare(args) => compare_cmd::run(&args),
+        Command::Index(args) => index_cmd::run(&args),
+        Command::Emulate(args) => Ok(emulate_cmd::run(&args)),
         #[cfg(all(feature = "zombiefs", target_os = "linux"))]
         Command::Zombiefs(args) => zombiefs(&args),
         #[cfg(not(all(feature = "zombiefs", target_os = "linux")))]

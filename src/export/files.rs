@@ -560,7 +560,7 @@ pub fn load_reports_in(dir: &Path) -> io::Result<Vec<(String, Report)>> {
 /// scenario's comparison verdict against the first report.
 pub fn write_index(dir: &Path) -> io::Result<PathBuf> {
     let reports = load_reports_in(dir)?;
-    let page = crate::export::index_page::render_index_html(&reports);
+    let page = crate::export::index::render_index_html(&reports);
     let index = dir.join("index.html");
     write_atomic(&index, page.as_bytes())?;
     Ok(index)

@@ -5,7 +5,7 @@ pub mod create;
 pub mod files;
 pub mod format;
 pub mod html;
-pub mod index_page;
+pub mod index;
 pub mod markdown;
 pub mod matrix;
 pub(crate) mod pooled;

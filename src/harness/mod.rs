@@ -20,10 +20,10 @@
 mod batch;
 mod board;
 pub mod calibrate;
+pub mod child_workers;
 mod error;
 mod overlap;
 mod pool;
-pub mod process;
 pub mod protocol;
 pub mod records;
 pub mod role;
@@ -328,7 +328,7 @@ impl Harness {
                 Arc::clone(&control),
                 &local,
             )?),
-            Workers::Processes => Box::new(process::ProcessPool::start(
+            Workers::Processes => Box::new(child_workers::ProcessPool::start(
                 scenario,
                 &|role| scratch.path_for_children(role),
                 Arc::clone(&control),

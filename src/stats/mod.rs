@@ -45,17 +45,13 @@
 //! input (every loop is capped, none runs on a NaN). `docs/statistics.md`
 //! explains the rules to a reader of the outputs.
 
-pub mod compare;
 pub mod interval;
 pub mod paired;
 pub mod rank;
 mod special;
 pub mod survival;
+pub mod two_rates;
 
-pub use compare::{
-    Basis, DEFAULT_ALPHA, DEFAULT_MARGIN, Decision, POWER, RateComparison, Verdict, binomial_test,
-    compare_rates, cycles_to_tell, decide, difference_power, events_to_tell, holm, ratio_interval,
-};
 pub use interval::{
     CONFIDENCE, Interval, class_interval, class_interval_at, clopper_pearson, event_rate_interval,
     poisson_interval, rate, rate_interval, rate_interval_at, wilson,
@@ -66,4 +62,8 @@ pub use special::{normal_quantile, student_t_quantile};
 pub use survival::{
     MedianBounds, MedianEstimate, Survival, SurvivalPoint, Trial, kaplan_meier, km_median,
     median_cycles_at, survival,
+};
+pub use two_rates::{
+    Basis, DEFAULT_ALPHA, DEFAULT_MARGIN, Decision, POWER, RateComparison, Verdict, binomial_test,
+    compare_rates, cycles_to_tell, decide, difference_power, events_to_tell, holm, ratio_interval,
 };

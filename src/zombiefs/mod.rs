@@ -41,9 +41,9 @@
 //! directory (`fs/attr.rs` converts attributes, `fs/ops.rs` holds the longer
 //! operations); this file mounts and unmounts.
 
+pub mod counts;
 mod fs;
 mod placement;
-pub mod stats;
 mod table;
 
 use std::ffi::CString;
@@ -55,9 +55,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+pub use counts::{Defect, DefectCounts, FileDefects, Stats};
 pub use placement::check_placement;
 use placement::{id_of_fd, propagated_inside};
-pub use stats::{Defect, DefectCounts, FileDefects, Stats};
 
 use crate::sys;
 
@@ -252,7 +252,7 @@ pub struct Mount {
     mountpoint: PathBuf,
     /// The mount's device, to tell it from a mount stacked on top of it.
     dev: Option<u64>,
-    counters: Arc<stats::Counters>,
+    counters: Arc<counts::Counters>,
     session: Option<fuser::BackgroundSession>,
     /// A busy mount's session after its lazy unmount: served until its last
     /// open file is closed.
@@ -290,7 +290,7 @@ impl Mount {
             })?;
         let backing_id = id_of_fd(&root).map_err(backing_err)?;
         check_placement(backing, &mountpoint)?;
-        let counters = Arc::new(stats::Counters::default());
+        let counters = Arc::new(counts::Counters::default());
         let fs = fs::ZombieFs::new(root.into(), options, Arc::clone(&counters))
             .map_err(|e| backing_err(io::Error::from_raw_os_error(e)))?;
 

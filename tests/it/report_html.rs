@@ -998,7 +998,7 @@ fn the_index_shows_each_reports_raced_opens() {
         ]
     );
     assert!(text_of(&doc).contains("1,200,000 raced opens"));
-    let md = unlink_race::export::index_page::render_index_markdown(&reports);
+    let md = unlink_race::export::index::render_index_markdown(&reports);
     assert!(
         md.contains(&format!(
             "| raced opens | not counted (older report) | 1.2 M ({share:.2}% of cycles) |"

@@ -482,7 +482,10 @@ fn repeated_names(rels: &[String]) -> BTreeMap<String, Vec<String>> {
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rel in rels {
         if let Some(name) = module_name(rel) {
-            by_name.entry(name.to_string()).or_default().push(rel.clone());
+            by_name
+                .entry(name.to_string())
+                .or_default()
+                .push(rel.clone());
         }
     }
     let mirrors = |rel: &str| {
@@ -490,7 +493,11 @@ fn repeated_names(rels: &[String]) -> BTreeMap<String, Vec<String>> {
         dir.strip_suffix("/windows")
             .or((dir == "windows").then_some(""))
             .is_some_and(|up| {
-                let up = if up.is_empty() { String::new() } else { format!("{up}/") };
+                let up = if up.is_empty() {
+                    String::new()
+                } else {
+                    format!("{up}/")
+                };
                 rels.iter().any(|r| *r == format!("{up}{file}"))
             })
     };

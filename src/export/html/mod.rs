@@ -15,13 +15,13 @@ pub mod markup;
 pub use crate::export::format;
 pub mod svg;
 
-mod compare;
-mod index;
-mod report;
+mod compare_page;
+mod index_page;
+mod report_page;
 
-pub use compare::{VerdictColumn, render_comparison};
-pub use index::{Cell, IndexColumn, IndexRow, index_rows, render_index, render_index_with};
-pub use report::render_report;
+pub use compare_page::{VerdictColumn, render_comparison};
+pub use index_page::{Cell, IndexColumn, IndexRow, index_rows, render_index, render_index_with};
+pub use report_page::render_report;
 
 pub(crate) use super::pooled::{Kind, class_kind};
 use crate::outcome::Class;

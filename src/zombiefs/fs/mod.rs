@@ -39,7 +39,7 @@ use fuser::{
 };
 
 use super::Options;
-use super::stats::{Counters, Defect, bump};
+use super::counts::{Counters, Defect, bump};
 use super::table::{Links, Open, ROOT, STATS_NODE, Table, WriteFate};
 use crate::sys;
 use attr::{

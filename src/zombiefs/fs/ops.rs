@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use fuser::{Errno, FileAttr, FileType, TimeOrNow};
 
 use super::super::STATS_FILE;
-use super::super::stats::{Defect, bump};
+use super::super::counts::{Defect, bump};
 use super::super::table::{DirEntry, Open, ROOT, STATS_NODE};
 use super::ZombieFs;
 use super::attr::{attr, cname, errno, io_errno, key, kind, proc_path, reopen_flags};

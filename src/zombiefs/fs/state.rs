@@ -13,7 +13,7 @@ use std::time::Duration;
 use fuser::{Errno, FileAttr, FileType, INodeNo};
 
 use super::super::Options;
-use super::super::stats::{Counters, Defect, bump};
+use super::super::counts::{Counters, Defect, bump};
 use super::super::table::Table;
 use super::ZombieFs;
 use super::attr::{attr, errno, key, kind};

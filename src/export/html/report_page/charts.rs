@@ -8,7 +8,7 @@
 use super::super::format::{format_count, format_duration_ns, format_plain, format_si};
 use super::super::markup::Markup;
 use super::super::svg::{self, Point, PointChart, Scale, Series};
-use super::grid::{Grid, XAxis};
+use super::chart_layout::{Grid, XAxis};
 use super::scenario_rate;
 use crate::report::schema::{Report, ScenarioReport, Source};
 

@@ -5,7 +5,7 @@
 //! outputs; this file only lays them out. Colours come from the [`Verdict`]
 //! of a row, never from its text.
 
-use super::index::{Cell, IndexColumn, IndexRow};
+use super::index_page::{Cell, IndexColumn, IndexRow};
 use super::markup::{Markup, page};
 use crate::compare::Comparison;
 use crate::export::compare_table::{self, Column, Matrix, Overall};

@@ -1,9 +1,9 @@
 //! Tests of the pure parts of the report page: pooled totals, chart layout,
 //! axis units, the verdict's trial lines, the timeline's spans.
 
+use super::chart_layout::{Grid, XAxis};
 use super::charts::{rate_scale, time_scale, time_unit};
-use super::grid::{Grid, XAxis};
-use super::survival::absent_note;
+use super::survival_chart::absent_note;
 use super::timeline::{TimeAxis, lanes};
 use super::verdict::{TRIAL_LINES, trial_lines};
 use crate::export::pooled::{Kind, pooled};

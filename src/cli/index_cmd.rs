@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Result, bail};
 use unlink_race::compare::{find_baseline, load_summary};
 use unlink_race::export::files::{load_reports_in, write_atomic};
-use unlink_race::export::index_page::{render_index_html, render_index_markdown};
+use unlink_race::export::index::{render_index_html, render_index_markdown};
 use unlink_race::report::schema::Report;
 
 use super::outputs::check_outputs;

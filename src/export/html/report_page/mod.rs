@@ -13,16 +13,16 @@
 //! (pooled totals in [`crate::export::pooled`], chart layout in [`grid`], the timeline's
 //! call spans in [`timeline`]) is a pure function with its own tests.
 
+mod chart_layout;
 mod charts;
 mod classes;
 mod errnos;
 mod examples;
-mod grid;
 mod latency;
 mod pressure;
 mod scenarios;
 mod stalls;
-mod survival;
+mod survival_chart;
 mod timeline;
 mod verdict;
 
@@ -101,7 +101,7 @@ pub fn render_report(report: &Report) -> String {
     classes::classes(&mut m, report);
     errnos::errno_breakdown(&mut m, report);
     examples::examples(&mut m, report);
-    survival::survival(&mut m, report);
+    survival_chart::survival(&mut m, report);
     timeline::timelines(&mut m, report);
     stalls::stalls(&mut m, report);
     commands(&mut m, report);
