@@ -14,9 +14,9 @@
 use crate::scenario::SEED_CONTENT;
 
 /// Magic that starts self-describing content.
-pub const MAGIC: &[u8; 8] = b"ulrace\x00\x01";
+const MAGIC: &[u8; 8] = b"ulrace\x00\x01";
 /// Size from which content carries a header.
-pub const HEADER_MIN_SIZE: usize = 16;
+const HEADER_MIN_SIZE: usize = 16;
 
 /// Bits of a generation number below the writer's slot.
 const WRITER_SHIFT: u32 = 40;

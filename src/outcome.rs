@@ -289,7 +289,7 @@ impl Op {
 
     /// Whether this op works on an open descriptor, not on a name: its
     /// `ENOENT` can only mean the filesystem lost a file that is still open.
-    pub fn is_on_descriptor(self) -> bool {
+    fn is_on_descriptor(self) -> bool {
         matches!(self, Op::Fstat | Op::Read | Op::Write | Op::Close)
     }
 }

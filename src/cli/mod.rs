@@ -265,7 +265,7 @@ fn run_flags_given(args: &[String]) -> Vec<String> {
 /// Flags of `unlink-race zombiefs`.
 #[cfg(all(feature = "zombiefs", target_os = "linux"))]
 #[derive(Args, Debug, Clone)]
-pub struct ZombiefsArgs {
+struct ZombiefsArgs {
     /// Directory whose content the mount passes through to.
     #[arg(long)]
     pub backing: PathBuf,

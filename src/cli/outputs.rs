@@ -98,7 +98,7 @@ pub fn goes_to_stdout(path: &Path) -> bool {
 
 /// Outputs staged completely (each a temporary file next to its target),
 /// so that they are put in place all or none.
-pub struct StagedOutputs(Vec<(String, files::Staged)>);
+pub(crate) struct StagedOutputs(Vec<(String, files::Staged)>);
 
 /// Stages every output; the first failure drops the others.
 pub fn stage_outputs(outputs: &[(&str, &Path, Vec<u8>)]) -> Result<StagedOutputs> {

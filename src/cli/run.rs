@@ -74,7 +74,7 @@ impl ProgressLine {
 }
 
 /// `path` for one directory of several: `out.json` → `out-<label>.json`.
-pub fn path_for_label(path: &Path, label: &str) -> PathBuf {
+fn path_for_label(path: &Path, label: &str) -> PathBuf {
     if path.as_os_str() == "-" {
         return path.to_path_buf();
     }

@@ -199,7 +199,7 @@ impl Comparison {
     }
 
     /// `true` when some scenario is in two reports or more.
-    pub fn any_matched(&self) -> bool {
+    fn any_matched(&self) -> bool {
         self.scenarios.iter().any(|s| s.present_in().len() > 1)
     }
 

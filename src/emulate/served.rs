@@ -12,7 +12,7 @@ use crate::zombiefs::{DefectCounts, Stats};
 
 /// One symptom a program can be served, and the races it comes from.
 #[derive(Debug, Clone, Copy)]
-pub struct Symptom {
+struct Symptom {
     /// Key in `--json`'s `served`.
     pub key: &'static str,
     /// What the program saw (plural).
@@ -28,7 +28,7 @@ pub struct Symptom {
 /// Every symptom zombiefs serves, in the order they are shown: the table,
 /// the verdict and `--json`'s `served` are made from this list, so a symptom
 /// zombiefs learns to serve is one more row here.
-pub const SYMPTOMS: &[Symptom] = &[
+const SYMPTOMS: &[Symptom] = &[
     Symptom {
         key: "zombie_fds",
         name: "zombie descriptors",
@@ -54,7 +54,7 @@ pub const SYMPTOMS: &[Symptom] = &[
 ];
 
 /// How many files `emulate` lists.
-pub const TOP_FILES: usize = 10;
+const TOP_FILES: usize = 10;
 
 /// One symptom's counts, as `--json` writes them.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -111,7 +111,7 @@ pub struct Summary {
 /// The exit status `emulate` passes on: the command's own (0, 1, 42, …),
 /// 128 + n when signal n ended it, 124 when `--timeout` did, 128 + n when
 /// `emulate` was stopped by signal n, 126 or 127 when it could not start.
-pub fn exit_status(outcome: &Outcome) -> u8 {
+fn exit_status(outcome: &Outcome) -> u8 {
     if let Some(sig) = outcome.interrupted {
         return (128 + sig).clamp(0, 255) as u8;
     }
@@ -357,7 +357,7 @@ fn shown_command(command: &[String]) -> String {
 }
 
 /// `SIGINT`, `SIGKILL`, … or `signal 40`.
-pub fn signal_name(sig: i32) -> String {
+fn signal_name(sig: i32) -> String {
     let name = match sig {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",

@@ -13,7 +13,7 @@ pub fn is_create(s: &ScenarioReport) -> bool {
 }
 
 /// What a create class means, in a phrase: `spurious ENOENT`.
-pub fn defect_name(class: Class) -> &'static str {
+fn defect_name(class: Class) -> &'static str {
     match class {
         Class::SpuriousEnoentOnCreate => "spurious ENOENT",
         Class::EexistWithoutExcl => "EEXIST without O_EXCL",
@@ -23,7 +23,7 @@ pub fn defect_name(class: Class) -> &'static str {
 }
 
 /// `with 8 creators`, `with 2 readers`: who raced the creates.
-pub fn who_raced(s: &ScenarioReport) -> String {
+fn who_raced(s: &ScenarioReport) -> String {
     let (n, what) = match s.config.race {
         Race::Create => (s.config.creators.unwrap_or(0), "creator"),
         Race::OpenUnlink => (s.config.readers, "reader"),
@@ -159,7 +159,7 @@ fn control_of<'a>(r: &'a Report, s: &ScenarioReport) -> Option<&'a ScenarioRepor
 /// What an `O_EXCL` scenario says as a control: `one winner in each of its
 /// 1,234 rounds, EEXIST for the others, no spurious ENOENT (< 3.0e-4 per
 /// create)`, or what went wrong.
-pub fn control_result(c: &ScenarioReport) -> String {
+fn control_result(c: &ScenarioReport) -> String {
     let count = |class: Class| c.classes.get(&class).map_or(0, |s| s.count);
     let rounds = rounds(c);
     let extra = count(Class::ExclExtraWinner);

@@ -356,7 +356,7 @@ pub fn format_figure(x: f64) -> String {
 }
 
 /// [`format_figure`] with `digits` significant digits.
-pub fn format_figure_digits(x: f64, digits: usize) -> String {
+fn format_figure_digits(x: f64, digits: usize) -> String {
     if (100.0..1e7).contains(&x) {
         let magnitude = 10f64.powi(x.log10().floor() as i32 + 1 - digits as i32);
         format_count(((x / magnitude).round() * magnitude) as u64)

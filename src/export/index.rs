@@ -19,7 +19,7 @@ use crate::report::schema::{Report, ScenarioReport};
 
 /// The comparison behind the verdict column: every report against the first.
 /// `None` with fewer than two reports (nothing to compare).
-pub fn index_comparison(reports: &[(String, Report)]) -> Option<Comparison> {
+fn index_comparison(reports: &[(String, Report)]) -> Option<Comparison> {
     (reports.len() >= 2).then(|| {
         let loaded = reports
             .iter()

@@ -36,7 +36,7 @@ fn escape_where(text: &str, escape: impl Fn(char) -> bool) -> String {
 }
 
 /// The terminal width the output is laid out for.
-pub const WIDTH: usize = 100;
+const WIDTH: usize = 100;
 
 /// Renders `c` for a terminal (plain text, no colour, ends with a newline).
 pub fn render_terminal(c: &Comparison) -> String {

@@ -25,7 +25,7 @@ pub const DEFAULT_THREADS: &[(u32, u32)] = &[(1, 1), (2, 2), (4, 4), (8, 8)];
 /// File sizes of the default grid: the seed's 7 bytes, 4 KiB, 1 MiB.
 pub const DEFAULT_SIZES: &[u64] = &[7, 4 << 10, 1 << 20];
 /// Thread counts at which `trash` and `replace` are also measured by default.
-pub const EXTRA_DELETE_THREADS: &[(u32, u32)] = &[(1, 1), (4, 4)];
+const EXTRA_DELETE_THREADS: &[(u32, u32)] = &[(1, 1), (4, 4)];
 /// Creator counts of the default grid's create family (the defect grows
 /// with cores, so the counts go past this machine's).
 pub const DEFAULT_CREATORS: &[u32] = &[2, 4, 8, 16];

@@ -57,12 +57,12 @@ const ERRNO: usize = 2;
 
 /// Looks a waiter spins before it sleeps, when there are more workers than
 /// CPUs: a spinning waiter would keep the one it waits for off a CPU.
-pub const SPINS_OVERSUBSCRIBED: u32 = 200;
+const SPINS_OVERSUBSCRIBED: u32 = 200;
 /// Looks a waiter spins before it sleeps, when every worker has a CPU of its
 /// own: it then starts its create the moment the last one arrives (measured
 /// on tmpfs with 2 creators on 2 CPUs: 74% of creates raced with a 200-look
 /// spin, 99.9% with this one).
-pub const SPINS_EACH_ON_A_CPU: u32 = 1 << 21;
+const SPINS_EACH_ON_A_CPU: u32 = 1 << 21;
 /// Where there is no futex: looks (spins and yields) before a waiter naps
 /// between looks, so that a worker stuck in a slow syscall does not cost the
 /// others a core.

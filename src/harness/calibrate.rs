@@ -46,7 +46,7 @@ use crate::scenario::{Pace, Scenario};
 use super::{Batch, BatchLimit, Harness, HarnessError, HarnessOptions};
 
 /// Warm-up of each candidate (workers reach their pace, caches fill).
-pub const WARM_UP: Duration = Duration::from_millis(50);
+const WARM_UP: Duration = Duration::from_millis(50);
 /// One measured turn.
 pub const TURN: Duration = Duration::from_millis(80);
 /// Measured turns of all candidates together (30 turns).
@@ -130,7 +130,7 @@ impl CalibrationPoint {
     }
 
     /// Adds one measured round.
-    pub fn add_round(
+    fn add_round(
         &mut self,
         cycles: u64,
         raced_opens: u64,

@@ -61,9 +61,9 @@ pub use tally::Tally;
 use worker::{Control, SideDirs};
 
 /// Default watchdog limit for one step.
-pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of full examples kept per anomaly class.
-pub const DEFAULT_EXAMPLES_PER_CLASS: u32 = 5;
+const DEFAULT_EXAMPLES_PER_CLASS: u32 = 5;
 
 /// How the harness runs, beyond the scenario.
 #[derive(Debug, Clone)]

@@ -76,7 +76,7 @@ impl RemovalMark {
     /// Whether the removal published here ended inside an `open` that ran
     /// from `open_began_ns` to `open_ended_ns` (asked after that open raced).
     #[inline]
-    pub fn landed_in(&self, open_began_ns: u64, open_ended_ns: u64) -> bool {
+    fn landed_in(&self, open_began_ns: u64, open_ended_ns: u64) -> bool {
         let took = self.took_ns.load(Relaxed);
         open_began_ns <= took && took <= open_ended_ns
     }

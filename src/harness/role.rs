@@ -59,7 +59,7 @@ const RESULT_WAIT: Duration = Duration::from_secs(30);
 
 /// The scenario as the reader offers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoleSpec {
+struct RoleSpec {
     pub readers: u32,
     pub deleters: u32,
     pub file_size_bytes: u64,
@@ -89,7 +89,7 @@ impl RoleSpec {
 /// One message between the two sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
-pub enum RoleMessage {
+enum RoleMessage {
     /// The reader's offer: what to race, and a token the answer repeats.
     Offer { token: String, spec: RoleSpec },
     /// The deleter's answer: the token, and its side's directory.

@@ -16,7 +16,7 @@ use super::records::{AnomalyRecord, ErrnoCount, EventKind, add_errno_count};
 use crate::outcome::{CLASS_COUNT, Op};
 
 /// Events kept in a worker's timeline ring.
-pub const RING_EVENTS: usize = 512;
+const RING_EVENTS: usize = 512;
 
 /// Ops as stored in [`WorkerSlot::busy_op`].
 pub(crate) const OPS: [Op; 9] = [

@@ -313,11 +313,11 @@ pub const REPORT_TIMELINE_EVENTS: usize = 4096;
 pub const MIN_TIMELINE_EVENTS: usize = 128;
 /// Examples a report keeps, shared by its scenarios (each keeps at least
 /// [`MIN_EXAMPLES`], taken class by class in turn).
-pub const REPORT_EXAMPLES: usize = 1024;
+const REPORT_EXAMPLES: usize = 1024;
 /// Examples a scenario keeps however many share the report.
-pub const MIN_EXAMPLES: usize = 16;
+const MIN_EXAMPLES: usize = 16;
 /// Stall records a scenario keeps (the first ones).
-pub const MAX_STALLS: usize = 128;
+const MAX_STALLS: usize = 128;
 
 /// Bounds what the scenarios' lists keep (examples, timeline events, stalls)
 /// and records in each scenario's `dropped` what was left out; counts and

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::scenario::{Race, Scenario, format_size};
 
 /// Single-quotes a shell word when it needs it.
-pub fn shell_word(s: &str) -> String {
+fn shell_word(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-=:,+".contains(c))

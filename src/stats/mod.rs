@@ -22,7 +22,7 @@
 //!   per-cycle rate of a geometric time with right censoring; the
 //!   Kaplan–Meier median with the distribution-free interval of order
 //!   statistics ([`km_median`]).
-//! - **Comparing two rates** ([`compare`]): the conditional binomial test for
+//! - **Comparing two rates** ([`two_rates`]): the conditional binomial test for
 //!   two Poisson rates (Przyborowski & Wilenski 1940, *Homogeneity of results
 //!   in testing samples from Poisson series*, Biometrika 31, 313–323; R's
 //!   two-sample `poisson.test`), with the central (equal-tailed) p-value so

@@ -117,7 +117,7 @@ impl RateComparison {
 
     /// Whether B's rate is above A's (exact integer comparison of
     /// `k_b / n_b` with `k_a / n_a`).
-    pub fn b_vs_a(&self) -> std::cmp::Ordering {
+    fn b_vs_a(&self) -> std::cmp::Ordering {
         (u128::from(self.k_b) * u128::from(self.n_a))
             .cmp(&(u128::from(self.k_a) * u128::from(self.n_b)))
     }

@@ -36,7 +36,7 @@
 //! # Ok::<(), unlink_race::zombiefs::Error>(())
 //! ```
 //!
-//! Layout: [`stats`] holds the counters, `table` the inodes and handles and
+//! Layout: [`counts`] holds the counters, `table` the inodes and handles and
 //! the rule that makes zombies, `fs` the FUSE operations on the backing
 //! directory (`fs/attr.rs` converts attributes, `fs/ops.rs` holds the longer
 //! operations); this file mounts and unmounts.
@@ -373,7 +373,7 @@ impl Mount {
     /// Unmounts as [`Mount::unmount`] does, except that a busy mount is
     /// detached and served on until its last open file is closed (its
     /// clients never see a vanished server), and a covered one is left.
-    pub fn unmount_and_wait(mut self, on_busy: impl FnOnce(&Error)) -> Result<(), Error> {
+    fn unmount_and_wait(mut self, on_busy: impl FnOnce(&Error)) -> Result<(), Error> {
         match self.shutdown() {
             Err(e @ Error::Busy { .. }) => {
                 on_busy(&e);

@@ -528,6 +528,133 @@ fn no_two_modules_share_a_name() {
     );
 }
 
+/// `pub` items that no other file names, kept `pub` on purpose: types that
+/// a `pub` signature or field of their own file hands out (Rust refuses a
+/// private type there), a macOS helper inside a nested module, and two
+/// library functions kept beside their siblings. The list may only shrink.
+const PUB_USED_IN_ONE_FILE: &[&str] = &[
+    "BadWorker",
+    "CalibrationPoint",
+    "DeleterRun",
+    "FileRow",
+    "Lacking",
+    "LackingCreates",
+    "OptionsError",
+    "Padded",
+    "RoundView",
+    "Served",
+    "create_race_enoent_fraction",
+    "fd_limit_ceiling",
+    "write_json",
+];
+
+/// The identifiers of `text` (comments and strings included: a name a doc
+/// link or a test message gives counts as a use).
+fn words(text: &str) -> BTreeSet<&str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// `pub` items (a `pub fn`, `struct`, `enum`, `const`, `static`, `type` or
+/// `trait` at the start of a line) of `files` whose name no other file of
+/// `files` or `others` mentions, nor a doc link of their own file (an item
+/// the docs point at is part of what they explain): (file, name).
+fn pub_used_in_one_file(
+    files: &[(String, String)],
+    others: &[String],
+) -> BTreeSet<(String, String)> {
+    let kinds = ["fn", "struct", "enum", "const", "static", "type", "trait"];
+    let all_words: Vec<BTreeSet<&str>> = files.iter().map(|(_, t)| words(t)).collect();
+    let other_words: BTreeSet<&str> = others.iter().flat_map(|t| words(t)).collect();
+    let mut found = BTreeSet::new();
+    for (i, (rel, text)) in files.iter().enumerate() {
+        for line in text.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("pub ") else {
+                continue;
+            };
+            let mut parts = rest.split_whitespace();
+            let mut kind = parts.next().unwrap_or_default();
+            if kind == "const" || kind == "unsafe" {
+                let after = parts.clone().next().unwrap_or_default();
+                if after == "fn" {
+                    kind = parts.next().unwrap_or_default();
+                }
+            }
+            if !kinds.contains(&kind) {
+                continue;
+            }
+            let name: String = parts
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let elsewhere = all_words
+                .iter()
+                .enumerate()
+                .any(|(j, w)| j != i && w.contains(name.as_str()))
+                || other_words.contains(name.as_str())
+                || linked_in_docs(text, &name);
+            if !name.is_empty() && !elsewhere {
+                found.insert((rel.clone(), name));
+            }
+        }
+    }
+    found
+}
+
+/// Whether a doc comment of `text` links to `name` (``[`name`]``, or a path
+/// ending in it).
+fn linked_in_docs(text: &str, name: &str) -> bool {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("///") || l.starts_with("//!"))
+        .any(|l| l.contains(&format!("[`{name}`]")) || l.contains(&format!("::{name}`]")))
+}
+
+#[test]
+fn an_item_no_other_file_names_is_not_pub() {
+    let src = repo().join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    let files: Vec<(String, String)> = paths
+        .iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+            (rel, std::fs::read_to_string(p).unwrap())
+        })
+        .collect();
+    let mut other_paths = Vec::new();
+    for dir in ["tests", "benches", "examples"] {
+        rust_files(&repo().join(dir), &mut other_paths);
+    }
+    // This file names the kept items itself.
+    let others: Vec<String> = other_paths
+        .iter()
+        .filter(|p| !p.ends_with("tests/it/structure.rs"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let found = pub_used_in_one_file(&files, &others);
+    let new: Vec<_> = found
+        .iter()
+        .filter(|(_, name)| !PUB_USED_IN_ONE_FILE.contains(&name.as_str()))
+        .collect();
+    let names: BTreeSet<&str> = found.iter().map(|(_, n)| n.as_str()).collect();
+    let fixed: Vec<_> = PUB_USED_IN_ONE_FILE
+        .iter()
+        .filter(|n| !names.contains(*n))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "pub, and named in no other file: make them private (or say why in PUB_USED_IN_ONE_FILE): {new:?}"
+    );
+    assert!(
+        fixed.is_empty(),
+        "no longer pub, or now named elsewhere: remove from PUB_USED_IN_ONE_FILE: {fixed:?}"
+    );
+}
+
 // The checkers on planted sources: each rule catches what it names.
 
 #[test]
@@ -633,4 +760,29 @@ fn a_planted_long_file_is_caught() {
     let short = "fn f() {}\n".repeat(MAX_LINES);
     let files = vec![("a.rs".to_string(), long), ("b.rs".to_string(), short)];
     assert_eq!(long_files(&files), BTreeSet::from(["a.rs".to_string()]));
+}
+
+#[test]
+fn a_planted_lonely_pub_item_is_caught() {
+    let files = vec![
+        (
+            "a.rs".to_string(),
+            "pub fn shared() {}\npub struct Lonely;\npub(crate) fn inner() {}\n    pub const fn alone() {}\n/// At most [`LIMIT`].\npub fn limited() {}\npub const LIMIT: u32 = 3;\n".to_string(),
+        ),
+        ("b.rs".to_string(), "fn f() { shared(); }\n".to_string()),
+    ];
+    assert_eq!(
+        pub_used_in_one_file(&files, &[]),
+        BTreeSet::from([
+            ("a.rs".to_string(), "Lonely".to_string()),
+            ("a.rs".to_string(), "alone".to_string()),
+            ("a.rs".to_string(), "limited".to_string()),
+        ])
+    );
+    // A name another crate of the package uses (a test, a bench) counts.
+    let used_by_a_test = vec!["use x::Lonely; alone(); shared();".to_string()];
+    assert_eq!(
+        pub_used_in_one_file(&files[..1], &used_by_a_test),
+        BTreeSet::from([("a.rs".to_string(), "limited".to_string())])
+    );
 }

@@ -97,7 +97,7 @@ impl Markup {
     ///
     /// # Panics
     /// When `s` holds `<` or `&`, which would not survive an XML parser.
-    pub fn trusted_text(&mut self, s: &'static str) -> &mut Markup {
+    fn trusted_text(&mut self, s: &'static str) -> &mut Markup {
         assert!(!s.contains(['<', '&']), "trusted text must not hold < or &");
         self.out.push_str(s);
         self

@@ -41,7 +41,7 @@ pub fn seen_anomalies(s: &ScenarioReport) -> Vec<(Class, &crate::report::schema:
 
 /// The upper end of the 95% interval of the rate of any one anomaly class,
 /// as reported for classes with a zero count.
-pub fn zero_bound(s: &ScenarioReport) -> f64 {
+fn zero_bound(s: &ScenarioReport) -> f64 {
     s.classes.get(&Class::ZombieFd).map_or(1.0, |c| c.ci_high)
 }
 

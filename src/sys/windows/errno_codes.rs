@@ -61,7 +61,7 @@ pub(super) fn last_errno() -> Errno {
 }
 
 /// A Win32 error (and the NTSTATUS it came from) as an [`Errno`].
-pub fn errno_of(code: u32, status: i32) -> Errno {
+fn errno_of(code: u32, status: i32) -> Errno {
     match code {
         wf::ERROR_FILE_NOT_FOUND | wf::ERROR_PATH_NOT_FOUND => ENOENT,
         wf::ERROR_ACCESS_DENIED if status == STATUS_DELETE_PENDING => DELETE_PENDING,

@@ -10,7 +10,7 @@
 //! vanishing.
 //!
 //! One file per section; what a section computes before it writes markup
-//! (pooled totals in [`crate::export::pooled`], chart layout in [`grid`], the timeline's
+//! (pooled totals in [`crate::export::pooled`], chart layout in [`chart_layout`], the timeline's
 //! call spans in [`timeline`]) is a pure function with its own tests.
 
 mod chart_layout;
