@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use unlink_race::export::{files, html};
+use unlink_race::report::load::load_report;
 
 fn main() -> ExitCode {
     let dir = std::env::args_os()
@@ -19,9 +20,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    for (name, report) in &reports {
+    for (name, _) in &reports {
+        // The listing loads summaries; a page shows everything the file holds.
+        let report = match load_report(&dir.join(name)) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
         let path = dir.join(name).with_extension("html");
-        if let Err(e) = files::write_atomic(&path, html::render_report(report).as_bytes()) {
+        if let Err(e) = files::write_atomic(&path, html::render_report(&report).as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }

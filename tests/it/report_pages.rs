@@ -314,3 +314,32 @@ fn every_scenario_shows_its_raced_opens_or_that_they_were_not_counted() {
         }
     }
 }
+
+/// The committed pages are what the code renders from the committed JSON:
+/// a change to the pages re-renders them (`cargo run --example
+/// render_reports`) in the same commit, and a change meant to leave them
+/// alone is seen to.
+#[test]
+fn the_committed_pages_are_what_the_code_renders() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/reference");
+    let mut stale = Vec::new();
+    for (path, _) in committed() {
+        let report = unlink_race::report::load::load_report(&path).unwrap();
+        let page = path.with_extension("html");
+        let on_disk = std::fs::read_to_string(&page).unwrap_or_default();
+        // The writer ends every file with a newline.
+        if format!("{}\n", render_report(&report)) != on_disk {
+            stale.push(page);
+        }
+    }
+    let reports = unlink_race::export::files::load_reports_in(&dir).unwrap();
+    let index = unlink_race::export::index::render_index_html(&reports);
+    if std::fs::read_to_string(dir.join("index.html")).unwrap_or_default() != format!("{index}\n") {
+        stale.push(dir.join("index.html"));
+    }
+    assert!(
+        stale.is_empty(),
+        "these pages differ from what the code renders; run `cargo run --example render_reports` \
+         and check the difference is meant: {stale:?}"
+    );
+}
