@@ -76,20 +76,27 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every source file of `src/` (the binary's too): its path relative to
+/// `src/`, and its text.
+fn all_src_files() -> Vec<(String, String)> {
+    let src = repo().join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    paths
+        .iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+            (rel, std::fs::read_to_string(p).unwrap())
+        })
+        .collect()
+}
+
 /// The library's source files, as paths relative to `src/`. `main.rs` and
 /// `cli/` belong to the binary, whose `crate::` is another crate.
 fn library_files() -> Vec<(String, String)> {
-    let src = repo().join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    files
+    all_src_files()
         .into_iter()
-        .map(|p| p.strip_prefix(&src).unwrap().to_string_lossy().into_owned())
-        .filter(|rel| rel != "main.rs" && !rel.starts_with("cli/"))
-        .map(|rel| {
-            let text = std::fs::read_to_string(repo().join("src").join(&rel)).unwrap();
-            (rel, text)
-        })
+        .filter(|(rel, _)| rel != "main.rs" && !rel.starts_with("cli/"))
         .collect()
 }
 
@@ -441,16 +448,7 @@ fn long_files(files: &[(String, String)]) -> BTreeSet<String> {
 
 #[test]
 fn no_file_in_src_is_over_700_lines() {
-    let src = repo().join("src");
-    let mut paths = Vec::new();
-    rust_files(&src, &mut paths);
-    let files: Vec<(String, String)> = paths
-        .iter()
-        .map(|p| {
-            let rel = p.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
-            (rel, std::fs::read_to_string(p).unwrap())
-        })
-        .collect();
+    let files = all_src_files();
     let found = long_files(&files);
     let known: BTreeSet<String> = LONG_FILES.iter().map(|s| s.to_string()).collect();
     let new: Vec<_> = found.difference(&known).collect();
@@ -513,13 +511,7 @@ fn repeated_names(rels: &[String]) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn no_two_modules_share_a_name() {
-    let src = repo().join("src");
-    let mut paths = Vec::new();
-    rust_files(&src, &mut paths);
-    let rels: Vec<String> = paths
-        .iter()
-        .map(|p| p.strip_prefix(&src).unwrap().to_string_lossy().into_owned())
-        .collect();
+    let rels: Vec<String> = all_src_files().into_iter().map(|(rel, _)| rel).collect();
     let repeated = repeated_names(&rels);
     assert!(
         repeated.is_empty(),
@@ -615,16 +607,7 @@ fn linked_in_docs(text: &str, name: &str) -> bool {
 
 #[test]
 fn an_item_no_other_file_names_is_not_pub() {
-    let src = repo().join("src");
-    let mut paths = Vec::new();
-    rust_files(&src, &mut paths);
-    let files: Vec<(String, String)> = paths
-        .iter()
-        .map(|p| {
-            let rel = p.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
-            (rel, std::fs::read_to_string(p).unwrap())
-        })
-        .collect();
+    let files = all_src_files();
     let mut other_paths = Vec::new();
     for dir in ["tests", "benches", "examples"] {
         rust_files(&repo().join(dir), &mut other_paths);
