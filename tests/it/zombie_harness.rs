@@ -115,15 +115,20 @@ fn exact(scenario: &Scenario) {
     );
     // A zombie needs its node unlinked, so some removal began before the
     // anomaly was seen. It need not have ended: under load the deleter can be
-    // preempted between zombiefs's reply and its own clock read.
-    assert!(
-        timeline
-            .events
-            .iter()
-            .any(|e| e.kind == EventKind::RemoveBegin && e.t_ns < 0),
-        "{name}: no removal began before the first anomaly: {:?}",
-        timeline.events
-    );
+    // preempted between zombiefs's reply and its own clock read. Two readers'
+    // recreates can race before any removal (the deleters not yet running,
+    // the file not yet there): a spurious ENOENT needs no removal.
+    if timeline.class != Some(Class::SpuriousEnoentOnCreate) {
+        assert!(
+            timeline
+                .events
+                .iter()
+                .any(|e| e.kind == EventKind::RemoveBegin && e.t_ns < 0),
+            "{name}: no removal began before the first anomaly ({:?}): {:?}",
+            timeline.class,
+            timeline.events
+        );
+    }
     assert!(t.first_anomaly_cycle.is_some());
 }
 
@@ -302,6 +307,13 @@ fn two_views_zombiefs_never_sees_a_removal_on_its_backing_dir() {
     };
     let scenario = Scenario {
         views: unlink_race::scenario::Views::Split,
+        // `aimed`: a removal on the backing dir is far quicker than a
+        // reader's round trips through FUSE, so a deleter that looks and
+        // sleeps removes the file between the reader's create and its open
+        // on most machines (0 to 4 raced opens in 140,000 cycles on an idle
+        // 2-core VM); removing as the reader announces its open races about
+        // one open in 200.
+        pace: unlink_race::scenario::Pace::Aimed,
         ..Scenario::default()
     };
     let options = HarnessOptions {
