@@ -545,6 +545,23 @@ mod imp {
                 r.ci_low,
                 r.ci_high
             );
+            if let Some(c) = &self.harness_calibration {
+                let basis = c.basis();
+                let figures: Vec<String> = c
+                    .candidates
+                    .iter()
+                    .map(|p| {
+                        let turns = p.rounds_raced_opens_per_second.len();
+                        format!("{} {:.0} ({turns} turns)", p.pace, p.deciding_rate(basis))
+                    })
+                    .collect();
+                line += &format!(
+                    "; auto chose {} by {}: {}",
+                    c.chosen,
+                    basis.unit(),
+                    figures.join(", ")
+                );
+            }
             println!("{line}");
         }
     }
