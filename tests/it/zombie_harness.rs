@@ -309,10 +309,10 @@ fn two_views_zombiefs_never_sees_a_removal_on_its_backing_dir() {
         views: unlink_race::scenario::Views::Split,
         // `aimed`: a removal on the backing dir is far quicker than a
         // reader's round trips through FUSE, so a deleter that looks and
-        // sleeps removes the file between the reader's create and its open
-        // on most machines (0 to 4 raced opens in 140,000 cycles on an idle
-        // 2-core VM); removing as the reader announces its open races about
-        // one open in 200.
+        // sleeps can remove the file between the reader's create and its
+        // open nearly every time (0 to 4 raced opens in 140,000 cycles on an
+        // idle 2-core VM); removing as the reader announces its open raced
+        // about one open in 200 there.
         pace: unlink_race::scenario::Pace::Aimed,
         ..Scenario::default()
     };
