@@ -905,8 +905,9 @@ fn reading_the_python_way_through_a_zombie_needs_no_special_case() {
 /// 1 / r (measured: 85–104 cycles against 73–96) while their median (53–72)
 /// is the geometric one (ln 2 / r: 51–66). A long batch averages the
 /// regimes; a trial restarted from parked workers lands in the slow one
-/// more often, and on an idle machine once gave a median of 88 (95%: 76–100)
-/// against a geometric 57–71: the two must agree within a factor of 1.5. At probability 1 a zombie can only follow a recreate (the
+/// more often, and on an idle machine once gave a median of 88 (95%:
+/// 76–100) against a geometric 57–71: the two must agree within a factor
+/// of 1.5. At probability 1 a zombie can only follow a recreate (the
 /// zombie's file is gone), so gaps are even numbers of cycles, not
 /// geometric at all; hence 0.05.
 #[test]
