@@ -3,7 +3,9 @@
 //! 4×4, `RUNS` times each, two calibrations back to back; the table gives
 //! the pacing each chose, whether they agree, and what each candidate did
 //! in the first (overlapped opens per second, the figure `auto` chooses by),
-//! next to zombiefs's racing opens per second over both calibrations.
+//! next to zombiefs's racing opens per second over both calibrations. The
+//! summary counts the calibrations that took the extra turns (their first
+//! turns left the best pacing undecided against `sleep`) and what they chose.
 //!
 //! ```text
 //! cargo run --release --features zombiefs --example calibration_agreement -- [RUNS]
@@ -17,7 +19,7 @@ mod imp {
     use std::time::Instant;
 
     use unlink_race::harness::HarnessOptions;
-    use unlink_race::harness::calibrate::{Basis, calibrate};
+    use unlink_race::harness::calibrate::{BUDGET, Basis, Calibration, TURN, calibrate};
     use unlink_race::scenario::{Pace, Scenario};
     use unlink_race::zombiefs::{Mount, Options};
 
@@ -33,6 +35,7 @@ mod imp {
         let options = Options {
             open_probability: 0.0,
             write_probability: 0.0,
+            create_race_probability: 0.0,
             ..Options::default()
         };
         let mount = Mount::new(&backing, &mnt, options).unwrap_or_else(|e| {
@@ -53,6 +56,7 @@ mod imp {
             };
             let mut agree = 0;
             let mut chosen: BTreeMap<Pace, usize> = BTreeMap::new();
+            let mut extended: BTreeMap<Pace, usize> = BTreeMap::new();
             for run in 1..=runs {
                 let before = mount.stats().racing_opens;
                 let start = Instant::now();
@@ -65,6 +69,9 @@ mod imp {
                 agree += usize::from(a.chosen == b.chosen);
                 *chosen.entry(a.chosen).or_default() += 1;
                 *chosen.entry(b.chosen).or_default() += 1;
+                for c in [&a, &b].into_iter().filter(|c| took_extra_turns(c)) {
+                    *extended.entry(c.chosen).or_default() += 1;
+                }
                 let figures: Vec<String> = a
                     .points
                     .iter()
@@ -85,17 +92,35 @@ mod imp {
                     figures.join(", ")
                 );
             }
-            summary.push((threads, agree, chosen));
+            summary.push((threads, agree, chosen, extended));
         }
         println!();
-        for (t, agree, chosen) in summary {
-            let picks: Vec<String> = chosen.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        let list = |m: &BTreeMap<Pace, usize>| {
+            let v: Vec<String> = m.iter().map(|(p, n)| format!("{p} {n}")).collect();
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        for (t, agree, chosen, extended) in summary {
             println!(
-                "{t}×{t}: the two calibrations agreed in {agree} of {runs} runs; picks: {}",
-                picks.join(", ")
+                "{t}×{t}: the two calibrations agreed in {agree} of {runs} runs; picks: {}; \
+                 extra turns in {} of {} calibrations (chose {})",
+                list(&chosen),
+                extended.values().sum::<usize>(),
+                2 * runs,
+                list(&extended),
             );
         }
         drop(mount);
+    }
+
+    /// Whether the calibration took more turns than its budget: the extra
+    /// turns of the best pacing and `sleep`.
+    fn took_extra_turns(c: &Calibration) -> bool {
+        let turns: usize = c.points.iter().map(|p| p.rounds.len()).sum();
+        turns as u128 > BUDGET.as_nanos() / TURN.as_nanos()
     }
 }
 

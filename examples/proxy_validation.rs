@@ -106,6 +106,7 @@ mod imp {
         let options = Options {
             open_probability: 0.0,
             write_probability: 0.0,
+            create_race_probability: 0.0,
             ..Options::default()
         };
         let mount = Mount::new(&backing, &mnt, options).unwrap_or_else(|e| {

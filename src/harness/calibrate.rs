@@ -27,11 +27,12 @@
 //! because they are, then, about equally good. So `auto` keeps the
 //! default, `sleep`, unless the best candidate beats it turn by turn (a
 //! paired test, [`SWITCH_LEVEL`]) and by [`SWITCH_FACTOR`] overall: a
-//! pacing that is better only in a spell does not win. When the best
-//! candidate reaches the factor but not the paired test (a turn or two gone
-//! badly, as when a yielding deleter is starved for a turn), the two of them
-//! take up to [`EXTRA_BUDGET`] more turns and the rule decides on all of
-//! them: more turns, not a laxer rule. The measurement behind these
+//! pacing that is better only in a spell does not win. When that leaves
+//! the best candidate undecided, at least [`UNDECIDED_FROM`] times
+//! `sleep`'s rate but short of the factor or of the paired test (a spell,
+//! or a turn or two gone badly, as when a yielding deleter is starved), the
+//! two of them take up to [`EXTRA_BUDGET`] more turns and the rule decides
+//! on all of them: more turns, not a laxer rule. The measurement behind these
 //! settings, and the agreement of two calibrations of the same point, are in
 //! docs/methods.md#how-auto-chooses.
 //!
@@ -69,9 +70,11 @@ pub const DEFAULT: Pace = Pace::Sleep;
 pub const SWITCH_LEVEL: f64 = 0.01;
 /// ... and how many times [`DEFAULT`]'s rate over all turns it must reach.
 pub const SWITCH_FACTOR: f64 = 1.3;
-/// More measured turns (of the best candidate and [`DEFAULT`] together)
-/// when the best reached [`SWITCH_FACTOR`] over all turns but not the paired
-/// test at [`SWITCH_LEVEL`].
+/// A candidate kept out although its rate over all turns is at least this
+/// many times [`DEFAULT`]'s is undecided: more turns could tell.
+pub const UNDECIDED_FROM: f64 = 1.15;
+/// More measured turns (of an undecided best candidate and [`DEFAULT`]
+/// together).
 pub const EXTRA_BUDGET: Duration = Duration::from_millis(2400);
 /// Anomalies in one candidate's measured turns from which anomalies per
 /// second decide instead of raced opens per second (at 30 the count's own
@@ -244,8 +247,8 @@ pub fn choose(points: &[CalibrationPoint]) -> Pace {
 }
 
 /// [`choose`]'s pacing and, when it kept [`DEFAULT`] although the best
-/// candidate reached [`SWITCH_FACTOR`] over all turns (it failed the paired
-/// test only), that candidate: more turns of the two could tell.
+/// candidate's rate over all turns is at least [`UNDECIDED_FROM`] times
+/// its own, that candidate: more turns of the two could tell.
 pub fn judge(points: &[CalibrationPoint]) -> (Pace, Option<Pace>) {
     let basis = basis(points);
     // Ties: anomalies first (or, when they decide, the opens), then raced opens.
@@ -293,10 +296,12 @@ pub fn judge(points: &[CalibrationPoint]) -> (Pace, Option<Pace>) {
         .map(|(a, b)| (turn_rate(a).max(floor_best) / turn_rate(b).max(floor_default)).ln())
         .collect();
     let consistent = logs.is_empty() || beats_turn_by_turn(&logs);
-    match (consistent, rate >= SWITCH_FACTOR * rate_default) {
-        (true, true) => (best.pace, None),
-        (false, true) => (DEFAULT, Some(best.pace)),
-        _ => (DEFAULT, None),
+    if consistent && rate >= SWITCH_FACTOR * rate_default {
+        (best.pace, None)
+    } else if rate >= UNDECIDED_FROM * rate_default {
+        (DEFAULT, Some(best.pace))
+    } else {
+        (DEFAULT, None)
     }
 }
 
@@ -372,7 +377,7 @@ pub fn calibrate(
     }
     // Undecided: the best and `sleep` take more turns together, in the
     // rounds' order, when both took every round so far (the paired test
-    // pairs their turns by position).
+    // pairs their turns by position); then the rule decides on all turns.
     if let (_, Some(best)) = judge(&points) {
         let pair: Vec<usize> = (0..points.len())
             .filter(|&i| points[i].pace == best || points[i].pace == DEFAULT)
@@ -566,6 +571,12 @@ mod tests {
         // Better in every turn, but by 10%: decided.
         let little = overlapping(Pace::Check, &[44, 46, 42, 45, 44, 43]);
         assert_eq!(judge(&[little, sleep.clone()]), (Pace::Sleep, None));
+        // By 20%: short of the factor, but undecided.
+        let some = overlapping(Pace::Check, &[48, 50, 46, 49, 48, 47]);
+        assert_eq!(
+            judge(&[some, sleep.clone()]),
+            (Pace::Sleep, Some(Pace::Check))
+        );
         // Better by 45% in five turns of six, a little worse in one.
         let clear = overlapping(Pace::Check, &[58, 60, 55, 59, 38, 57]);
         assert_eq!(judge(&[clear.clone(), sleep.clone()]), (Pace::Check, None));
