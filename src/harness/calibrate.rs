@@ -249,7 +249,7 @@ pub fn choose(points: &[CalibrationPoint]) -> Pace {
 /// [`choose`]'s pacing and, when it kept [`DEFAULT`] although the best
 /// candidate's rate over all turns is at least [`UNDECIDED_FROM`] times
 /// its own, that candidate: more turns of the two could tell.
-pub fn judge(points: &[CalibrationPoint]) -> (Pace, Option<Pace>) {
+fn judge(points: &[CalibrationPoint]) -> (Pace, Option<Pace>) {
     let basis = basis(points);
     // Ties: anomalies first (or, when they decide, the opens), then raced opens.
     let other = match basis {
