@@ -281,20 +281,7 @@ fn judge(points: &[CalibrationPoint]) -> (Pace, Option<Pace>) {
         // A tie on what decides: the other figures did.
         return (best.pace, None);
     }
-    let turn_rate = |r: &Round| match basis {
-        Basis::RacedOpens => r.raced_opens_per_second,
-        Basis::OverlappedOpens => r.overlapped_opens_per_second.unwrap_or(0.0),
-        Basis::Anomalies => r.anomalies_per_second,
-    };
-    let floor =
-        |p: &CalibrationPoint| 0.5 * p.rounds.len() as f64 / (p.elapsed_ns.max(1) as f64 / 1e9);
-    let (floor_best, floor_default) = (floor(best), floor(default));
-    let logs: Vec<f64> = best
-        .rounds
-        .iter()
-        .zip(&default.rounds)
-        .map(|(a, b)| (turn_rate(a).max(floor_best) / turn_rate(b).max(floor_default)).ln())
-        .collect();
+    let logs = paired_logs(best, default, basis);
     let consistent = logs.is_empty() || beats_turn_by_turn(&logs);
     if consistent && rate >= SWITCH_FACTOR * rate_default {
         (best.pace, None)
@@ -303,6 +290,25 @@ fn judge(points: &[CalibrationPoint]) -> (Pace, Option<Pace>) {
     } else {
         (DEFAULT, None)
     }
+}
+
+/// Over the turns `a` and `b` took in the same round, the logarithm of
+/// `a`'s rate over `b`'s by `basis`, per turn (a turn with nothing counted
+/// counts half an event): what [`choose`]'s paired test decides on.
+pub fn paired_logs(a: &CalibrationPoint, b: &CalibrationPoint, basis: Basis) -> Vec<f64> {
+    let turn_rate = |r: &Round| match basis {
+        Basis::RacedOpens => r.raced_opens_per_second,
+        Basis::OverlappedOpens => r.overlapped_opens_per_second.unwrap_or(0.0),
+        Basis::Anomalies => r.anomalies_per_second,
+    };
+    let floor =
+        |p: &CalibrationPoint| 0.5 * p.rounds.len() as f64 / (p.elapsed_ns.max(1) as f64 / 1e9);
+    let (floor_a, floor_b) = (floor(a), floor(b));
+    a.rounds
+        .iter()
+        .zip(&b.rounds)
+        .map(|(x, y)| (turn_rate(x).max(floor_a) / turn_rate(y).max(floor_b)).ln())
+        .collect()
 }
 
 /// Runs every candidate pacing of `scenario` briefly in `target_dir` and
