@@ -533,13 +533,14 @@ fn held_creates_make_every_create_of_a_round_race() {
 /// was running) are the window zombiefs zombifies: the harness's count
 /// follows zombiefs's own count of racing opens, pacing by pacing, where
 /// raced opens can run far above it. zombiefs zombifies nothing here
-/// (probability 0) and counts every racing open.
+/// (probabilities 0, the create race off) and counts every racing open.
 #[test]
 fn overlapped_opens_follow_zombiefs_racing_opens() {
     use unlink_race::scenario::Pace;
     let Some(fx) = Fixture::with(Options {
         open_probability: 0.0,
         write_probability: 0.0,
+        create_race_probability: 0.0,
         ..Options::default()
     }) else {
         return;
@@ -588,7 +589,8 @@ fn overlapped_opens_follow_zombiefs_racing_opens() {
 
 /// The proxies against the ground truth: at 1×1, 2×2 and 4×4
 /// every fixed pacing races in its own harness, in interleaved turns, on a
-/// mount that zombifies nothing and counts every racing open. Overlapped
+/// mount that zombifies nothing (the create race off too) and counts every
+/// racing open. Overlapped
 /// opens order the pacings as zombiefs's racing opens do: Spearman's ρ at
 /// least 0.9, or their top pacing is the ground truth's (within 10%: two
 /// pacings that close are the same answer). Raced opens count opens outside
@@ -601,6 +603,7 @@ fn overlapped_opens_rank_the_pacings_as_zombiefs_does() {
     let Some(fx) = Fixture::with(Options {
         open_probability: 0.0,
         write_probability: 0.0,
+        create_race_probability: 0.0,
         ..Options::default()
     }) else {
         return;
