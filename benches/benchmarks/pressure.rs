@@ -29,7 +29,7 @@ use unlink_race::grid::GridConfig;
 use unlink_race::harness::BatchLimit;
 use unlink_race::outcome::Class;
 use unlink_race::scenario::{CreateFlags, Pace, Scenario};
-use unlink_race::stats::{CONFIDENCE, PairedRatio, geometric_mean, paired_ratio};
+use unlink_race::stats::{CONFIDENCE, PairedRatio, geometric_mean, paired_ratio, ratio_interval};
 use unlink_race::sys::{self, AsFd};
 
 use super::bare::{self, BareCreates, BareRun, Stop};
@@ -484,14 +484,22 @@ fn print_point(p: &Point, round: Duration, rounds: u32) {
             p.deleters,
             fmt_rate(z(&p.harness))
         );
-        let best = p.bare.iter().map(|(_, r)| z(r)).fold(0.0, f64::max);
         for (pace, r) in &p.bare {
             line += &format!("; bare {pace} {}", fmt_rate(z(r)));
         }
-        line += &format!(
-            "; harness / best bare = {:.2}",
-            z(&p.harness) / best.max(1e-9)
-        );
+        let best = p.bare.iter().max_by(|a, b| z(&a.1).total_cmp(&z(&b.1)));
+        if let Some((pace, best)) = best.filter(|(_, r)| r.zombies > 0) {
+            // Zombies are counted per run, not per round: the interval is
+            // the exact one of two Poisson counts, which spells widen.
+            let (h, b) = (&p.harness, best);
+            let ns = |r: &BareRun| (r.elapsed.as_nanos() as u64).max(1);
+            let (low, high) = ratio_interval(b.zombies, ns(b), h.zombies, ns(h), CONFIDENCE);
+            let high = high.map_or("∞".into(), |x| format!("{x:.2}"));
+            line += &format!(
+                "; harness / best bare ({pace}) = {:.2} [{low:.2}, {high}] (95%, Poisson)",
+                z(h) / z(b)
+            );
+        }
         println!("{line}");
     }
 }
