@@ -190,6 +190,35 @@ impl Class {
         )
     }
 
+    /// `true` for the classes only a creator's round produces (the create
+    /// race, `--race create`): an open/unlink race never has them.
+    pub fn creators_only(self) -> bool {
+        matches!(
+            self,
+            Class::Created | Class::CreateEexist | Class::ExclExtraWinner
+        )
+    }
+
+    /// `true` for the classes only readers and deleters produce (the
+    /// open/unlink race): a create race, which has neither, never has them.
+    pub fn open_race_only(self) -> bool {
+        matches!(
+            self,
+            Class::EnoentOnOpen
+                | Class::Recreated
+                | Class::Removed
+                | Class::RemoveEnoent
+                | Class::OpenErrorVisible
+                | Class::OpenEnoentVisible
+        )
+    }
+
+    /// `true` for the classes of errors only Windows reports (they have no
+    /// POSIX errno).
+    pub fn windows_only(self) -> bool {
+        matches!(self, Class::DeletePending | Class::SharingViolation)
+    }
+
     /// `false` for classes added after schema_version 1 was first written: a
     /// report from then may lack them (`fd_enoent` was counted as
     /// `unexpected_errno` before it had a class of its own; an open that

@@ -406,3 +406,76 @@ fn the_verdict_names_the_defect_per_racing_create_beside_the_control() {
     assert!(text.contains("warning: no create raced another"), "{text}");
     assert!(text.contains("0 racing creates with 4 creators"), "{text}");
 }
+
+/// The terminal table leaves out, while nothing counted them, the classes a
+/// scenario cannot produce: a creator's in an open/unlink race, a reader's
+/// or deleter's in a create race, Windows's on another system; it names
+/// them under the table. A class that counted something is listed whatever
+/// it is, and a rate per racing create without one is not a bound of 1.
+#[test]
+fn the_terminal_table_leaves_out_classes_the_scenario_cannot_produce() {
+    use crate::fixtures::ReportBuilder;
+    use unlink_race::export::summary::summary;
+    let rows = |text: &str| -> Vec<String> {
+        let table = text.lines().skip_while(|l| !l.starts_with("class "));
+        table
+            .skip(1)
+            .take_while(|l| !l.is_empty() && !l.starts_with('('))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    let open = |os: &str, counts: &[(Class, u64)]| {
+        let os = os.to_string();
+        ReportBuilder::new("open")
+            .machine(|m| m.os = os)
+            .scenario(1, 10_000, 20_000.0, counts)
+            .racing_creates(0)
+            .build()
+    };
+    let text = summary(&open("linux", &[(Class::Ok, 10_000)]));
+    let listed = rows(&text);
+    for gone in [
+        Class::Created,
+        Class::CreateEexist,
+        Class::ExclExtraWinner,
+        Class::DeletePending,
+        Class::SharingViolation,
+    ] {
+        assert!(!listed.iter().any(|r| r == gone.name()), "{text}");
+    }
+    assert!(
+        text.contains(
+            "(not listed: created, create_eexist, excl_extra_winner, delete_pending, \
+             sharing_violation, which this scenario cannot produce here)"
+        ),
+        "{text}"
+    );
+    // Every other class has its row.
+    assert_eq!(listed.len(), Class::ALL.len() - 5, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("spurious_enoent_on_create "))
+        .expect("its row");
+    assert!(line.contains("no racing create"), "{line}");
+    // On Windows its classes are listed; a class counted is listed anywhere.
+    let text = summary(&open("windows", &[(Class::Ok, 10_000)]));
+    assert!(rows(&text).iter().any(|r| r == "delete_pending"), "{text}");
+    let text = summary(&open("linux", &[(Class::Ok, 9_999), (Class::Created, 1)]));
+    assert!(rows(&text).iter().any(|r| r == "created"), "{text}");
+    // A create race: no reader's or deleter's classes.
+    let r = ReportBuilder::new("create")
+        .scenario_of(
+            &Scenario::create(4, CreateFlags::Creat),
+            4_000,
+            20_000.0,
+            &[(Class::Created, 4_000)],
+        )
+        .racing_creates(100)
+        .build();
+    let text = summary(&r);
+    let listed = rows(&text);
+    for gone in [Class::EnoentOnOpen, Class::Recreated, Class::Removed] {
+        assert!(!listed.iter().any(|r| r == gone.name()), "{text}");
+    }
+    assert!(listed.iter().any(|r| r == "created"), "{text}");
+}

@@ -161,7 +161,7 @@ pub fn summary(report: &Report) -> String {
             }
         }
         out += "\n";
-        out += &class_table(s);
+        out += &class_table(s, m.os == "windows");
         out += &errno_table(s);
         if let Some(first) = s.first_anomaly_cycle {
             out += &format!("\nfirst anomaly at cycle {}\n", format_count(first));
@@ -248,8 +248,11 @@ fn stall_lines(s: &ScenarioReport) -> String {
     out
 }
 
-/// Per class: count, rate, 95% interval, expected or anomaly.
-fn class_table(s: &ScenarioReport) -> String {
+/// Per class: count, rate, 95% interval, expected or anomaly. Classes this
+/// scenario cannot produce (a creator's in an open/unlink race, a reader's
+/// or deleter's in a create race, Windows's elsewhere) are left out when nothing counted them, and named after the
+/// table; the JSON report keeps them all.
+fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
     let per = if create::is_create(s) {
         "per racing create (95%)"
     } else {
@@ -270,10 +273,21 @@ fn class_table(s: &ScenarioReport) -> String {
         },
         ""
     );
-    for class in crate::outcome::Class::ALL {
+    let cannot = |class: Class| {
+        let create = create::is_create(s);
+        (class.creators_only() && !create)
+            || (class.open_race_only() && create)
+            || (class.windows_only() && !on_windows)
+    };
+    let mut left_out = Vec::new();
+    for class in Class::ALL {
         let Some(c) = s.classes.get(&class) else {
             continue;
         };
+        if c.count == 0 && cannot(class) {
+            left_out.push(class.name());
+            continue;
+        }
         // A zero count has no point estimate, only its bound: never `0`
         // beside `< 2.5e-6`.
         let rate = class_rate(s, c);
@@ -302,6 +316,13 @@ fn class_table(s: &ScenarioReport) -> String {
                 format_rate(r.ci_high)
             ),
         };
+        // Without a racing create there is no rate per racing create (its
+        // bound would be 1).
+        let second = if c.per_racing_create.is_some() && s.racing_creates == Some(0) {
+            "no racing create".to_string()
+        } else {
+            per_open(second, unit)
+        };
         let per_overlapped = if overlapped {
             format!("{:<28} ", per_open(c.per_overlapped_open, ""))
         } else {
@@ -313,9 +334,15 @@ fn class_table(s: &ScenarioReport) -> String {
             format_count(c.count),
             rate.rate(),
             rate.interval_short(),
-            per_open(second, unit),
+            second,
             per_overlapped,
             kind
+        );
+    }
+    if !left_out.is_empty() {
+        out += &format!(
+            "(not listed: {}, which this scenario cannot produce here)\n",
+            left_out.join(", ")
         );
     }
     out
