@@ -61,7 +61,10 @@ const SPINS_OVERSUBSCRIBED: u32 = 200;
 /// Looks a waiter spins before it sleeps, when every worker has a CPU of its
 /// own: it then starts its create the moment the last one arrives (measured
 /// on tmpfs with 2 creators on 2 CPUs: 74% of creates raced with a 200-look
-/// spin, 99.9% with this one).
+/// spin, 99.9% with this one). Not where the filesystem's server would have
+/// no CPU left: on zombiefs with 2 creators on 2 CPUs, waiters spinning this
+/// long cut the create calls to a third and zombiefs's create races to a
+/// twentieth.
 const SPINS_EACH_ON_A_CPU: u32 = 1 << 21;
 /// Where there is no futex: looks (spins and yields) before a waiter naps
 /// between looks, so that a worker stuck in a slow syscall does not cost the
@@ -70,10 +73,11 @@ const SPINS_EACH_ON_A_CPU: u32 = 1 << 21;
 const YIELDS: u32 = 1 << 22;
 
 /// How long waiters at the line spin for `workers` workers: long when each
-/// can have a CPU of its own, briefly otherwise.
-pub fn spins_for(workers: u32) -> u32 {
+/// can have a CPU of its own, and so can the filesystem's server when a
+/// process on this machine serves it (`fs_server`: FUSE); briefly otherwise.
+pub fn spins_for(workers: u32, fs_server: bool) -> u32 {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if workers as usize <= cpus {
+    if workers as usize + usize::from(fs_server) <= cpus {
         SPINS_EACH_ON_A_CPU
     } else {
         SPINS_OVERSUBSCRIBED
@@ -305,6 +309,17 @@ mod tests {
             begin_ns,
             end_ns,
             errno,
+        }
+    }
+
+    #[test]
+    fn waiters_spin_long_only_where_every_worker_and_the_server_have_a_cpu() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        assert_eq!(spins_for(cpus, false), SPINS_EACH_ON_A_CPU);
+        assert_eq!(spins_for(cpus + 1, false), SPINS_OVERSUBSCRIBED);
+        assert_eq!(spins_for(cpus, true), SPINS_OVERSUBSCRIBED);
+        if cpus > 1 {
+            assert_eq!(spins_for(cpus - 1, true), SPINS_EACH_ON_A_CPU);
         }
     }
 

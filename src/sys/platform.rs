@@ -67,6 +67,12 @@ pub fn fs_info(dir: BorrowedFd<'_>, path: &Path) -> FsInfo {
     imp::fs_info(dir, path)
 }
 
+/// Whether `dir`'s filesystem is served by a process on this machine (FUSE,
+/// macFUSE): its server needs a CPU of its own to answer each call.
+pub fn served_in_user_space(dir: BorrowedFd<'_>) -> bool {
+    imp::served_in_user_space(dir)
+}
+
 /// The OS version.
 pub fn os_version() -> OsVersion {
     imp::os_version()
@@ -137,6 +143,18 @@ mod imp {
         }
     }
 
+    pub fn served_in_user_space(dir: BorrowedFd<'_>) -> bool {
+        let mut st = MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: `st` is writable for one `statfs`; `dir` is an open descriptor.
+        if unsafe { libc::fstatfs(dir.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+            return false;
+        }
+        // SAFETY: `fstatfs` succeeded and filled the struct.
+        let st = unsafe { st.assume_init() };
+        // macfuse, osxfuse.
+        crate::sys::c_chars(&st.f_fstypename).contains("fuse")
+    }
+
     pub fn os_version() -> OsVersion {
         let version = sysctl_string(c"kern.osproductversion").unwrap_or_else(|| "unknown".into());
         OsVersion {
@@ -194,6 +212,23 @@ mod imp {
             fs_type: "unknown".into(),
             mount_point: "unknown".into(),
         })
+    }
+
+    pub fn served_in_user_space(dir: BorrowedFd<'_>) -> bool {
+        use std::os::fd::AsRawFd;
+        /// `FUSE_SUPER_MAGIC` of `<linux/magic.h>`.
+        const FUSE: u64 = 0x6573_5546;
+        let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: `st` is writable for one `statfs`; `dir` is an open descriptor.
+        if unsafe { libc::fstatfs(dir.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+            return false;
+        }
+        // SAFETY: `fstatfs` succeeded and filled the struct.
+        let st = unsafe { st.assume_init() };
+        // `f_type`'s width and sign differ between targets.
+        #[allow(clippy::unnecessary_cast)]
+        let magic = st.f_type as u64;
+        magic == FUSE
     }
 
     pub fn os_version() -> OsVersion {

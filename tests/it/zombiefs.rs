@@ -146,6 +146,19 @@ fn mounts_as_fuse_zombiefs_and_unmounts() {
     assert!(!mountinfo.contains(&format!(" {mnt} ")), "still mounted");
 }
 
+/// A zombiefs mount is served in user space (its server needs a CPU, so
+/// the create race's waiters spin briefly there); the directory it passes
+/// through to is not.
+#[test]
+fn a_fuse_mount_is_seen_as_served_in_user_space() {
+    let Some(f) = Fixture::new() else {
+        return;
+    };
+    let served = |p: &Path| sys::platform::served_in_user_space(open_dir(p).as_fd());
+    assert!(served(f.mount.mountpoint()));
+    assert!(!served(f.backing()));
+}
+
 #[test]
 fn an_external_umount_ends_the_mount() {
     if !crate::util::root_for("unmounts with umount(2)") {

@@ -233,7 +233,10 @@ impl<'a> Worker<'a> {
             exclusive: scenario.create_flags.exclusive(),
             round_name: [0; 18],
             exists_after_create: None,
-            spins: super::board::spins_for(scenario.racers()),
+            spins: super::board::spins_for(
+                scenario.racers(),
+                sys::platform::served_in_user_space(dir),
+            ),
         }
     }
 

@@ -20,6 +20,12 @@ pub fn raise_fd_limit() -> SysResult<FdLimit> {
     Ok(FdLimit { before: n, now: n })
 }
 
+/// Whether `dir`'s file system is served by a process on this machine: not
+/// looked for on Windows (WinFsp's drives count as theirs).
+pub fn served_in_user_space(_dir: BorrowedFd<'_>) -> bool {
+    false
+}
+
 /// The file system of `dir` and the root of its volume (`C:\`).
 pub fn fs_info(dir: BorrowedFd<'_>, path: &Path) -> FsInfo {
     let mut name = [0u16; 64];
