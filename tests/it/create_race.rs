@@ -411,7 +411,8 @@ fn the_verdict_names_the_defect_per_racing_create_beside_the_control() {
 /// scenario cannot produce: a creator's in an open/unlink race, a reader's
 /// or deleter's in a create race, Windows's on another system; it names
 /// them under the table. A class that counted something is listed whatever
-/// it is, and a rate per racing create without one is not a bound of 1.
+/// it is, and a rate per racing create (raced open, overlapped open)
+/// without one is not a bound of 1.
 #[test]
 fn the_terminal_table_leaves_out_classes_the_scenario_cannot_produce() {
     use crate::fixtures::ReportBuilder;
@@ -457,6 +458,24 @@ fn the_terminal_table_leaves_out_classes_the_scenario_cannot_produce() {
         .find(|l| l.starts_with("spurious_enoent_on_create "))
         .expect("its row");
     assert!(line.contains("no racing create"), "{line}");
+    // No raced or overlapped open: no rate per either, not a bound of 1.
+    let zombie_row = |raced: u64, overlapped: u64| {
+        let r = ReportBuilder::new("open")
+            .scenario(1, 10_000, 20_000.0, &[(Class::Ok, 10_000)])
+            .raced_opens(raced)
+            .overlapped_opens(overlapped)
+            .build();
+        let text = summary(&r);
+        let row = text.lines().find(|l| l.starts_with("zombie_fd "));
+        row.expect("its row").to_string()
+    };
+    let line = zombie_row(0, 0);
+    assert!(
+        line.contains("no raced open") && line.contains("no overlapped open"),
+        "{line}"
+    );
+    let line = zombie_row(100, 50);
+    assert!(!line.contains("no "), "{line}");
     // On Windows its classes are listed; a class counted is listed anywhere.
     let text = summary(&open("windows", &[(Class::Ok, 10_000)]));
     assert!(rows(&text).iter().any(|r| r == "delete_pending"), "{text}");

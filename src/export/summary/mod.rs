@@ -307,8 +307,11 @@ fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
             (Some(r), false) => (Some(r), " /racing create"),
             (None, _) => (c.per_raced_open, ""),
         };
-        let per_open = |r: Option<Rate>, unit: &str| match r {
+        // Without a racing create (raced open, overlapped open) there is no
+        // rate per racing create (…): its bound would be 1.
+        let per_open = |r: Option<Rate>, unit: &str, of: Option<u64>, what: &str| match r {
             None => String::new(),
+            Some(_) if of == Some(0) => format!("no {what}"),
             Some(r) if c.count == 0 => format!("< {}{unit}", format_rate(r.ci_high)),
             Some(r) => format!(
                 "[{} – {}]{unit}",
@@ -316,15 +319,17 @@ fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
                 format_rate(r.ci_high)
             ),
         };
-        // Without a racing create there is no rate per racing create (its
-        // bound would be 1).
-        let second = if c.per_racing_create.is_some() && s.racing_creates == Some(0) {
-            "no racing create".to_string()
+        let second = if c.per_racing_create.is_some() {
+            per_open(second, unit, s.racing_creates, "racing create")
         } else {
-            per_open(second, unit)
+            per_open(second, unit, s.raced_opens, "raced open")
         };
         let per_overlapped = if overlapped {
-            format!("{:<28} ", per_open(c.per_overlapped_open, ""))
+            let r = c.per_overlapped_open;
+            format!(
+                "{:<28} ",
+                per_open(r, "", s.overlapped_opens, "overlapped open")
+            )
         } else {
             String::new()
         };
