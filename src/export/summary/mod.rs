@@ -250,8 +250,9 @@ fn stall_lines(s: &ScenarioReport) -> String {
 
 /// Per class: count, rate, 95% interval, expected or anomaly. Classes this
 /// scenario cannot produce (a creator's in an open/unlink race, a reader's
-/// or deleter's in a create race, Windows's elsewhere) are left out when nothing counted them, and named after the
-/// table; the JSON report keeps them all.
+/// or deleter's in a create race, Windows's elsewhere) are left out when
+/// nothing counted them, and named after the table; the JSON report keeps
+/// them all.
 fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
     let per = if create::is_create(s) {
         "per racing create (95%)"
@@ -308,7 +309,7 @@ fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
             (None, _) => (c.per_raced_open, ""),
         };
         // Without a racing create (raced open, overlapped open) there is no
-        // rate per racing create (…): its bound would be 1.
+        // rate per one: its bound would be 1.
         let per_open = |r: Option<Rate>, unit: &str, of: Option<u64>, what: &str| match r {
             None => String::new(),
             Some(_) if of == Some(0) => format!("no {what}"),

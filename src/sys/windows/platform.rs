@@ -21,7 +21,7 @@ pub fn raise_fd_limit() -> SysResult<FdLimit> {
 }
 
 /// Whether `dir`'s file system is served by a process on this machine: not
-/// looked for on Windows (WinFsp's drives count as theirs).
+/// looked for on Windows, where a WinFsp drive counts as any other.
 pub fn served_in_user_space(_dir: BorrowedFd<'_>) -> bool {
     false
 }
