@@ -36,6 +36,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# This run's own temporary files, and its copy of the binary it built (see
+# unlink_race_binary); removed at exit, however the run ends.
+own_tmp=$(mktemp -d)
+trap 'rm -rf "$own_tmp"' EXIT
 
 die() {
     echo "error: $*" >&2
@@ -141,13 +145,24 @@ profile_args() {
 # default) and the features of FLEET_FEATURES and the arguments, if any.
 unlink_race_binary() {
     local json args=() features
-    json=$(mktemp)
+    json=$(mktemp "$own_tmp/XXXXXX")
     while IFS= read -r a; do args+=("$a"); done < <(profile_args --release)
     features=$(setting FLEET_FEATURES)
     if [ -n "$features" ]; then args+=(--features "$features"); fi
     build "$json" build --bin unlink-race ${args[@]+"${args[@]}"} "$@"
-    executable "$json" unlink-race
+    local exe copy
+    exe=$(executable "$json" unlink-race)
     rm -f "$json"
+    # Another build in the same target directory (other features: the
+    # emulate mode's, or a test's) replaces that path whenever it links:
+    # run a copy of our own, taken while the path is there.
+    copy="$own_tmp/$(basename "$exe")"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        if cp "$exe" "$copy" 2>/dev/null; then break; fi
+        sleep 0.5
+    done
+    [ -x "$copy" ] || die "cannot copy the binary cargo built ($exe)"
+    printf '%s' "$copy"
 }
 
 cmd_toolchain() {
@@ -165,7 +180,7 @@ cmd_bench() {
     out=$(cd "$out" && pwd)
     local label json bench exe
     label=$(fleet_label)
-    json=$(mktemp)
+    json=$(mktemp "$own_tmp/XXXXXX")
 
     local args=()
     while IFS= read -r a; do args+=("$a"); done < <(profile_args "")
@@ -263,7 +278,7 @@ cmd_compare() {
     out=$(cd "$out" && pwd)
     local exe list
     exe=$(unlink_race_binary)
-    list=$(mktemp)
+    list=$(mktemp "$own_tmp/XXXXXX")
     find "$in" -type f -name '*.json' | LC_ALL=C sort >"$list"
     [ -s "$list" ] || die "no report JSON under $in"
     local f name count=0
