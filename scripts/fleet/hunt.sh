@@ -157,6 +157,7 @@ unlink_race_binary() {
     # emulate mode's, or a test's) replaces that path whenever it links:
     # run a copy of our own, taken while the path is there.
     copy="$own_tmp/$(basename "$exe")"
+    rm -f "$copy"
     for _ in 1 2 3 4 5 6 7 8 9 10; do
         if cp "$exe" "$copy" 2>/dev/null; then break; fi
         sleep 0.5

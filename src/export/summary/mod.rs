@@ -254,7 +254,8 @@ fn stall_lines(s: &ScenarioReport) -> String {
 /// nothing counted them, and named after the table; the JSON report keeps
 /// them all.
 fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
-    let per = if create::is_create(s) {
+    let create = create::is_create(s);
+    let per = if create {
         "per racing create (95%)"
     } else {
         "per raced open (95%)"
@@ -275,7 +276,6 @@ fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
         ""
     );
     let cannot = |class: Class| {
-        let create = create::is_create(s);
         (class.creators_only() && !create)
             || (class.open_race_only() && create)
             || (class.windows_only() && !on_windows)
@@ -303,7 +303,7 @@ fn class_table(s: &ScenarioReport, on_windows: bool) -> String {
         };
         // Per racing create where the class has that rate; in an
         // open/unlink race the column is per raced open, so it says so.
-        let (second, unit) = match (c.per_racing_create, create::is_create(s)) {
+        let (second, unit) = match (c.per_racing_create, create) {
             (Some(r), true) => (Some(r), ""),
             (Some(r), false) => (Some(r), " /racing create"),
             (None, _) => (c.per_raced_open, ""),
